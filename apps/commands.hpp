@@ -1,0 +1,11 @@
+#pragma once
+// One setup_* function per subcommand (CLI11's subcom_in_files pattern): each
+// registers its options and a callback that is one call into the library.
+#include <CLI/CLI.hpp>
+
+namespace bnlab::app {
+
+void setup_normalize(CLI::App& app);
+void setup_synth(CLI::App& app);
+
+}  // namespace bnlab::app

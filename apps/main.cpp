@@ -1,0 +1,35 @@
+// bnlab: measures how batch normalization should be applied to an (N, C, H, W)
+// feature map. Subcommands live in cmd_*.cpp; this file wires them and turns
+// every error into one line on stderr and a non-zero exit.
+#include <exception>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "bnlab/error.hpp"
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "bnlab: a laboratory for batch normalization of (N, C, H, W) feature maps.\n"
+      "Method 1 normalizes per location (over N, C), Method 2 per activation (over N),\n"
+      "Method 3 per channel (over N, H, W: BatchNorm2d); ln, in and gn:G are references.\n"
+      "Exit codes: 0 ok, 1 run-time error (bad input, files), CLI11's codes for usage errors.",
+      "bnlab"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "bnlab 0.1.0");
+  bnlab::app::setup_normalize(app);
+  bnlab::app::setup_synth(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const bnlab::Error& e) {
+    std::cerr << "bnlab: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "bnlab: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,25 @@
+#pragma once
+// The containers bnlab passes around. Storage is row-major (C order), so a
+// kernel can walk data() as plain contiguous memory.
+//   x, y, dy, dx: (N, C, H, W)
+//   gamma, beta, dgamma, dbeta: the parameter shape of the method
+//   mean, var, rstd: the statistic shape of the method (flattened)
+#include <cstddef>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+namespace bnlab {
+
+template <class T>
+using Array = xt::xarray<T, xt::layout_type::row_major>;
+
+using Shape = std::vector<std::size_t>;
+
+inline std::size_t element_count(const Shape& shape) {
+  std::size_t count = 1;
+  for (std::size_t extent : shape) count *= extent;
+  return count;
+}
+
+}  // namespace bnlab
