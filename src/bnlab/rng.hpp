@@ -1,0 +1,63 @@
+#pragma once
+// A deterministic random generator: the same seed gives the same bytes on
+// every machine, compiler and standard library.
+//
+// Why each piece is portable:
+//   - std::mt19937_64: its seeding and output sequence are fixed by the C++
+//     standard ([rand.predef]: the 10000th output of a default-constructed
+//     engine is 9981545732273789042).
+//   - uniform(): 53 bits of one draw, (u >> 11) * 2^-53, exact in double.
+//     (std::uniform_real_distribution / std::normal_distribution are NOT used:
+//     their algorithms differ between libstdc++, libc++ and MSVC.)
+//   - normal(): Marsaglia's polar method, written here; its only non-basic
+//     operations are std::sqrt (correctly rounded by IEEE 754) and det_log
+//     below (basic operations only, no libm).
+//   - det_log, det_exp, det_cos_turns: hand-written from +, -, *, /, floor,
+//     frexp and ldexp, all exact or correctly rounded in IEEE 754, so they
+//     do not depend on the platform's libm (whose log/exp/cos may differ in
+//     the last bit). Accuracy: a few ulp, checked against std:: in the tests.
+// Assumptions, checked or stated: IEEE 754 binary64 with FLT_EVAL_METHOD == 0
+// (static_assert in rng.cpp: no x87 excess precision) and no contraction of
+// a*b+c into FMA in rng.cpp / synth.cpp (GCC's default in ISO mode, which the
+// build uses (CMAKE_CXX_EXTENSIONS OFF); for Clang the .cpp files say
+// `#pragma STDC FP_CONTRACT OFF`). Never compile them with -ffast-math.
+#include <cstddef>
+#include <cstdint>
+#include <random>
+
+namespace bnlab {
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : engine_(seed) {}
+
+  // The raw std::mt19937_64 output.
+  std::uint64_t next_u64() { return engine_(); }
+
+  // Uniform in [0, 1) on the grid k * 2^-53: one draw, its top 53 bits.
+  double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+
+  // Uniform integer in [0, bound), bound >= 1: floor(uniform() * bound), one draw.
+  std::uint64_t below(std::uint64_t bound);
+
+  // Standard normal N(0, 1) by Marsaglia's polar method. Each accepted pair
+  // (u, v) yields two normals: the first is returned, the second is cached
+  // and returned by the next call (the stream is a fixed sequence of pairs).
+  double normal();
+
+  // Exactly `count` successive normal() values (same sequence, faster).
+  void fill_normal(double* out, std::size_t count);
+
+ private:
+  std::mt19937_64 engine_;
+  double spare_ = 0.0;
+  bool has_spare_ = false;
+};
+
+// Portable elementary functions (see the header comment): a few ulp of
+// std::log, std::exp and std::cos(2*pi*t), identical bits everywhere.
+double det_log(double x);        // natural logarithm; -inf at 0, NaN below
+double det_exp(double x);        // e^x
+double det_cos_turns(double t);  // cos(2*pi*t), t in turns (any finite t)
+
+}  // namespace bnlab
