@@ -1,6 +1,64 @@
-// bnlab normalize: placeholder until .npy I/O lands.
+// bnlab normalize: parse options, call bnlab::run_normalize, print the summary.
+#include <iostream>
+#include <memory>
+
+#include "bnlab/normalize_job.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {
-void setup_normalize(CLI::App& app) { app.add_subcommand("normalize", "Normalize a .npy tensor"); }
+
+namespace {
+struct NormalizeOptions {
+  NormalizeRequest request;
+  std::string gamma, beta, dy, running_mean, running_var;
+};
+}  // namespace
+
+void setup_normalize(CLI::App& app) {
+  auto options = std::make_shared<NormalizeOptions>();
+  NormalizeRequest& r = options->request;
+  CLI::App* cmd = app.add_subcommand(
+      "normalize",
+      "Normalize one .npy tensor with one method; write y (and statistics, gradients, updated running\n"
+      "statistics) as .npy files plus summary.json into --out-dir. Matches PyTorch's conventions:\n"
+      "train mode uses the biased batch variance, running statistics the unbiased one.");
+  cmd->add_option("--method", r.method,
+                  "1 (per location, over N,C), 2 (per activation, over N), 3 or bn (per channel, over N,H,W),\n"
+                  "ln (LayerNorm), in (InstanceNorm), gn:G (GroupNorm with G groups)")
+      ->required();
+  cmd->add_option("--input", r.input, "Input tensor X.npy, float32 or float64, (N,C,H,W) (or (N,H,W,C) with --layout NHWC)")
+      ->required();
+  cmd->add_option("--out-dir", r.out_dir, "Directory for y.npy, mean.npy, var.npy, dx.npy, ... and summary.json (created if missing)")
+      ->required();
+  cmd->add_option("--gamma", options->gamma, "gamma .npy in the method's parameter shape (default: ones)");
+  cmd->add_option("--beta", options->beta, "beta .npy in the method's parameter shape (default: zeros)");
+  cmd->add_option("--affine", r.affine,
+                  "Parameter shape: natural (1: (H,W); 2, ln: (C,H,W); 3, in, gn: (C)), channel ((C) for every method), none")
+      ->capture_default_str();
+  cmd->add_option("--dy", options->dy, "Upstream gradient .npy, same shape as the input: also writes dx, dgamma, dbeta");
+  cmd->add_option("--mode", r.mode, "train (batch statistics) or eval (running statistics; methods 1, 2, 3 only)")
+      ->capture_default_str();
+  cmd->add_option("--running-mean", options->running_mean, "Running mean .npy in the statistic shape (required in eval mode)");
+  cmd->add_option("--running-var", options->running_var, "Running variance .npy in the statistic shape (with --running-mean)");
+  cmd->add_option("--eps", r.eps, "Added to the variance before the square root")->capture_default_str();
+  cmd->add_option("--momentum", r.momentum, "Running statistics: running = (1 - momentum) * running + momentum * batch")
+      ->capture_default_str();
+  cmd->add_option("--layout", r.layout, "Layout of the .npy files: NCHW or NHWC (channels last)")->capture_default_str();
+  cmd->footer(
+      "\nStatistic shapes: 1: (H,W)  2: (C,H,W)  3: (C)  ln: (N)  in: (N,C)  gn:G: (N,G)\n"
+      "Example:\n"
+      "  bnlab synth --shape 8,16,12,12 --output x.npy\n"
+      "  bnlab normalize --method 3 --input x.npy --out-dir out\n");
+  cmd->callback([options] {
+    NormalizeRequest request = options->request;
+    auto optional = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
+    request.gamma = optional(options->gamma);
+    request.beta = optional(options->beta);
+    request.dy = optional(options->dy);
+    request.running_mean = optional(options->running_mean);
+    request.running_var = optional(options->running_var);
+    std::cout << run_normalize(request).dump(2) << "\n";
+  });
+}
+
 }  // namespace bnlab::app

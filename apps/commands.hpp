@@ -7,5 +7,9 @@ namespace bnlab::app {
 
 void setup_normalize(CLI::App& app);
 void setup_synth(CLI::App& app);
+void setup_compare(CLI::App& app);
+void setup_check(CLI::App& app);
+void setup_explain(CLI::App& app);
+void setup_bench(CLI::App& app);
 
 }  // namespace bnlab::app

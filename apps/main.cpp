@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "bnlab 0.1.0");
   bnlab::app::setup_normalize(app);
   bnlab::app::setup_synth(app);
+  bnlab::app::setup_compare(app);
+  bnlab::app::setup_check(app);
+  bnlab::app::setup_explain(app);
+  bnlab::app::setup_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,29 @@
+#pragma once
+// `bnlab normalize` as a library call: read .npy inputs, run one method in
+// train or eval mode (and backward with dy), write every output .npy and a
+// summary.json. Everything is computed before anything is written, and each
+// file is written atomically, so an error never leaves a half-written output.
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace bnlab {
+
+struct NormalizeRequest {
+  std::string method = "3";
+  std::string input;                 // X.npy, (N, C, H, W) or (N, H, W, C)
+  std::string out_dir;
+  std::optional<std::string> gamma, beta, dy, running_mean, running_var;
+  std::string affine = "natural";    // natural | channel | none
+  std::string mode = "train";        // train | eval
+  std::string layout = "NCHW";       // NCHW | NHWC
+  double eps = 1e-5;
+  double momentum = 0.1;
+};
+
+// Runs the request; returns the summary it also writes to out_dir/summary.json.
+// Throws Error with a one-line message naming the culprit.
+nlohmann::ordered_json run_normalize(const NormalizeRequest& request);
+
+}  // namespace bnlab
