@@ -17,10 +17,11 @@
 //     do not depend on the platform's libm (whose log/exp/cos may differ in
 //     the last bit). Accuracy: a few ulp, checked against std:: in the tests.
 // Assumptions, checked or stated: IEEE 754 binary64 with FLT_EVAL_METHOD == 0
-// (static_assert in rng.cpp: no x87 excess precision) and no contraction of
-// a*b+c into FMA in rng.cpp / synth.cpp (GCC's default in ISO mode, which the
-// build uses (CMAKE_CXX_EXTENSIONS OFF); for Clang the .cpp files say
-// `#pragma STDC FP_CONTRACT OFF`). Never compile them with -ffast-math.
+// (static_assert in rng.cpp: no x87 excess precision), and no contraction of
+// a*b+c into one FMA: GCC contracts by default even with -std=c++20 and
+// -march=native offers FMA, so rng.cpp and synth.cpp forbid it by pragma
+// (`#pragma GCC optimize("fp-contract=off")`, Clang: `STDC FP_CONTRACT OFF`).
+// Never compile them with -ffast-math.
 #include <cstddef>
 #include <cstdint>
 #include <random>
