@@ -142,11 +142,14 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   summary["stat_shape"] = layout.stat_shape;
   summary["param_shape"] = layout.param_shape;
   summary["elements_per_statistic"] = layout.elements_per_stat;
-  summary["inputs"] = {{"gamma", request.gamma ? *request.gamma : "ones"},
-                       {"beta", request.beta ? *request.beta : "zeros"},
-                       {"dy", request.dy ? *request.dy : nullptr},
-                       {"running_mean", request.running_mean ? *request.running_mean : nullptr},
-                       {"running_var", request.running_var ? *request.running_var : nullptr}};
+  auto path_or = [](const std::optional<std::string>& path, nlohmann::ordered_json otherwise) {
+    return path ? nlohmann::ordered_json(*path) : otherwise;
+  };
+  summary["inputs"] = {{"gamma", path_or(request.gamma, "ones")},
+                       {"beta", path_or(request.beta, "zeros")},
+                       {"dy", path_or(request.dy, nullptr)},
+                       {"running_mean", path_or(request.running_mean, nullptr)},
+                       {"running_var", path_or(request.running_var, nullptr)}};
   summary["files"] = files;
   write_file_atomically((std::filesystem::path(request.out_dir) / "summary.json").string(), summary.dump(2) + "\n");
   return summary;

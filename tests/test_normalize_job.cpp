@@ -1,0 +1,151 @@
+// `bnlab normalize` end to end: the files it writes, and every bad input
+// failing with one message that names the culprit and writes nothing.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "bnlab/normalize_job.hpp"
+#include "bnlab/npy.hpp"
+#include "bnlab/synth.hpp"
+#include "test_helpers.hpp"
+
+namespace fs = std::filesystem;
+using namespace bnlab;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("bnlab-test-" + name)) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string operator/(const std::string& file) const { return (path / file).string(); }
+};
+
+void write_x(const std::string& path, Dims dims, std::uint64_t seed = 1) {
+  write_npy(path, synthesize(SynthSpec{dims, Distribution::conv_like, seed}));
+}
+
+void write_values(const std::string& path, const std::vector<std::size_t>& shape, double value) {
+  Array<float> a = Array<float>::from_shape(shape);
+  std::fill(a.begin(), a.end(), float(value));
+  write_npy(path, a);
+}
+
+NormalizeRequest request_for(const TempDir& dir, const std::string& method) {
+  NormalizeRequest r;
+  r.method = method;
+  r.input = dir / "x.npy";
+  r.out_dir = dir / "out";
+  return r;
+}
+
+std::size_t files_in(const std::string& dir) {
+  if (!fs::exists(dir)) return 0;
+  return std::size_t(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("normalize writes y, statistics, gradients, running statistics and a summary") {
+  TempDir dir("normalize-files");
+  write_x(dir / "x.npy", {4, 6, 5, 3});
+  write_x(dir / "dy.npy", {4, 6, 5, 3}, 2);
+  write_values(dir / "rm.npy", {6}, 0.0);
+  write_values(dir / "rv.npy", {6}, 1.0);
+  NormalizeRequest r = request_for(dir, "bn");
+  r.dy = dir / "dy.npy";
+  r.running_mean = dir / "rm.npy";
+  r.running_var = dir / "rv.npy";
+  auto summary = run_normalize(r);
+  CHECK(summary["method"] == "3");
+  CHECK(summary["stat_shape"] == std::vector<std::size_t>{6});
+  for (const char* f : {"y", "mean", "var", "dx", "dgamma", "dbeta", "running_mean", "running_var"}) {
+    INFO(f);
+    CHECK(fs::exists(dir / "out" + std::string("/") + f + ".npy"));
+  }
+  CHECK(read_npy(dir / "out/y.npy").shape() == read_npy(dir / "x.npy").shape());
+  CHECK(read_npy(dir / "out/mean.npy").size() == 6);
+  CHECK(fs::exists(dir / "out/summary.json"));
+  // running_mean = 0.9 * 0 + 0.1 * batch mean
+  Array<float> mean = read_npy(dir / "out/mean.npy");
+  Array<float> running = read_npy(dir / "out/running_mean.npy");
+  for (std::size_t c = 0; c < 6; ++c) CHECK(running.data()[c] == Approx(0.1 * mean.data()[c]).epsilon(1e-6));
+}
+
+TEST_CASE("normalize reads and writes channels-last (NHWC) files") {
+  TempDir dir("normalize-nhwc");
+  Array<float> x = synthesize(SynthSpec{{2, 3, 4, 5}, Distribution::normal, 3});  // (N, C, H, W)
+  write_feature_map(dir / "x_nhwc.npy", x, DataLayout::nhwc);
+  write_npy(dir / "x.npy", x);
+  NormalizeRequest nchw = request_for(dir, "3");
+  NormalizeRequest nhwc = nchw;
+  nhwc.input = dir / "x_nhwc.npy";
+  nhwc.layout = "NHWC";
+  nhwc.out_dir = dir / "out_nhwc";
+  run_normalize(nchw);
+  run_normalize(nhwc);
+  Array<float> y_nhwc = read_npy(dir / "out_nhwc/y.npy");
+  CHECK(std::vector<std::size_t>(y_nhwc.shape().begin(), y_nhwc.shape().end()) == std::vector<std::size_t>{2, 4, 5, 3});
+  Array<float> y_back = read_feature_map(dir / "out_nhwc/y.npy", DataLayout::nhwc);
+  Array<float> y = read_npy(dir / "out/y.npy");
+  CHECK(std::equal(y.begin(), y.end(), y_back.begin()));
+}
+
+TEST_CASE("normalize refuses bad requests with one line naming the culprit, and writes nothing") {
+  TempDir dir("normalize-errors");
+  write_x(dir / "x.npy", {1, 3, 4, 4});
+  write_x(dir / "x2.npy", {2, 4, 3, 3});
+  write_values(dir / "gamma5.npy", {5}, 1.0);
+  write_values(dir / "rm.npy", {3, 4, 4}, 0.0);
+  write_values(dir / "rv.npy", {3, 4, 4}, 1.0);
+  auto fails_with = [&](NormalizeRequest r, const std::string& needle) {
+    INFO("expecting: " << needle);
+    REQUIRE_THROWS_WITH(run_normalize(r), Catch::Contains(needle));
+    CHECK(files_in(r.out_dir) == 0);
+  };
+  NormalizeRequest base = request_for(dir, "3");
+  SECTION("method 2 with N = 1 in train mode") { auto r = base; r.method = "2"; fails_with(r, "more than one value per statistic"); }
+  SECTION("an unknown method") { auto r = base; r.method = "4"; fails_with(r, "unknown method \"4\""); }
+  SECTION("gamma of the wrong shape states the expected one") {
+    auto r = base; r.input = dir / "x2.npy"; r.gamma = dir / "gamma5.npy";
+    fails_with(r, "gamma5.npy: gamma of method 3 (--affine natural) must have shape (4,), got (5,)");
+  }
+  SECTION("running statistics of the wrong shape") {
+    auto r = base; r.input = dir / "x2.npy"; r.running_mean = dir / "rm.npy"; r.running_var = dir / "rv.npy";
+    fails_with(r, "rm.npy: running mean of method 3");
+  }
+  SECTION("eval mode without running statistics") { auto r = base; r.mode = "eval"; fails_with(r, "--running-mean"); }
+  SECTION("only one of the running statistics") { auto r = base; r.running_mean = dir / "rm.npy"; fails_with(r, "come in pairs"); }
+  SECTION("eval mode for a method without batch statistics") {
+    auto r = base; r.method = "ln"; r.mode = "eval"; r.running_mean = dir / "rm.npy"; r.running_var = dir / "rv.npy";
+    fails_with(r, "eval mode applies only to methods 1, 2, 3");
+  }
+  SECTION("an unknown mode") { auto r = base; r.mode = "test"; fails_with(r, "--mode: unknown mode \"test\""); }
+  SECTION("an unknown layout") { auto r = base; r.layout = "CHWN"; fails_with(r, "--layout"); }
+  SECTION("negative eps") { auto r = base; r.eps = -1; fails_with(r, "--eps"); }
+  SECTION("momentum above 1") { auto r = base; r.momentum = 2; fails_with(r, "--momentum"); }
+  SECTION("gamma with affine none") { auto r = base; r.affine = "none"; r.gamma = dir / "gamma5.npy"; fails_with(r, "--affine none"); }
+  SECTION("a missing input file") { auto r = base; r.input = dir / "missing.npy"; fails_with(r, "missing.npy"); }
+  SECTION("dy of another shape") { auto r = base; r.input = dir / "x2.npy"; r.dy = dir / "x.npy"; fails_with(r, "dy"); }
+  SECTION("gn with C not a multiple of G") { auto r = base; r.method = "gn:2"; fails_with(r, "C=3 is not a multiple of G=2"); }
+}
+
+TEST_CASE("the bnlab binary prints one error line and exits 1 on bad input") {
+  TempDir dir("normalize-cli");
+  write_x(dir / "x.npy", {1, 3, 4, 4});
+  std::string command = std::string(BNLAB_BINARY) + " normalize --method 2 --input " + (dir / "x.npy") +
+                        " --out-dir " + (dir / "out") + " 2>" + (dir / "err.txt");
+  int status = std::system(command.c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  std::ifstream err(dir / "err.txt");
+  std::string all((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  CHECK(std::count(all.begin(), all.end(), '\n') == 1);
+  CHECK(all.rfind("bnlab: method 2: train mode needs more than one value per statistic", 0) == 0);
+  CHECK(!fs::exists(dir / "out/y.npy"));
+}
