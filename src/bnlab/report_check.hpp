@@ -1,0 +1,59 @@
+#pragma once
+// Comparing two JSON reports (a golden one and a fresh one) for regression
+// tests and for `bnlab check`.
+//
+// Two reports agree when they have the same structure (the same keys in the
+// same objects, the same array lengths, the same value types) and their leaves
+// agree: strings, booleans and nulls exactly, numbers within a tolerance,
+//   |a - b| <= atol + rtol * max(|a|, |b|).
+// Integers and doubles are both "numbers" (a report may print 1 or 1.0).
+// Each difference is named by its JSON pointer (RFC 6901), e.g.
+//   /methods/3/invariance/global_shift/rel_error
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace bnlab {
+
+struct ReportDifference {
+  std::string path;         // JSON pointer; "" is the whole document
+  std::string description;  // "golden 1.0, report 0.99 (abs diff 1.0e-02, rel diff 1.0e-02)"
+};
+
+// Every difference between `golden` and `report`, in document order (object
+// keys sorted, as nlohmann::json stores them). A missing key, an extra key, a
+// type change or an array length change is one difference at that node and
+// its children are not compared. `numbers_compared` (if given) receives the
+// number of number pairs compared. Throws Error if rtol or atol is negative
+// or NaN.
+std::vector<ReportDifference> compare_reports(const nlohmann::json& golden, const nlohmann::json& report,
+                                              double rtol, double atol,
+                                              std::size_t* numbers_compared = nullptr);
+
+// Parses a JSON file. Throws Error "<path>: cannot read (<reason>)" or
+// "<path>: invalid JSON: <parser message>" (one line each).
+nlohmann::json read_json_file(const std::string& path);
+
+// `bnlab check` as a library call: reads both files, compares them and
+// formats the result. `text` is what the command prints on stdout:
+//   one line "<pointer>: <description>" per difference, then
+//   "N differences (rtol 1e-06, atol 1e-12)"
+// or, when the reports agree,
+//   "reports agree: K numbers compared (rtol 1e-06, atol 1e-12)"
+struct CheckResult {
+  std::vector<ReportDifference> differences;
+  std::size_t numbers_compared = 0;
+  std::string text;
+  bool agree() const { return differences.empty(); }
+};
+
+CheckResult check_report_files(const std::string& golden_path, const std::string& report_path, double rtol,
+                               double atol);
+
+// The text of a CheckResult (exposed for tests): see check_report_files.
+std::string format_check(const std::vector<ReportDifference>& differences, std::size_t numbers_compared,
+                         double rtol, double atol);
+
+}  // namespace bnlab
