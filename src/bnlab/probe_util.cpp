@@ -1,0 +1,152 @@
+#include "bnlab/probe_util.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "bnlab/error.hpp"
+#include "bnlab/rng.hpp"
+
+// Shape legend: N batch, C channels, H, W spatial; every tensor (N, C, H, W).
+namespace bnlab::probe {
+namespace {
+
+// Row-major offset of (n, c, h, w).
+inline std::size_t at(const Dims& d, std::size_t n, std::size_t c, std::size_t h, std::size_t w) {
+  return ((n * d.c + c) * d.h + h) * d.w + w;
+}
+
+Dims dims_of(const Array<float>& a) {
+  return dims_from_shape(Shape(a.shape().begin(), a.shape().end()), "probe tensor");
+}
+
+// Source index along one axis of a circular shift by k: (i - k) mod extent.
+std::vector<std::size_t> circular_source(std::size_t extent, std::size_t k) {
+  std::vector<std::size_t> src(extent);  // (extent)
+  for (std::size_t i = 0; i < extent; ++i) src[i] = (i + extent - k) % extent;
+  return src;
+}
+
+}  // namespace
+
+std::uint64_t sub_seed(std::uint64_t seed, Stream stream) {
+  return seed + static_cast<std::uint64_t>(stream);  // wraps around mod 2^64
+}
+
+std::string format_number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+
+void require_probe_input(const Layout& layout, const Array<float>& x, const std::string& probe) {
+  require_shape(Shape(x.shape().begin(), x.shape().end()), layout.dims.to_vector(), probe + ": input");
+  if (layout.elements_per_stat < 2) {
+    throw Error(probe + ": method " + layout.method.id + " has " + std::to_string(layout.elements_per_stat) +
+                " value per statistic on shape " + shape_to_string(layout.dims.to_vector()) +
+                "; train mode needs at least 2");
+  }
+}
+
+double RelL2::value() const {
+  if (ref2 == 0.0) return diff2 == 0.0 ? 0.0 : std::numeric_limits<double>::infinity();
+  return std::sqrt(diff2) / std::sqrt(ref2);
+}
+
+std::vector<Shift> shift_set(const Dims& dims) {
+  const std::size_t H = dims.h, W = dims.w;
+  const Shift candidates[] = {{1, 0}, {0, 1}, {1, 2}, {H / 2, W / 3}};
+  std::vector<Shift> out;
+  for (Shift s : candidates) {
+    Shift r{s.dh % H, s.dw % W};
+    if (r.dh == 0 && r.dw == 0) continue;
+    bool seen = std::any_of(out.begin(), out.end(), [&](Shift o) { return o.dh == r.dh && o.dw == r.dw; });
+    if (!seen) out.push_back(r);
+  }
+  return out;
+}
+
+Json shifts_json(const std::vector<Shift>& shifts) {
+  Json out = Json::array();
+  for (Shift s : shifts) out.push_back(Json::array({s.dh, s.dw}));
+  return out;
+}
+
+Array<float> circular_shift(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end) {
+  const Dims d = dims_of(x);
+  const std::vector<std::size_t> hsrc = circular_source(d.h, shift.dh);  // (H)
+  const std::vector<std::size_t> wsrc = circular_source(d.w, shift.dw);  // (W)
+  Array<float> out = x;  // (N, C, H, W): unshifted samples copied
+  const float* in = x.data();
+  float* o = out.data();
+  for (std::size_t n = n_begin; n < n_end; ++n)
+    for (std::size_t c = 0; c < d.c; ++c)
+      for (std::size_t h = 0; h < d.h; ++h)
+        for (std::size_t w = 0; w < d.w; ++w) o[at(d, n, c, h, w)] = in[at(d, n, c, hsrc[h], wsrc[w])];
+  return out;
+}
+
+Array<float> translate(const Array<float>& x, Shift shift) {
+  const Dims d = dims_of(x);
+  Array<float> out = Array<float>::from_shape(d.to_vector());  // (N, C, H, W)
+  const float* in = x.data();
+  float* o = out.data();
+  for (std::size_t n = 0; n < d.n; ++n)
+    for (std::size_t c = 0; c < d.c; ++c)
+      for (std::size_t h = 0; h < d.h; ++h)
+        for (std::size_t w = 0; w < d.w; ++w)
+          o[at(d, n, c, h, w)] = (h >= shift.dh && w >= shift.dw) ? in[at(d, n, c, h - shift.dh, w - shift.dw)] : 0.0f;
+  return out;
+}
+
+void add_shifted(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift, std::size_t n_begin,
+                 std::size_t n_end) {
+  const Dims d = dims_of(a);
+  const std::vector<std::size_t> hsrc = circular_source(d.h, shift.dh);  // (H)
+  const std::vector<std::size_t> wsrc = circular_source(d.w, shift.dw);  // (W)
+  const float* pa = a.data();
+  const float* pb = b.data();
+  for (std::size_t n = n_begin; n < n_end; ++n)
+    for (std::size_t c = 0; c < d.c; ++c)
+      for (std::size_t h = 0; h < d.h; ++h)
+        for (std::size_t w = 0; w < d.w; ++w) acc.add(pa[at(d, n, c, h, w)], pb[at(d, n, c, hsrc[h], wsrc[w])]);
+}
+
+void add_plain(RelL2& acc, const Array<float>& a, const Array<float>& b, std::size_t n_begin, std::size_t n_end) {
+  const Dims d = dims_of(a);
+  const std::size_t per_sample = d.c * d.s();
+  const float* pa = a.data();
+  const float* pb = b.data();
+  for (std::size_t i = n_begin * per_sample; i < n_end * per_sample; ++i) acc.add(pa[i], pb[i]);
+}
+
+void add_translated(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift) {
+  const Dims d = dims_of(a);
+  const float* pa = a.data();
+  const float* pb = b.data();
+  for (std::size_t n = 0; n < d.n; ++n)
+    for (std::size_t c = 0; c < d.c; ++c)
+      for (std::size_t h = shift.dh; h < d.h; ++h)
+        for (std::size_t w = shift.dw; w < d.w; ++w)
+          acc.add(pa[at(d, n, c, h, w)], pb[at(d, n, c, h - shift.dh, w - shift.dw)]);
+}
+
+Params<float> trained_like_params(const Layout& layout, std::uint64_t seed) {
+  Params<float> params;
+  if (!layout.has_affine()) return params;
+  params.gamma = Array<float>::from_shape(layout.param_shape);  // param_shape
+  params.beta = Array<float>::from_shape(layout.param_shape);   // param_shape
+  Rng rng(sub_seed(seed, Stream::trained_params));
+  for (float& g : params.gamma) g = float(det_exp(0.5 * rng.normal()));
+  for (float& b : params.beta) b = float(0.5 * rng.normal());
+  return params;
+}
+
+std::size_t zero_variance_count(const Statistics& stats) {
+  return std::size_t(std::count(stats.var.begin(), stats.var.end(), 0.0));
+}
+
+}  // namespace bnlab::probe
