@@ -162,3 +162,27 @@ TEST_CASE("the command writes the JSON report with --output and prints the table
   CHECK(err == "bnlab: --methods: unknown method \"4\" (valid: 1, 2, 3, bn, ln, in, gn:G)\n");
   fs::remove_all(dir);
 }
+
+TEST_CASE("batch statistics degrade as the batch shrinks, most for Method 2") {
+  // i.i.d. normal data: the error of a variance from m values is about sqrt(2/(m-1)).
+  CompareConfig config = synth_config({16, 8, 8, 8}, {"2", "3", "ln"});
+  config.dist = "normal";
+  Json report = run_compare(config);
+  const Json& m2 = report["methods"]["2"]["batch_size"]["sizes"];
+  const Json& m3 = report["methods"]["3"]["batch_size"]["sizes"];
+  REQUIRE(m2.size() == 5);  // n = 16, 8, 4, 2, 1
+  // At n = N the batch is the population: no error, no train/eval gap.
+  CHECK(m2[0]["var_error"].get<double>() == 0.0);
+  CHECK(m2[0]["train_eval_gap"].get<double>() == 0.0);
+  // n = 1: Method 2 has one value per statistic; Method 3 still has H*W.
+  CHECK(m2[4]["degenerate"] == true);
+  CHECK(m3[4]["degenerate"] == false);
+  // n = 2: Method 2 estimates each variance from 2 values (error ~ 1), Method 3
+  // from 128 (error ~ sqrt(2/127) = 0.13).
+  double m2_err = m2[3]["var_error"], m3_err = m3[3]["var_error"];
+  INFO("var_error at n=2: method 2 " << m2_err << ", method 3 " << m3_err);
+  CHECK(m2_err > 0.5);
+  CHECK(m3_err < 0.25);
+  CHECK(m2[3]["train_eval_gap"].get<double>() > m3[3]["train_eval_gap"].get<double>());
+  CHECK(report["methods"]["ln"]["batch_size"]["applicable"] == false);
+}

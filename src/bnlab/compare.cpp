@@ -83,12 +83,14 @@ Json method_block(const Method& method, const Dims& dims, const Array<float>& x,
     m["output"] = nullptr;
     m["gradients"] = nullptr;
     m["invariance"] = nullptr;
+    m["batch_size"] = nullptr;
     return m;
   }
   m["degenerate"] = false;
   m["output"] = probe_output(layout, x, config.eps);
   m["gradients"] = probe_gradients(layout, x, config.eps, config.seed);
   m["invariance"] = probe_invariance(layout, x, config.eps, config.seed);
+  m["batch_size"] = probe_batch_size(layout, x, config.eps);
   // Channel standardization for the verdict, at the eps the invariance probes
   // used (0 unless a statistic is constant): the configured eps shrinks the
   // variance of a low-variance channel to var / (var + eps), which is eps's

@@ -49,4 +49,11 @@ nlohmann::ordered_json probe_gradients(const Layout& layout, const Array<float>&
 // {applicable, reason}, eps_used, notes.
 nlohmann::ordered_json probe_invariance(const Layout& layout, const Array<float>& x, double eps, std::uint64_t seed);
 
+// Batch statistics of the leading n samples (n = N, N/2, ..., 1) against the
+// statistics of the whole input, and the train/eval gap they cause; methods
+// 1, 2, 3 only (others: applicable = false). Keys: applicable, population,
+// sizes [{n, elements_per_statistic, degenerate, mean_error, var_error,
+// train_eval_gap}] (see probe_batch_size.cpp for the definitions).
+nlohmann::ordered_json probe_batch_size(const Layout& layout, const Array<float>& x, double eps);
+
 }  // namespace bnlab
