@@ -33,6 +33,7 @@ void setup_check(CLI::App& app) {
   auto options = std::make_shared<CheckOptions>();
   CLI::App* cmd = app.add_subcommand(
       "check",
+      "Compare a report against a golden one; exit 1 listing every difference\n"
       "Compare a JSON report against a golden one: the same keys, array lengths and types; strings,\n"
       "booleans and nulls equal; numbers within |a - b| <= atol + rtol * max(|a|, |b|).\n"
       "Prints each difference as '<JSON pointer>: <golden and report values>' and a count.\n"

@@ -22,6 +22,7 @@ void setup_compare(CLI::App& app) {
   CompareOverrides& o = options->overrides;
   CLI::App* cmd = app.add_subcommand(
       "compare",
+      "Measure every method on one tensor and judge the properties: the main experiment\n"
       "Apply each method to one tensor and measure what it does: output statistics, gradients (checked\n"
       "by finite differences), invariance to spatial shifts and channel rescaling; then judge every\n"
       "property of DESIGN.md §2 per method. With no options: the embedded default (conv-like\n"

@@ -20,6 +20,7 @@ void setup_explain(CLI::App& app) {
   auto options = std::make_shared<ExplainOptions>();
   CLI::App* cmd = app.add_subcommand(
       "explain",
+      "Print each method's formula, axes and counts for one shape, and what \"per feature map\" means\n"
       "Explain each method on one (N, C, H, W) shape: its formula with indices, the axes it reduces,\n"
       "the number and size of its statistics, its natural gamma/beta, its eval mode; then what\n"
       "\"per feature map\" means in the BN paper (Ioffe & Szegedy 2015, section 3.2).");

@@ -19,8 +19,9 @@ void setup_normalize(CLI::App& app) {
   NormalizeRequest& r = options->request;
   CLI::App* cmd = app.add_subcommand(
       "normalize",
-      "Normalize one .npy tensor with one method; write y (and statistics, gradients, updated running\n"
-      "statistics) as .npy files plus summary.json into --out-dir. Matches PyTorch's conventions:\n"
+      "Normalize one .npy tensor with one method: y, statistics, gradients as .npy files\n"
+      "Writes y (and statistics, gradients, updated running statistics) as .npy files plus\n"
+      "summary.json into --out-dir. Matches PyTorch's conventions:\n"
       "train mode uses the biased batch variance, running statistics the unbiased one.");
   cmd->add_option("--method", r.method,
                   "1 (per location, over N,C), 2 (per activation, over N), 3 or bn (per channel, over N,H,W),\n"

@@ -24,8 +24,8 @@ void setup_synth(CLI::App& app) {
   auto options = std::make_shared<SynthOptions>();
   CLI::App* cmd = app.add_subcommand(
       "synth",
-      "Write a synthesized float32 (N, C, H, W) tensor as .npy. The same shape, distribution and seed\n"
-      "give the same bytes on every machine.");
+      "Write a synthesized float32 (N, C, H, W) tensor as .npy\n"
+      "The same shape, distribution and seed give the same bytes on every machine.");
   cmd->add_option("--shape", options->shape, "N,C,H,W")->capture_default_str();
   cmd->add_option("--dist", options->dist,
                   "normal: i.i.d. N(0,1)\n"

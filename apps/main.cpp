@@ -3,11 +3,30 @@
 // every error into one line on stderr and a non-zero exit.
 #include <exception>
 #include <iostream>
+#include <memory>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
 #include "bnlab/error.hpp"
 #include "commands.hpp"
+
+namespace {
+
+// Lists each subcommand with the first line of its description only; the
+// whole description heads the subcommand's own --help.
+class OneLineSubcommandFormatter : public CLI::Formatter {
+ public:
+  std::string make_subcommand(const CLI::App* sub) const override {
+    std::stringstream out;
+    std::string description = sub->get_description();
+    CLI::detail::format_help(out, sub->get_display_name(true), description.substr(0, description.find('\n')),
+                             column_width_);
+    return out.str();
+  }
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -16,6 +35,7 @@ int main(int argc, char** argv) {
       "Method 3 per channel (over N, H, W: BatchNorm2d); ln, in and gn:G are references.\n"
       "Exit codes: 0 ok, 1 run-time error (bad input, files), CLI11's codes for usage errors.",
       "bnlab"};
+  app.formatter(std::make_shared<OneLineSubcommandFormatter>());
   app.require_subcommand(1);
   app.set_version_flag("--version", "bnlab 0.1.0");
   bnlab::app::setup_normalize(app);
