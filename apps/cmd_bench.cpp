@@ -1,6 +1,66 @@
-// bnlab bench: placeholder, replaced by the real subcommand.
+// bnlab bench: parse options, call bnlab::run_bench, print JSON or a table.
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "bnlab/bench.hpp"
+#include "bnlab/error.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {
-void setup_bench(CLI::App& app) { app.add_subcommand("bench", "(not yet implemented)"); }
+
+namespace {
+struct BenchOptions {
+  std::string shape = "64,64,112,112";
+  std::string methods = "1,2,3";
+  int threads = 0;
+  int repeat = 5;
+  std::string format = "json";
+};
+}  // namespace
+
+void setup_bench(CLI::App& app) {
+  auto options = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench",
+      "Time every method's kernels against the machine's copy bandwidth (choose a shape, check a build)\n"
+      "Measures a copy of a tensor-sized array first, then per method the median time of a train-mode\n"
+      "forward, a forward + backward (dx, dgamma, dbeta) and an eval-mode forward on a synthetic float32\n"
+      "tensor. JSON (schema bnlab.bench/1) or a table on stdout; progress on stderr when it is a terminal.");
+  cmd->add_option("--shape", options->shape, "Tensor shape N,C,H,W (float32)")->capture_default_str();
+  cmd->add_option("--methods", options->methods, "Comma-separated methods: 1, 2, 3 (bn), ln, in, gn:G")
+      ->capture_default_str();
+  cmd->add_option("--threads", options->threads, "OpenMP threads (0: every hardware thread)")->capture_default_str();
+  cmd->add_option("--repeat", options->repeat, "Timed runs per measurement (the median is reported), after one warm-up")
+      ->capture_default_str();
+  cmd->add_option("--format", options->format, "json (schema bnlab.bench/1) or table")->capture_default_str();
+  cmd->footer(
+      "\nTraffic counted per float32 element: forward and eval_forward 8 bytes (read x, write y),\n"
+      "forward_backward 20 bytes (+ read x, read dy, write dx). fraction = GB/s / copy GB/s.\n"
+      "Example:\n"
+      "  bnlab bench --shape 32,64,56,56 --methods 1,2,3,ln,in,gn:32 --format table\n");
+  cmd->callback([options] {
+    if (options->format != "json" && options->format != "table") {
+      throw Error("--format: unknown format \"" + options->format + "\" (valid: json, table)");
+    }
+    BenchRequest request;
+    request.dims = parse_dims(options->shape, "--shape");
+    request.methods = parse_method_list(options->methods, "--methods");
+    request.threads = options->threads;
+    request.repeat = options->repeat;
+    const bool show_progress = isatty(STDERR_FILENO);
+    if (show_progress) {
+      request.progress = [](const std::string& what) { std::cerr << "\r\033[K[bnlab bench] " << what << std::flush; };
+    }
+    BenchResult result = run_bench(request);
+    if (show_progress) std::cerr << "\r\033[K" << std::flush;
+    if (options->format == "table") {
+      std::cout << bench_to_table(result);
+    } else {
+      std::cout << bench_to_json(result).dump(2) << "\n";
+    }
+  });
+}
+
 }  // namespace bnlab::app
