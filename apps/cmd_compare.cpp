@@ -5,6 +5,7 @@
 
 #include "bnlab/atomic_file.hpp"
 #include "bnlab/compare.hpp"
+#include "bnlab/memory_policy.hpp"
 #include "bnlab/report_table.hpp"
 #include "commands.hpp"
 
@@ -49,6 +50,7 @@ void setup_compare(CLI::App& app) {
   cmd->callback([options] {
     CompareConfig config = options->config_path.empty() ? CompareConfig{} : load_compare_config(options->config_path);
     apply_overrides(config, options->overrides);
+    keep_freed_memory();  // the probes allocate many input-sized tensors in turn
     nlohmann::ordered_json report = run_compare(config);
     std::string json = report.dump(2) + "\n";
     if (config.output) write_file_atomically(*config.output, json);

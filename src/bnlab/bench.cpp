@@ -1,6 +1,5 @@
 #include "bnlab/bench.hpp"
 
-#include <malloc.h>
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -16,6 +15,7 @@
 
 #include "bnlab/engine.hpp"
 #include "bnlab/error.hpp"
+#include "bnlab/memory_policy.hpp"
 #include "bnlab/reduce.hpp"
 
 namespace bnlab {
@@ -55,17 +55,6 @@ double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return double(usage.ru_maxrss) * 1024.0 / 1e6;  // ru_maxrss is in KiB on Linux
-}
-
-// Keep freed blocks with the allocator instead of returning them to the
-// kernel: by default glibc serves each tensor-sized block with a fresh mmap,
-// so every output would pay ~50,000 page faults (zeroing 205 MB) before the
-// kernel writes a byte, and the benchmark would measure the kernel's page
-// fault handler rather than bnlab. A training loop's allocator reuses memory
-// the same way.
-void keep_freed_memory() {
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, INT_MAX);
 }
 
 // The "model name" line of /proc/cpuinfo, or "" where there is none.

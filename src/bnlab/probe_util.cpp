@@ -75,6 +75,32 @@ Json shifts_json(const std::vector<Shift>& shifts) {
   return out;
 }
 
+namespace {
+
+// Calls body(n, c) for every run (n, c) with n in [n_begin, n_end), in parallel:
+// for the passes that write disjoint runs.
+template <class Body>
+void for_each_run(const Dims& d, std::size_t n_begin, std::size_t n_end, Body body) {
+  const std::ptrdiff_t runs = static_cast<std::ptrdiff_t>((n_end - n_begin) * d.c);
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t r = 0; r < runs; ++r) body(n_begin + std::size_t(r) / d.c, std::size_t(r) % d.c);
+}
+
+// Accumulates a relative L2 error run by run: each run (n, c) sums into its
+// own partial, in parallel; the partials are then added in run order, so the
+// result is the same bits whatever the thread count.
+template <class RunFn>
+void add_per_run(RelL2& acc, const Dims& d, std::size_t n_begin, std::size_t n_end, RunFn run) {
+  std::vector<RelL2> partial((n_end - n_begin) * d.c);  // (runs)
+  for_each_run(d, n_begin, n_end, [&](std::size_t n, std::size_t c) { run(n, c, partial[(n - n_begin) * d.c + c]); });
+  for (const RelL2& p : partial) {
+    acc.diff2 += p.diff2;
+    acc.ref2 += p.ref2;
+  }
+}
+
+}  // namespace
+
 Array<float> circular_shift(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end) {
   const Dims d = dims_of(x);
   const std::vector<std::size_t> hsrc = circular_source(d.h, shift.dh);  // (H)
@@ -82,10 +108,10 @@ Array<float> circular_shift(const Array<float>& x, Shift shift, std::size_t n_be
   Array<float> out = x;  // (N, C, H, W): unshifted samples copied
   const float* in = x.data();
   float* o = out.data();
-  for (std::size_t n = n_begin; n < n_end; ++n)
-    for (std::size_t c = 0; c < d.c; ++c)
-      for (std::size_t h = 0; h < d.h; ++h)
-        for (std::size_t w = 0; w < d.w; ++w) o[at(d, n, c, h, w)] = in[at(d, n, c, hsrc[h], wsrc[w])];
+  for_each_run(d, n_begin, n_end, [&](std::size_t n, std::size_t c) {
+    for (std::size_t h = 0; h < d.h; ++h)
+      for (std::size_t w = 0; w < d.w; ++w) o[at(d, n, c, h, w)] = in[at(d, n, c, hsrc[h], wsrc[w])];
+  });
   return out;
 }
 
@@ -94,11 +120,11 @@ Array<float> translate(const Array<float>& x, Shift shift) {
   Array<float> out = Array<float>::from_shape(d.to_vector());  // (N, C, H, W)
   const float* in = x.data();
   float* o = out.data();
-  for (std::size_t n = 0; n < d.n; ++n)
-    for (std::size_t c = 0; c < d.c; ++c)
-      for (std::size_t h = 0; h < d.h; ++h)
-        for (std::size_t w = 0; w < d.w; ++w)
-          o[at(d, n, c, h, w)] = (h >= shift.dh && w >= shift.dw) ? in[at(d, n, c, h - shift.dh, w - shift.dw)] : 0.0f;
+  for_each_run(d, 0, d.n, [&](std::size_t n, std::size_t c) {
+    for (std::size_t h = 0; h < d.h; ++h)
+      for (std::size_t w = 0; w < d.w; ++w)
+        o[at(d, n, c, h, w)] = (h >= shift.dh && w >= shift.dw) ? in[at(d, n, c, h - shift.dh, w - shift.dw)] : 0.0f;
+  });
   return out;
 }
 
@@ -109,29 +135,32 @@ void add_shifted(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift
   const std::vector<std::size_t> wsrc = circular_source(d.w, shift.dw);  // (W)
   const float* pa = a.data();
   const float* pb = b.data();
-  for (std::size_t n = n_begin; n < n_end; ++n)
-    for (std::size_t c = 0; c < d.c; ++c)
-      for (std::size_t h = 0; h < d.h; ++h)
-        for (std::size_t w = 0; w < d.w; ++w) acc.add(pa[at(d, n, c, h, w)], pb[at(d, n, c, hsrc[h], wsrc[w])]);
+  add_per_run(acc, d, n_begin, n_end, [&](std::size_t n, std::size_t c, RelL2& part) {
+    for (std::size_t h = 0; h < d.h; ++h)
+      for (std::size_t w = 0; w < d.w; ++w) part.add(pa[at(d, n, c, h, w)], pb[at(d, n, c, hsrc[h], wsrc[w])]);
+  });
 }
 
 void add_plain(RelL2& acc, const Array<float>& a, const Array<float>& b, std::size_t n_begin, std::size_t n_end) {
   const Dims d = dims_of(a);
-  const std::size_t per_sample = d.c * d.s();
+  const std::size_t S = d.s();
   const float* pa = a.data();
   const float* pb = b.data();
-  for (std::size_t i = n_begin * per_sample; i < n_end * per_sample; ++i) acc.add(pa[i], pb[i]);
+  add_per_run(acc, d, n_begin, n_end, [&](std::size_t n, std::size_t c, RelL2& part) {
+    const std::size_t begin = (n * d.c + c) * S;
+    for (std::size_t i = begin; i < begin + S; ++i) part.add(pa[i], pb[i]);
+  });
 }
 
 void add_translated(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift) {
   const Dims d = dims_of(a);
   const float* pa = a.data();
   const float* pb = b.data();
-  for (std::size_t n = 0; n < d.n; ++n)
-    for (std::size_t c = 0; c < d.c; ++c)
-      for (std::size_t h = shift.dh; h < d.h; ++h)
-        for (std::size_t w = shift.dw; w < d.w; ++w)
-          acc.add(pa[at(d, n, c, h, w)], pb[at(d, n, c, h - shift.dh, w - shift.dw)]);
+  add_per_run(acc, d, 0, d.n, [&](std::size_t n, std::size_t c, RelL2& part) {
+    for (std::size_t h = shift.dh; h < d.h; ++h)
+      for (std::size_t w = shift.dw; w < d.w; ++w)
+        part.add(pa[at(d, n, c, h, w)], pb[at(d, n, c, h - shift.dh, w - shift.dw)]);
+  });
 }
 
 Params<float> trained_like_params(const Layout& layout, std::uint64_t seed) {
