@@ -57,7 +57,7 @@ nlohmann::ordered_json probe_batch_size(const Layout& layout, const Array<float>
       var_sq += dv * dv;
     }
     probe::RelL2 gap;
-    for (std::size_t i = 0; i < y_train.size(); ++i) gap.add(y_train.data()[i], y_eval.data()[i]);
+    probe::add_plain(gap, y_train, y_eval, 0, n);
     entry["degenerate"] = false;
     entry["mean_error"] = probe::number(std::sqrt(mean_sq / double(layout.num_stats)));
     entry["var_error"] = probe::number(std::sqrt(var_sq / double(layout.num_stats)));
