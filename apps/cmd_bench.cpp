@@ -4,8 +4,8 @@
 #include <iostream>
 #include <memory>
 
-#include "bnlab/bench.hpp"
-#include "bnlab/error.hpp"
+#include "bnlab/bench/bench.hpp"
+#include "bnlab/core/error.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "bnlab/report_check.hpp"
+#include "bnlab/check/report_check.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {

@@ -3,10 +3,10 @@
 #include <iostream>
 #include <memory>
 
-#include "bnlab/atomic_file.hpp"
-#include "bnlab/compare.hpp"
-#include "bnlab/memory_policy.hpp"
-#include "bnlab/report_table.hpp"
+#include "bnlab/io/atomic_file.hpp"
+#include "bnlab/report/compare.hpp"
+#include "bnlab/core/memory_policy.hpp"
+#include "bnlab/report/report_table.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {

@@ -3,7 +3,7 @@
 #include <memory>
 #include <string>
 
-#include "bnlab/explain.hpp"
+#include "bnlab/explain/explain.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {

@@ -2,7 +2,7 @@
 #include <iostream>
 #include <memory>
 
-#include "bnlab/normalize_job.hpp"
+#include "bnlab/normalize/normalize_job.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bnlab/npy.hpp"
-#include "bnlab/synth.hpp"
+#include "bnlab/io/npy.hpp"
+#include "bnlab/synth/synth.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {

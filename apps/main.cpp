@@ -8,7 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "bnlab/error.hpp"
+#include "bnlab/core/error.hpp"
 #include "commands.hpp"
 
 namespace {

@@ -14,10 +14,10 @@
 #include <cstring>
 #include <sstream>
 
-#include "bnlab/bench.hpp"
-#include "bnlab/engine.hpp"
-#include "bnlab/error.hpp"
-#include "bnlab/reduce.hpp"
+#include "bnlab/bench/bench.hpp"
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/core/error.hpp"
+#include "bnlab/engine/detail/reduce.hpp"
 #include "reference.hpp"
 #include "test_helpers.hpp"
 

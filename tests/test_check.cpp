@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "bnlab/error.hpp"
-#include "bnlab/report_check.hpp"
+#include "bnlab/core/error.hpp"
+#include "bnlab/check/report_check.hpp"
 
 using bnlab::compare_reports;
 using bnlab::ReportDifference;

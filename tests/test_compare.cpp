@@ -8,10 +8,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "bnlab/compare.hpp"
-#include "bnlab/npy.hpp"
-#include "bnlab/report_table.hpp"
-#include "bnlab/synth.hpp"
+#include "bnlab/report/compare.hpp"
+#include "bnlab/io/npy.hpp"
+#include "bnlab/report/report_table.hpp"
+#include "bnlab/synth/synth.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab;

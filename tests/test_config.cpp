@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "bnlab/compare_config.hpp"
-#include "bnlab/error.hpp"
+#include "bnlab/report/compare_config.hpp"
+#include "bnlab/core/error.hpp"
 
 namespace fs = std::filesystem;
 using bnlab::CompareConfig;

@@ -7,8 +7,8 @@
 
 #include <cstring>
 
-#include "bnlab/engine.hpp"
-#include "bnlab/error.hpp"
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/core/error.hpp"
 #include "reference.hpp"
 #include "test_helpers.hpp"
 

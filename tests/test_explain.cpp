@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "bnlab/error.hpp"
-#include "bnlab/explain.hpp"
+#include "bnlab/core/error.hpp"
+#include "bnlab/explain/explain.hpp"
 
 using namespace bnlab;
 

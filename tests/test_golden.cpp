@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
-#include "bnlab/compare.hpp"
-#include "bnlab/report_check.hpp"
+#include "bnlab/report/compare.hpp"
+#include "bnlab/check/report_check.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab;

@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "bnlab/tensor.hpp"
+#include "bnlab/core/tensor.hpp"
 
 namespace testing {
 

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "bnlab/normalize_job.hpp"
-#include "bnlab/npy.hpp"
-#include "bnlab/synth.hpp"
+#include "bnlab/normalize/normalize_job.hpp"
+#include "bnlab/io/npy.hpp"
+#include "bnlab/synth/synth.hpp"
 #include "test_helpers.hpp"
 
 namespace fs = std::filesystem;

@@ -13,10 +13,10 @@
 #include <limits>
 #include <string>
 
-#include "bnlab/atomic_file.hpp"
-#include "bnlab/error.hpp"
-#include "bnlab/npy.hpp"
-#include "bnlab/shape.hpp"
+#include "bnlab/io/atomic_file.hpp"
+#include "bnlab/core/error.hpp"
+#include "bnlab/io/npy.hpp"
+#include "bnlab/core/shape.hpp"
 #include "test_helpers.hpp"
 
 namespace fs = std::filesystem;

@@ -9,10 +9,10 @@
 #include <cstring>
 #include <string>
 
-#include "bnlab/engine.hpp"
-#include "bnlab/error.hpp"
-#include "bnlab/probe_util.hpp"
-#include "bnlab/probes.hpp"
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/core/error.hpp"
+#include "bnlab/probes/detail/probe_util.hpp"
+#include "bnlab/probes/probes.hpp"
 #include "test_helpers.hpp"
 
 using namespace bnlab;

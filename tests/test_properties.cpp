@@ -17,8 +17,8 @@
 #include <map>
 #include <string>
 
-#include "bnlab/engine.hpp"
-#include "bnlab/probes.hpp"
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/probes/probes.hpp"
 #include "test_helpers.hpp"
 
 using namespace bnlab;

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "bnlab/error.hpp"
-#include "bnlab/rng.hpp"
-#include "bnlab/synth.hpp"
+#include "bnlab/core/error.hpp"
+#include "bnlab/core/rng.hpp"
+#include "bnlab/synth/synth.hpp"
 
 using namespace bnlab;
 

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <filesystem>
 
-#include "bnlab/normalize_job.hpp"
-#include "bnlab/npy.hpp"
+#include "bnlab/normalize/normalize_job.hpp"
+#include "bnlab/io/npy.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab;

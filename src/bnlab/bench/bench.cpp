@@ -1,0 +1,350 @@
+#include "bnlab/bench/bench.hpp"
+
+#include <omp.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/core/error.hpp"
+#include "bnlab/core/memory_policy.hpp"
+#include "bnlab/engine/detail/reduce.hpp"
+
+namespace bnlab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Deterministic filler in [lo, hi): splitmix64 of the index. Values only need
+// to be ordinary floats (no denormals, no constant runs), not good randomness.
+float hashed_value(std::uint64_t i, std::uint64_t seed, float lo, float hi) {
+  std::uint64_t z = i + seed * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return lo + (hi - lo) * float(double(z >> 40) * 0x1.0p-24);
+}
+
+// Fills `count` floats in parallel, which also touches every page on the
+// thread that will stream it later (first touch).
+void fill(float* data, std::size_t count, std::uint64_t seed, float lo, float hi) {
+  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(count);
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t i = 0; i < n; ++i) data[i] = hashed_value(std::uint64_t(i), seed, lo, hi);
+}
+
+Array<float> filled_tensor(const Dims& dims, std::uint64_t seed, float lo, float hi) {
+  Array<float> a = Array<float>::from_shape(dims.to_vector());  // (N, C, H, W)
+  fill(a.data(), a.size(), seed, lo, hi);
+  return a;
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) * 1024.0 / 1e6;  // ru_maxrss is in KiB on Linux
+}
+
+// The "model name" line of /proc/cpuinfo, or "" where there is none.
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      std::size_t start = line.find_first_not_of(" \t", line.find(':') + 1);
+      return start == std::string::npos ? "" : line.substr(start);
+    }
+  }
+  return "";
+}
+
+std::string fixed(double value, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+}  // namespace
+
+const char* to_string(BenchKind kind) {
+  switch (kind) {
+    case BenchKind::forward: return "forward";
+    case BenchKind::forward_backward: return "forward_backward";
+    case BenchKind::eval_forward: return "eval_forward";
+  }
+  return "?";
+}
+
+double traffic_bytes_per_element(BenchKind kind) {
+  constexpr double kFloat = sizeof(float);
+  switch (kind) {
+    case BenchKind::forward: return 2 * kFloat;           // read x, write y
+    case BenchKind::forward_backward: return 5 * kFloat;  // forward + read x, read dy, write dx
+    case BenchKind::eval_forward: return 2 * kFloat;      // read x, write y
+  }
+  return 0;
+}
+
+double effective_gbps(BenchKind kind, std::size_t elements, double ms) {
+  return traffic_bytes_per_element(kind) * double(elements) / (ms * 1e-3) / 1e9;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) throw Error("median of an empty sample");
+  std::sort(values.begin(), values.end());
+  std::size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
+}
+
+CopyBandwidth measure_copy_gbps(std::size_t elements, int trials) {
+  std::unique_ptr<float[]> src(new float[elements]);  // (elements)
+  std::unique_ptr<float[]> dst(new float[elements]);  // (elements)
+  fill(src.get(), elements, 1, -1.0f, 1.0f);
+  fill(dst.get(), elements, 2, -1.0f, 1.0f);
+  const float* s = src.get();
+  float* d = dst.get();
+  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(elements);
+  // The plain loop (what STREAM compiles to) ...
+  auto plain = [&] {
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t i = 0; i < n; ++i) d[i] = s[i];
+  };
+  // ... the same with the software prefetching the kernels use ...
+  auto prefetched = [&] {
+    const std::ptrdiff_t block = 2048, blocks = (n + block - 1) / block, ahead = detail::kAhead;
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t b = 0; b < blocks; ++b) {
+      const std::ptrdiff_t begin = b * block, end = std::min(n, begin + block);
+      const bool more = end + ahead <= n;
+      std::ptrdiff_t i = begin;
+      for (; i + 16 <= end; i += 16) {
+        if (more) {
+          detail::prefetch_read(s + i + ahead);
+          detail::prefetch_write(d + i + ahead);
+        }
+        using Line = detail::Vec8fU;  // two 8-float moves per 64-byte line
+        reinterpret_cast<Line*>(d + i)[0] = reinterpret_cast<const Line*>(s + i)[0];
+        reinterpret_cast<Line*>(d + i + 8)[0] = reinterpret_cast<const Line*>(s + i + 8)[0];
+      }
+      for (; i < end; ++i) d[i] = s[i];
+    }
+  };
+  // ... and glibc's memcpy, one slice per thread (it may bypass the cache).
+  auto library = [&] {
+#pragma omp parallel
+    {
+      const std::size_t t = std::size_t(omp_get_thread_num()), threads = std::size_t(omp_get_num_threads());
+      const std::size_t begin = elements * t / threads, end = elements * (t + 1) / threads;
+      std::memcpy(d + begin, s + begin, (end - begin) * sizeof(float));
+    }
+  };
+  auto best_gbps = [&](auto copy) {
+    double best_ms = 0;
+    for (int t = 0; t < trials; ++t) {
+      Clock::time_point start = Clock::now();
+      copy();
+      double ms = ms_since(start);
+      if (t == 0 || ms < best_ms) best_ms = ms;
+    }
+    return 2.0 * sizeof(float) * double(elements) / (best_ms * 1e-3) / 1e9;
+  };
+  CopyBandwidth result;
+  result.loop_gbps = std::max(best_gbps(plain), best_gbps(prefetched));
+  result.memcpy_gbps = best_gbps(library);
+  return result;
+}
+
+void account_traffic(BenchResult& result) {
+  const std::size_t elements = result.dims.count();
+  for (MethodResult& method : result.methods) {
+    for (BenchKind kind : kBenchKinds) {
+      KindResult& k = method[kind];
+      if (!k.measured) continue;
+      k.gbps = effective_gbps(kind, elements, k.ms);
+      k.fraction = result.copy_gbps > 0 ? k.gbps / result.copy_gbps : 0.0;
+    }
+  }
+}
+
+BenchResult run_bench(const BenchRequest& request) {
+  if (request.repeat < 1) throw Error("--repeat: must be >= 1 (got " + std::to_string(request.repeat) + ")");
+  if (request.threads < 0) throw Error("--threads: must be >= 0 (got " + std::to_string(request.threads) + ")");
+  std::vector<Method> methods = request.methods;
+  if (methods.empty()) methods = parse_method_list("1,2,3", "methods");
+  const Dims& dims = request.dims;
+  // Every layout first, so that a method that cannot apply fails before the long run.
+  std::vector<Layout> layouts;
+  for (const Method& method : methods) {
+    layouts.push_back(make_layout(method, AffineMode::natural, dims));
+    if (layouts.back().elements_per_stat < 2) {
+      throw Error("--shape " + shape_to_string(dims.to_vector()) + ": method " + method.id +
+                  " has one value per statistic, so train mode is undefined (use a larger batch)");
+    }
+  }
+  auto progress = [&](const std::string& what) {
+    if (request.progress) request.progress(what);
+  };
+
+  keep_freed_memory();
+  const int threads = request.threads > 0 ? request.threads : omp_get_num_procs();
+  const int previous_threads = omp_get_max_threads();
+  omp_set_num_threads(threads);
+
+  BenchResult result;
+  result.dims = dims;
+  result.threads = threads;
+  result.repeat = request.repeat;
+  result.cpu = cpu_model();
+  // The copy is measured before and after the kernels, the best counting, so
+  // that a burst of other load on a shared machine does not lower the yardstick.
+  progress("copy bandwidth");
+  const CopyBandwidth copy = measure_copy_gbps(dims.count(), 5);
+
+  const Array<float> x = filled_tensor(dims, 3, -1.5f, 2.5f);   // (N, C, H, W)
+  const Array<float> dy = filled_tensor(dims, 4, -1.0f, 1.0f);  // (N, C, H, W)
+  const double eps = 1e-5;
+  for (const Layout& layout : layouts) {
+    MethodResult mr;
+    mr.id = layout.method.id;
+    mr.title = layout.method.title;
+    const Params<float> params = identity_params<float>(layout);
+    Statistics batch;
+    auto name = [&](BenchKind kind, int k) {
+      return "method " + mr.id + ": " + to_string(kind) + " " + std::to_string(k) + "/" + std::to_string(request.repeat);
+    };
+    // One timed call of `kind`; outputs are freed after the clock stops.
+    auto time_once = [&](BenchKind kind) {
+      Clock::time_point start = Clock::now();
+      if (kind == BenchKind::forward) {
+        Array<float> y = forward_train(layout, x, params, eps, &batch);
+        double ms = ms_since(start);
+        return ms;
+      }
+      if (kind == BenchKind::forward_backward) {
+        Statistics used;
+        Array<float> y = forward_train(layout, x, params, eps, &used);
+        Gradients<float> grads = backward(layout, Mode::train, x, dy, params, used, eps);
+        double ms = ms_since(start);
+        return ms;
+      }
+      Array<float> y = forward_eval(layout, x, params, batch, eps);
+      double ms = ms_since(start);
+      return ms;
+    };
+    for (BenchKind kind : kBenchKinds) {
+      if (kind == BenchKind::eval_forward && !layout.method.batch_dependent()) continue;
+      progress(name(kind, 0));
+      double warm = time_once(kind);  // warm-up: page faults, caches, thread pool
+      if (kind == BenchKind::forward) mr.forward_cold_ms = warm;
+      std::vector<double> times;
+      for (int k = 1; k <= request.repeat; ++k) {
+        progress(name(kind, k));
+        times.push_back(time_once(kind));
+      }
+      mr[kind].measured = true;
+      mr[kind].ms = median(times);
+    }
+    result.methods.push_back(mr);
+  }
+  progress("copy bandwidth, again");
+  const CopyBandwidth copy_after = measure_copy_gbps(dims.count(), 5);
+  result.copy_gbps = std::max(copy.loop_gbps, copy_after.loop_gbps);
+  result.memcpy_gbps = std::max(copy.memcpy_gbps, copy_after.memcpy_gbps);
+  omp_set_num_threads(previous_threads);
+  result.peak_rss_mb = peak_rss_mb();
+  account_traffic(result);
+  return result;
+}
+
+nlohmann::ordered_json bench_to_json(const BenchResult& result) {
+  using nlohmann::ordered_json;
+  const Dims& d = result.dims;
+  ordered_json j;
+  j["schema"] = "bnlab.bench/1";
+  j["shape"] = d.to_vector();
+  j["dtype"] = "float32";
+  j["elements"] = double(d.count());
+  j["tensor_mb"] = double(d.count()) * sizeof(float) / 1e6;
+  j["cpu"] = result.cpu;
+  j["threads"] = result.threads;
+  j["repeat"] = result.repeat;
+  j["timing"] =
+      "median of repeat runs after one warm-up; outputs reuse freed memory (first-touch page faults are in "
+      "forward_cold_ms only); copy_gbps: best of 10 parallel copies (5 before the kernels, 5 after) of a tensor-sized float array by a loop "
+      "with ordinary stores, plain or software-prefetched like the kernels; memcpy_gbps: the same with glibc "
+      "memcpy (for reference: it may use non-temporal stores)";
+  ordered_json traffic;
+  for (BenchKind kind : kBenchKinds) traffic[to_string(kind)] = traffic_bytes_per_element(kind);
+  j["traffic_bytes_per_element"] = traffic;
+  j["copy_gbps"] = result.copy_gbps;
+  j["memcpy_gbps"] = result.memcpy_gbps;
+  j["peak_rss_mb"] = result.peak_rss_mb;
+  ordered_json methods = ordered_json::object();
+  for (const MethodResult& m : result.methods) {
+    ordered_json jm;
+    jm["title"] = m.title;
+    for (BenchKind kind : kBenchKinds) {
+      const std::string key = to_string(kind);
+      const KindResult& k = m[kind];
+      jm[key + "_ms"] = k.measured ? ordered_json(k.ms) : ordered_json(nullptr);
+      jm[key + "_gbps"] = k.measured ? ordered_json(k.gbps) : ordered_json(nullptr);
+      jm[key + "_fraction"] = k.measured ? ordered_json(k.fraction) : ordered_json(nullptr);
+      jm[key + "_ns_per_element"] = k.measured ? ordered_json(k.ms * 1e6 / double(d.count())) : ordered_json(nullptr);
+    }
+    jm["forward_cold_ms"] = m.forward_cold_ms;
+    methods[m.id] = jm;
+  }
+  j["methods"] = methods;
+  return j;
+}
+
+std::string bench_to_table(const BenchResult& result) {
+  const Dims& d = result.dims;
+  std::ostringstream out;
+  out << "shape " << shape_to_string(d.to_vector()) << " float32 (" << fixed(double(d.count()) * 4 / 1e6, 1)
+      << " MB), " << result.threads << (result.threads == 1 ? " thread" : " threads") << ", median of "
+      << result.repeat << "\n";
+  out << "copy bandwidth " << fixed(result.copy_gbps, 2) << " GB/s (loop; memcpy " << fixed(result.memcpy_gbps, 2)
+      << " GB/s), peak RSS " << fixed(result.peak_rss_mb, 0) << " MB\n\n";
+  // Columns: left-aligned text, right-aligned numbers.
+  std::vector<std::vector<std::string>> rows = {{"method", "kind", "ms", "GB/s", "of copy", "ns/element"}};
+  for (const MethodResult& m : result.methods) {
+    for (BenchKind kind : kBenchKinds) {
+      const KindResult& k = m[kind];
+      if (!k.measured) {
+        rows.push_back({m.id, to_string(kind), "-", "-", "-", "-"});
+        continue;
+      }
+      rows.push_back({m.id, to_string(kind), fixed(k.ms, 2), fixed(k.gbps, 2), fixed(100 * k.fraction, 0) + "%",
+                      fixed(k.ms * 1e6 / double(d.count()), 3)});
+    }
+  }
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      std::string pad(width[i] - row[i].size(), ' ');
+      line += i < 2 ? row[i] + pad : pad + row[i];
+      if (i + 1 < row.size()) line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace bnlab

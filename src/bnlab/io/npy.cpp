@@ -1,0 +1,316 @@
+#include "bnlab/io/npy.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include <xtensor/xmanipulation.hpp>
+
+#include "bnlab/io/atomic_file.hpp"
+#include "bnlab/core/error.hpp"
+#include "bnlab/core/shape.hpp"
+
+namespace bnlab {
+
+// The data is copied between the file and memory as is: both little-endian.
+static_assert(std::endian::native == std::endian::little, "bnlab's .npy I/O assumes a little-endian host");
+
+namespace {
+
+constexpr std::string_view kMagic{"\x93NUMPY", 6};
+constexpr std::size_t kAlign = 64;              // the data starts at a multiple of this
+constexpr std::size_t kGrowthAxisMaxDigits = 21;  // numpy's spare room in the header
+
+const char* const kExpectedDtypes = "expected float32 '<f4' or float64 '<f8'";
+
+struct Header {
+  std::string descr;
+  bool fortran_order = false;
+  Shape shape;
+};
+
+// ---- reading ---------------------------------------------------------------
+
+std::string read_whole_file(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) throw Error(path + ": cannot open: " + std::strerror(errno));
+  std::string bytes;
+  char buffer[1 << 16];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.append(buffer, got);
+  const int error_number = errno;
+  const bool failed = std::ferror(file);
+  std::fclose(file);
+  if (failed) throw Error(path + ": cannot read: " + std::strerror(error_number));
+  return bytes;
+}
+
+// A parser for the header's Python dict literal, e.g.
+//   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4, 5), }
+// Keys in any order, either quote, any spacing, trailing commas (in the dict
+// and in the shape tuple: (7,) is a 1-tuple, () a scalar).
+class HeaderParser {
+ public:
+  HeaderParser(std::string_view text, const std::string& path) : text_(text), path_(path) {}
+
+  Header parse() {
+    Header header;
+    bool seen_descr = false, seen_order = false, seen_shape = false;
+    expect('{');
+    while (skip_space(), peek() != '}') {
+      const std::string key = parse_string();
+      expect(':');
+      if (key == "descr" && !seen_descr) {
+        seen_descr = true;
+        skip_space();
+        if (peek() == '[') throw Error(path_ + ": unsupported structured dtype (" + kExpectedDtypes + ")");
+        header.descr = parse_string();
+      } else if (key == "fortran_order" && !seen_order) {
+        seen_order = true;
+        header.fortran_order = parse_bool();
+      } else if (key == "shape" && !seen_shape) {
+        seen_shape = true;
+        header.shape = parse_shape();
+      } else {
+        fail("unexpected or repeated key '" + key + "'");
+      }
+      skip_space();
+      if (peek() != '}') expect(',');
+    }
+    ++pos_;  // the '}'
+    skip_space();
+    if (pos_ != text_.size()) fail("unexpected text after the dict");
+    if (!seen_descr) fail("missing key 'descr'");
+    if (!seen_order) fail("missing key 'fortran_order'");
+    if (!seen_shape) fail("missing key 'shape'");
+    return header;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(path_ + ": malformed .npy header: " + what + " (at byte " + std::to_string(pos_) + " of the header)");
+  }
+  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+  void skip_space() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+  }
+  void expect(char c) {
+    skip_space();
+    if (peek() != c) fail(std::string("expected '") + c + "'");
+    ++pos_;
+  }
+  std::string parse_string() {
+    skip_space();
+    const char quote = peek();
+    if (quote != '\'' && quote != '"') fail("expected a quoted string");
+    const std::size_t end = text_.find(quote, pos_ + 1);
+    if (end == std::string_view::npos) fail("unterminated string");
+    std::string value(text_.substr(pos_ + 1, end - pos_ - 1));
+    pos_ = end + 1;
+    return value;
+  }
+  bool parse_bool() {
+    skip_space();
+    if (text_.substr(pos_, 4) == "True") return pos_ += 4, true;
+    if (text_.substr(pos_, 5) == "False") return pos_ += 5, false;
+    fail("expected True or False");
+  }
+  Shape parse_shape() {
+    Shape shape;
+    expect('(');
+    while (skip_space(), peek() != ')') {
+      std::size_t extent = 0;
+      const char* first = text_.data() + pos_;
+      auto [last, ec] = std::from_chars(first, text_.data() + text_.size(), extent);
+      if (ec != std::errc() || last == first) fail("expected a non-negative integer in the shape");
+      pos_ += static_cast<std::size_t>(last - first);
+      if (peek() == 'L') ++pos_;  // Python 2's long suffix, as old numpy wrote it
+      shape.push_back(extent);
+      skip_space();
+      if (peek() != ')') expect(',');
+    }
+    ++pos_;  // the ')'
+    return shape;
+  }
+
+  std::string_view text_;
+  const std::string& path_;
+  std::size_t pos_ = 0;
+};
+
+// The C-order multi-index of flat position `flat` in `shape`.
+Shape unravel_index(std::size_t flat, const Shape& shape) {
+  Shape index(shape.size());
+  for (std::size_t axis = shape.size(); axis-- > 0;) {
+    index[axis] = flat % shape[axis];
+    flat /= shape[axis];
+  }
+  return index;
+}
+
+// Converts the file's data (element type T, storage order of `header`) to a
+// float32 C-order array, rejecting NaN, Inf and values beyond float32's range.
+template <class T>
+Array<float> decode_data(const char* data, const Header& header, const std::string& path) {
+  Shape storage_shape = header.shape;  // Fortran order = C order of the reversed shape
+  if (header.fortran_order) std::reverse(storage_shape.begin(), storage_shape.end());
+  Array<T> stored = Array<T>::from_shape(storage_shape);
+  std::memcpy(stored.data(), data, stored.size() * sizeof(T));
+  const Array<T> values = header.fortran_order ? Array<T>(xt::transpose(stored)) : std::move(stored);
+
+  Array<float> out = Array<float>::from_shape(header.shape);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const T value = values.data()[i];
+    const float converted = static_cast<float>(value);
+    if (!std::isfinite(converted)) {
+      const std::string where = " at index " + shape_to_string(unravel_index(i, header.shape));
+      if (std::isnan(value)) throw Error(path + ": NaN" + where);
+      if (std::isinf(value)) throw Error(path + ": " + (value < 0 ? "-Inf" : "Inf") + where);
+      char text[32];
+      std::snprintf(text, sizeof text, "%g", static_cast<double>(value));
+      throw Error(path + ": value " + text + where + " is out of float32 range");
+    }
+    out.data()[i] = converted;
+  }
+  return out;
+}
+
+// ---- writing -----------------------------------------------------------------
+
+void append_little_endian(std::string& out, std::uint32_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+}  // namespace
+
+DataLayout parse_data_layout(const std::string& text, const std::string& what) {
+  std::string upper = text;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (upper == "NCHW") return DataLayout::nchw;
+  if (upper == "NHWC") return DataLayout::nhwc;
+  throw Error(what + ": unknown data layout \"" + text + "\" (valid: NCHW, NHWC)");
+}
+
+std::string to_string(DataLayout layout) { return layout == DataLayout::nchw ? "NCHW" : "NHWC"; }
+
+Array<float> read_npy(const std::string& path) {
+  const std::string bytes = read_whole_file(path);
+
+  // Preamble: magic, version, header length (2 bytes in 1.0, 4 in 2.0/3.0).
+  if (bytes.compare(0, kMagic.size(), kMagic.substr(0, std::min(bytes.size(), kMagic.size()))) != 0) {
+    throw Error(path + ": not a .npy file (bad magic)");
+  }
+  if (bytes.size() < kMagic.size() + 2) {
+    throw Error(path + ": truncated header (the file is only " + std::to_string(bytes.size()) + " bytes)");
+  }
+  const int major = static_cast<unsigned char>(bytes[6]), minor = static_cast<unsigned char>(bytes[7]);
+  if ((major < 1 || major > 3) || minor != 0) {
+    throw Error(path + ": unsupported .npy format version " + std::to_string(major) + "." +
+                std::to_string(minor) + " (expected 1.0, 2.0 or 3.0)");
+  }
+  const std::size_t length_bytes = major == 1 ? 2 : 4;
+  const std::size_t preamble = kMagic.size() + 2 + length_bytes;
+  if (bytes.size() < preamble) {
+    throw Error(path + ": truncated header (the file is only " + std::to_string(bytes.size()) + " bytes)");
+  }
+  std::size_t header_length = 0;
+  for (std::size_t i = 0; i < length_bytes; ++i) {
+    header_length |= std::size_t{static_cast<unsigned char>(bytes[8 + i])} << (8 * i);
+  }
+  if (bytes.size() - preamble < header_length) {
+    throw Error(path + ": truncated header (it should be " + std::to_string(header_length) +
+                " bytes, the file holds " + std::to_string(bytes.size() - preamble) + ")");
+  }
+  const Header header = HeaderParser(std::string_view(bytes).substr(preamble, header_length), path).parse();
+
+  // The dtype: byte order ('<' little, '=' native, '>' big), kind, item size.
+  std::size_t item_size = 0;
+  const std::string& descr = header.descr;
+  const std::string type = descr.size() == 3 ? descr.substr(1) : "";
+  if (type == "f4" || type == "f8") {
+    if (descr[0] == '>') {
+      throw Error(path + ": big-endian dtype '" + descr + "' is not supported (" + kExpectedDtypes + ")");
+    }
+    if (descr[0] == '<' || descr[0] == '=') item_size = type == "f4" ? 4 : 8;
+  }
+  if (item_size == 0) throw Error(path + ": unsupported dtype '" + descr + "' (" + kExpectedDtypes + ")");
+
+  // The data: exactly count * item_size bytes (trailing bytes are an error too).
+  std::size_t count = 1;
+  for (std::size_t extent : header.shape) {
+    if (__builtin_mul_overflow(count, extent, &count)) count = SIZE_MAX;
+  }
+  std::size_t expected = 0;
+  if (__builtin_mul_overflow(count, item_size, &expected)) expected = SIZE_MAX;
+  const std::size_t available = bytes.size() - preamble - header_length;
+  if (available != expected) {
+    throw Error(path + ": expected " + std::to_string(expected) + " bytes of data, got " + std::to_string(available) +
+                " (shape " + shape_to_string(header.shape) + ", dtype '" + descr + "')");
+  }
+  const char* data = bytes.data() + preamble + header_length;
+  return item_size == 4 ? decode_data<float>(data, header, path) : decode_data<double>(data, header, path);
+}
+
+Array<float> read_feature_map(const std::string& path, DataLayout layout) {
+  Array<float> x = read_npy(path);
+  const Shape shape(x.shape().begin(), x.shape().end());
+  if (layout == DataLayout::nchw) {
+    dims_from_shape(shape, path);  // rank 4, no zero-sized extent
+    return x;
+  }
+  if (shape.size() != 4) {
+    throw Error(path + ": expected a 4-d array (N,H,W,C), got " + std::to_string(shape.size()) + "-d " +
+                shape_to_string(shape));
+  }
+  dims_from_shape(shape, path);  // no zero-sized extent
+  // (N, H, W, C) -> (N, C, H, W): output axis k is input axis {0, 3, 1, 2}[k].
+  return Array<float>(xt::transpose(x, {0, 3, 1, 2}));
+}
+
+std::string npy_bytes(const Array<float>& array) {
+  const Shape shape(array.shape().begin(), array.shape().end());
+  // numpy 1.24's header: the dict with sorted keys, then spare spaces so the
+  // leading extent can grow in place to 21 digits, then spaces to align the
+  // data on 64 bytes (a full 64 when already aligned), then '\n'.
+  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_to_string(shape) + ", }";
+  if (!shape.empty()) dict.append(kGrowthAxisMaxDigits - std::to_string(shape[0]).size(), ' ');
+  const std::size_t text_length = dict.size() + 1;  // + '\n'
+  int major = 1;                                      // 1.0: a uint16 header length
+  std::size_t preamble = kMagic.size() + 2 + 2;
+  std::size_t padding = kAlign - (preamble + text_length) % kAlign;
+  if (text_length + padding > 0xffff) {  // 2.0: a uint32 header length
+    major = 2;
+    preamble = kMagic.size() + 2 + 4;
+    padding = kAlign - (preamble + text_length) % kAlign;
+  }
+
+  std::string out(kMagic);
+  out.push_back(static_cast<char>(major));
+  out.push_back(0);
+  append_little_endian(out, static_cast<std::uint32_t>(text_length + padding), major == 1 ? 2 : 4);
+  out += dict;
+  out.append(padding, ' ');
+  out.push_back('\n');
+  out.append(reinterpret_cast<const char*>(array.data()), array.size() * sizeof(float));
+  return out;
+}
+
+void write_npy(const std::string& path, const Array<float>& array) {
+  write_file_atomically(path, npy_bytes(array));
+}
+
+void write_feature_map(const std::string& path, const Array<float>& x_nchw, DataLayout layout) {
+  dims_from_shape(Shape(x_nchw.shape().begin(), x_nchw.shape().end()), path);
+  if (layout == DataLayout::nchw) return write_npy(path, x_nchw);
+  // (N, C, H, W) -> (N, H, W, C): output axis k is input axis {0, 2, 3, 1}[k].
+  write_npy(path, Array<float>(xt::transpose(x_nchw, {0, 2, 3, 1})));
+}
+
+}  // namespace bnlab

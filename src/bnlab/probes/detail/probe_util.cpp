@@ -1,0 +1,226 @@
+#include "bnlab/probes/detail/probe_util.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "bnlab/core/error.hpp"
+#include "bnlab/core/rng.hpp"
+
+// Shape legend: N batch, C channels, H, W spatial; every tensor (N, C, H, W).
+namespace bnlab::probe {
+namespace {
+
+// Row-major offset of (n, c, h, w).
+inline std::size_t at(const Dims& d, std::size_t n, std::size_t c, std::size_t h, std::size_t w) {
+  return ((n * d.c + c) * d.h + h) * d.w + w;
+}
+
+Dims dims_of(const Array<float>& a) {
+  return dims_from_shape(Shape(a.shape().begin(), a.shape().end()), "probe tensor");
+}
+
+// Source index along one axis of a circular shift by k: (i - k) mod extent.
+std::vector<std::size_t> circular_source(std::size_t extent, std::size_t k) {
+  std::vector<std::size_t> src(extent);  // (extent)
+  for (std::size_t i = 0; i < extent; ++i) src[i] = (i + extent - k) % extent;
+  return src;
+}
+
+}  // namespace
+
+std::uint64_t sub_seed(std::uint64_t seed, Stream stream) {
+  return seed + static_cast<std::uint64_t>(stream);  // wraps around mod 2^64
+}
+
+std::string format_number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+
+void require_probe_input(const Layout& layout, const Array<float>& x, const std::string& probe) {
+  require_shape(Shape(x.shape().begin(), x.shape().end()), layout.dims.to_vector(), probe + ": input");
+  if (layout.elements_per_stat < 2) {
+    throw Error(probe + ": method " + layout.method.id + " has " + std::to_string(layout.elements_per_stat) +
+                " value per statistic on shape " + shape_to_string(layout.dims.to_vector()) +
+                "; train mode needs at least 2");
+  }
+}
+
+double RelL2::value() const {
+  if (ref2 == 0.0) return diff2 == 0.0 ? 0.0 : std::numeric_limits<double>::infinity();
+  return std::sqrt(diff2) / std::sqrt(ref2);
+}
+
+std::vector<Shift> shift_set(const Dims& dims) {
+  const std::size_t H = dims.h, W = dims.w;
+  const Shift candidates[] = {{1, 0}, {0, 1}, {1, 2}, {H / 2, W / 3}};
+  std::vector<Shift> out;
+  for (Shift s : candidates) {
+    Shift r{s.dh % H, s.dw % W};
+    if (r.dh == 0 && r.dw == 0) continue;
+    bool seen = std::any_of(out.begin(), out.end(), [&](Shift o) { return o.dh == r.dh && o.dw == r.dw; });
+    if (!seen) out.push_back(r);
+  }
+  return out;
+}
+
+Json shifts_json(const std::vector<Shift>& shifts) {
+  Json out = Json::array();
+  for (Shift s : shifts) out.push_back(Json::array({s.dh, s.dw}));
+  return out;
+}
+
+namespace {
+
+// Calls body(n, c) for every run (n, c) with n in [n_begin, n_end), in parallel:
+// for the passes that write disjoint runs.
+template <class Body>
+void for_each_run(const Dims& d, std::size_t n_begin, std::size_t n_end, Body body) {
+  const std::ptrdiff_t runs = static_cast<std::ptrdiff_t>((n_end - n_begin) * d.c);
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t r = 0; r < runs; ++r) body(n_begin + std::size_t(r) / d.c, std::size_t(r) % d.c);
+}
+
+// One run's share of a relative L2 error, in 8 interleaved lanes: the k-th
+// pair a run visits goes to lane k % 8, and the lanes are added in lane order
+// at the end. Eight independent chains instead of one keep the additions from
+// waiting on each other; the order is fixed, so the bits are too.
+class RunRelL2 {
+ public:
+  // Pairs (a[i], b[i]) for i in [0, len), in that order.
+  void add_segment(const float* a, const float* b, std::size_t len) {
+    for (std::size_t i = 0; i < len; ++i, ++count_) {
+      double diff = double(a[i]) - double(b[i]);
+      diff2_[count_ & 7] += diff * diff;
+      ref2_[count_ & 7] += double(b[i]) * double(b[i]);
+    }
+  }
+  void add_to(RelL2& acc) const {
+    for (int lane = 0; lane < 8; ++lane) {
+      acc.diff2 += diff2_[lane];
+      acc.ref2 += ref2_[lane];
+    }
+  }
+
+ private:
+  double diff2_[8] = {}, ref2_[8] = {};
+  std::size_t count_ = 0;
+};
+
+// Accumulates a relative L2 error run by run: each run (n, c) sums into its
+// own partial, in parallel; the partials are then added in run order, so the
+// result is the same bits whatever the thread count.
+template <class RunFn>
+void add_per_run(RelL2& acc, const Dims& d, std::size_t n_begin, std::size_t n_end, RunFn run) {
+  std::vector<RunRelL2> partial((n_end - n_begin) * d.c);  // (runs)
+  for_each_run(d, n_begin, n_end, [&](std::size_t n, std::size_t c) { run(n, c, partial[(n - n_begin) * d.c + c]); });
+  for (const RunRelL2& p : partial) p.add_to(acc);
+}
+
+}  // namespace
+
+// A circular shift by (dh, dw) moves row h' = (h - dh) mod H of the input to
+// row h, rotated right by dw: out[h][w] = in[h'][(w - dw) mod W], i.e. the
+// row's last dw entries first, then its first W - dw.
+Array<float> circular_shift(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end) {
+  const Dims d = dims_of(x);
+  const std::vector<std::size_t> hsrc = circular_source(d.h, shift.dh);  // (H)
+  const bool all_samples = n_begin == 0 && n_end == d.n;
+  // (N, C, H, W): samples outside [n_begin, n_end) are copied unshifted.
+  Array<float> out = all_samples ? Array<float>::from_shape(d.to_vector()) : x;
+  const float* in = x.data();
+  float* o = out.data();
+  const std::size_t W = d.w, dw = shift.dw;
+  for_each_run(d, n_begin, n_end, [&](std::size_t n, std::size_t c) {
+    for (std::size_t h = 0; h < d.h; ++h) {
+      const float* src = in + at(d, n, c, hsrc[h], 0);
+      float* dst = o + at(d, n, c, h, 0);
+      std::copy(src + (W - dw), src + W, dst);
+      std::copy(src, src + (W - dw), dst + dw);
+    }
+  });
+  return out;
+}
+
+Array<float> translate(const Array<float>& x, Shift shift) {
+  const Dims d = dims_of(x);
+  Array<float> out = Array<float>::from_shape(d.to_vector());  // (N, C, H, W)
+  const float* in = x.data();
+  float* o = out.data();
+  const std::size_t W = d.w, dw = shift.dw;
+  for_each_run(d, 0, d.n, [&](std::size_t n, std::size_t c) {
+    for (std::size_t h = 0; h < d.h; ++h) {
+      float* dst = o + at(d, n, c, h, 0);
+      if (h < shift.dh) {
+        std::fill(dst, dst + W, 0.0f);
+        continue;
+      }
+      const float* src = in + at(d, n, c, h - shift.dh, 0);
+      std::fill(dst, dst + dw, 0.0f);
+      std::copy(src, src + (W - dw), dst + dw);
+    }
+  });
+  return out;
+}
+
+void add_shifted(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift, std::size_t n_begin,
+                 std::size_t n_end) {
+  const Dims d = dims_of(a);
+  const std::vector<std::size_t> hsrc = circular_source(d.h, shift.dh);  // (H)
+  const float* pa = a.data();
+  const float* pb = b.data();
+  const std::size_t W = d.w, dw = shift.dw;
+  add_per_run(acc, d, n_begin, n_end, [&](std::size_t n, std::size_t c, RunRelL2& part) {
+    // a[h][w] against b[h'][(w - dw) mod W], w in order (see circular_shift).
+    for (std::size_t h = 0; h < d.h; ++h) {
+      const float* ra = pa + at(d, n, c, h, 0);
+      const float* rb = pb + at(d, n, c, hsrc[h], 0);
+      part.add_segment(ra, rb + (W - dw), dw);
+      part.add_segment(ra + dw, rb, W - dw);
+    }
+  });
+}
+
+void add_plain(RelL2& acc, const Array<float>& a, const Array<float>& b, std::size_t n_begin, std::size_t n_end) {
+  const Dims d = dims_of(a);
+  const std::size_t S = d.s();
+  const float* pa = a.data();
+  const float* pb = b.data();
+  add_per_run(acc, d, n_begin, n_end, [&](std::size_t n, std::size_t c, RunRelL2& part) {
+    const std::size_t begin = (n * d.c + c) * S;
+    part.add_segment(pa + begin, pb + begin, S);
+  });
+}
+
+void add_translated(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift) {
+  const Dims d = dims_of(a);
+  const float* pa = a.data();
+  const float* pb = b.data();
+  const std::size_t W = d.w, dw = shift.dw;
+  add_per_run(acc, d, 0, d.n, [&](std::size_t n, std::size_t c, RunRelL2& part) {
+    for (std::size_t h = shift.dh; h < d.h; ++h)
+      part.add_segment(pa + at(d, n, c, h, dw), pb + at(d, n, c, h - shift.dh, 0), W - dw);
+  });
+}
+
+Params<float> trained_like_params(const Layout& layout, std::uint64_t seed) {
+  Params<float> params;
+  if (!layout.has_affine()) return params;
+  params.gamma = Array<float>::from_shape(layout.param_shape);  // param_shape
+  params.beta = Array<float>::from_shape(layout.param_shape);   // param_shape
+  Rng rng(sub_seed(seed, Stream::trained_params));
+  for (float& g : params.gamma) g = float(det_exp(0.5 * rng.normal()));
+  for (float& b : params.beta) b = float(0.5 * rng.normal());
+  return params;
+}
+
+std::size_t zero_variance_count(const Statistics& stats) {
+  return std::size_t(std::count(stats.var.begin(), stats.var.end(), 0.0));
+}
+
+}  // namespace bnlab::probe

@@ -1,0 +1,101 @@
+#pragma once
+// Helpers shared by the probes (probe_*.cpp): random streams, JSON numbers,
+// relative L2 errors, spatial shifts, trained-like parameters.
+//
+// Shapes (legend: N batch, C channels, H, W spatial):
+//   x, a, b: (N, C, H, W), float32, row-major.
+//   gamma, beta: layout.param_shape.
+// Every loop here is sequential in row-major order: the sums are the same
+// bits on every run, whatever the thread count.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/engine/method.hpp"
+#include "bnlab/core/tensor.hpp"
+
+namespace bnlab::probe {
+
+using Json = nlohmann::ordered_json;
+using Notes = std::vector<std::string>;
+
+// Random streams: stream k draws from bnlab::Rng(seed + k) (mt19937_64, the
+// 53-bit uniform, the polar normal of rng.hpp). Stream 0 is left to whoever
+// synthesizes the input from the same seed.
+enum class Stream : std::uint64_t {
+  dy = 1,               // upstream gradient dy ~ N(0, 1), (N, C, H, W) row-major
+  fd_coordinates = 2,   // the coordinates of the finite-difference check
+  trained_params = 3,   // trained-like gamma, beta
+  channel_rescale = 4,  // per-channel factors a_c and offsets b_c
+};
+std::uint64_t sub_seed(std::uint64_t seed, Stream stream);
+
+// "1e-05": a double for a note (printf %g).
+std::string format_number(double v);
+
+// A JSON double, or null when v is NaN or infinite (JSON has no NaN).
+Json number(double v);
+
+// Throws Error unless x matches the layout and train mode is defined
+// (layout.elements_per_stat >= 2), naming the probe.
+void require_probe_input(const Layout& layout, const Array<float>& x, const std::string& probe);
+
+// Relative L2 error ||a - b|| / ||b||, accumulated in double term by term.
+// ||b|| = 0 gives 0 when a = b too, else infinity (reported as null).
+struct RelL2 {
+  double diff2 = 0.0, ref2 = 0.0;
+  void add(double a, double b) {
+    double d = a - b;
+    diff2 += d * d;
+    ref2 += b * b;
+  }
+  double value() const;
+};
+
+// A spatial shift by (dh, dw) rows and columns, 0 <= dh < H, 0 <= dw < W.
+struct Shift {
+  std::size_t dh = 0, dw = 0;
+};
+
+// The fixed shift set of the invariance probes: (1, 0), (0, 1), (1, 2) and
+// (H/2, W/3) (integer division), each reduced mod (H, W); (0, 0) and
+// repeats are dropped, order kept. Empty when H = W = 1.
+std::vector<Shift> shift_set(const Dims& dims);
+Json shifts_json(const std::vector<Shift>& shifts);  // [[dh, dw], ...]
+
+// Circular shift of samples [n_begin, n_end); the other samples are copied:
+//   out[n, c, (h + dh) % H, (w + dw) % W] = x[n, c, h, w].      out: (N, C, H, W)
+Array<float> circular_shift(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end);
+
+// Zero-filled (non-circular) translation of every sample:
+//   out[n, c, h, w] = x[n, c, h - dh, w - dw] if h >= dh and w >= dw, else 0.   out: (N, C, H, W)
+Array<float> translate(const Array<float>& x, Shift shift);
+
+// acc += a[n] against shift(b[n]) for the samples n in [n_begin, n_end):
+//   a[n, c, h, w] against b[n, c, (h - dh) mod H, (w - dw) mod W].
+void add_shifted(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift, std::size_t n_begin,
+                 std::size_t n_end);
+
+// acc += a[n] against b[n] for the samples n in [n_begin, n_end).
+void add_plain(RelL2& acc, const Array<float>& a, const Array<float>& b, std::size_t n_begin, std::size_t n_end);
+
+// acc += a against translate(b) on the region that stays inside the plane:
+//   a[n, c, h, w] against b[n, c, h - dh, w - dw] for h >= dh, w >= dw.
+void add_translated(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift);
+
+// Trained-like parameters in layout.param_shape (empty for affine none),
+// drawn from Rng(sub_seed(seed, Stream::trained_params)):
+//   gamma = exp(0.5 z)  (log-normal: positive, median 1, about 0.6 .. 1.6),
+//   beta  = 0.5 z'      with z, z' ~ N(0, 1),
+// every entry its own draw, so they vary along every parameter axis. Draw
+// order: all gamma entries row-major, then all beta entries.
+Params<float> trained_like_params(const Layout& layout, std::uint64_t seed);
+
+// Number of statistics with zero variance.
+std::size_t zero_variance_count(const Statistics& stats);
+
+}  // namespace bnlab::probe

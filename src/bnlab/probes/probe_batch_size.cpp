@@ -1,0 +1,70 @@
+// probe_batch_size: how the batch statistics of a batch-dependent method
+// (1, 2, 3) degrade as the batch shrinks, and how far train mode then drifts
+// from eval mode. DESIGN.md §2: "the error of the batch statistics against the
+// population as the batch size N shrinks (M2 with N = 1 outputs beta everywhere)".
+//
+// Shapes (legend: N batch, C channels, H, W spatial):
+//   x: (N, C, H, W); x_sub: (n, C, H, W), the leading n samples of x.
+//   population, batch: layout.stat_shape (independent of N for these methods).
+//
+// For each batch size n in N, N/2, N/4, ..., 1 (halving, integer division):
+//   mean_error = sqrt(mean_o ((mean_b[o] - mean_p[o])^2 / (var_p[o] + eps)))
+//                the batch mean's error in units of the population std;
+//   var_error  = sqrt(mean_o ((var_b[o] - var_p[o]) / (var_p[o] + eps))^2)
+//                the batch variance's relative error;
+//   train_eval_gap = ||f_train(x_sub) - f_eval(x_sub; population)|| / ||f_eval(...)||
+//                with gamma = 1, beta = 0: what a layer trained at batch size n
+//                sees in training but not at inference.
+// The "population" is the whole input (all N samples, biased variance).
+#include <cmath>
+
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/probes/detail/probe_util.hpp"
+#include "bnlab/probes/probes.hpp"
+
+namespace bnlab {
+
+nlohmann::ordered_json probe_batch_size(const Layout& layout, const Array<float>& x, double eps) {
+  using probe::Json;
+  if (!layout.method.batch_dependent()) {
+    return Json{{"applicable", false},
+                {"reason", "statistics are taken per sample: the batch size does not change them"}};
+  }
+  const Dims& dims = layout.dims;
+  const Statistics population = batch_statistics(layout, x);
+  Json sizes = Json::array();
+  for (std::size_t n = dims.n; n >= 1; n /= 2) {
+    Dims sub_dims{n, dims.c, dims.h, dims.w};
+    Layout sub = make_layout(layout.method, AffineMode::none, sub_dims);
+    Json entry{{"n", n}, {"elements_per_statistic", sub.elements_per_stat}};
+    if (sub.elements_per_stat < 2) {
+      entry["degenerate"] = true;
+      entry["note"] = "one value per statistic: the batch variance is 0 and train mode outputs beta everywhere";
+      sizes.push_back(entry);
+      continue;
+    }
+    Array<float> x_sub = Array<float>::from_shape(sub_dims.to_vector());  // (n, C, H, W)
+    std::copy(x.data(), x.data() + sub_dims.count(), x_sub.data());
+    Statistics batch;
+    Array<float> y_train = forward_train(sub, x_sub, Params<float>{}, eps, &batch);  // (n, C, H, W)
+    Array<float> y_eval = forward_eval(sub, x_sub, Params<float>{}, population, eps);  // (n, C, H, W)
+    double mean_sq = 0, var_sq = 0;
+    for (std::size_t o = 0; o < layout.num_stats; ++o) {
+      double scale = population.var[o] + eps;
+      double dm = batch.mean[o] - population.mean[o];
+      double dv = (batch.var[o] - population.var[o]) / scale;
+      mean_sq += dm * dm / scale;
+      var_sq += dv * dv;
+    }
+    probe::RelL2 gap;
+    probe::add_plain(gap, y_train, y_eval, 0, n);
+    entry["degenerate"] = false;
+    entry["mean_error"] = probe::number(std::sqrt(mean_sq / double(layout.num_stats)));
+    entry["var_error"] = probe::number(std::sqrt(var_sq / double(layout.num_stats)));
+    entry["train_eval_gap"] = probe::number(gap.value());
+    sizes.push_back(entry);
+  }
+  return Json{{"applicable", true}, {"population", "the whole input (all N samples)"}, {"sizes", sizes}};
+}
+
+}  // namespace bnlab

@@ -1,0 +1,227 @@
+// probe_gradients: the train-mode backward for a seeded upstream gradient,
+// checked against central finite differences in double, and the identities
+// of DESIGN.md §1.
+//
+// Shapes (legend: N batch, C channels, H, W spatial, S = H*W):
+//   x, dy, dx: (N, C, H, W) float32 (the engine's float path);
+//   xd, dyd, yp, ym: (n_sub, C, H, W) float64 for the finite differences;
+//   gamma, beta, dgamma, dbeta: layout.param_shape; mean, var: (num_stats).
+//
+// Definitions:
+//   dy ~ N(0, 1) i.i.d. from Rng(seed + 1), row-major; gamma = 1, beta = 0.
+//   finite differences of L = sum(y * dy), central, in double:
+//     fd = sum_j (y_j(v + h) - y_j(v - h)) * dy_j / ((v + h) - (v - h))
+//   (summing the differences keeps the rounding of L's large sum out of it;
+//   the denominator is the step actually taken in floating point). The step
+//   is relative: h = 1e-4 * sqrt(var + eps) of the coordinate's statistic for
+//   an x coordinate, h = 1e-4 for a gamma entry (gamma = 1).
+//   rel error of one coordinate = |fd - an| / max(|fd|, |an|, 1e-6 * max|an|),
+//   max|an| over all of dx (x coordinates) or all of dgamma (gamma entries):
+//   a relative error that does not blow up on a coordinate whose derivative
+//   is nearly 0. Coordinates: 12 x elements, then min(4, #gamma) gamma
+//   entries, indices drawn in that order by Rng(seed + 2).below(count).
+//   identities, per statistic group S_o:
+//     sum_dx     = |sum_S dx| / sum_S |dx|              (0 for any eps)
+//     sum_dx_xhat = |sum_S dx*xhat| / sum_S |dx*xhat|   (0 for eps = 0, gamma constant on S)
+//   each the maximum over o (0 when the denominator is 0).
+#include <algorithm>
+#include <cmath>
+
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/probes/detail/probe_util.hpp"
+#include "bnlab/probes/probes.hpp"
+#include "bnlab/core/rng.hpp"
+
+namespace bnlab {
+namespace {
+
+using probe::Json;
+using probe::number;
+
+constexpr std::size_t kFdMaxElements = std::size_t(1) << 20;  // larger inputs: a leading sub-batch
+constexpr std::size_t kFdXCoordinates = 12;
+constexpr std::size_t kFdGammaCoordinates = 4;
+constexpr double kFdRelStep = 1e-4;
+
+// dy ~ N(0, 1), row-major, from Rng(dy_seed). (N, C, H, W)
+Array<float> normal_array(const Dims& d, std::uint64_t dy_seed) {
+  Array<float> out = Array<float>::from_shape(d.to_vector());  // (N, C, H, W)
+  Rng rng(dy_seed);
+  std::vector<double> buffer(4096);  // (4096) a chunk of the stream
+  for (std::size_t i = 0; i < out.size(); i += buffer.size()) {
+    std::size_t k = std::min(buffer.size(), out.size() - i);
+    rng.fill_normal(buffer.data(), k);
+    for (std::size_t j = 0; j < k; ++j) out.data()[i + j] = float(buffer[j]);
+  }
+  return out;
+}
+
+template <class T>
+double l2_norm(const Array<T>& a) {
+  double sq = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) sq += double(a.data()[i]) * double(a.data()[i]);
+  return std::sqrt(sq);
+}
+
+// The statistic of element i (row-major in (N, C, S)).
+std::size_t stat_of(const Layout& layout, std::size_t i) {
+  const std::size_t S = layout.dims.s(), run = i / S, s = i % S;
+  return layout.stat.base(run / layout.dims.c, run % layout.dims.c) + s * layout.stat.s_stride;
+}
+
+// max over statistics o of |sum_{S_o} v| / sum_{S_o} |v|, v = value(i, o) per element.
+template <class Value>
+double max_rel_sum(const Layout& layout, Value value) {
+  const Dims& d = layout.dims;
+  const std::size_t S = d.s();
+  std::vector<double> sum(layout.num_stats, 0.0), abs_sum(layout.num_stats, 0.0);  // (num_stats)
+  for (std::size_t n = 0; n < d.n; ++n)
+    for (std::size_t c = 0; c < d.c; ++c) {
+      const std::size_t o = layout.stat.base(n, c), i0 = (n * d.c + c) * S;
+      for (std::size_t s = 0; s < S; ++s) {
+        std::size_t os = o + s * layout.stat.s_stride;
+        double v = value(i0 + s, os);
+        sum[os] += v;
+        abs_sum[os] += std::abs(v);
+      }
+    }
+  double worst = 0;
+  for (std::size_t o = 0; o < layout.num_stats; ++o) {
+    // 0 for an all-zero group; a NaN (a degenerate statistic with eps = 0) propagates.
+    double rel = abs_sum[o] > 0 ? std::abs(sum[o]) / abs_sum[o] : (abs_sum[o] == 0 ? 0.0 : abs_sum[o]);
+    if (!(rel <= worst)) worst = rel;  // keeps a NaN
+  }
+  return worst;
+}
+
+// sum_j (yp_j - ym_j) * dy_j, sequential.
+double loss_difference(const Array<double>& yp, const Array<double>& ym, const Array<double>& dyd) {
+  double sum = 0;
+  for (std::size_t j = 0; j < yp.size(); ++j) sum += (yp.data()[j] - ym.data()[j]) * dyd.data()[j];
+  return sum;
+}
+
+// |fd - an| / max(|fd|, |an|, floor); 0 when all three are 0.
+double rel_error(double fd, double an, double floor) {
+  double denom = std::max({std::abs(fd), std::abs(an), floor});
+  return denom > 0 ? std::abs(fd - an) / denom : std::abs(fd - an);
+}
+
+Json finite_difference(const Layout& layout, const Array<float>& x, const Array<float>& dy, double eps,
+                       std::uint64_t seed, probe::Notes& notes) {
+  const Dims& d = layout.dims;
+  const std::size_t per_sample = d.c * d.s();
+  std::size_t n_sub = d.n;
+  if (d.count() > kFdMaxElements) {
+    n_sub = std::min(d.n, std::max<std::size_t>(2, kFdMaxElements / per_sample));
+  }
+  if (n_sub < d.n) {
+    notes.push_back("finite_difference: checked on the leading " + std::to_string(n_sub) + " of " +
+                    std::to_string(d.n) + " samples (the input has more than 2^20 elements); for a method "
+                    "with statistics over N this is the gradient of that sub-batch's normalization");
+  }
+  const Layout sub = make_layout(layout.method, layout.affine, Dims{n_sub, d.c, d.h, d.w});
+  const std::size_t count = sub.dims.count();
+  Array<double> xd = Array<double>::from_shape(sub.dims.to_vector());   // (n_sub, C, H, W)
+  Array<double> dyd = Array<double>::from_shape(sub.dims.to_vector());  // (n_sub, C, H, W)
+  for (std::size_t i = 0; i < count; ++i) {
+    xd.data()[i] = x.data()[i];
+    dyd.data()[i] = dy.data()[i];
+  }
+  Params<double> params = identity_params<double>(sub);
+  const Statistics stats = batch_statistics(sub, xd);
+  const Gradients<double> an = backward(sub, Mode::train, xd, dyd, params, stats, eps);
+  double max_dx = 0, max_dgamma = 0;
+  for (double v : an.dx) max_dx = std::max(max_dx, std::abs(v));
+  if (sub.has_affine())
+    for (double v : an.dgamma) max_dgamma = std::max(max_dgamma, std::abs(v));
+
+  Rng rng(probe::sub_seed(seed, probe::Stream::fd_coordinates));
+  std::vector<std::size_t> xi(kFdXCoordinates);  // (12) flat indices into xd
+  for (std::size_t& i : xi) i = std::size_t(rng.below(count));
+  std::vector<std::size_t> gi(sub.has_affine() ? std::min(kFdGammaCoordinates, sub.num_params) : 0);
+  for (std::size_t& p : gi) p = std::size_t(rng.below(sub.num_params));
+
+  // Central difference of L along one scalar v (an entry of xd or of gamma).
+  auto central = [&](double& v, double h) {
+    const double v0 = v;
+    const double vp = v0 + h, vm = v0 - h;
+    v = vp;
+    Array<double> yp = forward_train(sub, xd, params, eps, nullptr);  // (n_sub, C, H, W)
+    v = vm;
+    Array<double> ym = forward_train(sub, xd, params, eps, nullptr);  // (n_sub, C, H, W)
+    v = v0;
+    return loss_difference(yp, ym, dyd) / (vp - vm);
+  };
+  double worst = 0;
+  for (std::size_t i : xi) {
+    double h = kFdRelStep * std::sqrt(stats.var[stat_of(sub, i)] + eps);
+    if (!(h > 0)) h = kFdRelStep;
+    double fd = central(xd.data()[i], h);
+    double rel = rel_error(fd, an.dx.data()[i], 1e-6 * max_dx);
+    if (!(rel <= worst)) worst = rel;
+  }
+  for (std::size_t p : gi) {
+    double fd = central(params.gamma.data()[p], kFdRelStep);
+    double rel = rel_error(fd, an.dgamma.data()[p], 1e-6 * max_dgamma);
+    if (!(rel <= worst)) worst = rel;
+  }
+  return Json{{"coordinates", double(xi.size() + gi.size())},
+              {"x_coordinates", double(xi.size())},
+              {"gamma_coordinates", double(gi.size())},
+              {"step", kFdRelStep},
+              {"step_unit", "x: times sqrt(var + eps) of the coordinate's statistic; gamma: absolute (gamma = 1)"},
+              {"samples_used", double(n_sub)},
+              {"max_rel_error", number(worst)}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json probe_gradients(const Layout& layout, const Array<float>& x, double eps, std::uint64_t seed) {
+  probe::require_probe_input(layout, x, "probe_gradients");
+  probe::Notes notes;
+  const std::uint64_t dy_seed = probe::sub_seed(seed, probe::Stream::dy);
+  const Array<float> dy = normal_array(layout.dims, dy_seed);  // (N, C, H, W)
+  const Params<float> params = identity_params<float>(layout);
+  const Statistics stats = batch_statistics(layout, x);  // (num_stats)
+
+  Json block;
+  block["dy"] = Json{{"dist", "normal(0,1)"}, {"seed", dy_seed}};
+  double sum_dx = 0;
+  {
+    const Gradients<float> g = backward(layout, Mode::train, x, dy, params, stats, eps);
+    block["dx_norm"] = number(l2_norm(g.dx));
+    // Affine none: the engine leaves dgamma, dbeta default-constructed (0-d); the norms are 0.
+    block["dgamma_norm"] = number(layout.has_affine() ? l2_norm(g.dgamma) : 0.0);
+    block["dbeta_norm"] = number(layout.has_affine() ? l2_norm(g.dbeta) : 0.0);
+    sum_dx = max_rel_sum(layout, [&](std::size_t i, std::size_t) { return double(g.dx.data()[i]); });
+  }  // dx freed before the finite differences
+  if (!layout.has_affine()) notes.push_back("affine none: there is no gamma or beta; their norms are 0");
+
+  block["finite_difference"] = finite_difference(layout, x, dy, eps, seed, notes);
+
+  // sum_S dx * xhat = 0 needs eps = 0 (and gamma constant on S: gamma = 1 here).
+  const std::size_t zero_var = probe::zero_variance_count(stats);
+  const double eps_xhat = zero_var == 0 ? 0.0 : eps;
+  if (zero_var > 0) {
+    notes.push_back(std::to_string(zero_var) + " statistic(s) have zero variance: sum_dx_xhat uses eps = " +
+                    probe::format_number(eps) + " instead of 0, so it is only approximately 0");
+  }
+  double sum_dx_xhat = 0;
+  {
+    const Gradients<float> g = backward(layout, Mode::train, x, dy, params, stats, eps_xhat);
+    std::vector<double> rstd(layout.num_stats);  // (num_stats)
+    for (std::size_t o = 0; o < layout.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps_xhat);
+    sum_dx_xhat = max_rel_sum(layout, [&](std::size_t i, std::size_t o) {
+      double xhat = (double(x.data()[i]) - stats.mean[o]) * rstd[o];
+      return double(g.dx.data()[i]) * xhat;
+    });
+  }
+  block["identities"] = Json{{"sum_dx_max_rel", number(sum_dx)},
+                             {"sum_dx_xhat_max_rel", number(sum_dx_xhat)},
+                             {"sum_dx_xhat_eps", eps_xhat}};
+  block["notes"] = notes;
+  return block;
+}
+
+}  // namespace bnlab

@@ -1,0 +1,222 @@
+// probe_invariance: which transformations of the input the normalization
+// commutes with (DESIGN.md §2). Each measurement is a relative L2 error
+//   rel(a, b) = ||a - b|| / ||b||    (double accumulation, sequential)
+// and the maximum over the fixed shift set of probe_util.hpp
+//   {(1, 0), (0, 1), (1, 2), (H/2, W/3)} mod (H, W), minus (0, 0) and repeats.
+// With H = W = 1 no shift exists: the shift measurements are 0, with a note.
+//
+// Shapes (legend: N batch, C channels, H, W spatial):
+//   x, xs, base, ys: (N, C, H, W) float32; gamma, beta: layout.param_shape;
+//   mean, var (statistics): (num_stats).
+//
+// Measurements (f = forward in train mode unless named, eps = eps_used):
+//   per_sample_shift   x' = x with only sample 0 circularly shifted;
+//                      rel_error = rel(f(x')[0], shift(f(x)[0])),
+//                      leakage   = rel(f(x')[1:], f(x)[1:])  (0 when N = 1); gamma = 1, beta = 0.
+//   global_shift       every sample shifted, trained-like gamma, beta
+//                      (probe_util.hpp: gamma = exp(0.5 z), beta = 0.5 z', varying on every axis).
+//   global_shift_uniform_params   the same with gamma = 1, beta = 0.
+//   eval_shift         batch-dependent methods (1, 2, 3): eval mode with running statistics
+//                      estimated from x (batch mean, unbiased variance m/(m-1) var), gamma = 1,
+//                      beta = 0, every sample shifted. ln, in, gn have no running statistics:
+//                      their inference is their train mode, so mode = "train" and the value is
+//                      global_shift_uniform_params (noted).
+//   translate          zero-filled shift of every sample, gamma = 1, beta = 0, compared on
+//                      the region that stays inside the plane (h >= dh, w >= dw):
+//                      rel(f(translate x)[R], f(x)[R - (dh, dw)]). For the record: the zeros
+//                      change every statistic that pools over H, W.
+//   channel_rescale    x'[n, c] = a_c x[n, c] + b_c, a_c = 2^(4u_c - 2) in [0.25, 4) and
+//                      b_c = 2 z_c std_c(x) (std over N, H, W): rel(f(x'), f(x)), gamma = 1, beta = 0.
+//                      Draws from Rng(seed + 4): u_0 .. u_{C-1}, then z_0 .. z_{C-1}.
+//   other_spatial_size can the eval-mode transform learned at H x W apply at (H + 1) x (W + 2)?
+//                      The layout is rebuilt there and its shapes compared: running statistics
+//                      (batch-dependent methods only; ln, in, gn recompute theirs per sample)
+//                      and gamma, beta must keep their shapes.
+//   eps_used           0, so each measurement isolates the choice of axes (eps breaks exact
+//                      scale invariance by about eps / var); the given eps if a statistic of x
+//                      has zero variance (noted).
+#include <algorithm>
+#include <cmath>
+
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/probes/detail/probe_util.hpp"
+#include "bnlab/probes/probes.hpp"
+#include "bnlab/core/rng.hpp"
+
+namespace bnlab {
+namespace {
+
+using probe::Json;
+using probe::number;
+using probe::RelL2;
+using probe::Shift;
+
+constexpr double kLn2 = 0.69314718055994530942;
+
+// worst = max(worst, v), keeping a NaN once one appears.
+void take_max(double& worst, double v) {
+  if (!(v <= worst)) worst = v;
+}
+
+Json rel_block(double rel) { return Json{{"rel_error", number(rel)}}; }
+
+// x'[n, c] = a_c x[n, c] + b_c (see the file comment). (N, C, H, W)
+Array<float> rescale_channels(const Array<float>& x, const Dims& d, std::uint64_t seed) {
+  const std::size_t N = d.n, C = d.c, S = d.s();
+  const float* p = x.data();  // (N, C, S)
+  std::vector<double> a(C), b(C);  // (C)
+  Rng rng(probe::sub_seed(seed, probe::Stream::channel_rescale));
+  for (double& ac : a) ac = det_exp((4.0 * rng.uniform() - 2.0) * kLn2);
+  for (std::size_t c = 0; c < C; ++c) {
+    double mean = 0, sq = 0;  // two passes over channel c
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t s = 0; s < S; ++s) mean += p[(n * C + c) * S + s];
+    mean /= double(N * S);
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t s = 0; s < S; ++s) sq += (p[(n * C + c) * S + s] - mean) * (p[(n * C + c) * S + s] - mean);
+    b[c] = 2.0 * rng.normal() * std::sqrt(sq / double(N * S));
+  }
+  Array<float> out = Array<float>::from_shape(d.to_vector());  // (N, C, H, W)
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t s = 0; s < S; ++s) {
+        std::size_t i = (n * C + c) * S + s;
+        out.data()[i] = float(a[c] * double(p[i]) + b[c]);
+      }
+  return out;
+}
+
+Json other_spatial_size(const Layout& layout) {
+  const Dims& d = layout.dims;
+  const Dims od{d.n, d.c, d.h + 1, d.w + 2};
+  const Layout other = make_layout(layout.method, layout.affine, od);
+  const bool batch = layout.method.batch_dependent();
+  const bool stats_ok = !batch || other.stat_shape == layout.stat_shape;
+  const bool params_ok = other.param_shape == layout.param_shape;
+  const std::string here = std::to_string(d.h) + " x " + std::to_string(d.w);
+  const std::string there = std::to_string(od.h) + " x " + std::to_string(od.w);
+  const std::string params = layout.has_affine() ? "parameters " + shape_to_string(layout.param_shape) : "no parameters";
+  std::string reason;
+  if (stats_ok && params_ok) {
+    reason = batch ? "running statistics " + shape_to_string(layout.stat_shape) + " and " + params +
+                         " do not depend on H x W: any H x W works"
+                   : "statistics are recomputed per sample at any size and " + params +
+                         " do not depend on H x W: any H x W works";
+  } else {
+    if (!stats_ok) {
+      reason = "running statistics have shape " + shape_to_string(layout.stat_shape) + ", tied to H x W = " + here +
+               "; an input of " + there + " needs " + shape_to_string(other.stat_shape);
+    }
+    if (!params_ok) {
+      reason += std::string(reason.empty() ? "" : "; ") + "gamma, beta have shape " +
+                shape_to_string(layout.param_shape) + ", tied to H x W = " + here + "; an input of " + there +
+                " needs " + shape_to_string(other.param_shape);
+    }
+  }
+  return Json{{"applicable", stats_ok && params_ok}, {"reason", reason}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json probe_invariance(const Layout& layout, const Array<float>& x, double eps, std::uint64_t seed) {
+  probe::require_probe_input(layout, x, "probe_invariance");
+  const Dims& d = layout.dims;
+  probe::Notes notes;
+  const Statistics stats = batch_statistics(layout, x);  // (num_stats)
+  const std::size_t zero_var = probe::zero_variance_count(stats);
+  const double eps_used = zero_var == 0 ? 0.0 : eps;
+  if (zero_var > 0) {
+    notes.push_back(std::to_string(zero_var) + " statistic(s) of the input have zero variance: eps_used = " +
+                    probe::format_number(eps) + " (the given eps) instead of 0, so scale invariance holds only to about eps/var");
+  }
+  const std::vector<Shift> shifts = probe::shift_set(d);
+  if (shifts.empty()) notes.push_back("H = W = 1: no spatial shift exists; every shift measurement is 0 by convention");
+  if (d.n == 1) notes.push_back("N = 1: per_sample_shift.leakage is 0 (there is no other sample)");
+
+  const Params<float> unit = identity_params<float>(layout);
+  auto train = [&](const Array<float>& in, const Params<float>& params) {
+    return forward_train(layout, in, params, eps_used, nullptr);  // (N, C, H, W)
+  };
+
+  // gamma = 1, beta = 0: one base output, one transformed input at a time.
+  double per_sample = 0, leakage = 0, global_uniform = 0, translated = 0, rescaled = 0;
+  {
+    const Array<float> base = train(x, unit);  // (N, C, H, W) f(x)
+    for (Shift s : shifts) {
+      {
+        const Array<float> ys = train(probe::circular_shift(x, s, 0, 1), unit);  // (N, C, H, W)
+        RelL2 own, rest;
+        probe::add_shifted(own, ys, base, s, 0, 1);
+        probe::add_plain(rest, ys, base, 1, d.n);
+        take_max(per_sample, own.value());
+        take_max(leakage, rest.value());
+      }
+      {
+        const Array<float> ys = train(probe::circular_shift(x, s, 0, d.n), unit);  // (N, C, H, W)
+        RelL2 acc;
+        probe::add_shifted(acc, ys, base, s, 0, d.n);
+        take_max(global_uniform, acc.value());
+      }
+      {
+        const Array<float> ys = train(probe::translate(x, s), unit);  // (N, C, H, W)
+        RelL2 acc;
+        probe::add_translated(acc, ys, base, s);
+        take_max(translated, acc.value());
+      }
+    }
+    const Array<float> ys = train(rescale_channels(x, d, seed), unit);  // (N, C, H, W)
+    RelL2 acc;
+    probe::add_plain(acc, ys, base, 0, d.n);
+    rescaled = acc.value();
+  }
+
+  // Trained-like gamma, beta.
+  double global_trained = 0;
+  {
+    const Params<float> trained = probe::trained_like_params(layout, seed);
+    const Array<float> base = train(x, trained);  // (N, C, H, W)
+    for (Shift s : shifts) {
+      const Array<float> ys = train(probe::circular_shift(x, s, 0, d.n), trained);  // (N, C, H, W)
+      RelL2 acc;
+      probe::add_shifted(acc, ys, base, s, 0, d.n);
+      take_max(global_trained, acc.value());
+    }
+  }
+
+  // Eval mode with running statistics estimated from x.
+  Json eval_block;
+  if (layout.method.batch_dependent()) {
+    Statistics running = stats;  // mean, unbiased var = m / (m - 1) * var: (num_stats)
+    const double m = double(layout.elements_per_stat);
+    for (double& v : running.var) v *= m / (m - 1.0);
+    const Array<float> base = forward_eval(layout, x, unit, running, eps_used);  // (N, C, H, W)
+    double worst = 0;
+    for (Shift s : shifts) {
+      const Array<float> ys = forward_eval(layout, probe::circular_shift(x, s, 0, d.n), unit, running, eps_used);
+      RelL2 acc;
+      probe::add_shifted(acc, ys, base, s, 0, d.n);
+      take_max(worst, acc.value());
+    }
+    eval_block = Json{{"mode", "eval"}, {"rel_error", number(worst)}};
+  } else {
+    eval_block = Json{{"mode", "train"}, {"rel_error", number(global_uniform)}};
+    notes.push_back("method " + layout.method.id +
+                    " has no running statistics: its inference is its train mode, so eval_shift repeats "
+                    "global_shift_uniform_params");
+  }
+
+  Json block;
+  block["shifts"] = probe::shifts_json(shifts);
+  block["per_sample_shift"] = Json{{"rel_error", number(per_sample)}, {"leakage", number(leakage)}};
+  block["global_shift"] = rel_block(global_trained);
+  block["global_shift_uniform_params"] = rel_block(global_uniform);
+  block["eval_shift"] = std::move(eval_block);
+  block["translate"] = rel_block(translated);
+  block["channel_rescale"] = rel_block(rescaled);
+  block["other_spatial_size"] = other_spatial_size(layout);
+  block["eps_used"] = eps_used;
+  block["notes"] = notes;
+  return block;
+}
+
+}  // namespace bnlab

@@ -1,0 +1,197 @@
+// probe_output: what the train-mode output looks like (gamma = 1, beta = 0).
+//
+// Shapes (legend: N batch, C channels, H, W spatial, S = H*W):
+//   x, y: (N, C, H, W) float32; every statistic below accumulates in double,
+//   sequentially, variance from centred values (two passes).
+//
+// Definitions:
+//   per_channel   mean_c, var_c of y over (N, H, W) (biased variance).
+//   per_location  the same over (N, C) for each (h, w); per_sample over (C, H, W) for each n.
+//   pattern fraction of channel c of a tensor z:
+//     m_c(h, w) = mean_n z[n, c, h, w]        the batch-mean spatial pattern
+//     mean_c    = mean_hw m_c(h, w)            (= the channel mean)
+//     f_c(z)    = sum_hw N (m_c - mean_c)^2 / sum_nhw (z - mean_c)^2
+//   the fraction of the channel's variance the shared pattern explains (0 for
+//   a constant channel). pattern_fraction_* = sum_c f_c / C, and
+//   pattern_survival = sum_c f_c(y) / sum_c f_c(x): 1 when the method maps each
+//   channel by one affine map (Method 3), 0 when it centres every location
+//   over the batch (Method 2 erases the pattern).
+//   channel_std_ratio = min_c std(y[:, c]) / max_c std(y[:, c]).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/probes/detail/probe_util.hpp"
+#include "bnlab/probes/probes.hpp"
+
+namespace bnlab {
+namespace {
+
+using probe::Json;
+using probe::number;
+
+struct ChannelSummary {
+  std::vector<double> mean, var;        // (C) over (N, H, W), biased variance
+  std::vector<double> pattern_fraction;  // (C) f_c above
+};
+
+ChannelSummary summarize_channels(const Array<float>& z, const Dims& d) {
+  const std::size_t N = d.n, C = d.c, S = d.s();
+  const float* p = z.data();  // (N, C, S)
+  ChannelSummary out;
+  out.mean.resize(C);
+  out.var.resize(C);
+  out.pattern_fraction.resize(C);
+  std::vector<double> pattern(S);  // (S) m_c(h, w)
+  for (std::size_t c = 0; c < C; ++c) {
+    std::fill(pattern.begin(), pattern.end(), 0.0);
+    for (std::size_t n = 0; n < N; ++n) {
+      const float* run = p + (n * C + c) * S;
+      for (std::size_t s = 0; s < S; ++s) pattern[s] += run[s];
+    }
+    double mean = 0;
+    for (std::size_t s = 0; s < S; ++s) {
+      pattern[s] /= double(N);
+      mean += pattern[s];
+    }
+    mean /= double(S);
+    double total = 0, between = 0;  // sum_nhw (z - mean)^2, sum_hw N (m - mean)^2
+    for (std::size_t n = 0; n < N; ++n) {
+      const float* run = p + (n * C + c) * S;
+      for (std::size_t s = 0; s < S; ++s) total += (run[s] - mean) * (run[s] - mean);
+    }
+    for (std::size_t s = 0; s < S; ++s) between += double(N) * (pattern[s] - mean) * (pattern[s] - mean);
+    out.mean[c] = mean;
+    out.var[c] = total / double(N * S);
+    out.pattern_fraction[c] = total > 0 ? between / total : 0.0;
+  }
+  return out;
+}
+
+// max |mean - 0| and max |var - 1| over groups, given per-group sums.
+struct Deviation {
+  double max_abs_mean = 0, max_abs_var_minus_one = 0;
+  void add(double mean, double var) {
+    max_abs_mean = std::max(max_abs_mean, std::abs(mean));
+    max_abs_var_minus_one = std::max(max_abs_var_minus_one, std::abs(var - 1.0));
+  }
+  Json json() const {
+    return Json{{"max_abs_mean", number(max_abs_mean)}, {"max_abs_var_minus_one", number(max_abs_var_minus_one)}};
+  }
+};
+
+// Over (N, C) for each location s.
+Deviation per_location(const Array<float>& y, const Dims& d) {
+  const std::size_t S = d.s(), runs = d.n * d.c;
+  const float* p = y.data();  // (N*C, S)
+  std::vector<double> mean(S, 0.0), sq(S, 0.0);  // (S)
+  for (std::size_t r = 0; r < runs; ++r)
+    for (std::size_t s = 0; s < S; ++s) mean[s] += p[r * S + s];
+  for (double& m : mean) m /= double(runs);
+  for (std::size_t r = 0; r < runs; ++r)
+    for (std::size_t s = 0; s < S; ++s) sq[s] += (p[r * S + s] - mean[s]) * (p[r * S + s] - mean[s]);
+  Deviation dev;
+  for (std::size_t s = 0; s < S; ++s) dev.add(mean[s], sq[s] / double(runs));
+  return dev;
+}
+
+// Over (C, H, W) for each sample n.
+Deviation per_sample(const Array<float>& y, const Dims& d) {
+  const std::size_t block = d.c * d.s();
+  Deviation dev;
+  for (std::size_t n = 0; n < d.n; ++n) {
+    const float* p = y.data() + n * block;  // (C, H, W)
+    double mean = 0, sq = 0;
+    for (std::size_t i = 0; i < block; ++i) mean += p[i];
+    mean /= double(block);
+    for (std::size_t i = 0; i < block; ++i) sq += (p[i] - mean) * (p[i] - mean);
+    dev.add(mean, sq / double(block));
+  }
+  return dev;
+}
+
+Json global_stats(const Array<float>& y) {
+  const float* p = y.data();  // (N, C, H, W)
+  const std::size_t count = y.size();
+  double mean = 0, sq = 0;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (std::size_t i = 0; i < count; ++i) {
+    mean += p[i];
+    lo = std::min(lo, double(p[i]));
+    hi = std::max(hi, double(p[i]));
+  }
+  mean /= double(count);
+  for (std::size_t i = 0; i < count; ++i) sq += (p[i] - mean) * (p[i] - mean);
+  return Json{{"mean", number(mean)}, {"std", number(std::sqrt(sq / double(count)))}, {"min", number(lo)},
+              {"max", number(hi)}};
+}
+
+double sum_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double e : v) s += e;
+  return s;
+}
+
+}  // namespace
+
+nlohmann::ordered_json probe_output(const Layout& layout, const Array<float>& x, double eps) {
+  probe::require_probe_input(layout, x, "probe_output");
+  const Dims& d = layout.dims;
+  probe::Notes notes;
+
+  ChannelSummary in = summarize_channels(x, d);
+  Array<float> y = forward_train(layout, x, identity_params<float>(layout), eps, nullptr);  // (N, C, H, W)
+  ChannelSummary out = summarize_channels(y, d);
+
+  Json per_channel;
+  per_channel["mean"] = Json::array();
+  per_channel["var"] = Json::array();
+  Deviation channel_dev;
+  double std_min = std::numeric_limits<double>::infinity(), std_max = 0;
+  std::size_t constant_in = 0, first_constant = 0;
+  for (std::size_t c = 0; c < d.c; ++c) {
+    per_channel["mean"].push_back(number(out.mean[c]));
+    per_channel["var"].push_back(number(out.var[c]));
+    channel_dev.add(out.mean[c], out.var[c]);
+    double sd = std::sqrt(out.var[c]);
+    std_min = std::min(std_min, sd);
+    std_max = std::max(std_max, sd);
+    if (in.var[c] == 0.0 && constant_in++ == 0) first_constant = c;
+  }
+  per_channel["max_abs_mean"] = number(channel_dev.max_abs_mean);
+  per_channel["max_abs_var_minus_one"] = number(channel_dev.max_abs_var_minus_one);
+  if (constant_in > 0) {
+    notes.push_back(std::to_string(constant_in) + " input channel(s) are constant (first: channel " +
+                    std::to_string(first_constant) +
+                    "): their pattern fraction is 0 and a per-channel method outputs 0 there (variance 0)");
+  }
+
+  Json block;
+  block["per_channel"] = std::move(per_channel);
+  block["per_location"] = per_location(y, d).json();
+  block["per_sample"] = per_sample(y, d).json();
+  block["global"] = global_stats(y);
+
+  const double f_in = sum_of(in.pattern_fraction), f_out = sum_of(out.pattern_fraction);
+  block["pattern_fraction_input"] = number(f_in / double(d.c));
+  block["pattern_fraction_output"] = number(f_out / double(d.c));
+  if (f_in > 0) {
+    block["pattern_survival"] = number(f_out / f_in);
+  } else {
+    block["pattern_survival"] = nullptr;
+    notes.push_back(d.s() == 1 ? "pattern_survival is null: H = W = 1, there is no spatial pattern"
+                               : "pattern_survival is null: the input's batch-mean spatial pattern is flat in every channel");
+  }
+  if (std_max > 0) {
+    block["channel_std_ratio"] = number(std_min / std_max);
+  } else {
+    block["channel_std_ratio"] = nullptr;
+    notes.push_back("channel_std_ratio is null: every output channel is constant");
+  }
+  block["eps"] = eps;
+  block["notes"] = notes;
+  return block;
+}
+
+}  // namespace bnlab

@@ -1,0 +1,325 @@
+#include "bnlab/report/compare_config.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <utility>
+
+#include "bnlab/core/error.hpp"
+#include "bnlab/engine/method.hpp"
+#include "bnlab/io/npy.hpp"
+#include "bnlab/synth/synth.hpp"
+
+namespace bnlab {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+const char* kValidKeys =
+    "description, methods, source, input, layout, shape, dist, seed, eps, momentum, format, output";
+
+// A JSON value as it appears in an error message: compact, one line, cut short.
+std::string shown(const Json& value) {
+  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  constexpr std::size_t kMax = 60;
+  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  return text;
+}
+
+std::string json_quoted(const std::string& text) { return Json(text).dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// "/key" with RFC 6901 escaping ("~" -> "~0", "/" -> "~1").
+std::string pointer(const std::string& key) {
+  std::string out = "/";
+  for (char ch : key) {
+    if (ch == '~') out += "~0";
+    else if (ch == '/') out += "~1";
+    else out += ch;
+  }
+  return out;
+}
+
+// ---- values shared by the file parser and the command-line overrides ------------
+
+std::vector<std::string> method_ids(const std::vector<Method>& methods) {
+  std::vector<std::string> ids;
+  for (const Method& m : methods) ids.push_back(m.id);
+  return ids;
+}
+
+void check_synth_size(const Dims& dims, const std::string& what, const std::string& got) {
+  std::size_t count = 1;
+  bool overflow = false;
+  for (std::size_t extent : dims.to_vector()) overflow |= __builtin_mul_overflow(count, extent, &count);
+  if (overflow || count > kMaxSynthElements) {
+    throw Error(what + ": " + got + " has " + (overflow ? std::string("more than 2^64") : std::to_string(count)) +
+                " elements, more than the limit of " + std::to_string(kMaxSynthElements) +
+                " (2^28) for a synthesized tensor");
+  }
+}
+
+// eps and momentum: both in [0, 1]. `got` is the value as the user wrote it.
+void check_unit_range(double value, const std::string& what, const std::string& got) {
+  if (!(value >= 0.0 && value <= 1.0)) throw Error(what + ": must be in [0, 1] (got " + got + ")");
+}
+
+// A command-line number as the user would recognise it (JSON has no nan or inf).
+std::string number_text(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return Json(value).dump();
+}
+
+std::string parse_format(const std::string& text, const std::string& what) {
+  if (text == "json" || text == "table") return text;
+  throw Error(what + ": unknown format " + json_quoted(text) + " (valid: json, table)");
+}
+
+// ---- the file parser ---------------------------------------------------------------
+
+std::string read_text(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error(path + ": cannot read (is a directory)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
+  return text;
+}
+
+// Parses JSON text; a key repeated in the top-level object is an error
+// (nlohmann would silently keep the last one).
+Json parse_json(const std::string& text, const std::string& path) {
+  std::vector<std::set<std::string>> open_objects;  // keys seen, per open object
+  auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Json::parse_event_t::object_end) {
+      open_objects.pop_back();
+    } else if (event == Json::parse_event_t::key && open_objects.size() == 1) {
+      const std::string key = parsed.get<std::string>();
+      if (!open_objects.back().insert(key).second) throw Error(path + ": " + pointer(key) + ": duplicate key");
+    }
+    return true;
+  };
+  try {
+    return Json::parse(text, callback);
+  } catch (const Json::exception& e) {
+    // "[json.exception.parse_error.101] parse error at line 2, ...": drop the id, keep one line.
+    std::string message = e.what();
+    if (message.rfind("[json.exception.", 0) == 0) {
+      std::size_t close = message.find("] ");
+      if (close != std::string::npos) message = message.substr(close + 2);
+    }
+    for (char& ch : message) {
+      if (ch == '\n' || ch == '\r') ch = ' ';
+    }
+    throw Error(path + ": invalid JSON: " + message);
+  }
+}
+
+class FileParser {
+ public:
+  explicit FileParser(std::string path) : path_(std::move(path)) {}
+
+  CompareConfig parse(const Json& root) {
+    if (!root.is_object()) fail("/", "expected an object, got " + shown(root));
+    CompareConfig config;
+    std::optional<std::string> source;
+    std::set<std::string> given;
+    for (const auto& [key, value] : root.items()) {
+      const std::string where = pointer(key);
+      given.insert(key);
+      if (key == "description") config.description = str(value, where);
+      else if (key == "methods") config.methods = methods(value, where);
+      else if (key == "source") source = str(value, where);
+      else if (key == "input") config.input = input(value, where);
+      else if (key == "layout") config.layout = to_string(parse_data_layout(str(value, where), at(where)));
+      else if (key == "shape") config.shape = shape(value, where);
+      else if (key == "dist") config.dist = to_string(parse_distribution(str(value, where), at(where)));
+      else if (key == "seed") config.seed = seed(value, where);
+      else if (key == "eps") config.eps = unit_number(value, where);
+      else if (key == "momentum") config.momentum = unit_number(value, where);
+      else if (key == "format") config.format = parse_format(str(value, where), at(where));
+      else if (key == "output") config.output = nonempty_string(value, where);
+      else fail(where, std::string("unknown key (valid: ") + kValidKeys + ")");
+    }
+
+    // Which tensor: a file (input, layout) or a synthesized one (shape, dist).
+    if (given.count("input") && (given.count("shape") || given.count("dist"))) {
+      fail("/input", "cannot be combined with /shape or /dist (the tensor comes from the file)");
+    }
+    if (given.count("layout") && !given.count("input")) {
+      fail("/layout", "only applies to /input (a synthesized tensor is NCHW)");
+    }
+    if (source) {
+      if (*source != "synth" && *source != "npy") {
+        fail("/source", "unknown source " + json_quoted(*source) + " (valid: synth, npy)");
+      }
+      if (*source == "npy" && !config.input) fail("/source", "\"npy\" needs /input (the .npy file to read)");
+      if (*source == "synth" && config.input) fail("/source", "\"synth\" cannot be combined with /input");
+    }
+    return config;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
+    throw Error(path_ + ": " + where + ": " + what);
+  }
+  std::string at(const std::string& where) const { return path_ + ": " + where; }
+
+  std::string str(const Json& value, const std::string& where) const {
+    if (!value.is_string()) fail(where, "expected a string, got " + shown(value));
+    return value.get<std::string>();
+  }
+
+  std::string nonempty_string(const Json& value, const std::string& where) const {
+    std::string text = str(value, where);
+    if (text.empty()) fail(where, "expected a path, got \"\"");
+    return text;
+  }
+
+  // Relative to the config file's directory, lexically normalized.
+  std::string input(const Json& value, const std::string& where) const {
+    fs::path file(nonempty_string(value, where));
+    if (file.is_relative()) file = fs::path(path_).parent_path() / file;
+    return file.lexically_normal().string();
+  }
+
+  std::vector<std::string> methods(const Json& value, const std::string& where) const {
+    if (value.is_string()) return method_ids(parse_method_list(value.get<std::string>(), at(where)));
+    if (!value.is_array()) {
+      fail(where, "expected an array of method names or a string such as \"1,2,3\", got " + shown(value));
+    }
+    if (value.empty()) fail(where, "expected at least one method, got []");
+    std::vector<std::string> ids;
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      const std::string item_where = where + "/" + std::to_string(i);
+      if (!value[i].is_string()) {
+        fail(item_where, "expected a method name string such as \"3\", got " + shown(value[i]));
+      }
+      const std::string name = value[i].get<std::string>();
+      const Method method = parse_method(name, at(item_where));
+      for (std::size_t j = 0; j < ids.size(); ++j) {
+        if (ids[j] == method.id) {
+          fail(item_where, "method " + json_quoted(name) + " is listed twice (same as " + json_quoted(names[j]) + " at " +
+                               where + "/" + std::to_string(j) + ")");
+        }
+      }
+      ids.push_back(method.id);
+      names.push_back(name);
+    }
+    return ids;
+  }
+
+  Dims shape(const Json& value, const std::string& where) const {
+    if (!value.is_array() || value.size() != 4) {
+      fail(where, "expected an array of 4 positive integers [N, C, H, W], got " + shown(value));
+    }
+    std::size_t extents[4];
+    for (std::size_t i = 0; i < 4; ++i) {
+      const Json& item = value[i];
+      const std::string item_where = where + "/" + std::to_string(i);
+      if (item.is_number_integer() && !item.is_number_unsigned()) {
+        fail(item_where, "must be >= 1 (got " + shown(item) + ")");  // negative
+      }
+      if (!item.is_number_unsigned()) fail(item_where, "expected a positive integer, got " + shown(item));
+      const std::uint64_t extent = item.get<std::uint64_t>();
+      if (extent == 0) fail(item_where, "must be >= 1 (got 0)");
+      extents[i] = extent;
+    }
+    Dims dims{extents[0], extents[1], extents[2], extents[3]};
+    check_synth_size(dims, at(where), shown(value));
+    return dims;
+  }
+
+  std::uint64_t seed(const Json& value, const std::string& where) const {
+    // nlohmann stores every non-negative integer literal as unsigned.
+    if (!value.is_number_unsigned()) fail(where, "expected a non-negative integer, got " + shown(value));
+    return value.get<std::uint64_t>();
+  }
+
+  double unit_number(const Json& value, const std::string& where) const {
+    if (!value.is_number()) fail(where, "expected a number in [0, 1], got " + shown(value));
+    const double number = value.get<double>();
+    check_unit_range(number, at(where), shown(value));
+    return number;
+  }
+
+  std::string path_;
+};
+
+}  // namespace
+
+CompareConfig load_compare_config(const std::string& path) {
+  const Json root = parse_json(read_text(path), path);
+  return FileParser(path).parse(root);
+}
+
+void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {
+  const CompareOverrides& o = overrides;
+  if (o.input && (o.shape || o.dist)) {
+    const std::string synth_options = o.shape && o.dist ? "--shape and --dist" : o.shape ? "--shape" : "--dist";
+    throw Error("--input: cannot be combined with " + synth_options +
+                " (the tensor comes from the file; --shape and --dist describe a synthesized one)");
+  }
+  CompareConfig c = config;  // all or nothing: `config` changes only if every option is valid
+  if (o.methods) c.methods = method_ids(parse_method_list(*o.methods, "--methods"));
+  if (o.input) {
+    if (o.input->empty()) throw Error("--input: expected a path, got \"\"");
+    c.input = *o.input;  // relative to the working directory, as given
+  }
+  if (o.shape) {
+    c.shape = parse_dims(*o.shape, "--shape");
+    check_synth_size(c.shape, "--shape", json_quoted(*o.shape));
+  }
+  if (o.dist) c.dist = to_string(parse_distribution(*o.dist, "--dist"));
+  if (o.shape || o.dist) {  // the source becomes synth
+    c.input.reset();
+    c.layout = "NCHW";
+  }
+  if (o.layout) {
+    c.layout = to_string(parse_data_layout(*o.layout, "--layout"));
+    if (!c.input) throw Error("--layout: only applies to --input (a synthesized tensor is NCHW)");
+  }
+  if (o.seed) c.seed = *o.seed;
+  if (o.eps) {
+    check_unit_range(*o.eps, "--eps", number_text(*o.eps));
+    c.eps = *o.eps;
+  }
+  if (o.momentum) {
+    check_unit_range(*o.momentum, "--momentum", number_text(*o.momentum));
+    c.momentum = *o.momentum;
+  }
+  if (o.format) c.format = parse_format(*o.format, "--format");
+  if (o.output) {
+    if (o.output->empty()) throw Error("--output: expected a path, got \"\"");
+    c.output = *o.output;
+  }
+  config = std::move(c);
+}
+
+nlohmann::ordered_json to_json(const CompareConfig& config) {
+  Json j;
+  j["methods"] = config.methods;
+  j["source"] = config.source();
+  if (config.input) {
+    j["input"] = *config.input;
+    j["layout"] = config.layout;
+  } else {
+    j["shape"] = config.shape.to_vector();
+    j["dist"] = config.dist;
+  }
+  j["seed"] = config.seed;
+  j["eps"] = config.eps;
+  j["momentum"] = config.momentum;
+  return j;
+}
+
+}  // namespace bnlab

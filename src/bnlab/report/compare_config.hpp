@@ -1,0 +1,90 @@
+#pragma once
+// The experiment of `bnlab compare`: which methods, on which tensor (a .npy
+// file or a synthesized one), with which seed, eps and momentum. It comes from
+// three places, later ones winning:
+//   1. the embedded default, CompareConfig{} (configs/default.json says the same);
+//   2. a JSON config file (--config FILE.json), parsed strictly;
+//   3. the command-line options (CompareOverrides).
+//
+// Config file keys (all optional; anything else is an error naming its path):
+//   description  string                 free text: what the experiment shows
+//   methods      ["1","2","3"] or "1,2,3" 1, 2, 3, bn (= 3), ln, in, gn:G; no duplicates
+//   source       "synth" | "npy"        redundant with input; checked if given (so
+//                                       that a report's "config" is itself a config)
+//   input        string                 a .npy feature map; relative to the config
+//                                       file's directory. Excludes shape and dist.
+//   layout       "NCHW" | "NHWC"        the file's layout; only together with input
+//   shape        [N, C, H, W]           the synthesized tensor: integers >= 1,
+//                                       at most kMaxSynthElements in all
+//   dist         "normal" | "conv-like" | "offset"
+//   seed         integer in [0, 2^64)   synthesis and every seeded probe
+//   eps          number in [0, 1]       added to the variance
+//   momentum     number in [0, 1]       running = (1-momentum)*running + momentum*batch
+//   format       "json" | "table"       what stdout shows
+//   output       string                 report path (JSON), relative to the working
+//                                       directory like the --output option
+// Errors are one line: "<file>: <JSON path>: <what is wrong> (got <value>)".
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bnlab/core/shape.hpp"
+
+namespace bnlab {
+
+// A synthesized tensor bigger than this (2^28 elements, 1 GiB as float32) is
+// almost certainly a typo in the shape.
+inline constexpr std::size_t kMaxSynthElements = std::size_t{1} << 28;
+
+struct CompareConfig {
+  std::vector<std::string> methods{"1", "2", "3"};  // canonical ids (parse_method(...).id), in order, no duplicates
+  std::optional<std::string> input;                 // .npy path; when set the source is "npy"
+  std::string layout = "NCHW";                      // NCHW | NHWC (only meaningful with input)
+  Dims shape{16, 16, 16, 16};                       // synth source: (N, C, H, W)
+  std::string dist = "conv-like";                   // normal | conv-like | offset
+  std::uint64_t seed = 0;                           // synthesis and every seeded probe
+  double eps = 1e-5;                                // in [0, 1]
+  double momentum = 0.1;                            // in [0, 1]
+  std::string format = "json";                      // json | table
+  std::optional<std::string> output;                // report path (JSON); stdout otherwise
+  std::string description;                          // free text
+  std::string source() const { return input ? "npy" : "synth"; }
+};
+
+// Every option given on the command line (unset = not given).
+struct CompareOverrides {
+  std::optional<std::string> methods;  // "1,2,3"
+  std::optional<std::string> input, layout, shape /* "N,C,H,W" */, dist, format, output;
+  std::optional<std::uint64_t> seed;
+  std::optional<double> eps, momentum;
+};
+
+// Parses a config file strictly, starting from CompareConfig{}. Relative
+// "input" paths are resolved against the file's directory and stored
+// lexically normalized (relative if `path` was). Throws Error
+// "<path>: cannot read", "<path>: invalid JSON: ...", "<path>: /: expected an object",
+// "<path>: /foo: unknown key (valid: ...)", "<path>: /seed: duplicate key",
+// "<path>: /methods/2: unknown method \"4\" (valid: ...)", ...
+CompareConfig load_compare_config(const std::string& path);
+
+// Applies command-line overrides; errors name the option ("--eps: ...").
+// --input switches the source to npy; --shape or --dist switch it to synth
+// (clearing input and layout); --input with --shape or --dist is an error, and
+// so is --layout when the resulting source is synth. On error `config` is
+// unchanged.
+void apply_overrides(CompareConfig& config, const CompareOverrides& overrides);
+
+// The effective configuration, everything needed to reproduce the run, keys in
+// this order:
+//   {"methods": [...], "source": "synth", "shape": [N,C,H,W], "dist": ..., "seed", "eps", "momentum"}
+//   {"methods": [...], "source": "npy", "input": ..., "layout": ..., "seed", "eps", "momentum"}
+// format, output and description are presentation, not experiment: left out,
+// so a report is the same whatever the output format. The result is also a
+// valid config file (the parser accepts every key), the same experiment as
+// long as "input" is absolute or the file sits in the working directory.
+nlohmann::ordered_json to_json(const CompareConfig& config);
+
+}  // namespace bnlab
