@@ -1,5 +1,5 @@
 // bnlab bench: the report's structure on a tiny shape, the traffic accounting
-// arithmetic, the table layout, the CLI. No timing is asserted (shared, noisy
+// arithmetic, the table plan, the CLI. No timing is asserted (shared, noisy
 // machines): only that times are measured and the figures derive from them.
 // Also the kernels' work partition (chunks, tiles, row ranges, bundles of
 // rows), on shapes large enough to use every one of them, against the float64
@@ -263,18 +263,18 @@ TEST_CASE("kernels: every chunk, tile, row range and bundle of rows matches the 
     for (const std::string affine : {"natural", "channel"}) {
       const ref::Dims rd{dims.n, dims.c, dims.h, dims.w};
       INFO("shape " << shape_to_string(dims.to_vector()) << " method " << method << " affine " << affine);
-      Layout layout = make_layout(parse_method(method, "test"), parse_affine_mode(affine, "test"), dims);
+      MethodPlan plan = make_plan(parse_method(method, "test"), parse_affine_mode(affine, "test"), dims);
       ref::Spec spec = ref::spec_for(method, affine);
       std::vector<double> x = testing::rounded_to_float(testing::normals(dims.count(), 81, 3.0, 2.0));
       std::vector<double> dy = testing::rounded_to_float(testing::normals(dims.count(), 82));
-      std::vector<double> gamma = testing::rounded_to_float(testing::uniforms(layout.num_params, 83, 0.5, 1.5));
-      std::vector<double> beta = testing::rounded_to_float(testing::normals(layout.num_params, 84));
-      Params<float> params{testing::to_array<float>(gamma, layout.param_shape),
-                           testing::to_array<float>(beta, layout.param_shape)};
+      std::vector<double> gamma = testing::rounded_to_float(testing::uniforms(plan.num_params, 83, 0.5, 1.5));
+      std::vector<double> beta = testing::rounded_to_float(testing::normals(plan.num_params, 84));
+      Params<float> params{testing::to_array<float>(gamma, plan.param_shape),
+                           testing::to_array<float>(beta, plan.param_shape)};
       Array<float> xf = testing::to_array<float>(x, dims.to_vector());
       Statistics batch;
-      Array<float> y = forward_train(layout, xf, params, eps, &batch);
-      Gradients<float> g = backward(layout, Mode::train, xf, testing::to_array<float>(dy, dims.to_vector()), params,
+      Array<float> y = forward_train(plan, xf, params, eps, &batch);
+      Gradients<float> g = backward(plan, Mode::train, xf, testing::to_array<float>(dy, dims.to_vector()), params,
                                     batch, eps);
       ref::Stats rs = ref::batch_stats(spec, rd, x);
       double err_mean = testing::rel_l2(batch.mean, rs.mean), err_var = testing::rel_l2(batch.var, rs.var);
@@ -299,17 +299,17 @@ TEST_CASE("kernels: results are bit-identical for 1, 2 and 3 threads on shapes t
   for (const Dims& dims : kPartitionShapes)
   for (const std::string method : {"1", "2", "3", "ln", "in", "gn:2"}) {
     INFO("shape " << shape_to_string(dims.to_vector()) << " method " << method);
-    Layout layout = make_layout(parse_method(method, "test"), AffineMode::natural, dims);
+    MethodPlan plan = make_plan(parse_method(method, "test"), AffineMode::natural, dims);
     Array<float> x = testing::to_array<float>(testing::normals(dims.count(), 91, 1e3, 1.0), dims.to_vector());
     Array<float> dy = testing::to_array<float>(testing::normals(dims.count(), 92), dims.to_vector());
     Params<float> params{
-        testing::to_array<float>(testing::uniforms(layout.num_params, 93, 0.5, 1.5), layout.param_shape),
-        testing::to_array<float>(testing::normals(layout.num_params, 94), layout.param_shape)};
+        testing::to_array<float>(testing::uniforms(plan.num_params, 93, 0.5, 1.5), plan.param_shape),
+        testing::to_array<float>(testing::normals(plan.num_params, 94), plan.param_shape)};
     auto run_with = [&](int threads) {
       omp_set_num_threads(threads);
       Statistics batch;
-      Array<float> y = forward_train(layout, x, params, 1e-5, &batch);
-      Gradients<float> g = backward(layout, Mode::train, x, dy, params, batch, 1e-5);
+      Array<float> y = forward_train(plan, x, params, 1e-5, &batch);
+      Gradients<float> g = backward(plan, Mode::train, x, dy, params, batch, 1e-5);
       return std::make_tuple(y, g.dx, g.dgamma, g.dbeta, batch.mean, batch.var);
     };
     auto one = run_with(1), two = run_with(2), three = run_with(3);
@@ -331,17 +331,17 @@ TEST_CASE("kernels: the fused forward gives the same bits as statistics, then no
     for (const std::string method : {"1", "2", "3", "ln", "in", "gn:2"})
       for (const std::string affine : {"natural", "channel", "none"}) {
         INFO("shape " << shape_to_string(dims.to_vector()) << " method " << method << " affine " << affine);
-        Layout layout = make_layout(parse_method(method, "test"), parse_affine_mode(affine, "test"), dims);
+        MethodPlan plan = make_plan(parse_method(method, "test"), parse_affine_mode(affine, "test"), dims);
         Array<float> x = testing::to_array<float>(testing::normals(dims.count(), 95, 10.0, 3.0), dims.to_vector());
         Params<float> params;
-        if (layout.has_affine()) {
-          params.gamma = testing::to_array<float>(testing::uniforms(layout.num_params, 96, 0.5, 1.5), layout.param_shape);
-          params.beta = testing::to_array<float>(testing::normals(layout.num_params, 97), layout.param_shape);
+        if (plan.has_affine()) {
+          params.gamma = testing::to_array<float>(testing::uniforms(plan.num_params, 96, 0.5, 1.5), plan.param_shape);
+          params.beta = testing::to_array<float>(testing::normals(plan.num_params, 97), plan.param_shape);
         }
         Statistics fused_stats;
-        Array<float> fused = forward_train(layout, x, params, 1e-5, &fused_stats);
-        Statistics stats = batch_statistics(layout, x);
-        Array<float> apart = normalize(layout, x, stats, params, 1e-5);
+        Array<float> fused = forward_train(plan, x, params, 1e-5, &fused_stats);
+        Statistics stats = batch_statistics(plan, x);
+        Array<float> apart = normalize(plan, x, stats, params, 1e-5);
         CHECK(fused_stats.mean == stats.mean);
         CHECK(fused_stats.var == stats.var);
         CHECK(same_bytes(fused, apart));
@@ -353,18 +353,18 @@ TEST_CASE("kernels: the fused passes give the same bits as the separate ones") {
     for (const std::string method : {"1", "2", "3", "ln", "in", "gn:2"})
       for (const std::string affine : {"natural", "channel", "none"}) {
         INFO("shape " << shape_to_string(dims.to_vector()) << " method " << method << " affine " << affine);
-        Layout layout = make_layout(parse_method(method, "test"), parse_affine_mode(affine, "test"), dims);
+        MethodPlan plan = make_plan(parse_method(method, "test"), parse_affine_mode(affine, "test"), dims);
         Array<float> x = testing::to_array<float>(testing::normals(dims.count(), 98, -5.0, 2.0), dims.to_vector());
         Array<float> dy = testing::to_array<float>(testing::normals(dims.count(), 99), dims.to_vector());
         Params<float> params;
-        if (layout.has_affine()) {
-          params.gamma = testing::to_array<float>(testing::uniforms(layout.num_params, 100, 0.5, 1.5), layout.param_shape);
-          params.beta = testing::to_array<float>(testing::normals(layout.num_params, 101), layout.param_shape);
+        if (plan.has_affine()) {
+          params.gamma = testing::to_array<float>(testing::uniforms(plan.num_params, 100, 0.5, 1.5), plan.param_shape);
+          params.beta = testing::to_array<float>(testing::normals(plan.num_params, 101), plan.param_shape);
         }
         auto run_all = [&] {
           Statistics batch;
-          Array<float> y = forward_train(layout, x, params, 1e-5, &batch);
-          Gradients<float> g = backward(layout, Mode::train, x, dy, params, batch, 1e-5);
+          Array<float> y = forward_train(plan, x, params, 1e-5, &batch);
+          Gradients<float> g = backward(plan, Mode::train, x, dy, params, batch, 1e-5);
           return std::make_tuple(y, g.dx, g.dgamma, g.dbeta, batch.mean, batch.var);
         };
         auto apart = run_all();
@@ -372,7 +372,7 @@ TEST_CASE("kernels: the fused passes give the same bits as the separate ones") {
         auto together = run_all();
         CHECK(same_bytes(std::get<0>(apart), std::get<0>(together)));
         CHECK(same_bytes(std::get<1>(apart), std::get<1>(together)));
-        if (layout.has_affine()) {
+        if (plan.has_affine()) {
           CHECK(same_bytes(std::get<2>(apart), std::get<2>(together)));
           CHECK(same_bytes(std::get<3>(apart), std::get<3>(together)));
         }

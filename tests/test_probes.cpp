@@ -22,8 +22,8 @@ namespace {
 
 const std::vector<std::string> kMethods = {"1", "2", "3", "ln", "in", "gn:2"};
 
-Layout layout_of(const std::string& id, const Dims& d) {
-  return make_layout(parse_method(id, "test"), AffineMode::natural, d);
+MethodPlan plan_of(const std::string& id, const Dims& d) {
+  return make_plan(parse_method(id, "test"), AffineMode::natural, d);
 }
 
 // Seeded N(2, 3) data: (N, C, H, W)
@@ -38,7 +38,7 @@ std::vector<std::string> keys(const Json& j) {
 }
 
 std::string all_probes(const std::string& id, const Array<float>& x, const Dims& d, double eps = 1e-5) {
-  Layout l = layout_of(id, d);
+  MethodPlan l = plan_of(id, d);
   return probe_output(l, x, eps).dump() + probe_gradients(l, x, eps, 7).dump() + probe_invariance(l, x, eps, 7).dump();
 }
 
@@ -55,7 +55,7 @@ using Keys = std::vector<std::string>;
 TEST_CASE("probe blocks carry exactly the documented keys, in order") {
   Dims d{4, 4, 5, 6};
   Array<float> x = normal_tensor(d, 1);
-  Layout l = layout_of("3", d);
+  MethodPlan l = plan_of("3", d);
   Json o = probe_output(l, x, 1e-5);
   CHECK(keys(o) == Keys{"per_channel", "per_location", "per_sample", "global", "pattern_fraction_input",
                         "pattern_fraction_output", "pattern_survival", "channel_std_ratio", "eps", "notes"});
@@ -101,7 +101,7 @@ TEST_CASE("probe output is byte-identical across runs and thread counts") {
 TEST_CASE("the seed changes the random parts and only them") {
   Dims d{4, 4, 5, 6};
   Array<float> x = normal_tensor(d, 3);
-  Layout l = layout_of("1", d);
+  MethodPlan l = plan_of("1", d);
   CHECK(probe_gradients(l, x, 1e-5, 7)["dx_norm"] != probe_gradients(l, x, 1e-5, 8)["dx_norm"]);
   CHECK(probe_invariance(l, x, 1e-5, 7)["global_shift_uniform_params"] ==
         probe_invariance(l, x, 1e-5, 8)["global_shift_uniform_params"]);
@@ -140,14 +140,14 @@ TEST_CASE("circular_shift, translate and their comparisons agree on the index co
 
 TEST_CASE("trained-like parameters are positive gammas that vary along every parameter axis") {
   Dims d{2, 3, 4, 5};
-  Params<float> p = probe::trained_like_params(layout_of("2", d), 7);  // (C, H, W)
+  Params<float> p = probe::trained_like_params(plan_of("2", d), 7);  // (C, H, W)
   REQUIRE(p.gamma.dimension() == 3);
   for (float g : p.gamma) CHECK(g > 0.0f);
   CHECK(p.gamma(0, 0, 0) != p.gamma(1, 0, 0));
   CHECK(p.gamma(0, 0, 0) != p.gamma(0, 1, 0));
   CHECK(p.gamma(0, 0, 0) != p.gamma(0, 0, 1));
   CHECK(p.beta(0, 0, 0) != p.beta(0, 0, 1));
-  CHECK(probe::trained_like_params(make_layout(parse_method("3", "t"), AffineMode::none, d), 7).gamma.dimension() == 0);
+  CHECK(probe::trained_like_params(make_plan(parse_method("3", "t"), AffineMode::none, d), 7).gamma.dimension() == 0);
 }
 
 TEST_CASE("H = W = 1: no crash, no shift, notes say why") {
@@ -155,7 +155,7 @@ TEST_CASE("H = W = 1: no crash, no shift, notes say why") {
   Array<float> x = normal_tensor(d, 5);
   for (const std::string id : {"1", "2", "3", "ln"}) {
     INFO("method " << id);
-    Layout l = layout_of(id, d);
+    MethodPlan l = plan_of(id, d);
     Json o = probe_output(l, x, 1e-5);
     CHECK(o["pattern_survival"].is_null());
     CHECK(mentions(o["notes"], "H = W = 1"));
@@ -180,7 +180,7 @@ TEST_CASE("a constant channel: every number finite (no null), and notes explain 
       for (std::size_t w = 0; w < d.w; ++w) x(n, 1, h, w) = 2.5f;
   for (const std::string& id : kMethods) {
     INFO("method " << id);
-    Layout l = layout_of(id, d);
+    MethodPlan l = plan_of(id, d);
     Json o = probe_output(l, x, 1e-5);
     Json g = probe_gradients(l, x, 1e-5, 7);
     Json v = probe_invariance(l, x, 1e-5, 7);
@@ -200,7 +200,7 @@ TEST_CASE("a constant channel: every number finite (no null), and notes explain 
 TEST_CASE("N = 1: leakage is 0 with a note") {
   Dims d{1, 4, 5, 6};
   Array<float> x = normal_tensor(d, 8);
-  Json v = probe_invariance(layout_of("3", d), x, 1e-5, 7);
+  Json v = probe_invariance(plan_of("3", d), x, 1e-5, 7);
   CHECK(v["per_sample_shift"]["leakage"] == 0.0);
   CHECK(mentions(v["notes"], "N = 1"));
 }
@@ -208,7 +208,7 @@ TEST_CASE("N = 1: leakage is 0 with a note") {
 TEST_CASE("train mode undefined (method 2 with N = 1) is the caller's job: the probes refuse it") {
   Dims d{1, 2, 3, 4};
   Array<float> x = normal_tensor(d, 9);
-  Layout l = layout_of("2", d);
+  MethodPlan l = plan_of("2", d);
   CHECK_THROWS_AS(probe_output(l, x, 1e-5), Error);
   CHECK_THROWS_AS(probe_gradients(l, x, 1e-5, 7), Error);
   CHECK_THROWS_AS(probe_invariance(l, x, 1e-5, 7), Error);
@@ -217,7 +217,7 @@ TEST_CASE("train mode undefined (method 2 with N = 1) is the caller's job: the p
 TEST_CASE("a large input runs the finite differences on a leading sub-batch") {
   Dims d{3, 64, 80, 80};  // 1,228,800 elements > 2^20: the leading 2 samples
   Array<float> x = normal_tensor(d, 10);
-  Json g = probe_gradients(layout_of("3", d), x, 1e-5, 7);
+  Json g = probe_gradients(plan_of("3", d), x, 1e-5, 7);
   INFO(g.dump());
   CHECK(g["finite_difference"]["samples_used"] == 2.0);
   CHECK(mentions(g["notes"], "leading 2 of 3 samples"));
@@ -227,10 +227,10 @@ TEST_CASE("a large input runs the finite differences on a leading sub-batch") {
 TEST_CASE("other_spatial_size explains itself for the batch-free methods") {
   Dims d{2, 4, 6, 6};
   Array<float> x = normal_tensor(d, 11);
-  Json ln = probe_invariance(layout_of("ln", d), x, 1e-5, 7)["other_spatial_size"];
+  Json ln = probe_invariance(plan_of("ln", d), x, 1e-5, 7)["other_spatial_size"];
   CHECK(ln["applicable"] == false);
   CHECK(ln["reason"] == "gamma, beta have shape (4, 6, 6), tied to H x W = 6 x 6; an input of 7 x 8 needs (4, 7, 8)");
-  Json in = probe_invariance(layout_of("in", d), x, 1e-5, 7)["other_spatial_size"];
+  Json in = probe_invariance(plan_of("in", d), x, 1e-5, 7)["other_spatial_size"];
   CHECK(in["applicable"] == true);
   CHECK(in["reason"] ==
         "statistics are recomputed per sample at any size and parameters (4,) do not depend on H x W: any H x W works");
@@ -241,7 +241,7 @@ TEST_CASE("affine none and channel: the probes run, none reports zero parameter 
   Array<float> x = normal_tensor(d, 12);
   for (const std::string& id : kMethods) {
     INFO("method " << id);
-    Layout none = make_layout(parse_method(id, "t"), AffineMode::none, d);
+    MethodPlan none = make_plan(parse_method(id, "t"), AffineMode::none, d);
     Json g = probe_gradients(none, x, 1e-5, 7);
     CHECK(g["dgamma_norm"] == 0.0);
     CHECK(g["dbeta_norm"] == 0.0);
@@ -250,7 +250,7 @@ TEST_CASE("affine none and channel: the probes run, none reports zero parameter 
     CHECK(mentions(g["notes"], "affine none"));
     Json v = probe_invariance(none, x, 1e-5, 7);
     CHECK(v["global_shift"] == v["global_shift_uniform_params"]);  // no parameters to be trained
-    Layout channel = make_layout(parse_method(id, "t"), AffineMode::channel, d);
+    MethodPlan channel = make_plan(parse_method(id, "t"), AffineMode::channel, d);
     Json gc = probe_gradients(channel, x, 1e-5, 7);
     CHECK(gc["finite_difference"]["gamma_coordinates"] == 4.0);
     CHECK(gc["finite_difference"]["max_rel_error"].get<double>() < 1e-6);

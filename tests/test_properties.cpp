@@ -57,22 +57,22 @@ const Array<float>& tensor() {
   return x;
 }
 
-Layout layout_of(const std::string& id, const Dims& d = kDims) {
-  return make_layout(parse_method(id, "test"), AffineMode::natural, d);
+MethodPlan plan_of(const std::string& id, const Dims& d = kDims) {
+  return make_plan(parse_method(id, "test"), AffineMode::natural, d);
 }
 
 // The probes are deterministic: compute each (method, probe) once.
 const Json& output_of(const std::string& id) {
   static std::map<std::string, Json> cache;
   auto it = cache.find(id);
-  if (it == cache.end()) it = cache.emplace(id, probe_output(layout_of(id), tensor(), 0.0)).first;
+  if (it == cache.end()) it = cache.emplace(id, probe_output(plan_of(id), tensor(), 0.0)).first;
   return it->second;
 }
 
 const Json& invariance_of(const std::string& id) {
   static std::map<std::string, Json> cache;
   auto it = cache.find(id);
-  if (it == cache.end()) it = cache.emplace(id, probe_invariance(layout_of(id), tensor(), 1e-5, kSeed)).first;
+  if (it == cache.end()) it = cache.emplace(id, probe_invariance(plan_of(id), tensor(), 1e-5, kSeed)).first;
   return it->second;
 }
 
@@ -217,7 +217,7 @@ TEST_CASE("translate (zero-filled): exact inside the plane for per-location stat
 
 TEST_CASE("gradients match central finite differences in double for every method") {
   for (const std::string id : {"1", "2", "3", "ln", "in", "gn:4"}) {
-    Json g = probe_gradients(layout_of(id), tensor(), 1e-5, kSeed);
+    Json g = probe_gradients(plan_of(id), tensor(), 1e-5, kSeed);
     const Json& fd = g["finite_difference"];
     INFO("method " << id << ": " << fd.dump());
     CHECK(value(fd["coordinates"]) == 16.0);
@@ -227,7 +227,7 @@ TEST_CASE("gradients match central finite differences in double for every method
 
 TEST_CASE("the backward identities: sum_S dx = 0 and sum_S dx * xhat = 0 (eps = 0)") {
   for (const std::string id : {"1", "2", "3", "ln", "in", "gn:4"}) {
-    Json g = probe_gradients(layout_of(id), tensor(), 1e-5, kSeed);
+    Json g = probe_gradients(plan_of(id), tensor(), 1e-5, kSeed);
     const Json& ids = g["identities"];
     INFO("method " << id << ": " << ids.dump());
     CHECK(value(ids["sum_dx_max_rel"]) < 1e-5);

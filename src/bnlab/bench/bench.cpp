@@ -184,11 +184,11 @@ BenchResult run_bench(const BenchRequest& request) {
   std::vector<Method> methods = request.methods;
   if (methods.empty()) methods = parse_method_list("1,2,3", "methods");
   const Dims& dims = request.dims;
-  // Every layout first, so that a method that cannot apply fails before the long run.
-  std::vector<Layout> layouts;
+  // Every plan first, so that a method that cannot apply fails before the long run.
+  std::vector<MethodPlan> plans;
   for (const Method& method : methods) {
-    layouts.push_back(make_layout(method, AffineMode::natural, dims));
-    if (layouts.back().elements_per_stat < 2) {
+    plans.push_back(make_plan(method, AffineMode::natural, dims));
+    if (plans.back().elements_per_stat < 2) {
       throw Error("--shape " + shape_to_string(dims.to_vector()) + ": method " + method.id +
                   " has one value per statistic, so train mode is undefined (use a larger batch)");
     }
@@ -215,11 +215,11 @@ BenchResult run_bench(const BenchRequest& request) {
   const Array<float> x = filled_tensor(dims, 3, -1.5f, 2.5f);   // (N, C, H, W)
   const Array<float> dy = filled_tensor(dims, 4, -1.0f, 1.0f);  // (N, C, H, W)
   const double eps = 1e-5;
-  for (const Layout& layout : layouts) {
+  for (const MethodPlan& plan : plans) {
     MethodResult mr;
-    mr.id = layout.method.id;
-    mr.title = layout.method.title;
-    const Params<float> params = identity_params<float>(layout);
+    mr.id = plan.method.id;
+    mr.title = plan.method.title;
+    const Params<float> params = identity_params<float>(plan);
     Statistics batch;
     auto name = [&](BenchKind kind, int k) {
       return "method " + mr.id + ": " + to_string(kind) + " " + std::to_string(k) + "/" + std::to_string(request.repeat);
@@ -228,23 +228,23 @@ BenchResult run_bench(const BenchRequest& request) {
     auto time_once = [&](BenchKind kind) {
       Clock::time_point start = Clock::now();
       if (kind == BenchKind::forward) {
-        Array<float> y = forward_train(layout, x, params, eps, &batch);
+        Array<float> y = forward_train(plan, x, params, eps, &batch);
         double ms = ms_since(start);
         return ms;
       }
       if (kind == BenchKind::forward_backward) {
         Statistics used;
-        Array<float> y = forward_train(layout, x, params, eps, &used);
-        Gradients<float> grads = backward(layout, Mode::train, x, dy, params, used, eps);
+        Array<float> y = forward_train(plan, x, params, eps, &used);
+        Gradients<float> grads = backward(plan, Mode::train, x, dy, params, used, eps);
         double ms = ms_since(start);
         return ms;
       }
-      Array<float> y = forward_eval(layout, x, params, batch, eps);
+      Array<float> y = forward_eval(plan, x, params, batch, eps);
       double ms = ms_since(start);
       return ms;
     };
     for (BenchKind kind : kBenchKinds) {
-      if (kind == BenchKind::eval_forward && !layout.method.batch_dependent()) continue;
+      if (kind == BenchKind::eval_forward && !plan.method.batch_dependent()) continue;
       progress(name(kind, 0));
       double warm = time_once(kind);  // warm-up: page faults, caches, thread pool
       if (kind == BenchKind::forward) mr.forward_cold_ms = warm;

@@ -58,24 +58,24 @@ Source<T> zero() {
   return {&nothing, IndexMap{}};
 }
 
-// gamma and beta of a layout (1 and 0 for affine none), shapes checked.
+// gamma and beta of a plan (1 and 0 for affine none), shapes checked.
 template <class T>
-std::pair<Source<T>, Source<T>> param_sources(const Layout& layout, const Params<T>& params) {
-  if (!layout.has_affine()) return {unit<T>(), zero<T>()};
-  require_shape(Shape(params.gamma.shape().begin(), params.gamma.shape().end()), layout.param_shape, "gamma");
-  require_shape(Shape(params.beta.shape().begin(), params.beta.shape().end()), layout.param_shape, "beta");
-  return {{params.gamma.data(), layout.param}, {params.beta.data(), layout.param}};
+std::pair<Source<T>, Source<T>> param_sources(const MethodPlan& plan, const Params<T>& params) {
+  if (!plan.has_affine()) return {unit<T>(), zero<T>()};
+  require_shape(Shape(params.gamma.shape().begin(), params.gamma.shape().end()), plan.param_shape, "gamma");
+  require_shape(Shape(params.beta.shape().begin(), params.beta.shape().end()), plan.param_shape, "beta");
+  return {{params.gamma.data(), plan.param}, {params.beta.data(), plan.param}};
 }
 
 template <class T>
-void require_input(const Layout& layout, const Array<T>& x, const std::string& what) {
-  require_shape(Shape(x.shape().begin(), x.shape().end()), layout.dims.to_vector(), what);
+void require_input(const MethodPlan& plan, const Array<T>& x, const std::string& what) {
+  require_shape(Shape(x.shape().begin(), x.shape().end()), plan.dims.to_vector(), what);
 }
 
-void require_stats(const Layout& layout, const Statistics& stats, const std::string& what) {
-  if (stats.mean.size() != layout.num_stats || stats.var.size() != layout.num_stats) {
-    throw Error(what + ": expected " + std::to_string(layout.num_stats) + " statistics of shape " +
-                shape_to_string(layout.stat_shape) + ", got " + std::to_string(stats.mean.size()));
+void require_stats(const MethodPlan& plan, const Statistics& stats, const std::string& what) {
+  if (stats.mean.size() != plan.num_stats || stats.var.size() != plan.num_stats) {
+    throw Error(what + ": expected " + std::to_string(plan.num_stats) + " statistics of shape " +
+                shape_to_string(plan.stat_shape) + ", got " + std::to_string(stats.mean.size()));
   }
 }
 
@@ -220,9 +220,9 @@ void merge_sum_rows(double* a, double* b, double, const double* next_a, const do
 // The maps among the statistics and `sources` whose data follows s: an
 // elementwise pass walks tiles grouped by them (none: runs in memory order).
 template <class... Sources>
-std::vector<const IndexMap*> followed_maps(const Layout& layout, const Sources&... sources) {
+std::vector<const IndexMap*> followed_maps(const MethodPlan& plan, const Sources&... sources) {
   std::vector<const IndexMap*> maps;
-  if (layout.stat.s_stride != 0) maps.push_back(&layout.stat);
+  if (plan.stat.s_stride != 0) maps.push_back(&plan.stat);
   ((sources.varies() ? maps.push_back(&sources.map) : void()), ...);
   return maps;
 }
@@ -305,30 +305,30 @@ struct SumTerms {
   }
 };
 
-// Calls f(SumTerms<T, ...>{...}) with the flags of this layout and weight.
+// Calls f(SumTerms<T, ...>{...}) with the flags of this plan and weight.
 template <class T, class F>
-void with_sum_terms(const Layout& layout, const T* x, const T* dy, const double* mean, const double* rstd,
+void with_sum_terms(const MethodPlan& plan, const T* x, const T* dy, const double* mean, const double* rstd,
                     const Source<T>& weight, F f) {
   dispatch(
       [&](auto stat_varies, auto weight_varies) {
         f(SumTerms<T, decltype(stat_varies)::value, decltype(weight_varies)::value>{
-            layout.dims, x, dy, {mean, layout.stat}, {rstd, layout.stat}, weight});
+            plan.dims, x, dy, {mean, plan.stat}, {rstd, plan.stat}, weight});
       },
-      layout.stat.s_stride != 0, weight.varies());
+      plan.stat.s_stride != 0, weight.varies());
 }
 
 // Per output of `out_map` (a statistic or a parameter), one read of x and dy:
 //   out_u = sum g,  out_v = sum g * xhat   (see SumTerms).
 // out_u, out_v: (num_outputs)
 template <class T>
-void sum_pass(const Layout& layout, const IndexMap& out_map, std::size_t num_outputs, const T* x, const T* dy,
+void sum_pass(const MethodPlan& plan, const IndexMap& out_map, std::size_t num_outputs, const T* x, const T* dy,
               const double* mean, const double* rstd, const Source<T>& weight, double* out_u, double* out_v) {
-  const Dims& dims = layout.dims;
-  if (out_map.s_stride != 0 && ((layout.stat.s_stride != 0 && !same_bases(dims, layout.stat, out_map)) ||
+  const Dims& dims = plan.dims;
+  if (out_map.s_stride != 0 && ((plan.stat.s_stride != 0 && !same_bases(dims, plan.stat, out_map)) ||
                                 (weight.varies() && !same_bases(dims, weight.map, out_map)))) {
     throw Error("internal: a leading reduction reads per-s data grouped unlike its outputs");
   }
-  with_sum_terms(layout, x, dy, mean, rstd, weight, [&](const auto& terms) {
+  with_sum_terms(plan, x, dy, mean, rstd, weight, [&](const auto& terms) {
     if (out_map.s_stride == 0) detail::reduce_inner(dims, out_map, out_u, out_v, terms, merge_sums);
     else detail::reduce_leading(dims, out_map, num_outputs, out_u, out_v, terms, merge_sum_rows);
   });
@@ -377,25 +377,25 @@ struct NormalizeRows {
   }
 };
 
-// Calls f(NormalizeRows<T, ...>{...}) with the flags of this layout and data.
+// Calls f(NormalizeRows<T, ...>{...}) with the flags of this plan and data.
 template <class T, class F>
-void with_normalize_rows(const Layout& layout, const T* x, T* y, const double* mean, const double* scale,
+void with_normalize_rows(const MethodPlan& plan, const T* x, T* y, const double* mean, const double* scale,
                          const Source<T>& gamma, const Source<T>& beta, F f) {
   dispatch(
       [&](auto stat_varies, auto gamma_varies, auto beta_varies) {
         f(NormalizeRows<T, decltype(stat_varies)::value, decltype(gamma_varies)::value,
                         decltype(beta_varies)::value>{
-            layout.dims, x, y, {mean, layout.stat}, {scale, layout.stat}, gamma, beta});
+            plan.dims, x, y, {mean, plan.stat}, {scale, plan.stat}, gamma, beta});
       },
-      layout.stat.s_stride != 0, gamma.varies(), beta.varies());
+      plan.stat.s_stride != 0, gamma.varies(), beta.varies());
 }
 
 // The normalize pass: one read of x, one write of y.
 template <class T>
-void normalize_pass(const Layout& layout, const T* x, T* y, const double* mean, const double* scale,
+void normalize_pass(const MethodPlan& plan, const T* x, T* y, const double* mean, const double* scale,
                     const Source<T>& gamma, const Source<T>& beta) {
-  with_normalize_rows(layout, x, y, mean, scale, gamma, beta, [&](const auto& rows_fn) {
-    detail::for_each_piece(layout.dims, followed_maps(layout, gamma, beta), rows_fn);
+  with_normalize_rows(plan, x, y, mean, scale, gamma, beta, [&](const auto& rows_fn) {
+    detail::for_each_piece(plan.dims, followed_maps(plan, gamma, beta), rows_fn);
   });
 }
 
@@ -448,25 +448,25 @@ struct DxRows {
   }
 };
 
-// Calls f(DxRows<T, ...>{...}) with the flags of this layout and gamma.
+// Calls f(DxRows<T, ...>{...}) with the flags of this plan and gamma.
 template <class T, class F>
-void with_dx_rows(const Layout& layout, const T* x, const T* dy, T* dx, const double* mean, const double* rstd,
+void with_dx_rows(const MethodPlan& plan, const T* x, const T* dy, T* dx, const double* mean, const double* rstd,
                   const double* mean_g, const double* mean_gx, const Source<T>& gamma, F f) {
   dispatch(
       [&](auto stat_varies, auto gamma_varies) {
         f(DxRows<T, decltype(stat_varies)::value, decltype(gamma_varies)::value>{
-            layout.dims, x, dy, dx, {mean, layout.stat}, {rstd, layout.stat}, {mean_g, layout.stat},
-            {mean_gx, layout.stat}, gamma});
+            plan.dims, x, dy, dx, {mean, plan.stat}, {rstd, plan.stat}, {mean_g, plan.stat},
+            {mean_gx, plan.stat}, gamma});
       },
-      layout.stat.s_stride != 0, gamma.varies());
+      plan.stat.s_stride != 0, gamma.varies());
 }
 
 // The dx pass: one read of x and dy, one write of dx.
 template <class T>
-void dx_pass(const Layout& layout, const T* x, const T* dy, T* dx, const double* mean, const double* rstd,
+void dx_pass(const MethodPlan& plan, const T* x, const T* dy, T* dx, const double* mean, const double* rstd,
              const double* mean_g, const double* mean_gx, const Source<T>& gamma) {
-  with_dx_rows(layout, x, dy, dx, mean, rstd, mean_g, mean_gx, gamma, [&](const auto& rows_fn) {
-    detail::for_each_piece(layout.dims, followed_maps(layout, gamma), rows_fn);
+  with_dx_rows(plan, x, dy, dx, mean, rstd, mean_g, mean_gx, gamma, [&](const auto& rows_fn) {
+    detail::for_each_piece(plan.dims, followed_maps(plan, gamma), rows_fn);
   });
 }
 
@@ -539,40 +539,40 @@ struct Moments {
 // Batch mean and biased variance per statistic: Moments over the inner or
 // leading shape, then var = M2 / m.  x: (N, C, H, W)
 template <class T>
-Statistics batch_statistics_of(const Layout& layout, const T* x) {
-  const Dims& dims = layout.dims;
+Statistics batch_statistics_of(const MethodPlan& plan, const T* x) {
+  const Dims& dims = plan.dims;
   Statistics stats;
-  stats.mean.resize(layout.num_stats);  // (num_stats)
-  stats.var.resize(layout.num_stats);   // (num_stats) the sum of squared deviations M2 first, then M2 / m
-  if (layout.stat.s_stride == 0) {
-    detail::reduce_inner(dims, layout.stat, stats.mean.data(), stats.var.data(), Moments<T>{x, dims.s()},
+  stats.mean.resize(plan.num_stats);  // (num_stats)
+  stats.var.resize(plan.num_stats);   // (num_stats) the sum of squared deviations M2 first, then M2 / m
+  if (plan.stat.s_stride == 0) {
+    detail::reduce_inner(dims, plan.stat, stats.mean.data(), stats.var.data(), Moments<T>{x, dims.s()},
                          merge_moments);
   } else {
     // Welford within a row range, then Chan's merge across row ranges.
-    detail::reduce_leading(dims, layout.stat, layout.num_stats, stats.mean.data(), stats.var.data(),
+    detail::reduce_leading(dims, plan.stat, plan.num_stats, stats.mean.data(), stats.var.data(),
                            Moments<T>{x, dims.s()}, merge_moment_rows);
   }
-  const double m = double(layout.elements_per_stat);
-  for_each_stat(layout.num_stats, [&](std::size_t o) { stats.var[o] /= m; });
+  const double m = double(plan.elements_per_stat);
+  for_each_stat(plan.num_stats, [&](std::size_t o) { stats.var[o] /= m; });
   return stats;
 }
 
-// When gamma is constant on every statistic group (Layout::params_constant_per_stat),
+// When gamma is constant on every statistic group (MethodPlan::params_constant_per_stat),
 // each statistic o has one parameter entry p(o). Returns p as a table
 // (num_stats), or an empty table when p(o) = o (methods 1, 2, 3 with natural
 // parameters: the parameter axes are the statistic axes).
-std::vector<std::size_t> param_of_stat(const Layout& layout, const IndexMap& param_map) {
-  const Dims& dims = layout.dims;
-  bool same = layout.num_params == layout.num_stats && param_map.s_stride == layout.stat.s_stride;
+std::vector<std::size_t> param_of_stat(const MethodPlan& plan, const IndexMap& param_map) {
+  const Dims& dims = plan.dims;
+  bool same = plan.num_params == plan.num_stats && param_map.s_stride == plan.stat.s_stride;
   for (std::size_t n = 0; same && n < dims.n; ++n)
-    for (std::size_t c = 0; same && c < dims.c; ++c) same = param_map.base(n, c) == layout.stat.base(n, c);
+    for (std::size_t c = 0; same && c < dims.c; ++c) same = param_map.base(n, c) == plan.stat.base(n, c);
   if (same) return {};
-  std::vector<std::size_t> out(layout.num_stats);
-  detail::RunGroups groups = detail::group_runs(dims, layout.stat);
+  std::vector<std::size_t> out(plan.num_stats);
+  detail::RunGroups groups = detail::group_runs(dims, plan.stat);
   for (std::size_t g = 0; g < groups.size(); ++g) {
     std::size_t run = groups.run[groups.offset[g]];
     std::size_t p = param_map.base(run / dims.c, run % dims.c);
-    if (layout.stat.s_stride == 0) {
+    if (plan.stat.s_stride == 0) {
       out[groups.base[g]] = p;
     } else {
       for (std::size_t s = 0; s < dims.s(); ++s) out[groups.base[g] + s] = p + s * param_map.s_stride;
@@ -586,9 +586,9 @@ std::vector<std::size_t> param_of_stat(const Layout& layout, const IndexMap& par
 // one multiplication fewer per element), else per element, with scale = rstd.
 template <class T>
 struct GammaFold {
-  GammaFold(const Layout& layout, const Source<T>& gamma)
-      : fold(layout.has_affine() && layout.params_constant_per_stat()), gamma(gamma) {
-    if (fold) index = param_of_stat(layout, gamma.map);
+  GammaFold(const MethodPlan& plan, const Source<T>& gamma)
+      : fold(plan.has_affine() && plan.params_constant_per_stat()), gamma(gamma) {
+    if (fold) index = param_of_stat(plan, gamma.map);
   }
   double gamma_at(std::size_t o) const { return fold ? double(gamma.data[index.empty() ? o : index[o]]) : 1.0; }
   double scale(std::size_t o, double rstd) const { return fold ? rstd * gamma_at(o) : rstd; }
@@ -602,13 +602,13 @@ struct GammaFold {
 // y from x and the statistics: scale per statistic, then the normalize pass.
 // x, y: (N, C, H, W)
 template <class T>
-void normalize_into(const Layout& layout, const T* x, const Statistics& stats, const Source<T>& gamma,
+void normalize_into(const MethodPlan& plan, const T* x, const Statistics& stats, const Source<T>& gamma,
                     const Source<T>& beta, double eps, T* y) {
-  const GammaFold<T> fold(layout, gamma);
-  Buffer scale = buffer(layout.num_stats);  // (num_stats)
-  for_each_stat(layout.num_stats,
+  const GammaFold<T> fold(plan, gamma);
+  Buffer scale = buffer(plan.num_stats);  // (num_stats)
+  for_each_stat(plan.num_stats,
                 [&](std::size_t o) { scale[o] = fold.scale(o, 1.0 / std::sqrt(stats.var[o] + eps)); });
-  normalize_pass(layout, x, y, stats.mean.data(), scale.get(), fold.per_element(), beta);
+  normalize_pass(plan, x, y, stats.mean.data(), scale.get(), fold.per_element(), beta);
 }
 
 // Whether a reduction per statistic can be fused with the elementwise pass
@@ -616,12 +616,12 @@ void normalize_into(const Layout& layout, const T* x, const Statistics& stats, c
 // core's cache (detail::inner_fits, leading_fits, for bytes_per_element of
 // input per element), and in the leading shape the data that follows s in
 // the elementwise pass (apply_maps) groups rows like the statistics.
-bool fuses(const Layout& layout, std::size_t bytes_per_element, const std::vector<const IndexMap*>& apply_maps) {
-  const Dims& dims = layout.dims;
-  if (layout.stat.s_stride == 0) return detail::inner_fits(detail::group_runs(dims, layout.stat), dims, bytes_per_element);
-  if (!detail::leading_fits(detail::make_tiles(dims, {&layout.stat}), bytes_per_element)) return false;
+bool fuses(const MethodPlan& plan, std::size_t bytes_per_element, const std::vector<const IndexMap*>& apply_maps) {
+  const Dims& dims = plan.dims;
+  if (plan.stat.s_stride == 0) return detail::inner_fits(detail::group_runs(dims, plan.stat), dims, bytes_per_element);
+  if (!detail::leading_fits(detail::make_tiles(dims, {&plan.stat}), bytes_per_element)) return false;
   for (const IndexMap* map : apply_maps) {
-    if (!same_bases(dims, *map, layout.stat)) return false;
+    if (!same_bases(dims, *map, plan.stat)) return false;
   }
   return true;
 }
@@ -634,12 +634,12 @@ bool fuses(const Layout& layout, std::size_t bytes_per_element, const std::vecto
 // reduce: the chunk and row operators of reduce_inner and reduce_leading;
 // out_a, out_b: (num_stats)
 template <class Reduce, class Merge, class Finish, class Apply>
-void fused_pass(const Layout& layout, double* out_a, double* out_b, const Reduce& reduce, Merge merge, Finish finish,
+void fused_pass(const MethodPlan& plan, double* out_a, double* out_b, const Reduce& reduce, Merge merge, Finish finish,
                 const Apply& apply) {
-  const Dims& dims = layout.dims;
+  const Dims& dims = plan.dims;
   const std::size_t S = dims.s();
-  if (layout.stat.s_stride == 0) {
-    const detail::RunGroups groups = detail::group_runs(dims, layout.stat);
+  if (plan.stat.s_stride == 0) {
+    const detail::RunGroups groups = detail::group_runs(dims, plan.stat);
     detail::reduce_inner_then(groups, dims, out_a, out_b, reduce, merge, [&](std::size_t g) {
       finish(groups.base[g]);
       for (std::size_t i = groups.offset[g]; i < groups.offset[g + 1]; ++i) {
@@ -652,7 +652,7 @@ void fused_pass(const Layout& layout, double* out_a, double* out_b, const Reduce
     });
     return;
   }
-  const detail::Tiles tiles = detail::make_tiles(dims, {&layout.stat});
+  const detail::Tiles tiles = detail::make_tiles(dims, {&plan.stat});
   detail::reduce_leading_then(tiles, dims, out_a, out_b, reduce, [&](std::size_t t) {
     const auto [s0, s1] = tiles.span(t, S);
     const std::size_t base = tiles.groups.base[tiles.group(t)];
@@ -665,26 +665,26 @@ void fused_pass(const Layout& layout, double* out_a, double* out_b, const Reduce
 // one write of y), fused into one read where fused_pass applies.
 // x, y: (N, C, H, W)
 template <class T>
-Statistics forward_into(const Layout& layout, const T* x, const Source<T>& gamma, const Source<T>& beta, double eps,
+Statistics forward_into(const MethodPlan& plan, const T* x, const Source<T>& gamma, const Source<T>& beta, double eps,
                         T* y) {
-  const GammaFold<T> fold(layout, gamma);
+  const GammaFold<T> fold(plan, gamma);
   const Source<T> gamma_e = fold.per_element();
   Statistics stats;
-  if (!fuses(layout, sizeof(T), followed_maps(layout, gamma_e, beta))) {
-    stats = batch_statistics_of(layout, x);
-    normalize_into(layout, x, stats, gamma, beta, eps, y);
+  if (!fuses(plan, sizeof(T), followed_maps(plan, gamma_e, beta))) {
+    stats = batch_statistics_of(plan, x);
+    normalize_into(plan, x, stats, gamma, beta, eps, y);
     return stats;
   }
-  stats.mean.resize(layout.num_stats);  // (num_stats)
-  stats.var.resize(layout.num_stats);   // (num_stats) M2 until a statistic is final, then M2 / m
-  Buffer scale = buffer(layout.num_stats);  // (num_stats)
-  const double m = double(layout.elements_per_stat);
+  stats.mean.resize(plan.num_stats);  // (num_stats)
+  stats.var.resize(plan.num_stats);   // (num_stats) M2 until a statistic is final, then M2 / m
+  Buffer scale = buffer(plan.num_stats);  // (num_stats)
+  const double m = double(plan.elements_per_stat);
   auto finish = [&](std::size_t o) {
     stats.var[o] /= m;
     scale[o] = fold.scale(o, 1.0 / std::sqrt(stats.var[o] + eps));
   };
-  with_normalize_rows(layout, x, y, stats.mean.data(), scale.get(), gamma_e, beta, [&](const auto& normalize_rows) {
-    fused_pass(layout, stats.mean.data(), stats.var.data(), Moments<T>{x, layout.dims.s()}, merge_moments, finish,
+  with_normalize_rows(plan, x, y, stats.mean.data(), scale.get(), gamma_e, beta, [&](const auto& normalize_rows) {
+    fused_pass(plan, stats.mean.data(), stats.var.data(), Moments<T>{x, plan.dims.s()}, merge_moments, finish,
                normalize_rows);
   });
   return stats;
@@ -705,74 +705,74 @@ void require_shape(const std::vector<std::size_t>& got, const std::vector<std::s
 }
 
 template <class T>
-Params<T> identity_params(const Layout& layout) {
+Params<T> identity_params(const MethodPlan& plan) {
   Params<T> params;
-  if (!layout.has_affine()) return params;
-  params.gamma = Array<T>::from_shape(layout.param_shape);
-  params.beta = Array<T>::from_shape(layout.param_shape);
+  if (!plan.has_affine()) return params;
+  params.gamma = Array<T>::from_shape(plan.param_shape);
+  params.beta = Array<T>::from_shape(plan.param_shape);
   std::fill(params.gamma.begin(), params.gamma.end(), T(1));
   std::fill(params.beta.begin(), params.beta.end(), T(0));
   return params;
 }
 
 template <class T>
-Statistics batch_statistics(const Layout& layout, const Array<T>& x) {
-  require_input(layout, x, "input");
-  return batch_statistics_of(layout, x.data());
+Statistics batch_statistics(const MethodPlan& plan, const Array<T>& x) {
+  require_input(plan, x, "input");
+  return batch_statistics_of(plan, x.data());
 }
 
 template <class T>
-Array<T> normalize(const Layout& layout, const Array<T>& x, const Statistics& stats, const Params<T>& params,
+Array<T> normalize(const MethodPlan& plan, const Array<T>& x, const Statistics& stats, const Params<T>& params,
                    double eps) {
-  require_input(layout, x, "input");
-  require_stats(layout, stats, "statistics");
-  auto [gamma, beta] = param_sources(layout, params);
-  Array<T> y = make_like<T>(layout.dims.to_vector());  // (N, C, H, W)
-  normalize_into(layout, x.data(), stats, gamma, beta, eps, y.data());
+  require_input(plan, x, "input");
+  require_stats(plan, stats, "statistics");
+  auto [gamma, beta] = param_sources(plan, params);
+  Array<T> y = make_like<T>(plan.dims.to_vector());  // (N, C, H, W)
+  normalize_into(plan, x.data(), stats, gamma, beta, eps, y.data());
   return y;
 }
 
 template <class T>
-Array<T> forward_train(const Layout& layout, const Array<T>& x, const Params<T>& params, double eps,
+Array<T> forward_train(const MethodPlan& plan, const Array<T>& x, const Params<T>& params, double eps,
                        Statistics* batch_out) {
-  if (layout.elements_per_stat < 2) {
-    throw Error("method " + layout.method.id + ": train mode needs more than one value per statistic, but shape " +
-                shape_to_string(layout.dims.to_vector()) + " gives " + std::to_string(layout.elements_per_stat) +
+  if (plan.elements_per_stat < 2) {
+    throw Error("method " + plan.method.id + ": train mode needs more than one value per statistic, but shape " +
+                shape_to_string(plan.dims.to_vector()) + " gives " + std::to_string(plan.elements_per_stat) +
                 " (PyTorch refuses this too; use a larger batch or --mode eval)");
   }
-  require_input(layout, x, "input");
-  auto [gamma, beta] = param_sources(layout, params);
-  Array<T> y = make_like<T>(layout.dims.to_vector());  // (N, C, H, W)
-  Statistics batch = forward_into(layout, x.data(), gamma, beta, eps, y.data());
+  require_input(plan, x, "input");
+  auto [gamma, beta] = param_sources(plan, params);
+  Array<T> y = make_like<T>(plan.dims.to_vector());  // (N, C, H, W)
+  Statistics batch = forward_into(plan, x.data(), gamma, beta, eps, y.data());
   if (batch_out) *batch_out = std::move(batch);
   return y;
 }
 
 template <class T>
-Array<T> forward_eval(const Layout& layout, const Array<T>& x, const Params<T>& params, const Statistics& running,
+Array<T> forward_eval(const MethodPlan& plan, const Array<T>& x, const Params<T>& params, const Statistics& running,
                       double eps) {
-  if (!layout.method.batch_dependent()) {
-    throw Error("method " + layout.method.id +
+  if (!plan.method.batch_dependent()) {
+    throw Error("method " + plan.method.id +
                 ": eval mode applies only to methods 1, 2, 3 (this method has no batch statistics; "
                 "its train mode is already what it does at inference)");
   }
-  require_stats(layout, running, "running statistics");
-  return normalize(layout, x, running, params, eps);
+  require_stats(plan, running, "running statistics");
+  return normalize(plan, x, running, params, eps);
 }
 
 template <class T>
-Gradients<T> backward(const Layout& layout, Mode mode, const Array<T>& x, const Array<T>& dy, const Params<T>& params,
+Gradients<T> backward(const MethodPlan& plan, Mode mode, const Array<T>& x, const Array<T>& dy, const Params<T>& params,
                       const Statistics& stats, double eps) {
-  require_input(layout, x, "input");
-  require_input(layout, dy, "dy");
-  require_stats(layout, stats, "statistics");
-  if (mode == Mode::eval && !layout.method.batch_dependent()) {
-    throw Error("method " + layout.method.id + ": eval mode applies only to methods 1, 2, 3");
+  require_input(plan, x, "input");
+  require_input(plan, dy, "dy");
+  require_stats(plan, stats, "statistics");
+  if (mode == Mode::eval && !plan.method.batch_dependent()) {
+    throw Error("method " + plan.method.id + ": eval mode applies only to methods 1, 2, 3");
   }
-  auto [gamma, beta] = param_sources(layout, params);
+  auto [gamma, beta] = param_sources(plan, params);
   const bool train = mode == Mode::train;
-  const std::size_t num_stats = layout.num_stats, num_params = layout.num_params;
-  const double m = double(layout.elements_per_stat);
+  const std::size_t num_stats = plan.num_stats, num_params = plan.num_params;
+  const double m = double(plan.elements_per_stat);
   const double* mean = stats.mean.data();
   const T* xd = x.data();
   const T* dyd = dy.data();
@@ -786,42 +786,42 @@ Gradients<T> backward(const Layout& layout, Mode mode, const Array<T>& x, const 
   Buffer mean_g = buffer(num_stats), mean_gx = buffer(num_stats);        // (num_stats)
   Buffer dgamma_sum = buffer(num_params), dbeta_sum = buffer(num_params);  // param shape
   Gradients<T> grads;
-  grads.dx = make_like<T>(layout.dims.to_vector());  // (N, C, H, W)
+  grads.dx = make_like<T>(plan.dims.to_vector());  // (N, C, H, W)
   T* dxd = grads.dx.data();
 
-  if (layout.params_constant_per_stat()) {
+  if (plan.params_constant_per_stat()) {
     // gamma is one value per statistic group, so one read of x and dy gives
     // sum_S(dy) and sum_S(dy * xhat) per statistic; mean_S(g) = gamma * sum_S(dy) / m,
     // and dbeta, dgamma are these sums added up over the statistics of a parameter.
     // Where a statistic's data fits in cache, the sums and dx are one pass.
-    const GammaFold<T> fold(layout, gamma);
+    const GammaFold<T> fold(plan, gamma);
     Buffer sum_dy = buffer(num_stats), sum_dy_xhat = buffer(num_stats);  // (num_stats)
     auto finish = [&](std::size_t o) {
       const double g = fold.gamma_at(o);
       mean_g[o] = train ? g * sum_dy[o] / m : 0.0;
       mean_gx[o] = train ? g * sum_dy_xhat[o] / m : 0.0;
     };
-    if (fuses(layout, 2 * sizeof(T), followed_maps(layout, gamma))) {
-      with_sum_terms(layout, xd, dyd, mean, rstd.get(), unit<T>(), [&](const auto& terms) {
-        with_dx_rows(layout, xd, dyd, dxd, mean, rstd.get(), mean_g.get(), mean_gx.get(), gamma,
+    if (fuses(plan, 2 * sizeof(T), followed_maps(plan, gamma))) {
+      with_sum_terms(plan, xd, dyd, mean, rstd.get(), unit<T>(), [&](const auto& terms) {
+        with_dx_rows(plan, xd, dyd, dxd, mean, rstd.get(), mean_g.get(), mean_gx.get(), gamma,
                      [&](const auto& dx_rows) {
-                       fused_pass(layout, sum_dy.get(), sum_dy_xhat.get(), terms, merge_sums, finish, dx_rows);
+                       fused_pass(plan, sum_dy.get(), sum_dy_xhat.get(), terms, merge_sums, finish, dx_rows);
                      });
       });
     } else {
-      if (train || layout.has_affine()) {
-        sum_pass(layout, layout.stat, num_stats, xd, dyd, mean, rstd.get(), unit<T>(), sum_dy.get(),
+      if (train || plan.has_affine()) {
+        sum_pass(plan, plan.stat, num_stats, xd, dyd, mean, rstd.get(), unit<T>(), sum_dy.get(),
                  sum_dy_xhat.get());
       }
       for_each_stat(num_stats, finish);
-      dx_pass(layout, xd, dyd, dxd, mean, rstd.get(), mean_g.get(), mean_gx.get(), gamma);
+      dx_pass(plan, xd, dyd, dxd, mean, rstd.get(), mean_g.get(), mean_gx.get(), gamma);
     }
-    if (layout.has_affine() && fold.index.empty()) {
+    if (plan.has_affine() && fold.index.empty()) {
       for_each_stat(num_stats, [&](std::size_t o) {
         dbeta_sum[o] = sum_dy[o];
         dgamma_sum[o] = sum_dy_xhat[o];
       });
-    } else if (layout.has_affine()) {
+    } else if (plan.has_affine()) {
       std::fill(dgamma_sum.get(), dgamma_sum.get() + num_params, 0.0);
       std::fill(dbeta_sum.get(), dbeta_sum.get() + num_params, 0.0);
       for (std::size_t o = 0; o < num_stats; ++o) {  // in statistic order: deterministic
@@ -834,20 +834,20 @@ Gradients<T> backward(const Layout& layout, Mode mode, const Array<T>& x, const 
     // parameters): one pass for the statistic sums of g, one for the
     // parameter sums of dy, then dx.
     if (train) {
-      sum_pass(layout, layout.stat, num_stats, xd, dyd, mean, rstd.get(), gamma, mean_g.get(), mean_gx.get());
+      sum_pass(plan, plan.stat, num_stats, xd, dyd, mean, rstd.get(), gamma, mean_g.get(), mean_gx.get());
     }
     for_each_stat(num_stats, [&](std::size_t o) {
       mean_g[o] = train ? mean_g[o] / m : 0.0;
       mean_gx[o] = train ? mean_gx[o] / m : 0.0;
     });
-    sum_pass(layout, layout.param, num_params, xd, dyd, mean, rstd.get(), unit<T>(), dbeta_sum.get(),
+    sum_pass(plan, plan.param, num_params, xd, dyd, mean, rstd.get(), unit<T>(), dbeta_sum.get(),
              dgamma_sum.get());
-    dx_pass(layout, xd, dyd, dxd, mean, rstd.get(), mean_g.get(), mean_gx.get(), gamma);
+    dx_pass(plan, xd, dyd, dxd, mean, rstd.get(), mean_g.get(), mean_gx.get(), gamma);
   }
 
-  if (layout.has_affine()) {
-    grads.dgamma = make_like<T>(layout.param_shape);
-    grads.dbeta = make_like<T>(layout.param_shape);
+  if (plan.has_affine()) {
+    grads.dgamma = make_like<T>(plan.param_shape);
+    grads.dbeta = make_like<T>(plan.param_shape);
     for (std::size_t i = 0; i < num_params; ++i) {
       grads.dgamma.data()[i] = T(dgamma_sum[i]);
       grads.dbeta.data()[i] = T(dbeta_sum[i]);
@@ -856,16 +856,16 @@ Gradients<T> backward(const Layout& layout, Mode mode, const Array<T>& x, const 
   return grads;
 }
 
-Statistics update_running(const Layout& layout, const Statistics& running, const Statistics& batch,
+Statistics update_running(const MethodPlan& plan, const Statistics& running, const Statistics& batch,
                           double momentum) {
-  require_stats(layout, running, "running statistics");
-  require_stats(layout, batch, "batch statistics");
-  const double m = double(layout.elements_per_stat);
-  if (m < 2) throw Error("method " + layout.method.id + ": running statistics need more than one value per statistic");
+  require_stats(plan, running, "running statistics");
+  require_stats(plan, batch, "batch statistics");
+  const double m = double(plan.elements_per_stat);
+  if (m < 2) throw Error("method " + plan.method.id + ": running statistics need more than one value per statistic");
   Statistics out;
-  out.mean.resize(layout.num_stats);
-  out.var.resize(layout.num_stats);
-  for (std::size_t i = 0; i < layout.num_stats; ++i) {
+  out.mean.resize(plan.num_stats);
+  out.var.resize(plan.num_stats);
+  for (std::size_t i = 0; i < plan.num_stats; ++i) {
     double unbiased = batch.var[i] * m / (m - 1.0);  // Bessel's correction, as PyTorch
     out.mean[i] = (1.0 - momentum) * running.mean[i] + momentum * batch.mean[i];
     out.var[i] = (1.0 - momentum) * running.var[i] + momentum * unbiased;
@@ -874,15 +874,15 @@ Statistics update_running(const Layout& layout, const Statistics& running, const
 }
 
 #define BNLAB_INSTANTIATE_ENGINE(T)                                                                       \
-  template Params<T> identity_params<T>(const Layout&);                                                   \
-  template Statistics batch_statistics<T>(const Layout&, const Array<T>&);                                \
-  template Array<T> normalize<T>(const Layout&, const Array<T>&, const Statistics&, const Params<T>&,      \
+  template Params<T> identity_params<T>(const MethodPlan&);                                                   \
+  template Statistics batch_statistics<T>(const MethodPlan&, const Array<T>&);                                \
+  template Array<T> normalize<T>(const MethodPlan&, const Array<T>&, const Statistics&, const Params<T>&,      \
                                  double);                                                                 \
-  template Array<T> forward_train<T>(const Layout&, const Array<T>&, const Params<T>&, double,             \
+  template Array<T> forward_train<T>(const MethodPlan&, const Array<T>&, const Params<T>&, double,             \
                                      Statistics*);                                                        \
-  template Array<T> forward_eval<T>(const Layout&, const Array<T>&, const Params<T>&, const Statistics&,   \
+  template Array<T> forward_eval<T>(const MethodPlan&, const Array<T>&, const Params<T>&, const Statistics&,   \
                                     double);                                                              \
-  template Gradients<T> backward<T>(const Layout&, Mode, const Array<T>&, const Array<T>&,                 \
+  template Gradients<T> backward<T>(const MethodPlan&, Mode, const Array<T>&, const Array<T>&,                 \
                                     const Params<T>&, const Statistics&, double);
 
 BNLAB_INSTANTIATE_ENGINE(float)

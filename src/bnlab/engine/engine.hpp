@@ -1,11 +1,11 @@
 #pragma once
 // The normalization engine: one implementation for every method, driven by
-// the method's Layout (reduction axes + parameter axes).
+// the method's MethodPlan (reduction axes + parameter axes).
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
 //   x, y, dy, dx:            (N, C, H, W)
-//   gamma, beta, d*:         layout.param_shape (empty arrays for affine none)
-//   Statistics mean/var:     layout.stat_shape, flattened row-major (num_stats)
+//   gamma, beta, d*:         plan.param_shape (empty arrays for affine none)
+//   Statistics mean/var:     plan.stat_shape, flattened row-major (num_stats)
 //
 // Conventions (PyTorch's): training uses the biased batch variance; the
 // running statistics take the unbiased one; eval mode uses running statistics.
@@ -28,53 +28,53 @@ struct Statistics {
 
 template <class T>
 struct Params {
-  Array<T> gamma;  // layout.param_shape
-  Array<T> beta;   // layout.param_shape
+  Array<T> gamma;  // plan.param_shape
+  Array<T> beta;   // plan.param_shape
 };
 
 template <class T>
 struct Gradients {
   Array<T> dx;      // (N, C, H, W)
-  Array<T> dgamma;  // layout.param_shape (empty for affine none)
-  Array<T> dbeta;   // layout.param_shape (empty for affine none)
+  Array<T> dgamma;  // plan.param_shape (empty for affine none)
+  Array<T> dbeta;   // plan.param_shape (empty for affine none)
 };
 
-// gamma = 1, beta = 0 in the layout's parameter shape (empty for affine none).
+// gamma = 1, beta = 0 in the plan's parameter shape (empty for affine none).
 template <class T>
-Params<T> identity_params(const Layout& layout);
+Params<T> identity_params(const MethodPlan& plan);
 
 // Batch mean and biased variance per statistic. Throws Error if the input's
-// shape does not match the layout.
+// shape does not match the plan.
 template <class T>
-Statistics batch_statistics(const Layout& layout, const Array<T>& x);
+Statistics batch_statistics(const MethodPlan& plan, const Array<T>& x);
 
 // y = (x - mean) / sqrt(var + eps) * gamma + beta, with the given statistics
 // (batch statistics in train mode, running statistics in eval mode).
 template <class T>
-Array<T> normalize(const Layout& layout, const Array<T>& x, const Statistics& stats,
+Array<T> normalize(const MethodPlan& plan, const Array<T>& x, const Statistics& stats,
                    const Params<T>& params, double eps);
 
 // Train mode: y and the batch statistics. Throws Error when a statistic has a
 // single element (the variance of one value is not defined; PyTorch refuses too).
 template <class T>
-Array<T> forward_train(const Layout& layout, const Array<T>& x, const Params<T>& params, double eps,
+Array<T> forward_train(const MethodPlan& plan, const Array<T>& x, const Params<T>& params, double eps,
                        Statistics* batch_out);
 
 // Eval mode: y from running statistics. Only for batch-dependent methods.
 template <class T>
-Array<T> forward_eval(const Layout& layout, const Array<T>& x, const Params<T>& params,
+Array<T> forward_eval(const MethodPlan& plan, const Array<T>& x, const Params<T>& params,
                       const Statistics& running, double eps);
 
 // dx, dgamma, dbeta. `stats` are the statistics the forward used: batch
 // statistics in train mode (dx includes the path through mean and variance),
 // running statistics in eval mode (dx = gamma * dy / sqrt(var + eps)).
 template <class T>
-Gradients<T> backward(const Layout& layout, Mode mode, const Array<T>& x, const Array<T>& dy,
+Gradients<T> backward(const MethodPlan& plan, Mode mode, const Array<T>& x, const Array<T>& dy,
                       const Params<T>& params, const Statistics& stats, double eps);
 
 // running <- (1 - momentum) * running + momentum * batch, using the unbiased
 // batch variance var * m / (m - 1), m = elements per statistic.
-Statistics update_running(const Layout& layout, const Statistics& running, const Statistics& batch,
+Statistics update_running(const MethodPlan& plan, const Statistics& running, const Statistics& batch,
                           double momentum);
 
 // Checks that an array has the expected shape; `what` names the culprit.

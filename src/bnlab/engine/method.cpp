@@ -103,14 +103,14 @@ IndexMap strides_for(const Dims& d, std::size_t groups, std::size_t channels_per
 
 }  // namespace
 
-bool Layout::params_constant_per_stat() const {
+bool MethodPlan::params_constant_per_stat() const {
   if (!has_affine()) return true;
   bool param_c = affine == AffineMode::channel || method.param_c;
   bool param_s = affine == AffineMode::natural && method.param_s;
   return !(param_c && method.reduce_c) && !(param_s && method.reduce_s);
 }
 
-std::vector<std::string> Layout::reduce_axes() const {
+std::vector<std::string> MethodPlan::reduce_axes() const {
   std::vector<std::string> axes;
   if (method.reduce_n) axes.push_back("N");
   if (method.reduce_c) axes.push_back(method.groups ? "C/G" : "C");
@@ -118,7 +118,7 @@ std::vector<std::string> Layout::reduce_axes() const {
   return axes;
 }
 
-std::vector<std::string> Layout::stat_axes() const {
+std::vector<std::string> MethodPlan::stat_axes() const {
   std::vector<std::string> axes;
   if (!method.reduce_n) axes.push_back("N");
   if (method.groups) axes.push_back("G");
@@ -127,7 +127,7 @@ std::vector<std::string> Layout::stat_axes() const {
   return axes;
 }
 
-std::vector<std::string> Layout::param_axes() const {
+std::vector<std::string> MethodPlan::param_axes() const {
   std::vector<std::string> axes;
   if (!has_affine()) return axes;
   bool param_c = affine == AffineMode::channel || method.param_c;
@@ -137,11 +137,11 @@ std::vector<std::string> Layout::param_axes() const {
   return axes;
 }
 
-Layout make_layout(const Method& method, AffineMode affine, const Dims& dims) {
-  Layout layout;
-  layout.method = method;
-  layout.affine = affine;
-  layout.dims = dims;
+MethodPlan make_plan(const Method& method, AffineMode affine, const Dims& dims) {
+  MethodPlan plan;
+  plan.method = method;
+  plan.affine = affine;
+  plan.dims = dims;
   std::size_t groups = method.groups ? method.groups : 1;
   if (dims.c % groups != 0) {
     throw Error("method " + method.id + ": C=" + std::to_string(dims.c) + " is not a multiple of G=" +
@@ -150,27 +150,27 @@ Layout make_layout(const Method& method, AffineMode affine, const Dims& dims) {
   std::size_t per_group = dims.c / groups;
 
   // Statistics: one per combination of the kept axes.
-  layout.stat = strides_for(dims, groups, per_group,
+  plan.stat = strides_for(dims, groups, per_group,
                             Kept{!method.reduce_n, method.groups > 0, !method.reduce_c, !method.reduce_s});
-  if (!method.reduce_n) layout.stat_shape.push_back(dims.n);
-  if (method.groups) layout.stat_shape.push_back(groups);
-  if (!method.reduce_c) layout.stat_shape.push_back(dims.c);
-  if (!method.reduce_s) { layout.stat_shape.push_back(dims.h); layout.stat_shape.push_back(dims.w); }
-  layout.num_stats = 1;
-  for (std::size_t e : layout.stat_shape) layout.num_stats *= e;
-  layout.elements_per_stat = dims.count() / layout.num_stats;
+  if (!method.reduce_n) plan.stat_shape.push_back(dims.n);
+  if (method.groups) plan.stat_shape.push_back(groups);
+  if (!method.reduce_c) plan.stat_shape.push_back(dims.c);
+  if (!method.reduce_s) { plan.stat_shape.push_back(dims.h); plan.stat_shape.push_back(dims.w); }
+  plan.num_stats = 1;
+  for (std::size_t e : plan.stat_shape) plan.num_stats *= e;
+  plan.elements_per_stat = dims.count() / plan.num_stats;
 
   // Parameters: natural axes, or (C) for affine channel, or none.
   if (affine != AffineMode::none) {
     bool param_c = affine == AffineMode::channel || method.param_c;
     bool param_s = affine == AffineMode::natural && method.param_s;
-    layout.param = strides_for(dims, 1, dims.c, Kept{false, false, param_c, param_s});
-    if (param_c) layout.param_shape.push_back(dims.c);
-    if (param_s) { layout.param_shape.push_back(dims.h); layout.param_shape.push_back(dims.w); }
-    layout.num_params = 1;
-    for (std::size_t e : layout.param_shape) layout.num_params *= e;
+    plan.param = strides_for(dims, 1, dims.c, Kept{false, false, param_c, param_s});
+    if (param_c) plan.param_shape.push_back(dims.c);
+    if (param_s) { plan.param_shape.push_back(dims.h); plan.param_shape.push_back(dims.w); }
+    plan.num_params = 1;
+    for (std::size_t e : plan.param_shape) plan.num_params *= e;
   }
-  return layout;
+  return plan;
 }
 
 }  // namespace bnlab

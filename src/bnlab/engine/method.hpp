@@ -52,7 +52,7 @@ struct IndexMap {
 };
 
 // A method applied to one feature-map shape: the counts, shapes and maps.
-struct Layout {
+struct MethodPlan {
   Method method;
   AffineMode affine = AffineMode::natural;
   Dims dims;
@@ -72,6 +72,6 @@ struct Layout {
 };
 
 // Throws Error when the method cannot apply to this shape (gn:G with C % G != 0).
-Layout make_layout(const Method& method, AffineMode affine, const Dims& dims);
+MethodPlan make_plan(const Method& method, AffineMode affine, const Dims& dims);
 
 }  // namespace bnlab

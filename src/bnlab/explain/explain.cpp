@@ -33,9 +33,9 @@ std::string subscript(const std::vector<std::string>& indices) {
 std::string axes_tuple(const std::vector<std::string>& axes) { return "(" + join(axes, ", ") + ")"; }
 
 // The facts of one method on one shape, in words and symbols, derived from
-// the method's reduce/param flags and the layout's counts.
+// the method's reduce/param flags and the plan's counts.
 struct Facts {
-  Layout layout;
+  MethodPlan plan;
   std::string mean, variance, normalized, output, where;  // formula lines
   std::string elements_formula;   // "N·H·W = 2·4·5 = 40"
   bool has_running = false;
@@ -45,8 +45,8 @@ struct Facts {
 
 Facts facts_for(const Method& m, const Dims& d) {
   Facts f;
-  f.layout = make_layout(m, AffineMode::natural, d);
-  const Layout& L = f.layout;
+  f.plan = make_plan(m, AffineMode::natural, d);
+  const MethodPlan& L = f.plan;
 
   // Indices the statistic keeps, indices the sums run over, factors of its size.
   std::vector<std::string> kept, summed, factors, factor_values;
@@ -154,7 +154,7 @@ std::string count_with_axes(std::size_t count, const std::string& what, const st
 }
 
 std::string method_text(const Facts& f) {
-  const Layout& L = f.layout;
+  const MethodPlan& L = f.plan;
   std::string out = wrap("[" + L.method.id + "] " + L.method.title, kWidth, "", "    ");
   for (const std::string* line : {&f.mean, &f.variance, &f.normalized, &f.output, &f.where}) {
     if (!line->empty()) out += wrap(*line, kWidth, "    ", "        ");
@@ -174,7 +174,7 @@ std::string underline(const std::string& title) { return title + "\n" + std::str
 
 // The closing section: what "per feature map" means in the BN paper.
 std::string per_feature_map_text(const Dims& d) {
-  Layout bn = make_layout(parse_method("3", "explain"), AffineMode::natural, d);
+  MethodPlan bn = make_plan(parse_method("3", "explain"), AffineMode::natural, d);
   std::string out = underline("What does \"per feature map\" mean?");
   out += wrap(std::string("In the batch normalization paper (") + kSource +
                   ") a feature map is one channel c of a convolution's output: the H×W plane that one filter "
@@ -231,7 +231,7 @@ std::string fit_lines(const std::string& text) {
 
 std::string skip_reason(const Method& m, const Dims& d) {
   try {
-    make_layout(m, AffineMode::natural, d);
+    make_plan(m, AffineMode::natural, d);
   } catch (const Error& e) {
     return e.what();
   }
@@ -283,7 +283,7 @@ ojson explain_json(const Dims& d, const std::vector<Method>& methods) {
       continue;
     }
     Facts f = facts_for(m, d);
-    const Layout& L = f.layout;
+    const MethodPlan& L = f.plan;
     ojson formula = {{"mean", f.mean}, {"variance", f.variance}, {"normalized", f.normalized}, {"output", f.output}};
     if (!f.where.empty()) formula["where"] = f.where;
     doc["methods"][m.id] = {
@@ -301,7 +301,7 @@ ojson explain_json(const Dims& d, const std::vector<Method>& methods) {
         {"other_spatial_size_in_eval", f.other_spatial_size},
     };
   }
-  Layout bn = make_layout(parse_method("3", "explain"), AffineMode::natural, d);
+  MethodPlan bn = make_plan(parse_method("3", "explain"), AffineMode::natural, d);
   doc["per_feature_map"] = {
       {"source", kSource},
       {"feature_map", "one channel c of a convolution's output: the H×W plane produced by one filter"},

@@ -3,7 +3,7 @@
 // shape — its formula with indices, reduce axes, the number and size of its
 // statistics, its natural gamma/beta, its eval-mode behaviour — and what
 // "per feature map" means in the BN paper (Ioffe & Szegedy 2015, §3.2).
-// Every number comes from make_layout for the given shape, none is hard-coded.
+// Every number comes from make_plan for the given shape, none is hard-coded.
 #include <string>
 #include <vector>
 

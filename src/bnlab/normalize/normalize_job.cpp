@@ -20,13 +20,13 @@ Array<float> stats_array(const std::vector<double>& values, const std::vector<st
 
 std::vector<double> stats_values(const Array<float>& a) { return std::vector<double>(a.data(), a.data() + a.size()); }
 
-// Reads a parameter or statistic file and checks its shape against the layout's.
+// Reads a parameter or statistic file and checks its shape against the plan's.
 Array<float> read_shaped(const std::string& path, const std::vector<std::size_t>& expected, const std::string& role,
-                         const Layout& layout) {
+                         const MethodPlan& plan) {
   Array<float> a = read_npy(path);
   std::vector<std::size_t> got(a.shape().begin(), a.shape().end());
   if (got != expected) {
-    throw Error(path + ": " + role + " of method " + layout.method.id + " (--affine " + to_string(layout.affine) +
+    throw Error(path + ": " + role + " of method " + plan.method.id + " (--affine " + to_string(plan.affine) +
                 ") must have shape " + shape_to_string(expected) + ", got " + shape_to_string(got));
   }
   return a;
@@ -65,20 +65,20 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   // x: (N, C, H, W) in memory, whatever the file's layout.
   Array<float> x = read_feature_map(request.input, data_layout);
   Dims dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), request.input);
-  Layout layout = make_layout(method, affine, dims);
+  MethodPlan plan = make_plan(method, affine, dims);
   if (mode == Mode::eval && !method.batch_dependent()) {
     throw Error("--mode eval: method " + method.id +
                 " has no batch statistics (eval mode applies only to methods 1, 2, 3; its train mode is what it does at inference)");
   }
 
-  Params<float> params = identity_params<float>(layout);
-  if (request.gamma) params.gamma = read_shaped(*request.gamma, layout.param_shape, "gamma", layout);
-  if (request.beta) params.beta = read_shaped(*request.beta, layout.param_shape, "beta", layout);
+  Params<float> params = identity_params<float>(plan);
+  if (request.gamma) params.gamma = read_shaped(*request.gamma, plan.param_shape, "gamma", plan);
+  if (request.beta) params.beta = read_shaped(*request.beta, plan.param_shape, "beta", plan);
 
   std::optional<Statistics> running;
   if (request.running_mean) {
-    running = Statistics{stats_values(read_shaped(*request.running_mean, layout.stat_shape, "running mean", layout)),
-                         stats_values(read_shaped(*request.running_var, layout.stat_shape, "running var", layout))};
+    running = Statistics{stats_values(read_shaped(*request.running_mean, plan.stat_shape, "running mean", plan)),
+                         stats_values(read_shaped(*request.running_var, plan.stat_shape, "running var", plan))};
   }
   std::optional<Array<float>> dy;
   if (request.dy) {
@@ -91,28 +91,28 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   Statistics used;
   Array<float> y;
   if (mode == Mode::train) {
-    y = forward_train(layout, x, params, request.eps, &used);
+    y = forward_train(plan, x, params, request.eps, &used);
   } else {
     used = *running;
-    y = forward_eval(layout, x, params, used, request.eps);
+    y = forward_eval(plan, x, params, used, request.eps);
   }
   outputs.push_back({"y", {std::move(y), true}});
   if (mode == Mode::train) {
-    outputs.push_back({"mean", {stats_array(used.mean, layout.stat_shape), false}});
-    outputs.push_back({"var", {stats_array(used.var, layout.stat_shape), false}});
+    outputs.push_back({"mean", {stats_array(used.mean, plan.stat_shape), false}});
+    outputs.push_back({"var", {stats_array(used.var, plan.stat_shape), false}});
   }
   if (dy) {
-    Gradients<float> grads = backward(layout, mode, x, *dy, params, used, request.eps);
+    Gradients<float> grads = backward(plan, mode, x, *dy, params, used, request.eps);
     outputs.push_back({"dx", {std::move(grads.dx), true}});
-    if (layout.has_affine()) {
+    if (plan.has_affine()) {
       outputs.push_back({"dgamma", {std::move(grads.dgamma), false}});
       outputs.push_back({"dbeta", {std::move(grads.dbeta), false}});
     }
   }
   if (mode == Mode::train && running) {
-    Statistics updated = update_running(layout, *running, used, request.momentum);
-    outputs.push_back({"running_mean", {stats_array(updated.mean, layout.stat_shape), false}});
-    outputs.push_back({"running_var", {stats_array(updated.var, layout.stat_shape), false}});
+    Statistics updated = update_running(plan, *running, used, request.momentum);
+    outputs.push_back({"running_mean", {stats_array(updated.mean, plan.stat_shape), false}});
+    outputs.push_back({"running_var", {stats_array(updated.var, plan.stat_shape), false}});
   }
 
   std::error_code ec;
@@ -138,10 +138,10 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   summary["eps"] = request.eps;
   summary["momentum"] = request.momentum;
   summary["input"] = {{"path", request.input}, {"layout", to_string(data_layout)}, {"shape_nchw", dims.to_vector()}};
-  summary["reduce_axes"] = layout.reduce_axes();
-  summary["stat_shape"] = layout.stat_shape;
-  summary["param_shape"] = layout.param_shape;
-  summary["elements_per_statistic"] = layout.elements_per_stat;
+  summary["reduce_axes"] = plan.reduce_axes();
+  summary["stat_shape"] = plan.stat_shape;
+  summary["param_shape"] = plan.param_shape;
+  summary["elements_per_statistic"] = plan.elements_per_stat;
   auto path_or = [](const std::optional<std::string>& path, nlohmann::ordered_json otherwise) {
     return path ? nlohmann::ordered_json(*path) : otherwise;
   };

@@ -5,7 +5,7 @@
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
 //   x: (N, C, H, W); x_sub: (n, C, H, W), the leading n samples of x.
-//   population, batch: layout.stat_shape (independent of N for these methods).
+//   population, batch: plan.stat_shape (independent of N for these methods).
 //
 // For each batch size n in N, N/2, N/4, ..., 1 (halving, integer division):
 //   mean_error = sqrt(mean_o ((mean_b[o] - mean_p[o])^2 / (var_p[o] + eps)))
@@ -24,18 +24,18 @@
 
 namespace bnlab {
 
-nlohmann::ordered_json probe_batch_size(const Layout& layout, const Array<float>& x, double eps) {
+nlohmann::ordered_json probe_batch_size(const MethodPlan& plan, const Array<float>& x, double eps) {
   using probe::Json;
-  if (!layout.method.batch_dependent()) {
+  if (!plan.method.batch_dependent()) {
     return Json{{"applicable", false},
                 {"reason", "statistics are taken per sample: the batch size does not change them"}};
   }
-  const Dims& dims = layout.dims;
-  const Statistics population = batch_statistics(layout, x);
+  const Dims& dims = plan.dims;
+  const Statistics population = batch_statistics(plan, x);
   Json sizes = Json::array();
   for (std::size_t n = dims.n; n >= 1; n /= 2) {
     Dims sub_dims{n, dims.c, dims.h, dims.w};
-    Layout sub = make_layout(layout.method, AffineMode::none, sub_dims);
+    MethodPlan sub = make_plan(plan.method, AffineMode::none, sub_dims);
     Json entry{{"n", n}, {"elements_per_statistic", sub.elements_per_stat}};
     if (sub.elements_per_stat < 2) {
       entry["degenerate"] = true;
@@ -49,7 +49,7 @@ nlohmann::ordered_json probe_batch_size(const Layout& layout, const Array<float>
     Array<float> y_train = forward_train(sub, x_sub, Params<float>{}, eps, &batch);  // (n, C, H, W)
     Array<float> y_eval = forward_eval(sub, x_sub, Params<float>{}, population, eps);  // (n, C, H, W)
     double mean_sq = 0, var_sq = 0;
-    for (std::size_t o = 0; o < layout.num_stats; ++o) {
+    for (std::size_t o = 0; o < plan.num_stats; ++o) {
       double scale = population.var[o] + eps;
       double dm = batch.mean[o] - population.mean[o];
       double dv = (batch.var[o] - population.var[o]) / scale;
@@ -59,8 +59,8 @@ nlohmann::ordered_json probe_batch_size(const Layout& layout, const Array<float>
     probe::RelL2 gap;
     probe::add_plain(gap, y_train, y_eval, 0, n);
     entry["degenerate"] = false;
-    entry["mean_error"] = probe::number(std::sqrt(mean_sq / double(layout.num_stats)));
-    entry["var_error"] = probe::number(std::sqrt(var_sq / double(layout.num_stats)));
+    entry["mean_error"] = probe::number(std::sqrt(mean_sq / double(plan.num_stats)));
+    entry["var_error"] = probe::number(std::sqrt(var_sq / double(plan.num_stats)));
     entry["train_eval_gap"] = probe::number(gap.value());
     sizes.push_back(entry);
   }

@@ -5,7 +5,7 @@
 // Shapes (legend: N batch, C channels, H, W spatial, S = H*W):
 //   x, dy, dx: (N, C, H, W) float32 (the engine's float path);
 //   xd, dyd, yp, ym: (n_sub, C, H, W) float64 for the finite differences;
-//   gamma, beta, dgamma, dbeta: layout.param_shape; mean, var: (num_stats).
+//   gamma, beta, dgamma, dbeta: plan.param_shape; mean, var: (num_stats).
 //
 // Definitions:
 //   dy ~ N(0, 1) i.i.d. from Rng(seed + 1), row-major; gamma = 1, beta = 0.
@@ -64,29 +64,29 @@ double l2_norm(const Array<T>& a) {
 }
 
 // The statistic of element i (row-major in (N, C, S)).
-std::size_t stat_of(const Layout& layout, std::size_t i) {
-  const std::size_t S = layout.dims.s(), run = i / S, s = i % S;
-  return layout.stat.base(run / layout.dims.c, run % layout.dims.c) + s * layout.stat.s_stride;
+std::size_t stat_of(const MethodPlan& plan, std::size_t i) {
+  const std::size_t S = plan.dims.s(), run = i / S, s = i % S;
+  return plan.stat.base(run / plan.dims.c, run % plan.dims.c) + s * plan.stat.s_stride;
 }
 
 // max over statistics o of |sum_{S_o} v| / sum_{S_o} |v|, v = value(i, o) per element.
 template <class Value>
-double max_rel_sum(const Layout& layout, Value value) {
-  const Dims& d = layout.dims;
+double max_rel_sum(const MethodPlan& plan, Value value) {
+  const Dims& d = plan.dims;
   const std::size_t S = d.s();
-  std::vector<double> sum(layout.num_stats, 0.0), abs_sum(layout.num_stats, 0.0);  // (num_stats)
+  std::vector<double> sum(plan.num_stats, 0.0), abs_sum(plan.num_stats, 0.0);  // (num_stats)
   for (std::size_t n = 0; n < d.n; ++n)
     for (std::size_t c = 0; c < d.c; ++c) {
-      const std::size_t o = layout.stat.base(n, c), i0 = (n * d.c + c) * S;
+      const std::size_t o = plan.stat.base(n, c), i0 = (n * d.c + c) * S;
       for (std::size_t s = 0; s < S; ++s) {
-        std::size_t os = o + s * layout.stat.s_stride;
+        std::size_t os = o + s * plan.stat.s_stride;
         double v = value(i0 + s, os);
         sum[os] += v;
         abs_sum[os] += std::abs(v);
       }
     }
   double worst = 0;
-  for (std::size_t o = 0; o < layout.num_stats; ++o) {
+  for (std::size_t o = 0; o < plan.num_stats; ++o) {
     // 0 for an all-zero group; a NaN (a degenerate statistic with eps = 0) propagates.
     double rel = abs_sum[o] > 0 ? std::abs(sum[o]) / abs_sum[o] : (abs_sum[o] == 0 ? 0.0 : abs_sum[o]);
     if (!(rel <= worst)) worst = rel;  // keeps a NaN
@@ -107,9 +107,9 @@ double rel_error(double fd, double an, double floor) {
   return denom > 0 ? std::abs(fd - an) / denom : std::abs(fd - an);
 }
 
-Json finite_difference(const Layout& layout, const Array<float>& x, const Array<float>& dy, double eps,
+Json finite_difference(const MethodPlan& plan, const Array<float>& x, const Array<float>& dy, double eps,
                        std::uint64_t seed, probe::Notes& notes) {
-  const Dims& d = layout.dims;
+  const Dims& d = plan.dims;
   const std::size_t per_sample = d.c * d.s();
   std::size_t n_sub = d.n;
   if (d.count() > kFdMaxElements) {
@@ -120,7 +120,7 @@ Json finite_difference(const Layout& layout, const Array<float>& x, const Array<
                     std::to_string(d.n) + " samples (the input has more than 2^20 elements); for a method "
                     "with statistics over N this is the gradient of that sub-batch's normalization");
   }
-  const Layout sub = make_layout(layout.method, layout.affine, Dims{n_sub, d.c, d.h, d.w});
+  const MethodPlan sub = make_plan(plan.method, plan.affine, Dims{n_sub, d.c, d.h, d.w});
   const std::size_t count = sub.dims.count();
   Array<double> xd = Array<double>::from_shape(sub.dims.to_vector());   // (n_sub, C, H, W)
   Array<double> dyd = Array<double>::from_shape(sub.dims.to_vector());  // (n_sub, C, H, W)
@@ -177,28 +177,28 @@ Json finite_difference(const Layout& layout, const Array<float>& x, const Array<
 
 }  // namespace
 
-nlohmann::ordered_json probe_gradients(const Layout& layout, const Array<float>& x, double eps, std::uint64_t seed) {
-  probe::require_probe_input(layout, x, "probe_gradients");
+nlohmann::ordered_json probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed) {
+  probe::require_probe_input(plan, x, "probe_gradients");
   probe::Notes notes;
   const std::uint64_t dy_seed = probe::sub_seed(seed, probe::Stream::dy);
-  const Array<float> dy = normal_array(layout.dims, dy_seed);  // (N, C, H, W)
-  const Params<float> params = identity_params<float>(layout);
-  const Statistics stats = batch_statistics(layout, x);  // (num_stats)
+  const Array<float> dy = normal_array(plan.dims, dy_seed);  // (N, C, H, W)
+  const Params<float> params = identity_params<float>(plan);
+  const Statistics stats = batch_statistics(plan, x);  // (num_stats)
 
   Json block;
   block["dy"] = Json{{"dist", "normal(0,1)"}, {"seed", dy_seed}};
   double sum_dx = 0;
   {
-    const Gradients<float> g = backward(layout, Mode::train, x, dy, params, stats, eps);
+    const Gradients<float> g = backward(plan, Mode::train, x, dy, params, stats, eps);
     block["dx_norm"] = number(l2_norm(g.dx));
     // Affine none: the engine leaves dgamma, dbeta default-constructed (0-d); the norms are 0.
-    block["dgamma_norm"] = number(layout.has_affine() ? l2_norm(g.dgamma) : 0.0);
-    block["dbeta_norm"] = number(layout.has_affine() ? l2_norm(g.dbeta) : 0.0);
-    sum_dx = max_rel_sum(layout, [&](std::size_t i, std::size_t) { return double(g.dx.data()[i]); });
+    block["dgamma_norm"] = number(plan.has_affine() ? l2_norm(g.dgamma) : 0.0);
+    block["dbeta_norm"] = number(plan.has_affine() ? l2_norm(g.dbeta) : 0.0);
+    sum_dx = max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(g.dx.data()[i]); });
   }  // dx freed before the finite differences
-  if (!layout.has_affine()) notes.push_back("affine none: there is no gamma or beta; their norms are 0");
+  if (!plan.has_affine()) notes.push_back("affine none: there is no gamma or beta; their norms are 0");
 
-  block["finite_difference"] = finite_difference(layout, x, dy, eps, seed, notes);
+  block["finite_difference"] = finite_difference(plan, x, dy, eps, seed, notes);
 
   // sum_S dx * xhat = 0 needs eps = 0 (and gamma constant on S: gamma = 1 here).
   const std::size_t zero_var = probe::zero_variance_count(stats);
@@ -209,10 +209,10 @@ nlohmann::ordered_json probe_gradients(const Layout& layout, const Array<float>&
   }
   double sum_dx_xhat = 0;
   {
-    const Gradients<float> g = backward(layout, Mode::train, x, dy, params, stats, eps_xhat);
-    std::vector<double> rstd(layout.num_stats);  // (num_stats)
-    for (std::size_t o = 0; o < layout.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps_xhat);
-    sum_dx_xhat = max_rel_sum(layout, [&](std::size_t i, std::size_t o) {
+    const Gradients<float> g = backward(plan, Mode::train, x, dy, params, stats, eps_xhat);
+    std::vector<double> rstd(plan.num_stats);  // (num_stats)
+    for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps_xhat);
+    sum_dx_xhat = max_rel_sum(plan, [&](std::size_t i, std::size_t o) {
       double xhat = (double(x.data()[i]) - stats.mean[o]) * rstd[o];
       return double(g.dx.data()[i]) * xhat;
     });

@@ -6,7 +6,7 @@
 // With H = W = 1 no shift exists: the shift measurements are 0, with a note.
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
-//   x, xs, base, ys: (N, C, H, W) float32; gamma, beta: layout.param_shape;
+//   x, xs, base, ys: (N, C, H, W) float32; gamma, beta: plan.param_shape;
 //   mean, var (statistics): (num_stats).
 //
 // Measurements (f = forward in train mode unless named, eps = eps_used):
@@ -29,7 +29,7 @@
 //                      b_c = 2 z_c std_c(x) (std over N, H, W): rel(f(x'), f(x)), gamma = 1, beta = 0.
 //                      Draws from Rng(seed + 4): u_0 .. u_{C-1}, then z_0 .. z_{C-1}.
 //   other_spatial_size can the eval-mode transform learned at H x W apply at (H + 1) x (W + 2)?
-//                      The layout is rebuilt there and its shapes compared: running statistics
+//                      The plan is rebuilt there and its shapes compared: running statistics
 //                      (batch-dependent methods only; ln, in, gn recompute theirs per sample)
 //                      and gamma, beta must keep their shapes.
 //   eps_used           0, so each measurement isolates the choice of axes (eps breaks exact
@@ -86,30 +86,30 @@ Array<float> rescale_channels(const Array<float>& x, const Dims& d, std::uint64_
   return out;
 }
 
-Json other_spatial_size(const Layout& layout) {
-  const Dims& d = layout.dims;
+Json other_spatial_size(const MethodPlan& plan) {
+  const Dims& d = plan.dims;
   const Dims od{d.n, d.c, d.h + 1, d.w + 2};
-  const Layout other = make_layout(layout.method, layout.affine, od);
-  const bool batch = layout.method.batch_dependent();
-  const bool stats_ok = !batch || other.stat_shape == layout.stat_shape;
-  const bool params_ok = other.param_shape == layout.param_shape;
+  const MethodPlan other = make_plan(plan.method, plan.affine, od);
+  const bool batch = plan.method.batch_dependent();
+  const bool stats_ok = !batch || other.stat_shape == plan.stat_shape;
+  const bool params_ok = other.param_shape == plan.param_shape;
   const std::string here = std::to_string(d.h) + " x " + std::to_string(d.w);
   const std::string there = std::to_string(od.h) + " x " + std::to_string(od.w);
-  const std::string params = layout.has_affine() ? "parameters " + shape_to_string(layout.param_shape) : "no parameters";
+  const std::string params = plan.has_affine() ? "parameters " + shape_to_string(plan.param_shape) : "no parameters";
   std::string reason;
   if (stats_ok && params_ok) {
-    reason = batch ? "running statistics " + shape_to_string(layout.stat_shape) + " and " + params +
+    reason = batch ? "running statistics " + shape_to_string(plan.stat_shape) + " and " + params +
                          " do not depend on H x W: any H x W works"
                    : "statistics are recomputed per sample at any size and " + params +
                          " do not depend on H x W: any H x W works";
   } else {
     if (!stats_ok) {
-      reason = "running statistics have shape " + shape_to_string(layout.stat_shape) + ", tied to H x W = " + here +
+      reason = "running statistics have shape " + shape_to_string(plan.stat_shape) + ", tied to H x W = " + here +
                "; an input of " + there + " needs " + shape_to_string(other.stat_shape);
     }
     if (!params_ok) {
       reason += std::string(reason.empty() ? "" : "; ") + "gamma, beta have shape " +
-                shape_to_string(layout.param_shape) + ", tied to H x W = " + here + "; an input of " + there +
+                shape_to_string(plan.param_shape) + ", tied to H x W = " + here + "; an input of " + there +
                 " needs " + shape_to_string(other.param_shape);
     }
   }
@@ -118,11 +118,11 @@ Json other_spatial_size(const Layout& layout) {
 
 }  // namespace
 
-nlohmann::ordered_json probe_invariance(const Layout& layout, const Array<float>& x, double eps, std::uint64_t seed) {
-  probe::require_probe_input(layout, x, "probe_invariance");
-  const Dims& d = layout.dims;
+nlohmann::ordered_json probe_invariance(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed) {
+  probe::require_probe_input(plan, x, "probe_invariance");
+  const Dims& d = plan.dims;
   probe::Notes notes;
-  const Statistics stats = batch_statistics(layout, x);  // (num_stats)
+  const Statistics stats = batch_statistics(plan, x);  // (num_stats)
   const std::size_t zero_var = probe::zero_variance_count(stats);
   const double eps_used = zero_var == 0 ? 0.0 : eps;
   if (zero_var > 0) {
@@ -133,9 +133,9 @@ nlohmann::ordered_json probe_invariance(const Layout& layout, const Array<float>
   if (shifts.empty()) notes.push_back("H = W = 1: no spatial shift exists; every shift measurement is 0 by convention");
   if (d.n == 1) notes.push_back("N = 1: per_sample_shift.leakage is 0 (there is no other sample)");
 
-  const Params<float> unit = identity_params<float>(layout);
+  const Params<float> unit = identity_params<float>(plan);
   auto train = [&](const Array<float>& in, const Params<float>& params) {
-    return forward_train(layout, in, params, eps_used, nullptr);  // (N, C, H, W)
+    return forward_train(plan, in, params, eps_used, nullptr);  // (N, C, H, W)
   };
 
   // gamma = 1, beta = 0: one base output, one transformed input at a time.
@@ -173,7 +173,7 @@ nlohmann::ordered_json probe_invariance(const Layout& layout, const Array<float>
   // Trained-like gamma, beta.
   double global_trained = 0;
   {
-    const Params<float> trained = probe::trained_like_params(layout, seed);
+    const Params<float> trained = probe::trained_like_params(plan, seed);
     const Array<float> base = train(x, trained);  // (N, C, H, W)
     for (Shift s : shifts) {
       const Array<float> ys = train(probe::circular_shift(x, s, 0, d.n), trained);  // (N, C, H, W)
@@ -185,14 +185,14 @@ nlohmann::ordered_json probe_invariance(const Layout& layout, const Array<float>
 
   // Eval mode with running statistics estimated from x.
   Json eval_block;
-  if (layout.method.batch_dependent()) {
+  if (plan.method.batch_dependent()) {
     Statistics running = stats;  // mean, unbiased var = m / (m - 1) * var: (num_stats)
-    const double m = double(layout.elements_per_stat);
+    const double m = double(plan.elements_per_stat);
     for (double& v : running.var) v *= m / (m - 1.0);
-    const Array<float> base = forward_eval(layout, x, unit, running, eps_used);  // (N, C, H, W)
+    const Array<float> base = forward_eval(plan, x, unit, running, eps_used);  // (N, C, H, W)
     double worst = 0;
     for (Shift s : shifts) {
-      const Array<float> ys = forward_eval(layout, probe::circular_shift(x, s, 0, d.n), unit, running, eps_used);
+      const Array<float> ys = forward_eval(plan, probe::circular_shift(x, s, 0, d.n), unit, running, eps_used);
       RelL2 acc;
       probe::add_shifted(acc, ys, base, s, 0, d.n);
       take_max(worst, acc.value());
@@ -200,7 +200,7 @@ nlohmann::ordered_json probe_invariance(const Layout& layout, const Array<float>
     eval_block = Json{{"mode", "eval"}, {"rel_error", number(worst)}};
   } else {
     eval_block = Json{{"mode", "train"}, {"rel_error", number(global_uniform)}};
-    notes.push_back("method " + layout.method.id +
+    notes.push_back("method " + plan.method.id +
                     " has no running statistics: its inference is its train mode, so eval_shift repeats "
                     "global_shift_uniform_params");
   }
@@ -213,7 +213,7 @@ nlohmann::ordered_json probe_invariance(const Layout& layout, const Array<float>
   block["eval_shift"] = std::move(eval_block);
   block["translate"] = rel_block(translated);
   block["channel_rescale"] = rel_block(rescaled);
-  block["other_spatial_size"] = other_spatial_size(layout);
+  block["other_spatial_size"] = other_spatial_size(plan);
   block["eps_used"] = eps_used;
   block["notes"] = notes;
   return block;

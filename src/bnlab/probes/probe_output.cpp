@@ -135,13 +135,13 @@ double sum_of(const std::vector<double>& v) {
 
 }  // namespace
 
-nlohmann::ordered_json probe_output(const Layout& layout, const Array<float>& x, double eps) {
-  probe::require_probe_input(layout, x, "probe_output");
-  const Dims& d = layout.dims;
+nlohmann::ordered_json probe_output(const MethodPlan& plan, const Array<float>& x, double eps) {
+  probe::require_probe_input(plan, x, "probe_output");
+  const Dims& d = plan.dims;
   probe::Notes notes;
 
   ChannelSummary in = summarize_channels(x, d);
-  Array<float> y = forward_train(layout, x, identity_params<float>(layout), eps, nullptr);  // (N, C, H, W)
+  Array<float> y = forward_train(plan, x, identity_params<float>(plan), eps, nullptr);  // (N, C, H, W)
   ChannelSummary out = summarize_channels(y, d);
 
   Json per_channel;

@@ -63,19 +63,19 @@ Json strings(const std::vector<std::string>& v) { return Json(v); }
 
 // Everything measured for one method.
 Json method_block(const Method& method, const Dims& dims, const Array<float>& x, const CompareConfig& config) {
-  Layout layout = make_layout(method, AffineMode::natural, dims);
+  MethodPlan plan = make_plan(method, AffineMode::natural, dims);
   Json m;
   m["title"] = method.title;
-  m["reduce_axes"] = strings(layout.reduce_axes());
-  m["stat_axes"] = strings(layout.stat_axes());
-  m["param_axes"] = strings(layout.param_axes());
-  m["stat_shape"] = layout.stat_shape;
-  m["param_shape"] = layout.param_shape;
-  m["num_statistics"] = layout.num_stats;
-  m["elements_per_statistic"] = layout.elements_per_stat;
-  m["num_parameters"] = layout.num_params;
+  m["reduce_axes"] = strings(plan.reduce_axes());
+  m["stat_axes"] = strings(plan.stat_axes());
+  m["param_axes"] = strings(plan.param_axes());
+  m["stat_shape"] = plan.stat_shape;
+  m["param_shape"] = plan.param_shape;
+  m["num_statistics"] = plan.num_stats;
+  m["elements_per_statistic"] = plan.elements_per_stat;
+  m["num_parameters"] = plan.num_params;
   m["has_running_statistics"] = method.batch_dependent();
-  if (layout.elements_per_stat < 2) {
+  if (plan.elements_per_stat < 2) {
     m["degenerate"] = true;
     m["notes"] = {"each statistic pools a single value (shape " + shape_to_string(dims.to_vector()) +
                   "): the batch variance is 0, every xhat is 0 and the output is beta everywhere; train mode "
@@ -87,16 +87,16 @@ Json method_block(const Method& method, const Dims& dims, const Array<float>& x,
     return m;
   }
   m["degenerate"] = false;
-  m["output"] = probe_output(layout, x, config.eps);
-  m["gradients"] = probe_gradients(layout, x, config.eps, config.seed);
-  m["invariance"] = probe_invariance(layout, x, config.eps, config.seed);
-  m["batch_size"] = probe_batch_size(layout, x, config.eps);
+  m["output"] = probe_output(plan, x, config.eps);
+  m["gradients"] = probe_gradients(plan, x, config.eps, config.seed);
+  m["invariance"] = probe_invariance(plan, x, config.eps, config.seed);
+  m["batch_size"] = probe_batch_size(plan, x, config.eps);
   // Channel standardization for the verdict, at the eps the invariance probes
   // used (0 unless a statistic is constant): the configured eps shrinks the
   // variance of a low-variance channel to var / (var + eps), which is eps's
   // doing, not the axes'.
   double eps_used = m["invariance"].value("eps_used", config.eps);
-  const Json& at_eps = eps_used == config.eps ? m["output"] : probe_output(layout, x, eps_used);
+  const Json& at_eps = eps_used == config.eps ? m["output"] : probe_output(plan, x, eps_used);
   m["channel_standardization"] = {{"eps", eps_used},
                                   {"max_abs_mean", at_eps["per_channel"]["max_abs_mean"]},
                                   {"max_abs_var_minus_one", at_eps["per_channel"]["max_abs_var_minus_one"]}};
@@ -116,7 +116,7 @@ Json build_compare_report(const CompareConfig& config, const Array<float>& x) {
   std::vector<Method> methods;
   for (const std::string& id : config.methods) {
     methods.push_back(parse_method(id, "methods"));
-    make_layout(methods.back(), AffineMode::natural, dims);
+    make_plan(methods.back(), AffineMode::natural, dims);
   }
 
   Json report;

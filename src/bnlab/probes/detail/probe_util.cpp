@@ -42,11 +42,11 @@ std::string format_number(double v) {
 
 Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
-void require_probe_input(const Layout& layout, const Array<float>& x, const std::string& probe) {
-  require_shape(Shape(x.shape().begin(), x.shape().end()), layout.dims.to_vector(), probe + ": input");
-  if (layout.elements_per_stat < 2) {
-    throw Error(probe + ": method " + layout.method.id + " has " + std::to_string(layout.elements_per_stat) +
-                " value per statistic on shape " + shape_to_string(layout.dims.to_vector()) +
+void require_probe_input(const MethodPlan& plan, const Array<float>& x, const std::string& probe) {
+  require_shape(Shape(x.shape().begin(), x.shape().end()), plan.dims.to_vector(), probe + ": input");
+  if (plan.elements_per_stat < 2) {
+    throw Error(probe + ": method " + plan.method.id + " has " + std::to_string(plan.elements_per_stat) +
+                " value per statistic on shape " + shape_to_string(plan.dims.to_vector()) +
                 "; train mode needs at least 2");
   }
 }
@@ -208,11 +208,11 @@ void add_translated(RelL2& acc, const Array<float>& a, const Array<float>& b, Sh
   });
 }
 
-Params<float> trained_like_params(const Layout& layout, std::uint64_t seed) {
+Params<float> trained_like_params(const MethodPlan& plan, std::uint64_t seed) {
   Params<float> params;
-  if (!layout.has_affine()) return params;
-  params.gamma = Array<float>::from_shape(layout.param_shape);  // param_shape
-  params.beta = Array<float>::from_shape(layout.param_shape);   // param_shape
+  if (!plan.has_affine()) return params;
+  params.gamma = Array<float>::from_shape(plan.param_shape);  // param_shape
+  params.beta = Array<float>::from_shape(plan.param_shape);   // param_shape
   Rng rng(sub_seed(seed, Stream::trained_params));
   for (float& g : params.gamma) g = float(det_exp(0.5 * rng.normal()));
   for (float& b : params.beta) b = float(0.5 * rng.normal());

@@ -4,7 +4,7 @@
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
 //   x, a, b: (N, C, H, W), float32, row-major.
-//   gamma, beta: layout.param_shape.
+//   gamma, beta: plan.param_shape.
 // Every loop here is sequential in row-major order: the sums are the same
 // bits on every run, whatever the thread count.
 #include <cstddef>
@@ -40,9 +40,9 @@ std::string format_number(double v);
 // A JSON double, or null when v is NaN or infinite (JSON has no NaN).
 Json number(double v);
 
-// Throws Error unless x matches the layout and train mode is defined
-// (layout.elements_per_stat >= 2), naming the probe.
-void require_probe_input(const Layout& layout, const Array<float>& x, const std::string& probe);
+// Throws Error unless x matches the plan and train mode is defined
+// (plan.elements_per_stat >= 2), naming the probe.
+void require_probe_input(const MethodPlan& plan, const Array<float>& x, const std::string& probe);
 
 // Relative L2 error ||a - b|| / ||b||, accumulated in double term by term.
 // ||b|| = 0 gives 0 when a = b too, else infinity (reported as null).
@@ -87,13 +87,13 @@ void add_plain(RelL2& acc, const Array<float>& a, const Array<float>& b, std::si
 //   a[n, c, h, w] against b[n, c, h - dh, w - dw] for h >= dh, w >= dw.
 void add_translated(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift);
 
-// Trained-like parameters in layout.param_shape (empty for affine none),
+// Trained-like parameters in plan.param_shape (empty for affine none),
 // drawn from Rng(sub_seed(seed, Stream::trained_params)):
 //   gamma = exp(0.5 z)  (log-normal: positive, median 1, about 0.6 .. 1.6),
 //   beta  = 0.5 z'      with z, z' ~ N(0, 1),
 // every entry its own draw, so they vary along every parameter axis. Draw
 // order: all gamma entries row-major, then all beta entries.
-Params<float> trained_like_params(const Layout& layout, std::uint64_t seed);
+Params<float> trained_like_params(const MethodPlan& plan, std::uint64_t seed);
 
 // Number of statistics with zero variance.
 std::size_t zero_variance_count(const Statistics& stats);
