@@ -16,6 +16,12 @@ using Array = xt::xarray<T, xt::layout_type::row_major>;
 
 using Shape = std::vector<std::size_t>;
 
+// An array's extents as a Shape, e.g. for shape checks and messages.
+template <class T>
+Shape shape_of(const Array<T>& a) {
+  return Shape(a.shape().begin(), a.shape().end());
+}
+
 inline std::size_t element_count(const Shape& shape) {
   std::size_t count = 1;
   for (std::size_t extent : shape) count *= extent;

@@ -77,8 +77,22 @@ Gradients<T> backward(const MethodPlan& plan, Mode mode, const Array<T>& x, cons
 Statistics update_running(const MethodPlan& plan, const Statistics& running, const Statistics& batch,
                           double momentum);
 
+// ---- the checks every engine makes (engine.cpp and reference.cpp); each throws Error ----
+
 // Checks that an array has the expected shape; `what` names the culprit.
 void require_shape(const std::vector<std::size_t>& got, const std::vector<std::size_t>& expected,
                    const std::string& what);
+// A feature map of the plan's (N, C, H, W); `what` names it ("input", "dy").
+void check_input(const MethodPlan& plan, const Shape& shape, const std::string& what);
+// mean and var of plan.num_stats entries each; `what` names them.
+void check_statistics(const MethodPlan& plan, const Statistics& stats, const std::string& what);
+// gamma and beta in plan.param_shape (call only for a plan with affine parameters).
+void check_params(const MethodPlan& plan, const Shape& gamma, const Shape& beta);
+// Train mode needs more than one value per statistic (PyTorch refuses one too).
+void check_train_mode(const MethodPlan& plan);
+// Eval mode needs running statistics: methods 1, 2, 3 only.
+void check_eval_mode(const MethodPlan& plan);
+// The unbiased variance m / (m - 1) needs m > 1.
+void check_running_update(const MethodPlan& plan);
 
 }  // namespace bnlab
