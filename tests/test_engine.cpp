@@ -1,15 +1,18 @@
-// The engine against the plain float64 reference of reference.hpp: every
-// method x train/eval x affine mode, gradients against finite differences,
-// the identities of DESIGN.md §1, running statistics, awkward shapes.
+// The engine against the plain float64 reference engine (engine/reference.hpp):
+// every method x train/eval x affine mode; the reference's own gradients
+// against finite differences, and the order of its statistics and parameters
+// against DESIGN.md's shapes; the identities of DESIGN.md §1, running
+// statistics, awkward shapes.
 #include <catch2/catch.hpp>
 
 #include <omp.h>
 
 #include <cstring>
+#include <functional>
 
-#include "bnlab/engine/engine.hpp"
 #include "bnlab/core/error.hpp"
-#include "reference.hpp"
+#include "bnlab/engine/engine.hpp"
+#include "bnlab/engine/reference.hpp"
 #include "test_helpers.hpp"
 
 using namespace bnlab;
@@ -23,19 +26,16 @@ const std::vector<std::string> kAffines = {"natural", "channel", "none"};
 // Awkward shapes: odd sizes, C not a multiple of 4, N = 1 (for batch-free methods), H = W = 1.
 const std::vector<Dims> kShapes = {{3, 6, 5, 7}, {2, 2, 1, 1}, {5, 10, 3, 2}, {4, 6, 9, 1}};
 
-ref::Dims ref_dims(const Dims& d) { return {d.n, d.c, d.h, d.w}; }
-
 struct Case {
   MethodPlan plan;
-  ref::Spec spec;
-  ref::Dims rd;
   std::vector<double> x, gamma, beta, dy;  // float-representable values
+  Array<double> x64() const { return to_array<double>(x, plan.dims.to_vector()); }    // (N, C, H, W)
+  Array<double> dy64() const { return to_array<double>(dy, plan.dims.to_vector()); }  // (N, C, H, W)
 };
 
 Case make_case(const std::string& method, const std::string& affine, const Dims& dims, std::uint64_t seed,
                double offset = 0.0) {
-  Case k{make_plan(parse_method(method, "test"), parse_affine_mode(affine, "test"), dims),
-         ref::spec_for(method, affine), ref_dims(dims), {}, {}, {}, {}};
+  Case k{make_plan(parse_method(method, "test"), parse_affine_mode(affine, "test"), dims), {}, {}, {}, {}};
   k.x = testing::rounded_to_float(normals(dims.count(), seed, offset, 2.0));
   k.dy = testing::rounded_to_float(normals(dims.count(), seed + 1));
   if (affine != "none") {
@@ -57,6 +57,26 @@ Params<T> params_of(const Case& k) {
 
 bool same_bytes(const Array<float>& a, const Array<float>& b) {
   return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Central finite difference of L = sum(y * dy) with respect to x[i], y from the
+// reference forward in train mode (batch statistics) or with `fixed` statistics (eval).
+double fd_dx(const Case& k, Mode mode, const Statistics& fixed, double eps, std::size_t i, double step = 1e-5) {
+  const Params<double> params = params_of<double>(k);
+  auto loss = [&](const std::vector<double>& xv) {
+    Array<double> x = to_array<double>(xv, k.plan.dims.to_vector());
+    Array<double> y = mode == Mode::train ? reference::forward_train(k.plan, x, params, eps, nullptr)
+                                          : reference::normalize(k.plan, x, fixed, params, eps);
+    double l = 0;
+    for (std::size_t j = 0; j < k.dy.size(); ++j) l += y.data()[j] * k.dy[j];
+    return l;
+  };
+  std::vector<double> x = k.x;
+  x[i] = k.x[i] + step;
+  const double up = loss(x);
+  x[i] = k.x[i] - step;
+  const double down = loss(x);
+  return (up - down) / (2 * step);
 }
 
 }  // namespace
@@ -93,6 +113,56 @@ TEST_CASE("method names are parsed strictly") {
   CHECK(parse_method_list("1,2,3,ln,in,gn:2", "m").size() == 6);
 }
 
+TEST_CASE("both engines order statistics and parameters as DESIGN.md's shapes") {
+  // x = the row-major index of the element's statistic in DESIGN.md's statistic
+  // shape, so that mean[k] = k exactly when statistic k is where the shape says.
+  const Dims d{2, 6, 3, 4};
+  struct Expect {
+    std::string method;
+    std::function<double(std::size_t, std::size_t, std::size_t, std::size_t)> stat;  // (n, c, h, w) -> index
+    std::function<double(std::size_t, std::size_t, std::size_t)> param;  // (c, h, w) -> natural parameter index
+  };
+  const std::vector<Expect> expects = {
+      {"1", [&](auto, auto, auto h, auto w) { return double(h * d.w + w); },
+       [&](auto, auto h, auto w) { return double(h * d.w + w); }},
+      {"2", [&](auto, auto c, auto h, auto w) { return double((c * d.h + h) * d.w + w); },
+       [&](auto c, auto h, auto w) { return double((c * d.h + h) * d.w + w); }},
+      {"3", [&](auto, auto c, auto, auto) { return double(c); }, [&](auto c, auto, auto) { return double(c); }},
+      {"ln", [&](auto n, auto, auto, auto) { return double(n); },
+       [&](auto c, auto h, auto w) { return double((c * d.h + h) * d.w + w); }},
+      {"in", [&](auto n, auto c, auto, auto) { return double(n * d.c + c); },
+       [&](auto c, auto, auto) { return double(c); }},
+      {"gn:3", [&](auto n, auto c, auto, auto) { return double(n * 3 + c / 2); },
+       [&](auto c, auto, auto) { return double(c); }},
+  };
+  for (const Expect& e : expects) {
+    INFO("method " << e.method);
+    MethodPlan plan = make_plan(parse_method(e.method, "test"), AffineMode::natural, d);
+    std::vector<double> x(d.count()), expected_y(d.count());
+    std::size_t i = 0;
+    for (std::size_t n = 0; n < d.n; ++n)
+      for (std::size_t c = 0; c < d.c; ++c)
+        for (std::size_t h = 0; h < d.h; ++h)
+          for (std::size_t w = 0; w < d.w; ++w, ++i) {
+            x[i] = e.stat(n, c, h, w) + ((n + c + h + w) % 2 ? 0.5 : -0.5);  // balanced around it: the mean is the index
+            expected_y[i] = e.param(c, h, w);                  // gamma = 0, beta[p] = p: y is the parameter index
+          }
+    std::vector<double> index(plan.num_stats);
+    for (std::size_t k = 0; k < index.size(); ++k) index[k] = double(k);
+    std::vector<double> param_index(plan.num_params);
+    for (std::size_t p = 0; p < param_index.size(); ++p) param_index[p] = double(p);
+    Params<double> params{to_array<double>(std::vector<double>(plan.num_params, 0.0), plan.param_shape),
+                          to_array<double>(param_index, plan.param_shape)};
+    Statistics fast, ref;
+    Array<double> y_fast = forward_train(plan, to_array<double>(x, d.to_vector()), params, 1e-5, &fast);
+    Array<double> y_ref = reference::forward_train(plan, to_array<double>(x, d.to_vector()), params, 1e-5, &ref);
+    CHECK(testing::max_abs_diff(fast.mean, index) < 1e-12);
+    CHECK(testing::max_abs_diff(ref.mean, index) < 1e-12);
+    CHECK(testing::max_abs_diff(y_fast.data(), expected_y) == 0.0);
+    CHECK(testing::max_abs_diff(y_ref.data(), expected_y) == 0.0);
+  }
+}
+
 TEST_CASE("train-mode forward matches the float64 reference for every method, affine mode and shape") {
   for (const Dims& dims : kShapes)
     for (const auto& method : kMethods)
@@ -103,9 +173,9 @@ TEST_CASE("train-mode forward matches the float64 reference for every method, af
         INFO("method " << method << " affine " << affine << " shape " << shape_to_string(dims.to_vector()));
         Statistics batch;
         Array<float> y = forward_train(k.plan, to_array<float>(k.x, dims.to_vector()), params_of<float>(k), 1e-5, &batch);
-        ref::Stats rs = ref::batch_stats(k.spec, k.rd, k.x);
-        std::vector<double> ry = ref::forward(k.spec, k.rd, k.x, rs, k.gamma, k.beta, 1e-5);
-        double err = testing::rel_l2(y.data(), ry);
+        Statistics rs;
+        Array<double> ry = reference::forward_train(k.plan, k.x64(), params_of<double>(k), 1e-5, &rs);
+        double err = testing::rel_l2(y.data(), testing::to_doubles(ry));
         INFO("y rel_l2=" << err);
         CHECK(err < 1e-6);
         CHECK(testing::rel_l2(batch.mean, rs.mean) < 1e-12);
@@ -119,11 +189,10 @@ TEST_CASE("eval-mode forward uses the given running statistics") {
       for (const auto& affine : kAffines) {
         Case k = make_case(method, affine, dims, 21);
         INFO("method " << method << " affine " << affine << " shape " << shape_to_string(dims.to_vector()));
-        ref::Stats running{normals(k.plan.num_stats, 5), testing::uniforms(k.plan.num_stats, 6, 0.2, 3.0)};
-        Statistics rs{running.mean, running.var};
+        Statistics rs{normals(k.plan.num_stats, 5), testing::uniforms(k.plan.num_stats, 6, 0.2, 3.0)};
         Array<float> y = forward_eval(k.plan, to_array<float>(k.x, dims.to_vector()), params_of<float>(k), rs, 1e-5);
-        std::vector<double> ry = ref::forward(k.spec, k.rd, k.x, running, k.gamma, k.beta, 1e-5);
-        double err = testing::rel_l2(y.data(), ry);
+        Array<double> ry = reference::forward_eval(k.plan, k.x64(), params_of<double>(k), rs, 1e-5);
+        double err = testing::rel_l2(y.data(), testing::to_doubles(ry));
         INFO("y rel_l2=" << err);
         CHECK(err < 1e-6);
       }
@@ -135,10 +204,12 @@ TEST_CASE("eval mode is refused for methods without batch statistics") {
     Statistics rs{std::vector<double>(k.plan.num_stats, 0.0), std::vector<double>(k.plan.num_stats, 1.0)};
     REQUIRE_THROWS_WITH(forward_eval(k.plan, to_array<float>(k.x, {2, 4, 3, 3}), params_of<float>(k), rs, 1e-5),
                         Catch::Contains("eval mode applies only to methods 1, 2, 3"));
+    REQUIRE_THROWS_WITH(reference::forward_eval(k.plan, k.x64(), params_of<double>(k), rs, 1e-5),
+                        Catch::Contains("eval mode applies only to methods 1, 2, 3"));
   }
 }
 
-TEST_CASE("gradients match central finite differences of the float64 reference (train and eval)") {
+TEST_CASE("gradients: the reference against central finite differences, the engine against the reference") {
   const double eps = 1e-3;  // a visible eps, so that its place in the formula is checked too
   for (const Dims& dims : {Dims{3, 4, 3, 2}, Dims{2, 2, 1, 1}, Dims{2, 6, 1, 5}})
     for (const auto& method : kMethods)
@@ -149,29 +220,30 @@ TEST_CASE("gradients match central finite differences of the float64 reference (
           if (mode == Mode::train && k.plan.elements_per_stat < 2) continue;
           INFO("method " << method << " affine " << affine << " mode " << (mode == Mode::train ? "train" : "eval")
                          << " shape " << shape_to_string(dims.to_vector()));
-          ref::Stats fixed{normals(k.plan.num_stats, 7), testing::uniforms(k.plan.num_stats, 8, 0.5, 2.0)};
-          ref::Stats used = mode == Mode::train ? ref::batch_stats(k.spec, k.rd, k.x) : fixed;
-          Statistics stats{used.mean, used.var};
-          // The engine in double, so that finite differences can judge it tightly.
-          Gradients<double> g = backward(k.plan, mode, to_array<double>(k.x, dims.to_vector()),
-                                         to_array<double>(k.dy, dims.to_vector()), params_of<double>(k), stats, eps);
+          Statistics fixed{normals(k.plan.num_stats, 7), testing::uniforms(k.plan.num_stats, 8, 0.5, 2.0)};
+          Statistics used = mode == Mode::train ? reference::batch_statistics(k.plan, k.x64()) : fixed;
+          Gradients<double> r = reference::backward(k.plan, mode, k.x64(), k.dy64(), params_of<double>(k), used, eps);
           std::vector<double> fd(dims.count());
-          for (std::size_t i = 0; i < fd.size(); ++i)
-            fd[i] = ref::fd_dx(k.spec, k.rd, k.x, k.gamma, k.beta, k.dy, eps, i, mode == Mode::train, &fixed);
-          double err = testing::rel_l2(g.dx.data(), fd);
-          INFO("dx vs finite differences: rel_l2=" << err);
-          CHECK(err < 1e-7);
+          for (std::size_t i = 0; i < fd.size(); ++i) fd[i] = fd_dx(k, mode, fixed, eps, i);
+          double err_ref = testing::rel_l2(r.dx.data(), fd);
+          INFO("reference dx vs finite differences: rel_l2=" << err_ref);
+          CHECK(err_ref < 1e-7);
+          // The engine in double agrees with the reference to rounding.
+          Gradients<double> g = backward(k.plan, mode, k.x64(), k.dy64(), params_of<double>(k), used, eps);
+          double err_dx = testing::rel_l2(g.dx.data(), testing::to_doubles(r.dx));
+          INFO("engine dx vs reference: rel_l2=" << err_dx);
+          CHECK(err_dx < 1e-12);
           if (affine != "none") {
-            // dgamma and dbeta: L = sum(y * dy) is linear in gamma and beta, so
-            // the reference sums are exact derivatives.
-            std::vector<double> rdg, rdb;
-            ref::param_grads(k.spec, k.rd, k.x, used, k.dy, eps, rdg, rdb);
-            CHECK(testing::rel_l2(g.dgamma.data(), rdg) < 1e-12);
-            CHECK(testing::rel_l2(g.dbeta.data(), rdb) < 1e-12);
+            // L = sum(y * dy) is linear in gamma and beta: the reference's sums are exact derivatives.
+            CHECK(testing::rel_l2(g.dgamma.data(), testing::to_doubles(r.dgamma)) < 1e-12);
+            CHECK(testing::rel_l2(g.dbeta.data(), testing::to_doubles(r.dbeta)) < 1e-12);
+          } else {
+            CHECK(shape_of(r.dgamma).empty());  // no parameters: default (0-d) arrays, as the engine returns
+            CHECK(shape_of(g.dgamma).empty());
           }
           // The float engine agrees with the double one.
           Gradients<float> gf = backward(k.plan, mode, to_array<float>(k.x, dims.to_vector()),
-                                         to_array<float>(k.dy, dims.to_vector()), params_of<float>(k), stats, eps);
+                                         to_array<float>(k.dy, dims.to_vector()), params_of<float>(k), used, eps);
           CHECK(testing::rel_l2(gf.dx.data(), testing::to_doubles(g.dx)) < 1e-6);
         }
 }
@@ -189,13 +261,16 @@ TEST_CASE("backward identities: sum_S dx = 0 for any eps; sum_S dx * xhat = 0 wh
         Gradients<double> g = backward(k.plan, Mode::train, x, to_array<double>(k.dy, dims.to_vector()),
                                        params_of<double>(k), stats, eps);
         std::vector<double> sum_dx(k.plan.num_stats, 0.0), sum_dx_xhat(k.plan.num_stats, 0.0), scale(k.plan.num_stats, 0.0);
-        ref::for_each(k.rd, [&](auto n, auto c, auto h, auto w, auto i) {
-          std::size_t key = ref::stat_key(k.spec, k.rd, n, c, h, w);
-          double xhat = (k.x[i] - stats.mean[key]) / std::sqrt(stats.var[key] + eps);
-          sum_dx[key] += g.dx.data()[i];
-          sum_dx_xhat[key] += g.dx.data()[i] * xhat;
-          scale[key] += std::abs(g.dx.data()[i]);
-        });
+        const MethodPlan bare = make_plan(k.plan.method, AffineMode::none, dims);
+        Array<double> xhat = reference::normalize(bare, x, stats, Params<double>{}, eps);  // (N, C, H, W)
+        const IndexMap& stat = k.plan.stat;
+        for (std::size_t run = 0, i = 0; run < dims.n * dims.c; ++run)
+          for (std::size_t s = 0; s < dims.s(); ++s, ++i) {
+            std::size_t key = stat.base(run / dims.c, run % dims.c) + s * stat.s_stride;
+            sum_dx[key] += g.dx.data()[i];
+            sum_dx_xhat[key] += g.dx.data()[i] * xhat.data()[i];
+            scale[key] += std::abs(g.dx.data()[i]);
+          }
         bool gamma_constant_on_s = k.plan.params_constant_per_stat();
         for (std::size_t o = 0; o < k.plan.num_stats; ++o) {
           INFO("statistic " << o << " sum dx=" << sum_dx[o] << " sum dx*xhat=" << sum_dx_xhat[o] << " scale=" << scale[o]);
@@ -212,11 +287,14 @@ TEST_CASE("running statistics follow PyTorch: momentum and the unbiased batch va
     Statistics batch = batch_statistics(k.plan, to_array<float>(k.x, dims.to_vector()));
     Statistics running{normals(k.plan.num_stats, 9), testing::uniforms(k.plan.num_stats, 10, 0.5, 2.0)};
     Statistics updated = update_running(k.plan, running, batch, 0.25);
-    ref::Stats rs = ref::batch_stats(k.spec, k.rd, k.x);
+    Statistics rs = reference::batch_statistics(k.plan, k.x64());
+    Statistics ref_updated = reference::update_running(k.plan, running, rs, 0.25);
     double m = double(k.plan.elements_per_stat);
     for (std::size_t o = 0; o < k.plan.num_stats; ++o) {
       CHECK(updated.mean[o] == Approx(0.75 * running.mean[o] + 0.25 * rs.mean[o]).epsilon(1e-12));
       CHECK(updated.var[o] == Approx(0.75 * running.var[o] + 0.25 * rs.var[o] * m / (m - 1)).epsilon(1e-12));
+      CHECK(ref_updated.mean[o] == Approx(updated.mean[o]).epsilon(1e-12));
+      CHECK(ref_updated.var[o] == Approx(updated.var[o]).epsilon(1e-12));
     }
   }
 }
@@ -229,8 +307,8 @@ TEST_CASE("data with a large common offset (mean 1e4, std 1) normalizes exactly"
     for (auto& v : k.x) v = double(float(1e4 + (v - 1e4) / 2.0));  // std 1 around 1e4, float-representable
     Statistics batch;
     Array<float> y = forward_train(k.plan, to_array<float>(k.x, dims.to_vector()), Params<float>{}, 1e-5, &batch);
-    std::vector<double> ry = ref::forward_train(k.spec, k.rd, k.x, {}, {}, 1e-5);
-    double err = testing::max_abs_diff(y.data(), ry);
+    Array<double> ry = reference::forward_train(k.plan, k.x64(), Params<double>{}, 1e-5, nullptr);
+    double err = testing::max_abs_diff(y.data(), testing::to_doubles(ry));
     INFO("method " << method << " max_abs_err=" << err);
     // float output of values of order 1: half an ulp is 6e-8; allow a few.
     CHECK(err < 5e-7);
@@ -243,6 +321,8 @@ TEST_CASE("train mode with one value per statistic is refused, as PyTorch does")
                       Catch::Contains("more than one value per statistic") && Catch::Contains("(1, 3, 4, 4)"));
   Case k3 = make_case("3", "natural", Dims{1, 3, 1, 1}, 1);
   REQUIRE_THROWS(forward_train(k3.plan, to_array<float>(k3.x, {1, 3, 1, 1}), params_of<float>(k3), 1e-5, nullptr));
+  REQUIRE_THROWS_WITH(reference::forward_train(k.plan, k.x64(), params_of<double>(k), 1e-5, nullptr),
+                      Catch::Contains("more than one value per statistic"));
 }
 
 TEST_CASE("wrong shapes of input, gamma and running statistics name what is wrong") {
