@@ -2,12 +2,20 @@
 #include <iostream>
 #include <memory>
 
+#include "bnlab/engine/engine_choice.hpp"
 #include "bnlab/normalize/normalize_job.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {
 
 namespace {
+// "Which engine computes: fast: ...\nreference: ...", one line per engine from the library.
+std::string engine_help() {
+  std::string text = "Which engine computes:";
+  for (EngineKind kind : kEngineKinds) text += "\n" + describe(kind);
+  return text;
+}
+
 struct NormalizeOptions {
   NormalizeRequest request;
   std::string gamma, beta, dy, running_mean, running_var;
@@ -45,11 +53,13 @@ void setup_normalize(CLI::App& app) {
   cmd->add_option("--momentum", r.momentum, "Running statistics: running = (1 - momentum) * running + momentum * batch")
       ->capture_default_str();
   cmd->add_option("--layout", r.layout, "Layout of the .npy files: NCHW or NHWC (channels last)")->capture_default_str();
+  cmd->add_option("--engine", r.engine, engine_help())->capture_default_str();
   cmd->footer(
       "\nStatistic shapes: 1: (H,W)  2: (C,H,W)  3: (C)  ln: (N)  in: (N,C)  gn:G: (N,G)\n"
       "Example:\n"
       "  bnlab synth --shape 8,16,12,12 --output x.npy\n"
-      "  bnlab normalize --method 3 --input x.npy --out-dir out\n");
+      "  bnlab normalize --method 3 --input x.npy --out-dir out\n"
+      "  bnlab normalize --method 3 --input x.npy --out-dir out-ref --engine reference   # the same, plainly\n");
   cmd->callback([options] {
     NormalizeRequest request = options->request;
     auto optional = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };

@@ -6,6 +6,7 @@
 
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/engine/engine.hpp"
+#include "bnlab/engine/engine_choice.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/io/npy.hpp"
 
@@ -45,6 +46,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   const Method method = parse_method(request.method, "--method");
   const AffineMode affine = parse_affine_mode(request.affine, "--affine");
   const DataLayout data_layout = parse_data_layout(request.layout, "--layout");
+  const EngineKind engine = parse_engine_kind(request.engine, "--engine");
   if (request.mode != "train" && request.mode != "eval") {
     throw Error("--mode: unknown mode \"" + request.mode + "\" (valid: train, eval)");
   }
@@ -91,10 +93,10 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   Statistics used;
   Array<float> y;
   if (mode == Mode::train) {
-    y = forward_train(plan, x, params, request.eps, &used);
+    y = forward_train(engine, plan, x, params, request.eps, &used);
   } else {
     used = *running;
-    y = forward_eval(plan, x, params, used, request.eps);
+    y = forward_eval(engine, plan, x, params, used, request.eps);
   }
   outputs.push_back({"y", {std::move(y), true}});
   if (mode == Mode::train) {
@@ -102,7 +104,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
     outputs.push_back({"var", {stats_array(used.var, plan.stat_shape), false}});
   }
   if (dy) {
-    Gradients<float> grads = backward(plan, mode, x, *dy, params, used, request.eps);
+    Gradients<float> grads = backward(engine, plan, mode, x, *dy, params, used, request.eps);
     outputs.push_back({"dx", {std::move(grads.dx), true}});
     if (plan.has_affine()) {
       outputs.push_back({"dgamma", {std::move(grads.dgamma), false}});
@@ -110,7 +112,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
     }
   }
   if (mode == Mode::train && running) {
-    Statistics updated = update_running(plan, *running, used, request.momentum);
+    Statistics updated = update_running(engine, plan, *running, used, request.momentum);
     outputs.push_back({"running_mean", {stats_array(updated.mean, plan.stat_shape), false}});
     outputs.push_back({"running_var", {stats_array(updated.var, plan.stat_shape), false}});
   }
@@ -137,6 +139,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   summary["affine"] = to_string(affine);
   summary["eps"] = request.eps;
   summary["momentum"] = request.momentum;
+  summary["engine"] = to_string(engine);
   summary["input"] = {{"path", request.input}, {"layout", to_string(data_layout)}, {"shape_nchw", dims.to_vector()}};
   summary["reduce_axes"] = plan.reduce_axes();
   summary["stat_shape"] = plan.stat_shape;

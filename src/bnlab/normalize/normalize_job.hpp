@@ -18,6 +18,7 @@ struct NormalizeRequest {
   std::string affine = "natural";    // natural | channel | none
   std::string mode = "train";        // train | eval
   std::string layout = "NCHW";       // NCHW | NHWC
+  std::string engine = "fast";       // fast | reference (engine/engine_choice.hpp)
   double eps = 1e-5;
   double momentum = 0.1;
 };
