@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,6 +25,17 @@ CompareConfig synth_config(Dims shape, std::vector<std::string> methods = {"1", 
   c.shape = shape;
   c.methods = std::move(methods);
   return c;
+}
+
+// JSON pointers of every null and every non-finite number in a value (a NaN
+// held in memory would be dumped as null, so both count as "not a number").
+void collect_non_numbers(const Json& value, const std::string& path, std::vector<std::string>& out) {
+  if (value.is_null() || (value.is_number_float() && !std::isfinite(value.get<double>()))) out.push_back(path);
+  if (value.is_object()) {
+    for (const auto& [key, child] : value.items()) collect_non_numbers(child, path + "/" + key, out);
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) collect_non_numbers(value[i], path + "/" + std::to_string(i), out);
+  }
 }
 
 std::string read_text(const std::string& path) {
@@ -83,9 +95,21 @@ TEST_CASE("H = W = 1 and a constant channel give notes and finite numbers") {
   for (std::size_t n = 0; n < 6; ++n)
     for (std::size_t s = 0; s < 20; ++s) x.data()[(n * 3 + 1) * 20 + s] = 2.5f;  // channel 1 constant
   CompareConfig config = synth_config({6, 3, 5, 4}, {"1", "2", "3"});
-  std::string dumped = build_compare_report(config, x).dump();
-  CHECK(dumped.find("NaN") == std::string::npos);
-  CHECK(dumped.find("zero variance") != std::string::npos);
+  Json report = build_compare_report(config, x);
+  // No measurement of a non-degenerate method is NaN, infinite or null (the
+  // JSON writer would turn a NaN into null, so searching the text for "NaN"
+  // could never fail).
+  std::vector<std::string> bad;
+  for (const std::string id : {"1", "2", "3"}) {
+    REQUIRE(report["methods"][id]["degenerate"] == false);
+    collect_non_numbers(report["methods"][id], "/methods/" + id, bad);
+  }
+  collect_non_numbers(report["verdict"], "/verdict", bad);
+  std::string listed;
+  for (const std::string& path : bad) listed += path + " ";
+  INFO("null or non-finite: " << listed);
+  CHECK(bad.empty());
+  CHECK(report.dump().find("zero variance") != std::string::npos);
 }
 
 TEST_CASE("the report is byte-identical across runs and thread counts") {

@@ -71,7 +71,7 @@ std::string data_bytes(std::initializer_list<T> values) {
   return out;
 }
 
-bnlab::Shape shape_of(const Array<float>& a) { return bnlab::Shape(a.shape().begin(), a.shape().end()); }
+using bnlab::shape_of;
 
 // Same shape and the same bits in every element (NaN-free; -0 differs from 0).
 bool same_bits(const Array<float>& a, const Array<float>& b) {

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/split.hpp"
 
 namespace bnlab {
 namespace {
@@ -67,17 +68,12 @@ Method parse_method(const std::string& text, const std::string& what) {
 
 std::vector<Method> parse_method_list(const std::string& text, const std::string& what) {
   std::vector<Method> methods;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& item : split_commas(text)) {
     Method m = parse_method(item, what);
     for (const Method& seen : methods) {
       if (seen.id == m.id) throw Error(what + ": method \"" + item + "\" is listed twice");
     }
     methods.push_back(m);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return methods;
 }

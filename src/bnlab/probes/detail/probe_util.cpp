@@ -18,7 +18,7 @@ inline std::size_t at(const Dims& d, std::size_t n, std::size_t c, std::size_t h
 }
 
 Dims dims_of(const Array<float>& a) {
-  return dims_from_shape(Shape(a.shape().begin(), a.shape().end()), "probe tensor");
+  return dims_from_shape(shape_of(a), "probe tensor");
 }
 
 // Source index along one axis of a circular shift by k: (i - k) mod extent.
@@ -43,7 +43,7 @@ std::string format_number(double v) {
 Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
 void require_probe_input(const MethodPlan& plan, const Array<float>& x, const std::string& probe) {
-  require_shape(Shape(x.shape().begin(), x.shape().end()), plan.dims.to_vector(), probe + ": input");
+  require_shape(shape_of(x), plan.dims.to_vector(), probe + ": input");
   if (plan.elements_per_stat < 2) {
     throw Error(probe + ": method " + plan.method.id + " has " + std::to_string(plan.elements_per_stat) +
                 " value per statistic on shape " + shape_to_string(plan.dims.to_vector()) +
