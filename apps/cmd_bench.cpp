@@ -49,6 +49,9 @@ void setup_bench(CLI::App& app) {
     request.methods = parse_method_list(options->methods, "--methods");
     request.threads = options->threads;
     request.repeat = options->repeat;
+    request.shape_name = "--shape";
+    request.threads_name = "--threads";
+    request.repeat_name = "--repeat";
     const bool show_progress = isatty(STDERR_FILENO);
     if (show_progress) {
       request.progress = [](const std::string& what) { std::cerr << "\r\033[K[bnlab bench] " << what << std::flush; };

@@ -16,7 +16,7 @@
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/memory_policy.hpp"
-#include "bnlab/engine/detail/reduce.hpp"
+#include "bnlab/core/simd.hpp"
 
 namespace bnlab {
 namespace {
@@ -123,7 +123,7 @@ CopyBandwidth measure_copy_gbps(std::size_t elements, int trials) {
   };
   // ... the same with the software prefetching the kernels use ...
   auto prefetched = [&] {
-    const std::ptrdiff_t block = 2048, blocks = (n + block - 1) / block, ahead = detail::kAhead;
+    const std::ptrdiff_t block = 2048, blocks = (n + block - 1) / block, ahead = simd::kAhead;
 #pragma omp parallel for schedule(static)
     for (std::ptrdiff_t b = 0; b < blocks; ++b) {
       const std::ptrdiff_t begin = b * block, end = std::min(n, begin + block);
@@ -131,10 +131,10 @@ CopyBandwidth measure_copy_gbps(std::size_t elements, int trials) {
       std::ptrdiff_t i = begin;
       for (; i + 16 <= end; i += 16) {
         if (more) {
-          detail::prefetch_read(s + i + ahead);
-          detail::prefetch_write(d + i + ahead);
+          simd::prefetch_read(s + i + ahead);
+          simd::prefetch_write(d + i + ahead);
         }
-        using Line = detail::Vec8fU;  // two 8-float moves per 64-byte line
+        using Line = simd::Vec8fU;  // two 8-float moves per 64-byte line
         reinterpret_cast<Line*>(d + i)[0] = reinterpret_cast<const Line*>(s + i)[0];
         reinterpret_cast<Line*>(d + i + 8)[0] = reinterpret_cast<const Line*>(s + i + 8)[0];
       }
@@ -179,8 +179,12 @@ void account_traffic(BenchResult& result) {
 }
 
 BenchResult run_bench(const BenchRequest& request) {
-  if (request.repeat < 1) throw Error("--repeat: must be >= 1 (got " + std::to_string(request.repeat) + ")");
-  if (request.threads < 0) throw Error("--threads: must be >= 0 (got " + std::to_string(request.threads) + ")");
+  if (request.repeat < 1) {
+    throw Error(request.repeat_name + ": must be >= 1 (got " + std::to_string(request.repeat) + ")");
+  }
+  if (request.threads < 0) {
+    throw Error(request.threads_name + ": must be >= 0 (got " + std::to_string(request.threads) + ")");
+  }
   std::vector<Method> methods = request.methods;
   if (methods.empty()) methods = parse_method_list("1,2,3", "methods");
   const Dims& dims = request.dims;
@@ -189,7 +193,7 @@ BenchResult run_bench(const BenchRequest& request) {
   for (const Method& method : methods) {
     plans.push_back(make_plan(method, AffineMode::natural, dims));
     if (plans.back().elements_per_stat < 2) {
-      throw Error("--shape " + shape_to_string(dims.to_vector()) + ": method " + method.id +
+      throw Error(request.shape_name + " " + shape_to_string(dims.to_vector()) + ": method " + method.id +
                   " has one value per statistic, so train mode is undefined (use a larger batch)");
     }
   }
@@ -197,7 +201,7 @@ BenchResult run_bench(const BenchRequest& request) {
     if (request.progress) request.progress(what);
   };
 
-  keep_freed_memory();
+  const KeepFreedMemory keep_freed;  // reuse freed tensors during the run; restored on return
   const int threads = request.threads > 0 ? request.threads : omp_get_num_procs();
   const int previous_threads = omp_get_max_threads();
   omp_set_num_threads(threads);

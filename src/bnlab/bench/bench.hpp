@@ -16,9 +16,9 @@
 //
 // How time is counted: the median of `repeat` runs after one warm-up run,
 // wall clock around the engine's public calls (forward_train, backward,
-// forward_eval). Freed tensors stay with the allocator (mallopt, see
-// run_bench), so every timed run writes into memory already mapped, as in a
-// training loop; the first-touch page faults of a fresh output are not
+// forward_eval). During the run freed tensors stay with the allocator
+// (KeepFreedMemory, restored when run_bench returns), so every timed run
+// writes into memory already mapped, as in a training loop; the first-touch page faults of a fresh output are not
 // counted (the warm-up pays them; its time is reported as forward_cold_ms).
 #include <cstddef>
 #include <functional>
@@ -54,6 +54,8 @@ struct BenchRequest {
   int repeat = 5;               // timed runs per measurement, after one warm-up
   // Called with a short description of what runs now ("method 3: forward 2/5").
   std::function<void(const std::string&)> progress;
+  // What the caller calls these values, for error messages (the CLI: "--shape", ...).
+  std::string shape_name = "shape", threads_name = "threads", repeat_name = "repeat";
 };
 
 struct KindResult {

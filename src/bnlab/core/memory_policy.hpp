@@ -1,14 +1,29 @@
 #pragma once
-// How bnlab asks the C allocator to treat tensor-sized blocks.
+// How bnlab asks the C allocator (glibc) to treat tensor-sized blocks.
+//
+// By default glibc serves each tensor-sized block with a fresh mmap, so every
+// new output pays one page fault per 4 KiB (zeroing the pages) before a
+// kernel writes a byte. Keeping freed blocks with the allocator instead lets
+// the next tensor of the same size reuse pages already mapped, as a training
+// loop's allocator does: compare and bench allocate many input-sized tensors
+// one after another.
 
 namespace bnlab {
 
-// Keep freed blocks with the allocator instead of returning them to the
-// kernel: by default glibc serves each tensor-sized block with a fresh mmap,
-// so every new output pays one page fault per 4 KiB (zeroing the pages)
-// before a kernel writes a byte. compare and bench allocate many tensors of
-// the input's size one after another; with this they reuse the same pages,
-// as a training loop's allocator does. Call once, before the first tensor.
+// For a whole process (the `compare` subcommand): keep freed memory from now
+// on. Call once, before the first tensor.
 void keep_freed_memory();
+
+// For one scope of library code (bench): keeps freed memory while it lives;
+// its destructor restores glibc's default limits (M_MMAP_MAX 65536,
+// M_TRIM_THRESHOLD 128 KiB) and hands the retained memory back to the
+// kernel (malloc_trim), so callers after it see the usual behaviour.
+class KeepFreedMemory {
+ public:
+  KeepFreedMemory();
+  ~KeepFreedMemory();
+  KeepFreedMemory(const KeepFreedMemory&) = delete;
+  KeepFreedMemory& operator=(const KeepFreedMemory&) = delete;
+};
 
 }  // namespace bnlab

@@ -29,7 +29,7 @@
 // plain IEEE double arithmetic, so the bits do not depend on whether the
 // compiler emits AVX-512, AVX2 or SSE2 instructions.
 //
-// Internal header: included by the library's .cpp files only (engine, bench).
+// Internal header: included by the engine's .cpp files (and the kernel tests) only.
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -37,10 +37,7 @@
 #include <utility>
 #include <vector>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
+#include "bnlab/core/simd.hpp"
 #include "bnlab/engine/method.hpp"
 
 namespace bnlab::detail {
@@ -49,7 +46,6 @@ inline constexpr std::size_t kChunk = 1024;     // elements per partial in reduc
 inline constexpr std::size_t kBlock = 2048;     // s per tile (leading), at most
 inline constexpr std::size_t kPiece = 2048;     // elements per piece of a run (inner elementwise passes)
 inline constexpr std::size_t kMinTiles = 64;    // row ranges are split until there are this many tiles
-inline constexpr std::ptrdiff_t kAhead = 2048;  // elements a contiguous stream is prefetched ahead
 inline constexpr std::size_t kRows = 8;         // rows of a tile a kernel streams together
 inline constexpr std::size_t kFuseBytes = std::size_t(1) << 20;  // input a fused group or tile may hold (a core's L2 keeps it)
 inline constexpr std::size_t kMinUnits = 16;    // fused traversals need this many groups or tiles to share among threads
@@ -65,46 +61,13 @@ inline std::size_t& fuse_min_elements() {
 
 // ---- lanes ------------------------------------------------------------------------
 
-// Vec8d values are passed between inline functions of this header only, so
-// GCC's note that their calling convention differs without AVX-512 (-Wpsabi)
-// does not apply.
-#pragma GCC diagnostic ignored "-Wpsabi"
-
-typedef double Vec8d __attribute__((vector_size(64)));
-typedef float Vec8f __attribute__((vector_size(32)));
-// The same with the alignment of their elements, for unaligned loads and
-// stores that are typed: a store through them cannot alias the kernel's
-// pointers (a memcpy could, which makes GCC reload them every iteration).
-typedef double Vec8dU __attribute__((vector_size(64), aligned(8)));
-typedef float Vec8fU __attribute__((vector_size(32), aligned(4)));
-
-// load(lane_tag, p): the value(s) at p as double; the tag's type picks one
-// element (double) or eight (Vec8d), so one lambda serves the vector body and
-// the scalar tail of a loop.
-inline double load(double, const float* p) { return double(*p); }
-inline double load(double, const double* p) { return *p; }
-inline Vec8d load(Vec8d, const float* p) {
-#if defined(__AVX512F__)
-  // One vcvtps2pd (the same exact conversion): GCC 12 lowers the generic
-  // one below to four instructions, which cost a read-only pass about 10%.
-  return Vec8d(_mm512_maskz_cvtps_pd(__mmask8(0xFF), _mm256_loadu_ps(p)));
-#else
-  return __builtin_convertvector(Vec8f(*reinterpret_cast<const Vec8fU*>(p)), Vec8d);
-#endif
-}
-inline Vec8d load(Vec8d, const double* p) { return *reinterpret_cast<const Vec8dU*>(p); }
-
-// store(p, v): the value(s) v rounded to the destination's type.
-inline void store(double* p, double v) { *p = v; }
-inline void store(float* p, double v) { *p = float(v); }
-inline void store(double* p, Vec8d v) { *reinterpret_cast<Vec8dU*>(p) = v; }
-inline void store(float* p, Vec8d v) { *reinterpret_cast<Vec8fU*>(p) = __builtin_convertvector(v, Vec8f); }
-
-// Prefetch hints (never fault, whatever the address).
-template <class T>
-void prefetch_read(const T* p) { __builtin_prefetch(p, 0, 3); }
-template <class T>
-void prefetch_write(T* p) { __builtin_prefetch(p, 1, 3); }
+// Vec8d, load, store and the prefetch hints: core/simd.hpp.
+using simd::kAhead;
+using simd::load;
+using simd::prefetch_read;
+using simd::prefetch_write;
+using simd::store;
+using simd::Vec8d;
 
 // A loop's prefetch hook: called with the element index once per 16 elements
 // (one 64-byte line of floats).
