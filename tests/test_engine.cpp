@@ -1,7 +1,7 @@
 // The engine against the plain float64 reference engine (engine/reference.hpp):
 // every method x train/eval x affine mode; the reference's own gradients
 // against finite differences, and the order of its statistics and parameters
-// against DESIGN.md's shapes; the identities of DESIGN.md §1, running
+// against the method table's shapes (README); the backward identities, running
 // statistics, awkward shapes.
 #include <catch2/catch.hpp>
 
@@ -81,7 +81,7 @@ double fd_dx(const Case& k, Mode mode, const Statistics& fixed, double eps, std:
 
 }  // namespace
 
-TEST_CASE("the method table gives DESIGN.md's statistic and parameter shapes") {
+TEST_CASE("the method table gives the README's statistic and parameter shapes") {
   Dims d{2, 6, 4, 5};
   auto shapes = [&](const std::string& id) {
     MethodPlan l = make_plan(parse_method(id, "test"), AffineMode::natural, d);
@@ -113,8 +113,8 @@ TEST_CASE("method names are parsed strictly") {
   CHECK(parse_method_list("1,2,3,ln,in,gn:2", "m").size() == 6);
 }
 
-TEST_CASE("both engines order statistics and parameters as DESIGN.md's shapes") {
-  // x = the row-major index of the element's statistic in DESIGN.md's statistic
+TEST_CASE("both engines order statistics and parameters as the README's shapes say") {
+  // x = the row-major index of the element's statistic in the README's statistic
   // shape, so that mean[k] = k exactly when statistic k is where the shape says.
   const Dims d{2, 6, 3, 4};
   struct Expect {
