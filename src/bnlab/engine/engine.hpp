@@ -11,6 +11,8 @@
 // running statistics take the unbiased one; eval mode uses running statistics.
 // Storage is T (float, or double for finite-difference checks); every
 // accumulation is in double; the variance is computed from centred values.
+// reference.hpp computes the same plainly in float64 (the tests hold this
+// engine to it); engine_choice.hpp runs either behind one float32 API.
 #include <cstddef>
 #include <vector>
 
