@@ -331,11 +331,20 @@ TEST_CASE("wrong shapes of input, gamma and running statistics name what is wron
   p.gamma = to_array<float>({1, 1, 1}, {3});
   REQUIRE_THROWS_WITH(forward_train(k.plan, to_array<float>(k.x, {2, 4, 3, 3}), p, 1e-5, nullptr),
                       Catch::Contains("gamma") && Catch::Contains("expected shape (4,)") && Catch::Contains("got (3,)"));
+  Params<double> p64 = params_of<double>(k);
+  p64.gamma = to_array<double>({1, 1, 1}, {3});
+  REQUIRE_THROWS_WITH(reference::forward_train(k.plan, k.x64(), p64, 1e-5, nullptr),
+                      "gamma: expected shape (4,), got (3,)");  // the reference makes the same checks
   REQUIRE_THROWS_WITH(forward_train(k.plan, to_array<float>(std::vector<double>(72, 0.0), {2, 4, 9, 1}), params_of<float>(k), 1e-5, nullptr),
                       Catch::Contains("input") && Catch::Contains("(2, 4, 3, 3)"));
   Statistics short_stats{{0, 0}, {1, 1}};
   REQUIRE_THROWS_WITH(forward_eval(k.plan, to_array<float>(k.x, {2, 4, 3, 3}), params_of<float>(k), short_stats, 1e-5),
                       Catch::Contains("running statistics") && Catch::Contains("(4,)"));
+  REQUIRE_THROWS_WITH(reference::forward_eval(k.plan, k.x64(), params_of<double>(k), short_stats, 1e-5),
+                      Catch::Contains("running statistics") && Catch::Contains("(4,)"));
+  REQUIRE_THROWS_WITH(reference::backward(k.plan, Mode::train, k.x64(), to_array<double>(k.dy, {2, 4, 9, 1}),
+                                          params_of<double>(k), reference::batch_statistics(k.plan, k.x64()), 1e-5),
+                      "dy: expected shape (2, 4, 3, 3), got (2, 4, 9, 1)");
 }
 
 TEST_CASE("results are bit-identical whatever the thread count") {

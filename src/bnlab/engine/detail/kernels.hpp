@@ -9,7 +9,7 @@
 // traversal shapes of reduce.hpp (inner: a statistic per run; leading: a
 // statistic per s). A method only changes the index maps and which data
 // follows s (the kStat/kGamma/kBeta flags, see sources.hpp). Inner loops are
-// written on eight lanes at a time (Vec8d, reduce.hpp), in double: x is
+// written on eight lanes at a time (Vec8d, core/simd.hpp), in double: x is
 // widened exactly, so (x - mean) loses nothing even for data with a large
 // common offset. fusion.hpp runs a reduction and its elementwise pass as one.
 //
