@@ -4,7 +4,6 @@
 
 #include <omp.h>
 
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,17 +24,6 @@ CompareConfig synth_config(Dims shape, std::vector<std::string> methods = {"1", 
   c.shape = shape;
   c.methods = std::move(methods);
   return c;
-}
-
-// JSON pointers of every null and every non-finite number in a value (a NaN
-// held in memory would be dumped as null, so both count as "not a number").
-void collect_non_numbers(const Json& value, const std::string& path, std::vector<std::string>& out) {
-  if (value.is_null() || (value.is_number_float() && !std::isfinite(value.get<double>()))) out.push_back(path);
-  if (value.is_object()) {
-    for (const auto& [key, child] : value.items()) collect_non_numbers(child, path + "/" + key, out);
-  } else if (value.is_array()) {
-    for (std::size_t i = 0; i < value.size(); ++i) collect_non_numbers(value[i], path + "/" + std::to_string(i), out);
-  }
 }
 
 std::string read_text(const std::string& path) {
@@ -97,14 +85,22 @@ TEST_CASE("H = W = 1 and a constant channel give notes and finite numbers") {
   CompareConfig config = synth_config({6, 3, 5, 4}, {"1", "2", "3"});
   Json report = build_compare_report(config, x);
   // No measurement of a non-degenerate method is NaN, infinite or null (the
-  // JSON writer would turn a NaN into null, so searching the text for "NaN"
-  // could never fail).
+  // JSON writer turns a NaN into null, so searching the dump for "NaN" could
+  // never fail): collect the JSON pointers of every such value.
   std::vector<std::string> bad;
+  std::function<void(const Json&, const std::string&)> collect = [&](const Json& value, const std::string& path) {
+    if (value.is_null() || (value.is_number_float() && !std::isfinite(value.get<double>()))) bad.push_back(path);
+    if (value.is_object()) {
+      for (const auto& [key, child] : value.items()) collect(child, path + "/" + key);
+    } else if (value.is_array()) {
+      for (std::size_t i = 0; i < value.size(); ++i) collect(value[i], path + "/" + std::to_string(i));
+    }
+  };
   for (const std::string id : {"1", "2", "3"}) {
     REQUIRE(report["methods"][id]["degenerate"] == false);
-    collect_non_numbers(report["methods"][id], "/methods/" + id, bad);
+    collect(report["methods"][id], "/methods/" + id);
   }
-  collect_non_numbers(report["verdict"], "/verdict", bad);
+  collect(report["verdict"], "/verdict");
   std::string listed;
   for (const std::string& path : bad) listed += path + " ";
   INFO("null or non-finite: " << listed);

@@ -11,20 +11,47 @@
 #include <string>
 
 #include "bnlab/core/error.hpp"
-#include "bnlab/core/json_text.hpp"
 
 namespace bnlab {
 namespace {
 
 using json = nlohmann::json;
 
+// RFC 6901: "~" -> "~0", "/" -> "~1".
+std::string pointer_token(const std::string& key) {
+  std::string out;
+  for (char ch : key) {
+    if (ch == '~') out += "~0";
+    else if (ch == '/') out += "~1";
+    else out += ch;
+  }
+  return out;
+}
+
 // Integers and doubles are one kind: "number".
 std::string kind(const json& j) { return j.is_number() ? "number" : j.type_name(); }
+
+std::string format_number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return json(v).dump();  // shortest round-trip form
+}
 
 std::string format_sci(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1e", v);
   return buf;
+}
+
+// A short, one-line rendering of a value for a difference line.
+std::string preview(const json& j) {
+  if (j.is_object()) return "object with " + std::to_string(j.size()) + (j.size() == 1 ? " key" : " keys");
+  if (j.is_array()) return "array of " + std::to_string(j.size());
+  if (j.is_number_float()) return format_number(j.get<double>());
+  std::string text = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  constexpr std::size_t kMax = 60;
+  if (text.size() > kMax) text = text.substr(0, kMax - 3) + "...";
+  return text;
 }
 
 struct Comparer {
@@ -45,27 +72,27 @@ struct Comparer {
     double scale = std::max(std::abs(a), std::abs(b));
     bool finite = std::isfinite(a) && std::isfinite(b);
     if (finite && diff <= atol + rtol * scale) return;
-    std::string description = "golden " + json_preview(g) + ", report " + json_preview(r);
+    std::string description = "golden " + preview(g) + ", report " + preview(r);
     if (finite) description += " (abs diff " + format_sci(diff) + ", rel diff " + format_sci(diff / scale) + ")";
     add(path, description);
   }
 
   void compare(const std::string& path, const json& g, const json& r) {
     if (kind(g) != kind(r)) {
-      add(path, "type differs: golden " + kind(g) + " " + json_preview(g) + ", report " + kind(r) + " " + json_preview(r));
+      add(path, "type differs: golden " + kind(g) + " " + preview(g) + ", report " + kind(r) + " " + preview(r));
       return;
     }
     if (g.is_number()) {
       compare_numbers(path, g, r);
     } else if (g.is_object()) {
       for (auto it = g.begin(); it != g.end(); ++it) {
-        std::string child = path + "/" + json_pointer_token(it.key());
+        std::string child = path + "/" + pointer_token(it.key());
         auto found = r.find(it.key());
         if (found == r.end()) add(child, "missing in report");
         else compare(child, it.value(), *found);
       }
       for (auto it = r.begin(); it != r.end(); ++it) {
-        if (!g.contains(it.key())) add(path + "/" + json_pointer_token(it.key()), "extra in report (" + json_preview(it.value()) + ")");
+        if (!g.contains(it.key())) add(path + "/" + pointer_token(it.key()), "extra in report (" + preview(it.value()) + ")");
       }
     } else if (g.is_array()) {
       if (g.size() != r.size()) {
@@ -74,7 +101,7 @@ struct Comparer {
       }
       for (std::size_t i = 0; i < g.size(); ++i) compare(path + "/" + std::to_string(i), g[i], r[i]);
     } else if (g != r) {  // string, boolean, null, binary
-      add(path, "golden " + json_preview(g) + ", report " + json_preview(r));
+      add(path, "golden " + preview(g) + ", report " + preview(r));
     }
   }
 };
@@ -86,8 +113,8 @@ std::string format_tolerances(double rtol, double atol) {
 }
 
 void validate_tolerances(double rtol, double atol) {
-  if (!(rtol >= 0)) throw Error("rtol must be >= 0 (got " + number_text(rtol) + ")");
-  if (!(atol >= 0)) throw Error("atol must be >= 0 (got " + number_text(atol) + ")");
+  if (!(rtol >= 0)) throw Error("rtol must be >= 0 (got " + format_number(rtol) + ")");
+  if (!(atol >= 0)) throw Error("atol must be >= 0 (got " + format_number(atol) + ")");
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
 
   // x: (N, C, H, W) in memory, whatever the file's layout.
   Array<float> x = read_feature_map(request.input, data_layout);
-  Dims dims = dims_from_shape(shape_of(x), request.input);
+  Dims dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), request.input);
   MethodPlan plan = make_plan(method, affine, dims);
   if (mode == Mode::eval && !method.batch_dependent()) {
     throw Error("--mode eval: method " + method.id +
@@ -85,7 +85,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   std::optional<Array<float>> dy;
   if (request.dy) {
     dy = read_feature_map(*request.dy, data_layout);
-    require_shape(shape_of(*dy), dims.to_vector(), *request.dy + ": dy (as N, C, H, W)");
+    require_shape(Shape(dy->shape().begin(), dy->shape().end()), dims.to_vector(), *request.dy + ": dy (as N, C, H, W)");
   }
 
   // Compute everything first; write only when all of it succeeded.

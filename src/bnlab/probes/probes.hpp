@@ -11,10 +11,10 @@
 // caller handles the degenerate case (e.g. method 2 with N = 1). A violation
 // throws bnlab::Error.
 //
-// Determinism: the engine is deterministic, the probes' own reductions run
-// in a fixed order (parallel ones per run, combined in run order), and every
-// random number comes from bnlab::Rng(seed + stream) with the fixed streams of
-// probe_util.hpp, so the dumped JSON is byte-identical across runs and thread counts.
+// Determinism: the engine is deterministic, the probes' own reductions are
+// sequential in a fixed order, and every random number comes from
+// bnlab::Rng(seed + stream) with the fixed streams of probe_util.hpp, so the
+// dumped JSON is byte-identical across runs and thread counts.
 //
 // Memory: at most 4 full-size float tensors live at once (the input included);
 // the finite-difference check runs in double on at most kFdMaxElements

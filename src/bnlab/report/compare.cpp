@@ -111,7 +111,7 @@ Array<float> load_compare_input(const CompareConfig& config) {
 }
 
 Json build_compare_report(const CompareConfig& config, const Array<float>& x) {
-  Dims dims = dims_from_shape(shape_of(x), config.input.value_or("input"));
+  Dims dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), config.input.value_or("input"));
   // Validate every method against the shape before measuring anything.
   std::vector<Method> methods;
   for (const std::string& id : config.methods) {

@@ -10,7 +10,6 @@
 #include <utility>
 
 #include "bnlab/core/error.hpp"
-#include "bnlab/core/json_text.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/synth/synth.hpp"
@@ -24,15 +23,25 @@ using Json = nlohmann::ordered_json;
 const char* kValidKeys =
     "description, methods, source, input, layout, shape, dist, seed, eps, momentum, format, output";
 
-// A JSON value as it appears in an error message (compact, one line, cut short).
-std::string shown(const Json& value) { return json_preview(value); }
+// A JSON value as it appears in an error message: compact, one line, cut short.
+std::string shown(const Json& value) {
+  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  constexpr std::size_t kMax = 60;
+  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  return text;
+}
 
 std::string json_quoted(const std::string& text) { return Json(text).dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-// "/key" with RFC 6901 escaping.
+// "/key" with RFC 6901 escaping ("~" -> "~0", "/" -> "~1").
 std::string pointer(const std::string& key) {
-  std::string out = "/";  // (not "/" + token: GCC 12 warns falsely about that concatenation, -Wrestrict)
-  return out += json_pointer_token(key);
+  std::string out = "/";
+  for (char ch : key) {
+    if (ch == '~') out += "~0";
+    else if (ch == '/') out += "~1";
+    else out += ch;
+  }
+  return out;
 }
 
 // ---- values shared by the file parser and the command-line overrides ------------
@@ -57,6 +66,13 @@ void check_synth_size(const Dims& dims, const std::string& what, const std::stri
 // eps and momentum: both in [0, 1]. `got` is the value as the user wrote it.
 void check_unit_range(double value, const std::string& what, const std::string& got) {
   if (!(value >= 0.0 && value <= 1.0)) throw Error(what + ": must be in [0, 1] (got " + got + ")");
+}
+
+// A command-line number as the user would recognise it (JSON has no nan or inf).
+std::string number_text(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return Json(value).dump();
 }
 
 std::string parse_format(const std::string& text, const std::string& what) {

@@ -188,7 +188,7 @@ std::string describe(Distribution dist) {
     case Distribution::normal:
       return "i.i.d. standard normal N(0, 1): no channel, spatial or batch structure (a control).";
     case Distribution::conv_like:
-      return "what conv activations look like: per-channel scales spanning three decades (x1000) and offsets, "
+      return "conv-like activations: per-channel scales spanning three decades (x1000) and offsets, "
              "a smooth spatial mean pattern shared by all samples, and spatially correlated "
              "per-sample noise.";
     case Distribution::offset:
