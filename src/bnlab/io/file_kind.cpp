@@ -1,5 +1,6 @@
 #include "bnlab/io/file_kind.hpp"
 
+#include <optional>
 #include <vector>
 
 #include "bnlab/io/npz.hpp"
@@ -30,10 +31,11 @@ std::string joined_npy_keys(const std::vector<std::string>& names) {
 }  // namespace
 
 std::string describe_non_npy(const std::string& bytes) {
-  if (starts_like_zip(bytes)) {
-    const std::vector<std::string> names = zip_member_names(bytes);
-    if (is_torch_archive(names)) return std::string("this is a PyTorch archive (torch.save); ") + kTorchSaveHowTo;
-    return "this is an .npz archive (numpy.savez) holding " + joined_npy_keys(names) +
+  const std::optional<std::vector<std::string>> names =
+      starts_like_zip(bytes) ? zip_member_names(bytes) : std::nullopt;  // nullopt: not a readable zip
+  if (names) {
+    if (is_torch_archive(*names)) return std::string("this is a PyTorch archive (torch.save); ") + kTorchSaveHowTo;
+    return "this is an .npz archive (numpy.savez) holding " + joined_npy_keys(*names) +
            ", not a .npy file; save the one array wanted here with numpy.save";
   }
   if (starts_with(bytes, kTorchLegacyMagic)) {

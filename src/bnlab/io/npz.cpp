@@ -157,16 +157,16 @@ bool file_starts_like_zip(const std::string& path) {
   return starts_like_zip(std::string(head, got));
 }
 
-std::vector<std::string> zip_member_names(const std::string& bytes) {
+std::optional<std::vector<std::string>> zip_member_names(const std::string& bytes) {
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
-  if (!source) return {};
+  if (!source) return std::nullopt;
   zip_t* zip = zip_open_from_source(source, ZIP_RDONLY, &error);
   zip_error_fini(&error);
   if (!zip) {
     zip_source_free(source);
-    return {};
+    return std::nullopt;
   }
   std::vector<std::string> names = member_names(zip);
   zip_discard(zip);  // frees the source too

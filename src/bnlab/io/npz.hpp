@@ -74,9 +74,9 @@ bool starts_like_zip(const std::string& bytes);
 // True when the file at `path` starts like a zip archive (false if unreadable).
 bool file_starts_like_zip(const std::string& path);
 
-// The names of the members of a zip archive held in memory; empty when
+// The names of the members of a zip archive held in memory; nullopt when
 // libzip cannot open it.
-std::vector<std::string> zip_member_names(const std::string& bytes);
+std::optional<std::vector<std::string>> zip_member_names(const std::string& bytes);
 
 // True when member names show a torch.save archive ("data.pkl" in the root or
 // one folder down).

@@ -177,7 +177,7 @@ Json summarize_layers(const Json& layers, const std::vector<std::string>& ids) {
   if (!order.empty() && complete[order[0]] < total) {
     std::vector<std::string> parts;
     for (const auto& [key, names] : methods[order[0]]["layers_lacking"].items()) {
-      std::string part = short_name(key) + " in " + std::to_string(names.size()) + " (";
+      std::string part = short_name(key) + " in " + std::to_string(names.size()) + (names.size() == 1 ? " layer (" : " layers (");
       for (std::size_t i = 0; i < names.size() && i < 3; ++i) part += (i ? ", " : "") + names[i].get<std::string>();
       part += names.size() > 3 ? ", ...)" : ")";
       parts.push_back(part);

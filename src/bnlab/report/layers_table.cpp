@@ -54,7 +54,8 @@ std::string format_layers_table(const Json& report) {
   std::snprintf(eps, sizeof eps, "eps %.1e, momentum %g", report["config"]["eps"].get<double>(),
                 report["config"]["momentum"].get<double>());
   out << "bnlab compare: " << total << (total == 1 ? " layer of " : " layers of ") << in["path"].get<std::string>()
-      << " (" << in["layout"].get<std::string>() << "), " << eps << "\n\n";
+      << " (" << in["layout"].get<std::string>() << ")\n";
+  out << "               " << eps << "\n\n";
 
   std::size_t n_properties = 0;
   if (total > 0) n_properties = layers.begin().value()["verdict"]["properties"].size();
