@@ -306,8 +306,8 @@ TEST_CASE("an .npz given where one .npy is expected says so") {
 
 TEST_CASE("an NCHW read whose last axis looks like channels draws one note") {
   CHECK(bnlab::channels_last_note({16, 16, 16, 64}, "a.npy") ==
-        "a.npy: read as NCHW (16, 16, 16, 64), but its last axis looks like channels (C = H = 16 as a square H x W "
-        "stored channels-last gives, W = 64): if the array is (N, H, W, C), pass --layout NHWC");
+        "a.npy: read as NCHW (16, 16, 16, 64), but its last axis looks like channels: C = H = 16 and W = 64 is what "
+        "a square feature map stored (N, H, W, C) gives; if it is, pass --layout NHWC");
   CHECK(bnlab::channels_last_note({16, 64, 16, 16}, "a.npy").empty());  // NCHW, square
   CHECK(bnlab::channels_last_note({8, 3, 224, 224}, "a.npy").empty());  // NCHW images
   CHECK(bnlab::channels_last_note({16, 16, 16, 16}, "a.npy").empty());  // cannot tell

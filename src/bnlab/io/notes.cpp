@@ -25,9 +25,9 @@ std::string channels_last_note(const Shape& s, const std::string& path) {
   if (s.size() != 4) return "";
   const std::size_t c = s[1], h = s[2], w = s[3];
   if (!(c == h && w > c)) return "";
-  return path + ": read as NCHW " + shape_to_string(s) + ", but its last axis looks like channels (C = H = " +
-         std::to_string(c) + " as a square H x W stored channels-last gives, W = " + std::to_string(w) +
-         "): if the array is (N, H, W, C), pass --layout NHWC";
+  return path + ": read as NCHW " + shape_to_string(s) + ", but its last axis looks like channels: C = H = " +
+         std::to_string(c) + " and W = " + std::to_string(w) + " is what a square feature map stored (N, H, W, C) "
+         "gives; if it is, pass --layout NHWC";
 }
 
 void note_if_channels_last(const Shape& nchw_shape, const std::string& path) {
