@@ -102,13 +102,17 @@ def write_archives(x):
     np.savez_compressed(os.path.join(FIXTURES, "layers_savez_compressed.npz"), **layers)
     np.savez(os.path.join(FIXTURES, "no_feature_maps.npz"), labels=np.array([3, 1], "<i8"),
              fc_weight=np.ones((3, 3), np.float32))
+    # The same layers stored channels-last, (N, H, W, C): read with --layout NHWC.
+    np.savez(os.path.join(FIXTURES, "layers_nhwc.npz"), conv1=np.ascontiguousarray(x.transpose(0, 2, 3, 1)),
+             stage2=np.ascontiguousarray(layers["stage2"].transpose(0, 2, 3, 1)))
     nan = x.copy()
     nan[1, 2, 3, 4] = np.nan
     np.savez(os.path.join(FIXTURES, "layers_nan.npz"), conv1=x, bad=nan)
     # NHWC data read as NCHW: (N, H, W, C) = (2, 4, 4, 8) looks like C = H = 4, W = 8.
     np.save(os.path.join(FIXTURES, "channels_last_looking_f4.npy"),
             rng.standard_normal((2, 4, 4, 8)).astype(np.float32))
-    for name in ["layers_savez.npz", "layers_savez_compressed.npz", "no_feature_maps.npz", "layers_nan.npz"]:
+    for name in ["layers_savez.npz", "layers_savez_compressed.npz", "layers_nhwc.npz", "no_feature_maps.npz",
+                 "layers_nan.npz"]:
         print(f"{name}: {sorted(np.load(os.path.join(FIXTURES, name)).files)}")
     try:
         import torch

@@ -204,6 +204,21 @@ TEST_CASE("compare on an .npz measures every 4-d array exactly as compare on tha
   CHECK(a == b);
 }
 
+TEST_CASE("an .npz of channels-last layers read with --layout NHWC measures the same as NCHW") {
+  bnlab::CompareConfig nchw = config_for(fixture("layers_savez.npz"));
+  nchw.layers = {"conv1", "stage2"};
+  bnlab::CompareConfig nhwc = config_for(fixture("layers_nhwc.npz"));
+  nhwc.layout = "NHWC";
+  const Json a = bnlab::build_layers_report(nchw), b = bnlab::build_layers_report(nhwc);
+  CHECK(b["input"]["arrays"][0]["shape"] == Json{2, 4, 5, 3});  // as stored
+  for (const char* name : {"conv1", "stage2"}) {
+    INFO(name);
+    CHECK(b["layers"][name]["input"]["shape"] == a["layers"][name]["input"]["shape"]);  // (N, C, H, W)
+    CHECK(b["layers"][name]["methods"] == a["layers"][name]["methods"]);
+  }
+  CHECK(b["across_layers"] == a["across_layers"]);
+}
+
 TEST_CASE("--layers chooses arrays in the order given; a missing or non-4-d one is named") {
   bnlab::CompareConfig config = config_for(fixture("layers_savez.npz"));
   config.layers = {"stage2", "conv1"};
