@@ -40,8 +40,8 @@ void setup_compare(CLI::App& app) {
   cmd->add_option("--dist", o.dist, "Synthetic distribution: normal, conv-like, offset  [default: conv-like]");
   cmd->add_option("--seed", o.seed, "Seed for the synthetic tensor and every seeded probe  [default: 0]");
   cmd->add_option("--config", options->config_path,
-                  "JSON config holding any of these options (keys: methods, input, layout, shape, dist, seed,\n"
-                  "eps, momentum, format, output, description); command-line options override it");
+                  "JSON config holding any of these options (keys: methods, input, layout, layers, shape, dist,\n"
+                  "seed, eps, momentum, format, output, description); command-line options override it");
   cmd->add_option("--eps", o.eps, "Added to the variance  [default: 1e-5]");
   cmd->add_option("--momentum", o.momentum, "Running-statistics momentum  [default: 0.1]");
   cmd->add_option("--format", o.format, "json (the report) or table (a summary for the terminal)  [default: json]");
