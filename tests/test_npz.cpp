@@ -312,6 +312,14 @@ TEST_CASE("a torch.save file is named as such, with how to save the tensor inste
   REQUIRE_THROWS_WITH(bnlab::read_npy(legacy), legacy + ": this is a PyTorch file (torch.save, legacy format); " + how);
 }
 
+TEST_CASE("a Python pickle is named as such") {
+  TempDir dir;
+  const std::string path = (dir.path / "acts.pkl").string();
+  std::ofstream(path, std::ios::binary) << std::string("\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00}\x94.", 14);
+  REQUIRE_THROWS_WITH(bnlab::read_npy(path),
+                      path + ": this is a Python pickle, not a .npy file; save arrays with numpy.save(path, array)");
+}
+
 TEST_CASE("an .npz given where one .npy is expected says so") {
   REQUIRE_THROWS_WITH(bnlab::read_npy(fixture("no_feature_maps.npz")),
                       fixture("no_feature_maps.npz") +

@@ -117,11 +117,14 @@ Array<float> NpzArchive::read(const NpzEntry& entry) const {
 
 std::string NpzArchive::contents() const {
   if (entries_.empty()) return "no arrays";
+  constexpr std::size_t kMaxListed = 12;  // keeps the message one readable line
   std::string text;
-  for (const NpzEntry& entry : entries_) {
-    if (!text.empty()) text += ", ";
-    text += printable_name(entry.name) + " " + shape_to_string(entry.shape) + " " + printable_name(entry.descr);
+  for (std::size_t i = 0; i < entries_.size() && i < kMaxListed; ++i) {
+    if (i) text += ", ";
+    text += printable_name(entries_[i].name) + " " + shape_to_string(entries_[i].shape) + " " +
+            printable_name(entries_[i].descr);
   }
+  if (entries_.size() > kMaxListed) text += ", and " + std::to_string(entries_.size() - kMaxListed) + " more";
   return text;
 }
 

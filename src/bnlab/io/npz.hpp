@@ -45,7 +45,8 @@ class NpzArchive {
   // errors name it "<path>:<name>".
   Array<float> read(const NpzEntry& entry) const;
 
-  // "conv1 (8, 64, 32, 32) <f2, labels (8,) <i8": what the archive holds, for messages.
+  // "conv1 (8, 64, 32, 32) <f2, labels (8,) <i8": what the archive holds, for
+  // messages (the first 12 arrays, then ", and N more").
   std::string contents() const;
 
   // "<path>:<name>", how a member is named in messages and reports.

@@ -41,7 +41,7 @@ std::vector<const NpzEntry*> select_layers(const NpzArchive& archive, const Comp
   for (const std::string& name : config.layers) {
     const NpzEntry* entry = archive.find(name);
     if (!entry) {
-      throw Error("--layers: " + archive.path() + " holds no array named " + Json(name).dump() + " (it holds: " +
+      throw Error("--layers: " + archive.path() + " holds no array named \"" + printable_name(name) + "\" (it holds: " +
                   archive.contents() + ")");
     }
     if (entry->shape.size() != 4) {
