@@ -5,6 +5,8 @@
 
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/report/compare.hpp"
+#include "bnlab/report/compare_layers.hpp"
+#include "bnlab/report/layers_table.hpp"
 #include "bnlab/core/memory_policy.hpp"
 #include "bnlab/report/report_table.hpp"
 #include "commands.hpp"
@@ -29,14 +31,17 @@ void setup_compare(CLI::App& app) {
       "property of DESIGN.md §2 per method. With no options: the embedded default (conv-like\n"
       "16x16x16x16, seed 0, methods 1,2,3), JSON report on stdout.");
   cmd->add_option("--methods", o.methods, "Comma-separated: 1, 2, 3 (or bn), ln, in, gn:G  [default: 1,2,3]");
-  cmd->add_option("--input", o.input, "Your own (N,C,H,W) tensor as .npy (float32/float64), e.g. dumped with numpy.save");
+  cmd->add_option("--input", o.input,
+                  "Your own (N,C,H,W) tensor as .npy (float32/float64/float16), e.g. dumped with numpy.save;\n"
+                  "or an .npz (numpy.savez) of many layers: each 4-d array is compared, with a summary across layers");
   cmd->add_option("--layout", o.layout, "Layout of --input: NCHW or NHWC  [default: NCHW]");
+  cmd->add_option("--layers", o.layers, "With an .npz --input: compare only these arrays, e.g. conv1,layer1.0.conv1");
   cmd->add_option("--shape", o.shape, "Synthesize N,C,H,W instead  [default: 16,16,16,16]");
   cmd->add_option("--dist", o.dist, "Synthetic distribution: normal, conv-like, offset  [default: conv-like]");
   cmd->add_option("--seed", o.seed, "Seed for the synthetic tensor and every seeded probe  [default: 0]");
   cmd->add_option("--config", options->config_path,
-                  "JSON config holding any of these options (keys: methods, input, layout, shape, dist, seed,\n"
-                  "eps, momentum, format, output, description); command-line options override it");
+                  "JSON config holding any of these options (keys: methods, input, layout, layers, shape, dist,\n"
+                  "seed, eps, momentum, format, output, description); command-line options override it");
   cmd->add_option("--eps", o.eps, "Added to the variance  [default: 1e-5]");
   cmd->add_option("--momentum", o.momentum, "Running-statistics momentum  [default: 0.1]");
   cmd->add_option("--format", o.format, "json (the report) or table (a summary for the terminal)  [default: json]");
@@ -46,15 +51,16 @@ void setup_compare(CLI::App& app) {
       "  bnlab compare --methods 1,2,3 --format table\n"
       "  bnlab compare --config configs/small-batch.json\n"
       "  bnlab compare --input acts.npy --layout NHWC --methods 1,2,3,ln,in,gn:8 --output report.json\n"
+      "  bnlab compare --input resnet18_acts.npz --format table       # every 4-d array, one row per layer\n"
       "  bnlab compare | jq '.verdict.summary'\n");
   cmd->callback([options] {
     CompareConfig config = options->config_path.empty() ? CompareConfig{} : load_compare_config(options->config_path);
     apply_overrides(config, options->overrides);
     keep_freed_memory();  // the probes allocate many input-sized tensors in turn
-    nlohmann::ordered_json report = run_compare(config);
+    nlohmann::ordered_json report = run_compare_any(config);  // an .npz gives the per-layer report
     std::string json = report.dump(2) + "\n";
     if (config.output) write_file_atomically(*config.output, json);
-    if (config.format == "table") std::cout << format_compare_table(report);
+    if (config.format == "table") std::cout << format_any_compare_table(report);
     else if (!config.output) std::cout << json;
     else std::cerr << "bnlab: wrote " << *config.output << "\n";
   });

@@ -18,7 +18,7 @@ std::string engine_help() {
 
 struct NormalizeOptions {
   NormalizeRequest request;
-  std::string gamma, beta, dy, running_mean, running_var;
+  std::string gamma, beta, dy, running_mean, running_var, layer;
 };
 }  // namespace
 
@@ -35,8 +35,11 @@ void setup_normalize(CLI::App& app) {
                   "1 (per location, over N,C), 2 (per activation, over N), 3 or bn (per channel, over N,H,W),\n"
                   "ln (LayerNorm), in (InstanceNorm), gn:G (GroupNorm with G groups)")
       ->required();
-  cmd->add_option("--input", r.input, "Input tensor X.npy, float32 or float64, (N,C,H,W) (or (N,H,W,C) with --layout NHWC)")
+  cmd->add_option("--input", r.input,
+                  "Input tensor X.npy, float32, float64 or float16, (N,C,H,W) (or (N,H,W,C) with --layout NHWC);\n"
+                  "or an .npz archive with --layer")
       ->required();
+  cmd->add_option("--layer", options->layer, "With an .npz --input (numpy.savez): the array to normalize, e.g. layer1.0.conv1");
   cmd->add_option("--out-dir", r.out_dir, "Directory for y.npy, mean.npy, var.npy, dx.npy, ... and summary.json (created if missing)")
       ->required();
   cmd->add_option("--gamma", options->gamma, "gamma .npy in the method's parameter shape (default: ones)");
@@ -63,6 +66,7 @@ void setup_normalize(CLI::App& app) {
   cmd->callback([options] {
     NormalizeRequest request = options->request;
     auto optional = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
+    request.layer = optional(options->layer);
     request.gamma = optional(options->gamma);
     request.beta = optional(options->beta);
     request.dy = optional(options->dy);

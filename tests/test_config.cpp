@@ -156,8 +156,8 @@ TEST_CASE("an empty object is the embedded default") {
 
 TEST_CASE("an unknown key is an error listing the valid keys") {
   CHECK(load_error("{\"seed\": 1, \"sed\": 2}") ==
-        "/sed: unknown key (valid: description, methods, source, input, layout, shape, dist, seed, eps, momentum, "
-        "format, output)");
+        "/sed: unknown key (valid: description, methods, source, input, layout, layers, shape, dist, seed, eps, "
+        "momentum, format, output)");
   CHECK_THAT(load_error("{\"synth\": {\"shape\": [1, 1, 1, 1]}}"), Contains("/synth: unknown key"));
   CHECK_THAT(load_error("{\"Seed\": 1}"), Contains("/Seed: unknown key"));  // keys are case-sensitive
   CHECK_THAT(load_error("{\"a/b\": 1}"), Contains("/a~1b: unknown key"));   // JSON pointer escaping
@@ -263,7 +263,7 @@ TEST_CASE("enumerations are checked and listed: layout, dist, format, source") {
   CHECK_THAT(load_error(R"({"dist": "gaussian"})"),
              Contains("/dist: unknown distribution \"gaussian\" (valid: normal, conv-like, offset)"));
   CHECK(load_error(R"({"format": "xml"})") == "/format: unknown format \"xml\" (valid: json, table)");
-  CHECK(load_error(R"({"source": "file"})") == "/source: unknown source \"file\" (valid: synth, npy)");
+  CHECK(load_error(R"({"source": "file"})") == "/source: unknown source \"file\" (valid: synth, npy, npz)");
   TempDir dir;
   CHECK(load_text(dir, R"({"input": "x.npy", "layout": "nhwc"})").layout == "NHWC");  // stored canonical
   CHECK(load_text(dir, R"({"format": "table"})").format == "table");
@@ -474,4 +474,37 @@ TEST_CASE("to_json is itself a config file that describes the same experiment") 
     INFO(j.dump());
     CHECK(bnlab::to_json(load_text(dir, j.dump(2))) == j);
   }
+}
+
+TEST_CASE("layers: .npz arrays to compare, in a config file or with --layers") {
+  TempDir dir;
+  const std::string npz = (dir.path / "acts.npz").string();
+  const CompareConfig listed = load_text(dir, R"({"input": ")" + npz + R"(", "layers": ["conv1", "layer1.0.conv1"]})");
+  CHECK(listed.layers == std::vector<std::string>{"conv1", "layer1.0.conv1"});
+  CHECK(listed.source() == "npz");
+  const nlohmann::ordered_json j = bnlab::to_json(listed);
+  CHECK(j["source"] == "npz");
+  CHECK(j["layers"] == nlohmann::ordered_json{"conv1", "layer1.0.conv1"});
+  CHECK(bnlab::to_json(load_text(dir, j.dump())) == j);  // still a config file
+  CHECK(load_text(dir, R"({"input": "a.npz", "layers": "x,y"})").layers == std::vector<std::string>{"x", "y"});
+
+  CHECK(load_error(R"({"layers": ["x"]})") == "/layers: only applies to /input (the arrays of an .npz archive)");
+  CHECK(load_error(R"({"input": "a.npz", "layers": []})") == "/layers: expected at least one layer name");
+  CHECK(load_error(R"({"input": "a.npz", "layers": "x,,y"})") == "/layers: layer name 2 is empty");
+  CHECK(load_error(R"({"input": "a.npz", "layers": ["x", "x"]})") == "/layers: layer \"x\" is listed twice");
+  CHECK(load_error(R"({"input": "a.npz", "layers": [1]})") == "/layers/0: expected a string, got 1");
+  CHECK(load_error(R"({"source": "npz"})") == "/source: \"npz\" needs /input (the .npz archive to read)");
+
+  CompareOverrides only_layers;
+  only_layers.layers = "conv1";
+  CHECK(apply_error(CompareConfig{}, only_layers) == "--layers: only applies to --input (the arrays of an .npz archive)");
+  CompareOverrides with_input = only_layers;
+  with_input.input = "acts.npz";
+  CompareConfig config;
+  bnlab::apply_overrides(config, with_input);
+  CHECK(config.layers == std::vector<std::string>{"conv1"});
+  CompareOverrides to_synth;
+  to_synth.shape = "2,3,4,5";
+  bnlab::apply_overrides(config, to_synth);  // back to a synthesized tensor: no layers
+  CHECK(config.layers.empty());
 }

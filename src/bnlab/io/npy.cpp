@@ -10,10 +10,14 @@
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include <xtensor/xmanipulation.hpp>
 
 #include "bnlab/io/atomic_file.hpp"
+#include "bnlab/io/file_kind.hpp"
+#include "bnlab/io/float16.hpp"
+#include "bnlab/io/notes.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/shape.hpp"
 
@@ -28,13 +32,9 @@ constexpr std::string_view kMagic{"\x93NUMPY", 6};
 constexpr std::size_t kAlign = 64;              // the data starts at a multiple of this
 constexpr std::size_t kGrowthAxisMaxDigits = 21;  // numpy's spare room in the header
 
-const char* const kExpectedDtypes = "expected float32 '<f4' or float64 '<f8'";
+const char* const kExpectedDtypes = "expected float32 '<f4', float64 '<f8' or float16 '<f2'";
 
-struct Header {
-  std::string descr;
-  bool fortran_order = false;
-  Shape shape;
-};
+using Header = NpyHeader;
 
 // ---- reading ---------------------------------------------------------------
 
@@ -200,12 +200,10 @@ DataLayout parse_data_layout(const std::string& text, const std::string& what) {
 
 std::string to_string(DataLayout layout) { return layout == DataLayout::nchw ? "NCHW" : "NHWC"; }
 
-Array<float> read_npy(const std::string& path) {
-  const std::string bytes = read_whole_file(path);
-
+NpyHeader parse_npy_header(const std::string& bytes, const std::string& path) {
   // Preamble: magic, version, header length (2 bytes in 1.0, 4 in 2.0/3.0).
   if (bytes.compare(0, kMagic.size(), kMagic.substr(0, std::min(bytes.size(), kMagic.size()))) != 0) {
-    throw Error(path + ": not a .npy file (bad magic)");
+    throw Error(path + ": " + describe_non_npy(bytes));  // "not a .npy file (bad magic)", or what it is
   }
   if (bytes.size() < kMagic.size() + 2) {
     throw Error(path + ": truncated header (the file is only " + std::to_string(bytes.size()) + " bytes)");
@@ -228,17 +226,28 @@ Array<float> read_npy(const std::string& path) {
     throw Error(path + ": truncated header (it should be " + std::to_string(header_length) +
                 " bytes, the file holds " + std::to_string(bytes.size() - preamble) + ")");
   }
-  const Header header = HeaderParser(std::string_view(bytes).substr(preamble, header_length), path).parse();
+  Header header = HeaderParser(std::string_view(bytes).substr(preamble, header_length), path).parse();
+  header.data_offset = preamble + header_length;
+  return header;
+}
+
+Array<float> parse_npy(const std::string& bytes, const std::string& path) {
+  const Header header = parse_npy_header(bytes, path);
 
   // The dtype: byte order ('<' little, '=' native, '>' big), kind, item size.
   std::size_t item_size = 0;
   const std::string& descr = header.descr;
   const std::string type = descr.size() == 3 ? descr.substr(1) : "";
-  if (type == "f4" || type == "f8") {
+  if (type == "f4" || type == "f8" || type == "f2") {
     if (descr[0] == '>') {
       throw Error(path + ": big-endian dtype '" + descr + "' is not supported (" + kExpectedDtypes + ")");
     }
-    if (descr[0] == '<' || descr[0] == '=') item_size = type == "f4" ? 4 : 8;
+    if (descr[0] == '<' || descr[0] == '=') item_size = type == "f4" ? 4 : type == "f8" ? 8 : 2;
+  }
+  // NumPy has no bfloat16: such dumps arrive as their raw 2-byte patterns.
+  if (type == "i2" || type == "u2" || type == "V2") {
+    throw Error(path + ": unsupported dtype '" + descr + "' (" + kExpectedDtypes + "); if it holds bfloat16 bits, " +
+                kBfloat16HowTo);
   }
   if (item_size == 0) throw Error(path + ": unsupported dtype '" + descr + "' (" + kExpectedDtypes + ")");
 
@@ -249,20 +258,31 @@ Array<float> read_npy(const std::string& path) {
   }
   std::size_t expected = 0;
   if (__builtin_mul_overflow(count, item_size, &expected)) expected = SIZE_MAX;
-  const std::size_t available = bytes.size() - preamble - header_length;
+  const std::size_t available = bytes.size() - header.data_offset;
   if (available != expected) {
     throw Error(path + ": expected " + std::to_string(expected) + " bytes of data, got " + std::to_string(available) +
                 " (shape " + shape_to_string(header.shape) + ", dtype '" + descr + "')");
   }
-  const char* data = bytes.data() + preamble + header_length;
+  const char* data = bytes.data() + header.data_offset;
+  if (item_size == 2) {  // float16: widened exactly to float32, then checked like '<f4'
+    std::vector<float> widened(count);
+    float16_to_float32(data, count, widened.data());
+    return decode_data<float>(reinterpret_cast<const char*>(widened.data()), header, path);
+  }
   return item_size == 4 ? decode_data<float>(data, header, path) : decode_data<double>(data, header, path);
 }
 
+Array<float> read_npy(const std::string& path) { return parse_npy(read_whole_file(path), path); }
+
 Array<float> read_feature_map(const std::string& path, DataLayout layout) {
-  Array<float> x = read_npy(path);
+  return as_feature_map(read_npy(path), layout, path);
+}
+
+Array<float> as_feature_map(Array<float> x, DataLayout layout, const std::string& path) {
   const Shape shape(x.shape().begin(), x.shape().end());
   if (layout == DataLayout::nchw) {
     dims_from_shape(shape, path);  // rank 4, no zero-sized extent
+    note_if_channels_last(shape, path);
     return x;
   }
   if (shape.size() != 4) {

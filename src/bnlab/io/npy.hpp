@@ -25,15 +25,35 @@ DataLayout parse_data_layout(const std::string& text, const std::string& what);
 std::string to_string(DataLayout layout);  // "NCHW" / "NHWC"
 
 // Reads a .npy of any rank as float32 in C order. Accepts little-endian
-// float32 ('<f4') and float64 ('<f8', converted), C or Fortran order.
+// float32 ('<f4'), float64 ('<f8', converted) and float16 ('<f2', widened
+// exactly), C or Fortran order.
 // Throws bnlab::Error starting with the path for an unreadable or malformed
 // file, another dtype, a data size that does not match the shape, or a NaN,
-// Inf or out-of-float32-range value (naming its index).
+// Inf or out-of-float32-range value (naming its index). A file that is not a
+// .npy at all (an .npz, a torch.save archive, a pickle) is named as such.
 Array<float> read_npy(const std::string& path);
+
+// The header of a .npy held in memory: dtype, order, shape and where the data
+// starts. `bytes` may end right after the header (the data is not looked at).
+// `path` names the file (or "archive.npz:member") in errors.
+struct NpyHeader {
+  std::string descr;  // '<f4'
+  bool fortran_order = false;
+  Shape shape;
+  std::size_t data_offset = 0;  // bytes before the data
+};
+NpyHeader parse_npy_header(const std::string& bytes, const std::string& path);
+
+// read_npy on the bytes of a .npy held in memory.
+Array<float> parse_npy(const std::string& bytes, const std::string& path);
 
 // Reads a feature map: a 4-d array with no zero-sized extent, stored as
 // (N, C, H, W), or (N, H, W, C) with DataLayout::nhwc. Returns (N, C, H, W).
+// An NCHW read whose last axis looks like channels draws a note (io/notes.hpp).
 Array<float> read_feature_map(const std::string& path, DataLayout layout);
+
+// The checks and transposition of read_feature_map on an array already read.
+Array<float> as_feature_map(Array<float> x, DataLayout layout, const std::string& path);
 
 // The .npy bytes of `array` (float32, C order), byte-identical to numpy 1.24's
 // numpy.save: version 1.0, the data starting at a multiple of 64.

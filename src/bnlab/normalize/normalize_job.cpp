@@ -9,6 +9,7 @@
 #include "bnlab/engine/engine_choice.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/io/npy.hpp"
+#include "bnlab/io/npz.hpp"
 
 namespace bnlab {
 namespace {
@@ -65,7 +66,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   }
 
   // x: (N, C, H, W) in memory, whatever the file's layout.
-  Array<float> x = read_feature_map(request.input, data_layout);
+  Array<float> x = read_feature_map_or_layer(request.input, request.layer, data_layout);  // .npy, or --layer of an .npz
   Dims dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), request.input);
   MethodPlan plan = make_plan(method, affine, dims);
   if (mode == Mode::eval && !method.batch_dependent()) {
@@ -141,6 +142,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   summary["momentum"] = request.momentum;
   summary["engine"] = to_string(engine);
   summary["input"] = {{"path", request.input}, {"layout", to_string(data_layout)}, {"shape_nchw", dims.to_vector()}};
+  if (request.layer) summary["input"]["layer"] = *request.layer;
   summary["reduce_axes"] = plan.reduce_axes();
   summary["stat_shape"] = plan.stat_shape;
   summary["param_shape"] = plan.param_shape;

@@ -12,7 +12,8 @@ namespace bnlab {
 
 struct NormalizeRequest {
   std::string method = "3";
-  std::string input;                 // X.npy, (N, C, H, W) or (N, H, W, C)
+  std::string input;                 // X.npy, (N, C, H, W) or (N, H, W, C); or an .npz with layer
+  std::optional<std::string> layer;  // the array of an .npz input to normalize
   std::string out_dir;
   std::optional<std::string> gamma, beta, dy, running_mean, running_var;
   std::string affine = "natural";    // natural | channel | none

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 const char* kValidKeys =
-    "description, methods, source, input, layout, shape, dist, seed, eps, momentum, format, output";
+    "description, methods, source, input, layout, layers, shape, dist, seed, eps, momentum, format, output";
 
 // A JSON value as it appears in an error message: compact, one line, cut short.
 std::string shown(const Json& value) {
@@ -73,6 +73,28 @@ std::string number_text(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   return Json(value).dump();
+}
+
+// Layer names ("a,b" or a JSON array): at least one, none empty, none repeated.
+std::vector<std::string> check_layer_names(std::vector<std::string> names, const std::string& what) {
+  if (names.empty()) throw Error(what + ": expected at least one layer name");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty()) throw Error(what + ": layer name " + std::to_string(i + 1) + " is empty");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (names[j] == names[i]) throw Error(what + ": layer " + json_quoted(names[i]) + " is listed twice");
+    }
+  }
+  return names;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1) {
+    parts.push_back(text.substr(start, comma - start));
+  }
+  parts.push_back(text.substr(start));
+  return parts;
 }
 
 std::string parse_format(const std::string& text, const std::string& what) {
@@ -140,6 +162,7 @@ class FileParser {
       else if (key == "source") source = str(value, where);
       else if (key == "input") config.input = input(value, where);
       else if (key == "layout") config.layout = to_string(parse_data_layout(str(value, where), at(where)));
+      else if (key == "layers") config.layers = layers(value, where);
       else if (key == "shape") config.shape = shape(value, where);
       else if (key == "dist") config.dist = to_string(parse_distribution(str(value, where), at(where)));
       else if (key == "seed") config.seed = seed(value, where);
@@ -157,11 +180,15 @@ class FileParser {
     if (given.count("layout") && !given.count("input")) {
       fail("/layout", "only applies to /input (a synthesized tensor is NCHW)");
     }
+    if (given.count("layers") && !given.count("input")) {
+      fail("/layers", "only applies to /input (the arrays of an .npz archive)");
+    }
     if (source) {
-      if (*source != "synth" && *source != "npy") {
-        fail("/source", "unknown source " + json_quoted(*source) + " (valid: synth, npy)");
+      if (*source != "synth" && *source != "npy" && *source != "npz") {
+        fail("/source", "unknown source " + json_quoted(*source) + " (valid: synth, npy, npz)");
       }
       if (*source == "npy" && !config.input) fail("/source", "\"npy\" needs /input (the .npy file to read)");
+      if (*source == "npz" && !config.input) fail("/source", "\"npz\" needs /input (the .npz archive to read)");
       if (*source == "synth" && config.input) fail("/source", "\"synth\" cannot be combined with /input");
     }
     return config;
@@ -189,6 +216,16 @@ class FileParser {
     fs::path file(nonempty_string(value, where));
     if (file.is_relative()) file = fs::path(path_).parent_path() / file;
     return file.lexically_normal().string();
+  }
+
+  std::vector<std::string> layers(const Json& value, const std::string& where) const {
+    if (value.is_string()) return check_layer_names(split_commas(value.get<std::string>()), at(where));
+    if (!value.is_array()) {
+      fail(where, "expected an array of layer names or a string such as \"conv1,conv2\", got " + shown(value));
+    }
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < value.size(); ++i) names.push_back(str(value[i], where + "/" + std::to_string(i)));
+    return check_layer_names(names, at(where));
   }
 
   std::vector<std::string> methods(const Json& value, const std::string& where) const {
@@ -283,10 +320,15 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {
   if (o.shape || o.dist) {  // the source becomes synth
     c.input.reset();
     c.layout = "NCHW";
+    c.layers.clear();
   }
   if (o.layout) {
     c.layout = to_string(parse_data_layout(*o.layout, "--layout"));
     if (!c.input) throw Error("--layout: only applies to --input (a synthesized tensor is NCHW)");
+  }
+  if (o.layers) {
+    c.layers = check_layer_names(split_commas(*o.layers), "--layers");
+    if (!c.input) throw Error("--layers: only applies to --input (the arrays of an .npz archive)");
   }
   if (o.seed) c.seed = *o.seed;
   if (o.eps) {
@@ -305,6 +347,12 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {
   config = std::move(c);
 }
 
+std::string CompareConfig::source() const {
+  if (!input) return "synth";
+  const std::string& path = *input;
+  return path.size() >= 4 && path.compare(path.size() - 4, 4, ".npz") == 0 ? "npz" : "npy";
+}
+
 nlohmann::ordered_json to_json(const CompareConfig& config) {
   Json j;
   j["methods"] = config.methods;
@@ -312,6 +360,7 @@ nlohmann::ordered_json to_json(const CompareConfig& config) {
   if (config.input) {
     j["input"] = *config.input;
     j["layout"] = config.layout;
+    if (!config.layers.empty()) j["layers"] = config.layers;
   } else {
     j["shape"] = config.shape.to_vector();
     j["dist"] = config.dist;

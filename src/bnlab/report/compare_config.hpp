@@ -9,11 +9,14 @@
 // Config file keys (all optional; anything else is an error naming its path):
 //   description  string                 free text: what the experiment shows
 //   methods      ["1","2","3"] or "1,2,3" 1, 2, 3, bn (= 3), ln, in, gn:G; no duplicates
-//   source       "synth" | "npy"        redundant with input; checked if given (so
+//   source       "synth" | "npy" | "npz" redundant with input; checked if given (so
 //                                       that a report's "config" is itself a config)
-//   input        string                 a .npy feature map; relative to the config
+//   input        string                 a .npy feature map, or an .npz archive of
+//                                       them (one per layer); relative to the config
 //                                       file's directory. Excludes shape and dist.
 //   layout       "NCHW" | "NHWC"        the file's layout; only together with input
+//   layers       ["conv1","fc"] or "conv1,fc"  the .npz arrays to compare (default:
+//                                       every 4-d array); only together with input
 //   shape        [N, C, H, W]           the synthesized tensor: integers >= 1,
 //                                       at most kMaxSynthElements in all
 //   dist         "normal" | "conv-like" | "offset"
@@ -43,6 +46,7 @@ struct CompareConfig {
   std::vector<std::string> methods{"1", "2", "3"};  // canonical ids (parse_method(...).id), in order, no duplicates
   std::optional<std::string> input;                 // .npy path; when set the source is "npy"
   std::string layout = "NCHW";                      // NCHW | NHWC (only meaningful with input)
+  std::vector<std::string> layers;                  // .npz input: arrays to compare; empty = every 4-d one
   Dims shape{16, 16, 16, 16};                       // synth source: (N, C, H, W)
   std::string dist = "conv-like";                   // normal | conv-like | offset
   std::uint64_t seed = 0;                           // synthesis and every seeded probe
@@ -51,13 +55,15 @@ struct CompareConfig {
   std::string format = "json";                      // json | table
   std::optional<std::string> output;                // report path (JSON); stdout otherwise
   std::string description;                          // free text
-  std::string source() const { return input ? "npy" : "synth"; }
+  // "npz" for an input named *.npz (an archive of layers), "npy" for another input.
+  std::string source() const;
 };
 
 // Every option given on the command line (unset = not given).
 struct CompareOverrides {
   std::optional<std::string> methods;  // "1,2,3"
   std::optional<std::string> input, layout, shape /* "N,C,H,W" */, dist, format, output;
+  std::optional<std::string> layers;  // "conv1,layer1.0.conv1"
   std::optional<std::uint64_t> seed;
   std::optional<double> eps, momentum;
 };
@@ -81,6 +87,7 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides);
 // this order:
 //   {"methods": [...], "source": "synth", "shape": [N,C,H,W], "dist": ..., "seed", "eps", "momentum"}
 //   {"methods": [...], "source": "npy", "input": ..., "layout": ..., "seed", "eps", "momentum"}
+//   (with "layers": [...] after "layout" when layers were chosen)
 // format, output and description are presentation, not experiment: left out,
 // so a report is the same whatever the output format. The result is also a
 // valid config file (the parser accepts every key), the same experiment as

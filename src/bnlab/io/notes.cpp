@@ -1,0 +1,38 @@
+#include "bnlab/io/notes.hpp"
+
+#include <iostream>
+#include <utility>
+
+#include "bnlab/core/shape.hpp"
+
+namespace bnlab {
+namespace {
+
+NoteSink& current_sink() {
+  static NoteSink sink = [](const std::string& text) { std::cerr << "bnlab: note: " << text << "\n"; };
+  return sink;
+}
+
+}  // namespace
+
+void note(const std::string& text) {
+  if (current_sink()) current_sink()(text);
+}
+
+NoteSink set_note_sink(NoteSink sink) { return std::exchange(current_sink(), std::move(sink)); }
+
+std::string channels_last_note(const Shape& s, const std::string& path) {
+  if (s.size() != 4) return "";
+  const std::size_t c = s[1], h = s[2], w = s[3];
+  if (!(c == h && w > c)) return "";
+  return path + ": read as NCHW " + shape_to_string(s) + ", but its last axis looks like channels: C = H = " +
+         std::to_string(c) + " and W = " + std::to_string(w) + " is what a square feature map stored (N, H, W, C) "
+         "gives; if it is, pass --layout NHWC";
+}
+
+void note_if_channels_last(const Shape& nchw_shape, const std::string& path) {
+  const std::string text = channels_last_note(nchw_shape, path);
+  if (!text.empty()) note(text);
+}
+
+}  // namespace bnlab

@@ -1,0 +1,28 @@
+#pragma once
+// Notes: one-line remarks about the input that are not errors (the run goes
+// on), e.g. "acts.npy: read as NCHW, but its last axis looks like channels".
+// The library hands them to a sink; by default the sink writes
+// "bnlab: note: <text>" to stderr, so stdout keeps the one document.
+#include <functional>
+#include <string>
+
+#include "bnlab/core/tensor.hpp"
+
+namespace bnlab {
+
+using NoteSink = std::function<void(const std::string&)>;
+
+// Sends `text` (one line) to the current sink.
+void note(const std::string& text);
+
+// Replaces the sink (tests capture notes with it); returns the previous one.
+NoteSink set_note_sink(NoteSink sink);
+
+// A feature map read as (N, C, H, W) whose file really is (N, H, W, C) with a
+// square H x W shows C = H and W = its channel count, usually larger; a real
+// NCHW map almost never has H = C < W. For such a shape: the note suggesting
+// --layout NHWC; otherwise nothing. `path` names the file.
+std::string channels_last_note(const Shape& nchw_shape, const std::string& path);  // "" when none
+void note_if_channels_last(const Shape& nchw_shape, const std::string& path);
+
+}  // namespace bnlab

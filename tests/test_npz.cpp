@@ -1,0 +1,411 @@
+// Inputs as users dump them: float16 .npy, .npz archives (numpy.savez and
+// numpy.savez_compressed), and the files handed over by mistake (torch.save,
+// bfloat16 bits, channels-last arrays). Fixtures: tests/fixtures, written by
+// NumPy and PyTorch (scripts/make_npy_fixtures.py). The reference tensor x:
+// (N, C, H, W) = (2, 3, 4, 5), x.flat[i] = (i - 60) / 4, exact in float16.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bit>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "bnlab/core/error.hpp"
+#include "bnlab/io/float16.hpp"
+#include "bnlab/io/notes.hpp"
+#include "bnlab/io/npy.hpp"
+#include "bnlab/io/npz.hpp"
+#include "bnlab/normalize/normalize_job.hpp"
+#include "bnlab/report/compare.hpp"
+#include "bnlab/report/compare_layers.hpp"
+#include "bnlab/report/layers_table.hpp"
+
+namespace fs = std::filesystem;
+using bnlab::Array;
+using bnlab::DataLayout;
+using Catch::Contains;
+using Catch::StartsWith;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+std::string fixture(const std::string& name) { return std::string(BNLAB_SOURCE_DIR) + "/tests/fixtures/" + name; }
+
+// Bitwise equality of two float arrays of the same shape (tells -0 from +0).
+bool same_bits(const Array<float>& a, const Array<float>& b) {
+  if (a.shape() != b.shape()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::bit_cast<std::uint32_t>(a.data()[i]) != std::bit_cast<std::uint32_t>(b.data()[i])) return false;
+  }
+  return true;
+}
+
+// Collects the notes sent while it lives.
+struct NoteCapture {
+  std::vector<std::string> notes;
+  bnlab::NoteSink previous;
+  NoteCapture() : previous(bnlab::set_note_sink([this](const std::string& text) { notes.push_back(text); })) {}
+  ~NoteCapture() { bnlab::set_note_sink(previous); }
+};
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "bnlab_test_npz_XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+struct Run {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs the real binary; stderr is captured through a file.
+Run run_bnlab(const std::string& args) {
+  TempDir dir;
+  const std::string err_file = (dir.path / "stderr.txt").string();
+  Run r;
+  FILE* pipe = popen((std::string(BNLAB_BINARY) + " " + args + " 2>" + err_file).c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buf[4096];
+  std::size_t got = 0;
+  while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, got);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return r;
+}
+
+bnlab::CompareConfig config_for(const std::string& input) {
+  bnlab::CompareConfig config;
+  config.input = input;
+  return config;
+}
+
+}  // namespace
+
+// ---- float16 -------------------------------------------------------------------
+
+TEST_CASE("float16_to_float32 is exact for all 65536 bit patterns") {
+  // Reference in double from the definition: (-1)^s * 2^(e-15) * (1 + f/1024),
+  // subnormals (-1)^s * 2^-14 * f/1024, e = 31 Inf or NaN.
+  std::size_t mismatches = 0;
+  for (std::uint32_t bits = 0; bits <= 0xffff; ++bits) {
+    const int sign = (bits >> 15) ? -1 : 1;
+    const int e = (bits >> 10) & 0x1f;
+    const int f = bits & 0x3ff;
+    const float got = bnlab::float16_to_float32(static_cast<std::uint16_t>(bits));
+    if (e == 31) {
+      const bool ok = f == 0 ? (std::isinf(got) && (got < 0) == (sign < 0)) : std::isnan(got);
+      mismatches += !ok;
+      continue;
+    }
+    const double expected = sign * (e == 0 ? std::ldexp(f / 1024.0, -14) : std::ldexp(1.0 + f / 1024.0, e - 15));
+    const bool ok = double(got) == expected && std::signbit(got) == (sign < 0);
+    if (!ok) INFO("bits 0x" << std::hex << bits << ": got " << got << ", expected " << expected);
+    mismatches += !ok;
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("read_npy widens NumPy's float16 exactly, as NumPy's astype(float32) does") {
+  // Zeros of both signs, subnormals, the smallest normal, the largest finite value...
+  const Array<float> edge = bnlab::read_npy(fixture("float16_edge_cases.npy"));
+  const Array<float> numpy_f4 = bnlab::read_npy(fixture("float16_edge_cases_as_f4.npy"));
+  REQUIRE(edge.size() == 14);
+  CHECK(same_bits(edge, numpy_f4));
+  CHECK(edge(9) == 65504.0f);
+  CHECK(edge(2) == std::ldexp(1.0f, -24));
+  // The reference tensor, stored as float16, reads as the float32 one.
+  CHECK(same_bits(bnlab::read_npy(fixture("nchw_f2.npy")), bnlab::read_npy(fixture("nchw_f4.npy"))));
+}
+
+TEST_CASE("a float16 Inf (an overflow in a mixed-precision run) is refused with its index") {
+  REQUIRE_THROWS_WITH(bnlab::read_npy(fixture("inf_f2.npy")), fixture("inf_f2.npy") + ": Inf at index (0, 1, 2, 1)");
+}
+
+TEST_CASE("bfloat16 saved as raw 2-byte values is refused with how to convert it") {
+  const std::string path = fixture("bfloat16_as_u2.npy");
+  REQUIRE_THROWS_WITH(bnlab::read_npy(path),
+                      StartsWith(path + ": unsupported dtype '<u2' (expected float32 '<f4', float64 '<f8' or float16 "
+                                        "'<f2'); if it holds bfloat16 bits, convert to float32 before saving: "
+                                        "numpy.save(path, t.float().cpu().numpy())"));
+}
+
+// ---- .npz archives ---------------------------------------------------------------
+
+TEST_CASE("NpzArchive lists numpy.savez and numpy.savez_compressed archives from their headers") {
+  for (const char* name : {"layers_savez.npz", "layers_savez_compressed.npz"}) {
+    INFO(name);
+    const bnlab::NpzArchive archive(fixture(name));
+    const auto& e = archive.entries();
+    REQUIRE(e.size() == 5);
+    CHECK(e[0].name == "conv1");
+    CHECK(e[0].descr == "<f4");
+    CHECK(e[0].shape == bnlab::Shape{2, 3, 4, 5});
+    CHECK(e[1].name == "conv1_half");
+    CHECK(e[1].descr == "<f2");
+    CHECK(e[2].name == "labels");  // '<i8': listed from its header, never read
+    CHECK(e[2].descr == "<i8");
+    CHECK(e[3].shape == bnlab::Shape{3, 4, 3, 3});
+    CHECK(e[4].shape == bnlab::Shape{3, 3});
+    CHECK(archive.find("stage2") == &e[3]);
+    CHECK(archive.find("nothing") == nullptr);
+    const Array<float> x = bnlab::read_npy(fixture("nchw_f4.npy"));
+    CHECK(same_bits(archive.read(e[0]), x));
+    CHECK(same_bits(archive.read(e[1]), x));
+    REQUIRE_THROWS_WITH(archive.read(e[2]), StartsWith(fixture(name) + ":labels: unsupported dtype '<i8'"));
+  }
+}
+
+TEST_CASE("an array with a NaN inside an .npz is named archive:array with the index") {
+  const bnlab::NpzArchive archive(fixture("layers_nan.npz"));
+  REQUIRE_THROWS_WITH(archive.read(*archive.find("bad")), fixture("layers_nan.npz") + ":bad: NaN at index (1, 2, 3, 4)");
+  REQUIRE_THROWS_WITH(bnlab::build_layers_report(config_for(fixture("layers_nan.npz"))),
+                      fixture("layers_nan.npz") + ":bad: NaN at index (1, 2, 3, 4)");
+}
+
+TEST_CASE("compare on an .npz measures every 4-d array exactly as compare on that array alone") {
+  const Json single = bnlab::run_compare(config_for(fixture("nchw_f4.npy")));
+  Json reports[2];
+  int i = 0;
+  for (const char* name : {"layers_savez.npz", "layers_savez_compressed.npz"}) {
+    INFO(name);
+    const Json report = bnlab::run_compare_any(config_for(fixture(name)));
+    CHECK(report["schema"] == "bnlab.compare-layers/1");
+    CHECK(report["input"]["source"] == "npz");
+    CHECK(report["config"]["source"] == "npz");
+    std::vector<std::string> names;
+    for (const auto& [key, value] : report["layers"].items()) names.push_back(key);
+    CHECK(names == std::vector<std::string>{"conv1", "conv1_half", "stage2"});  // 4-d only, archive order
+    CHECK(report["input"]["arrays"][2]["compared"] == false);                  // labels
+    // The same tensor gives the same measurements, whether alone, in an .npz, or as float16.
+    CHECK(report["layers"]["conv1"]["methods"] == single["methods"]);
+    CHECK(report["layers"]["conv1"]["verdict"] == single["verdict"]);
+    CHECK(report["layers"]["conv1_half"]["methods"] == single["methods"]);
+    CHECK(report["layers"]["conv1_half"]["dtype"] == "<f2");
+    CHECK(report["layers"]["stage2"]["input"]["shape"] == Json{3, 4, 3, 3});
+    CHECK(report["layers"]["stage2"]["input"]["path"] == fixture(name) + ":stage2");
+    reports[i++] = report;
+  }
+  // Both writers hold the same arrays: the same layers, byte for byte.
+  CHECK(reports[0]["layers"].dump().size() > 1000);
+  Json a = reports[0]["across_layers"], b = reports[1]["across_layers"];
+  CHECK(a == b);
+}
+
+TEST_CASE("an .npz of channels-last layers read with --layout NHWC measures the same as NCHW") {
+  bnlab::CompareConfig nchw = config_for(fixture("layers_savez.npz"));
+  nchw.layers = {"conv1", "stage2"};
+  bnlab::CompareConfig nhwc = config_for(fixture("layers_nhwc.npz"));
+  nhwc.layout = "NHWC";
+  const Json a = bnlab::build_layers_report(nchw), b = bnlab::build_layers_report(nhwc);
+  CHECK(b["input"]["arrays"][0]["shape"] == Json{2, 4, 5, 3});  // as stored
+  for (const char* name : {"conv1", "stage2"}) {
+    INFO(name);
+    CHECK(b["layers"][name]["input"]["shape"] == a["layers"][name]["input"]["shape"]);  // (N, C, H, W)
+    CHECK(b["layers"][name]["methods"] == a["layers"][name]["methods"]);
+  }
+  CHECK(b["across_layers"] == a["across_layers"]);
+}
+
+TEST_CASE("--layers chooses arrays in the order given; a missing or non-4-d one is named") {
+  bnlab::CompareConfig config = config_for(fixture("layers_savez.npz"));
+  config.layers = {"stage2", "conv1"};
+  const Json report = bnlab::build_layers_report(config);
+  CHECK(report["layers"].size() == 2);
+  CHECK(report["layers"].begin().key() == "stage2");
+  CHECK(report["config"]["layers"] == Json{"stage2", "conv1"});
+  CHECK(report["across_layers"]["layers"] == 2);
+
+  config.layers = {"conv1", "conv9"};
+  REQUIRE_THROWS_WITH(bnlab::build_layers_report(config),
+                      "--layers: " + fixture("layers_savez.npz") +
+                          " holds no array named \"conv9\" (it holds: conv1 (2, 3, 4, 5) <f4, conv1_half (2, 3, 4, 5) "
+                          "<f2, labels (2,) <i8, stage2 (3, 4, 3, 3) <f4, fc_weight (3, 3) <f4)");
+  config.layers = {"fc_weight"};
+  REQUIRE_THROWS_WITH(bnlab::build_layers_report(config),
+                      "--layers: " + fixture("layers_savez.npz") + ":fc_weight is 2-d (3, 3), not a 4-d feature map (N,C,H,W)");
+  // A method that does not suit a layer is refused before anything is measured, naming the layer.
+  config.layers = {};
+  config.methods = {"gn:2"};
+  REQUIRE_THROWS_WITH(bnlab::build_layers_report(config), StartsWith(fixture("layers_savez.npz") + ":conv1: "));
+  // --layers with a .npy input.
+  bnlab::CompareConfig npy = config_for(fixture("nchw_f4.npy"));
+  npy.layers = {"conv1"};
+  REQUIRE_THROWS_WITH(bnlab::run_compare_any(npy), "--layers: " + fixture("nchw_f4.npy") +
+                                                       " is not an .npz archive (--layers chooses arrays of an .npz)");
+}
+
+TEST_CASE("an .npz without a 4-d array lists what it holds") {
+  REQUIRE_THROWS_WITH(bnlab::run_compare_any(config_for(fixture("no_feature_maps.npz"))),
+                      fixture("no_feature_maps.npz") +
+                          ": no 4-d array (N,C,H,W) to compare; it holds: labels (2,) <i8, fc_weight (3, 3) <f4");
+}
+
+TEST_CASE("the summary across layers counts, per method, the layers with every property") {
+  // Three layers; method 3 has both properties everywhere, method 1 in one layer.
+  auto layer = [](bool m1_a, bool m1_b) {
+    Json verdict;
+    verdict["properties"]["a"]["holds"] = {{"1", m1_a}, {"3", true}};
+    verdict["properties"]["b"]["holds"] = {{"1", m1_b}, {"3", true}};
+    verdict["methods_with_every_property"] = (m1_a && m1_b) ? Json{"1", "3"} : Json{"3"};
+    return Json{{"verdict", verdict}};
+  };
+  Json layers;
+  layers["x"] = layer(true, true);
+  layers["y"] = layer(false, true);
+  layers["z"] = layer(false, false);
+  const Json summary = bnlab::summarize_layers(layers, {"1", "3"});
+  CHECK(summary["layers"] == 3);
+  CHECK(summary["methods"]["3"]["layers_with_every_property"] == 3);
+  CHECK(summary["methods"]["1"]["layers_with_every_property"] == 1);
+  CHECK(summary["methods"]["1"]["layers_lacking"]["a"] == Json{"y", "z"});
+  CHECK(summary["methods"]["1"]["layers_lacking"]["b"] == Json{"z"});
+  CHECK(summary["properties"]["a"]["holds_in"]["1"] == 1);
+  CHECK(summary["properties"]["b"]["holds_in"]["1"] == 2);
+  CHECK(summary["summary"] == "Method 3 has every property in 3 of 3 layers; Method 1 in 1.");
+
+  // When the leading method falls short somewhere, the sentence says where.
+  Json two;
+  two["x"] = layer(true, true);
+  two["z"] = layer(false, false);
+  two["z"]["verdict"]["properties"]["b"]["holds"]["3"] = false;
+  two["z"]["verdict"]["methods_with_every_property"] = Json::array();
+  const Json short_summary = bnlab::summarize_layers(two, {"3", "1"});
+  CHECK(short_summary["summary"] ==
+        "Method 3 has every property in 1 of 2 layers; Method 1 in 1. Method 3 lacks b in 1 layer (z).");
+}
+
+TEST_CASE("the per-layer table has one row per layer and the summary") {
+  const Json report = bnlab::run_compare_any(config_for(fixture("layers_savez.npz")));
+  const std::string table = bnlab::format_any_compare_table(report);
+  INFO(table);
+  CHECK_THAT(table, StartsWith("bnlab compare: 3 layers of " + fixture("layers_savez.npz") + " (NCHW)"));
+  CHECK_THAT(table, Contains("\n  conv1_half  (2,3,4,5)"));
+  CHECK_THAT(table, Contains("\n  stage2      (3,4,3,3)"));
+  CHECK_THAT(table, Contains("layers with every property"));
+  CHECK_THAT(table, Contains("Summary: Method 3 has every property in"));
+  // Every line after the first (which holds the archive's path) fits 80 columns.
+  for (std::size_t start = table.find('\n') + 1, end; (end = table.find('\n', start)) != std::string::npos; start = end + 1) {
+    CHECK(end - start <= 80);
+  }
+}
+
+// ---- files handed over by mistake -------------------------------------------------
+
+TEST_CASE("a torch.save file is named as such, with how to save the tensor instead") {
+  const std::string how = "save the tensor with numpy.save(path, t.detach().cpu().numpy())";
+  const std::string zip = fixture("torch_save.pt"), legacy = fixture("torch_save_legacy.pt");
+  REQUIRE_THROWS_WITH(bnlab::read_npy(zip), zip + ": this is a PyTorch archive (torch.save); " + how);
+  REQUIRE_THROWS_WITH(bnlab::run_compare_any(config_for(zip)), zip + ": this is a PyTorch archive (torch.save); " + how);
+  REQUIRE_THROWS_WITH(bnlab::read_npy(legacy), legacy + ": this is a PyTorch file (torch.save, legacy format); " + how);
+}
+
+TEST_CASE("a Python pickle is named as such") {
+  TempDir dir;
+  const std::string path = (dir.path / "acts.pkl").string();
+  std::ofstream(path, std::ios::binary) << std::string("\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00}\x94.", 14);
+  REQUIRE_THROWS_WITH(bnlab::read_npy(path),
+                      path + ": this is a Python pickle, not a .npy file; save arrays with numpy.save(path, array)");
+}
+
+TEST_CASE("an .npz given where one .npy is expected says so") {
+  REQUIRE_THROWS_WITH(bnlab::read_npy(fixture("no_feature_maps.npz")),
+                      fixture("no_feature_maps.npz") +
+                          ": this is an .npz archive (numpy.savez) holding 2 arrays (labels, fc_weight), not a .npy "
+                          "file; save the one array wanted here with numpy.save");
+}
+
+TEST_CASE("an NCHW read whose last axis looks like channels draws one note") {
+  CHECK(bnlab::channels_last_note({16, 16, 16, 64}, "a.npy") ==
+        "a.npy: read as NCHW (16, 16, 16, 64), but its last axis looks like channels: C = H = 16 and W = 64 is what "
+        "a square feature map stored (N, H, W, C) gives; if it is, pass --layout NHWC");
+  CHECK(bnlab::channels_last_note({16, 64, 16, 16}, "a.npy").empty());  // NCHW, square
+  CHECK(bnlab::channels_last_note({8, 3, 224, 224}, "a.npy").empty());  // NCHW images
+  CHECK(bnlab::channels_last_note({16, 16, 16, 16}, "a.npy").empty());  // cannot tell
+
+  NoteCapture capture;
+  bnlab::read_feature_map(fixture("channels_last_looking_f4.npy"), DataLayout::nchw);
+  REQUIRE(capture.notes.size() == 1);
+  CHECK_THAT(capture.notes[0], Contains("pass --layout NHWC"));
+  bnlab::read_feature_map(fixture("channels_last_looking_f4.npy"), DataLayout::nhwc);
+  bnlab::read_feature_map(fixture("nchw_f4.npy"), DataLayout::nchw);
+  CHECK(capture.notes.size() == 1);
+}
+
+// ---- normalize --layer --------------------------------------------------------------
+
+TEST_CASE("normalize --layer reads one array of an .npz, as the same .npy would be read") {
+  TempDir dir;
+  bnlab::NormalizeRequest request;
+  request.input = fixture("layers_savez_compressed.npz");
+  request.layer = "conv1_half";
+  request.out_dir = (dir.path / "npz").string();
+  const Json summary = bnlab::run_normalize(request);
+  CHECK(summary["input"]["layer"] == "conv1_half");
+  bnlab::NormalizeRequest plain;
+  plain.input = fixture("nchw_f4.npy");
+  plain.out_dir = (dir.path / "npy").string();
+  bnlab::run_normalize(plain);
+  CHECK(same_bits(bnlab::read_npy((dir.path / "npz" / "y.npy").string()),
+                  bnlab::read_npy((dir.path / "npy" / "y.npy").string())));
+
+  request.layer.reset();
+  request.out_dir = (dir.path / "none").string();
+  REQUIRE_THROWS_WITH(bnlab::run_normalize(request),
+                      StartsWith(request.input + ": an .npz archive of 5 arrays: choose one with --layer NAME (it holds: conv1 "));
+  request.layer = "conv9";
+  REQUIRE_THROWS_WITH(bnlab::run_normalize(request),
+                      StartsWith("--layer: " + request.input + " holds no array named \"conv9\" (it holds: "));
+  plain.layer = "conv1";
+  REQUIRE_THROWS_WITH(bnlab::run_normalize(plain), "--layer: " + plain.input +
+                                                       " is not an .npz archive (--layer chooses an array of an .npz)");
+  CHECK(!fs::exists(dir.path / "none"));
+}
+
+// ---- the command line ------------------------------------------------------------------
+
+TEST_CASE("bnlab compare --input X.npz prints the per-layer table; mistakes are one stderr line") {
+  const Run table = run_bnlab("compare --input " + fixture("layers_savez.npz") + " --layers conv1,stage2 --format table");
+  INFO(table.err);
+  CHECK(table.code == 0);
+  CHECK_THAT(table.out, StartsWith("bnlab compare: 2 layers of "));
+  CHECK(table.err.empty());
+
+  struct Case {
+    std::string args, message;
+  };
+  const std::vector<Case> cases = {
+      {"compare --input " + fixture("torch_save.pt"), "this is a PyTorch archive (torch.save); save the tensor with"},
+      {"compare --input " + fixture("no_feature_maps.npz"), "no 4-d array (N,C,H,W) to compare; it holds: labels"},
+      {"compare --input " + fixture("layers_savez.npz") + " --layers conv9", "holds no array named \"conv9\""},
+      {"compare --layers conv1", "--layers: only applies to --input"},
+      {"compare --input " + fixture("bfloat16_as_u2.npy"), "if it holds bfloat16 bits, convert to float32"},
+      {"normalize --method 3 --input " + fixture("torch_save_legacy.pt") + " --out-dir /nonexistent/x",
+       "this is a PyTorch file (torch.save, legacy format)"},
+  };
+  for (const Case& c : cases) {
+    const Run r = run_bnlab(c.args);
+    INFO(c.args << "\nstderr: " << r.err);
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, StartsWith("bnlab: ") && Contains(c.message));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+
+  const Run note = run_bnlab("compare --input " + fixture("channels_last_looking_f4.npy") + " --methods 3");
+  CHECK(note.code == 0);
+  CHECK_THAT(note.err, StartsWith("bnlab: note: ") && Contains("pass --layout NHWC"));
+  CHECK(std::count(note.err.begin(), note.err.end(), '\n') == 1);
+}
