@@ -1,5 +1,6 @@
 #include "bnlab/report/compare_config.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -8,6 +9,8 @@
 #include <iterator>
 #include <set>
 #include <utility>
+
+#include <unistd.h>
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/engine/method.hpp"
@@ -76,7 +79,9 @@ std::string number_text(double value) {
 }
 
 std::string parse_format(const std::string& text, const std::string& what) {
-  if (text == "json" || text == "table") return text;
+  std::string name = text;
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (name == "json" || name == "table") return name;
   throw Error(what + ": unknown format " + json_quoted(text) + " (valid: json, table)");
 }
 
@@ -138,7 +143,10 @@ class FileParser {
       if (key == "description") config.description = str(value, where);
       else if (key == "methods") config.methods = methods(value, where);
       else if (key == "source") source = str(value, where);
-      else if (key == "input") config.input = input(value, where);
+      else if (key == "input") {
+        config.input = input(value, where);
+        config.input_as_written = str(value, where);
+      }
       else if (key == "layout") config.layout = to_string(parse_data_layout(str(value, where), at(where)));
       else if (key == "shape") config.shape = shape(value, where);
       else if (key == "dist") config.dist = to_string(parse_distribution(str(value, where), at(where)));
@@ -274,6 +282,7 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {
   if (o.input) {
     if (o.input->empty()) throw Error("--input: expected a path, got \"\"");
     c.input = *o.input;  // relative to the working directory, as given
+    c.input_as_written.reset();
   }
   if (o.shape) {
     c.shape = parse_dims(*o.shape, "--shape");
@@ -282,6 +291,7 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {
   if (o.dist) c.dist = to_string(parse_distribution(*o.dist, "--dist"));
   if (o.shape || o.dist) {  // the source becomes synth
     c.input.reset();
+    c.input_as_written.reset();
     c.layout = "NCHW";
   }
   if (o.layout) {
@@ -305,12 +315,23 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {
   config = std::move(c);
 }
 
+void check_output_path(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  const fs::path target(path);
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  auto fail = [&](const std::string& reason) { throw Error(what + ": cannot write " + json_quoted(path) + ": " + reason); };
+  if (fs::is_directory(target, ec)) fail("it is a directory");
+  if (!fs::exists(dir, ec)) fail("directory " + json_quoted(dir.string()) + " does not exist");
+  if (!fs::is_directory(dir, ec)) fail(json_quoted(dir.string()) + " is not a directory");
+  if (::access(dir.c_str(), W_OK) != 0) fail("directory " + json_quoted(dir.string()) + " is not writable");
+}
+
 nlohmann::ordered_json to_json(const CompareConfig& config) {
   Json j;
   j["methods"] = config.methods;
   j["source"] = config.source();
   if (config.input) {
-    j["input"] = *config.input;
+    j["input"] = config.input_as_written.value_or(*config.input);
     j["layout"] = config.layout;
   } else {
     j["shape"] = config.shape.to_vector();
