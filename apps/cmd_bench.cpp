@@ -6,6 +6,7 @@
 
 #include "bnlab/bench/bench.hpp"
 #include "bnlab/core/error.hpp"
+#include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {
@@ -41,9 +42,7 @@ void setup_bench(CLI::App& app) {
       "Example:\n"
       "  bnlab bench --shape 32,64,56,56 --methods 1,2,3,ln,in,gn:32 --format table\n");
   cmd->callback([options] {
-    if (options->format != "json" && options->format != "table") {
-      throw Error("--format: unknown format \"" + options->format + "\" (valid: json, table)");
-    }
+    options->format = parse_output_format(options->format, "--format");
     BenchRequest request;
     request.dims = parse_dims(options->shape, "--shape");
     request.methods = parse_method_list(options->methods, "--methods");

@@ -1,4 +1,5 @@
 // bnlab normalize: parse options, call bnlab::run_normalize, print the summary.
+#include <cctype>
 #include <iostream>
 #include <memory>
 
@@ -52,6 +53,8 @@ void setup_normalize(CLI::App& app) {
       "  bnlab normalize --method 3 --input x.npy --out-dir out\n");
   cmd->callback([options] {
     NormalizeRequest request = options->request;
+    // Enumerations are case-insensitive everywhere (--method, --affine and --layout already are).
+    for (char& ch : request.mode) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     auto optional = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
     request.gamma = optional(options->gamma);
     request.beta = optional(options->beta);

@@ -78,12 +78,7 @@ std::string number_text(double value) {
   return Json(value).dump();
 }
 
-std::string parse_format(const std::string& text, const std::string& what) {
-  std::string name = text;
-  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (name == "json" || name == "table") return name;
-  throw Error(what + ": unknown format " + json_quoted(text) + " (valid: json, table)");
-}
+std::string parse_format(const std::string& text, const std::string& what) { return parse_output_format(text, what); }
 
 // ---- the file parser ---------------------------------------------------------------
 
@@ -313,6 +308,14 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {
     c.output = *o.output;
   }
   config = std::move(c);
+}
+
+std::string parse_output_format(const std::string& text, const std::string& what) {
+  std::string name = text;
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (name == "json" || name == "table") return name;
+  if (name == "text") return "table";
+  throw Error(what + ": unknown format " + json_quoted(text) + " (valid: json, table)");
 }
 
 void check_output_path(const std::string& path, const std::string& what) {

@@ -83,6 +83,11 @@ CompareConfig load_compare_config(const std::string& path);
 // unchanged.
 void apply_overrides(CompareConfig& config, const CompareOverrides& overrides);
 
+// An output format of any subcommand, case-insensitive: "json" or "table"
+// ("text", explain's old name, is the same as "table"). Throws Error
+// "<what>: unknown format \"xml\" (valid: json, table)".
+std::string parse_output_format(const std::string& text, const std::string& what);
+
 // Checks, before any computation, that a report can be written at `path`: its
 // directory exists, is a directory and is writable, and `path` itself is not a
 // directory. Throws Error "<what>: cannot write <path>: <reason>".
