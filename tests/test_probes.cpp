@@ -1,7 +1,7 @@
 // The probes as an API: the exact JSON keys, determinism across runs and
 // thread counts, degenerate shapes (H = W = 1, a constant channel), the
 // finite-difference sub-batch of a large input, the shift set and the helpers.
-// (The properties of DESIGN.md §2 themselves are in test_properties.cpp.)
+// (The properties of docs/properties.md themselves are in test_properties.cpp.)
 #include <catch2/catch.hpp>
 
 #include <omp.h>

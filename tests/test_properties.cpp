@@ -1,4 +1,4 @@
-// Every row of DESIGN.md §2, asserted through the probes on a tensor built to
+// Every property of docs/properties.md, asserted through the probes on a tensor built to
 // expose it, plus the extra measurements (pattern survival, channel squashing,
 // finite differences, identities) and the reference points ln, in, gn.
 //

@@ -114,7 +114,7 @@ const std::vector<Property>& properties() {
   using G = PropertyGroup;
   static const std::vector<Property> rows = {
       {"channel_standardized", "channels standardized",
-       "each channel of the output has mean 0 and variance 1 (constant input channels left out)",
+       "each channel of the output has mean 0 and variance 1 (elements of constant statistics left out)",
        "every non-constant channel's output has mean 0 and variance 1 (gamma = 1, beta = 0)",
        "max over non-constant channels of |mean| and |var - 1|, at eps = channel_standardization.eps",
        C::at_most, kStandardizationTolerance, G::question, false, channel_standardized},
