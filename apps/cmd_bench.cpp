@@ -6,6 +6,7 @@
 
 #include "bnlab/bench/bench.hpp"
 #include "bnlab/core/error.hpp"
+#include "bnlab/engine/method.hpp"
 #include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
 
@@ -30,7 +31,7 @@ void setup_bench(CLI::App& app) {
       "forward, a forward + backward (dx, dgamma, dbeta) and an eval-mode forward on a synthetic float32\n"
       "tensor. JSON (schema bnlab.bench/1) or a table on stdout; progress on stderr when it is a terminal.");
   cmd->add_option("--shape", options->shape, "Tensor shape N,C,H,W (float32)")->capture_default_str();
-  cmd->add_option("--methods", options->methods, "Comma-separated methods: 1, 2, 3 (bn), ln, in, gn:G")
+  cmd->add_option("--methods", options->methods, "Comma-separated, case-insensitive: " + valid_method_names())
       ->capture_default_str();
   cmd->add_option("--threads", options->threads, "OpenMP threads (0: every hardware thread)")->capture_default_str();
   cmd->add_option("--repeat", options->repeat, "Timed runs per measurement (the median is reported), after one warm-up")

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "bnlab/engine/method.hpp"
 #include "bnlab/normalize/normalize_job.hpp"
 #include "commands.hpp"
 
@@ -25,8 +26,7 @@ void setup_normalize(CLI::App& app) {
       "summary.json into --out-dir. Matches PyTorch's conventions:\n"
       "train mode uses the biased batch variance, running statistics the unbiased one.");
   cmd->add_option("--method", r.method,
-                  "1 (per location, over N,C), 2 (per activation, over N), 3 or bn (per channel, over N,H,W),\n"
-                  "ln (LayerNorm), in (InstanceNorm), gn:G (GroupNorm with G groups)")
+                  "One of " + valid_method_names() + " (case-insensitive; bnlab --help describes them)")
       ->required();
   cmd->add_option("--input", r.input, "Input tensor X.npy, float32 or float64, (N,C,H,W) (or (N,H,W,C) with --layout NHWC)")
       ->required();

@@ -30,12 +30,10 @@ class OneLineSubcommandFormatter : public CLI::Formatter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "bnlab: a laboratory for batch normalization of (N, C, H, W) feature maps.\n"
-      "Method 1 normalizes per location (over N, C), Method 2 per activation (over N),\n"
-      "Method 3 per channel (over N, H, W: BatchNorm2d); ln, in and gn:G are references.\n"
-      "Exit codes: 0 ok, 1 run-time error (bad input, files, check found differences), 2 usage error.",
-      "bnlab"};
+  CLI::App app{"bnlab: a laboratory for batch normalization of (N, C, H, W) feature maps.\n" +
+                   bnlab::app::methods_overview() +
+                   "Exit codes: 0 ok, 1 run-time error (bad input, files, check found differences), 2 usage error.",
+               "bnlab"};
   app.formatter(std::make_shared<OneLineSubcommandFormatter>());
   app.require_subcommand(1);
   app.set_version_flag("--version", "bnlab 0.1.0");

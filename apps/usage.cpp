@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "bnlab/engine/method.hpp"
+
 namespace bnlab::app {
 namespace {
 
@@ -42,6 +44,17 @@ std::string one_line(std::string text) {
 }
 
 }  // namespace
+
+std::string methods_overview() {
+  std::string out = "Methods (--methods; candidates answer the question, references are per-sample norms):\n";
+  for (const MethodRow& row : method_table()) {
+    std::string names = row.parametrized ? std::string(row.id) + ":G" : std::string(row.id);
+    if (*row.aliases) names += std::string(", ") + row.aliases;
+    names.resize(std::max<std::size_t>(names.size(), 6), ' ');
+    out += "  " + names + "  " + row.title + (row.role == MethodRole::candidate ? "  [candidate]" : "  [reference]") + "\n";
+  }
+  return out;
+}
 
 std::string nearest_name(const std::string& word, const std::vector<std::string>& names) {
   std::string best;

@@ -15,6 +15,10 @@ inline constexpr int kUsageError = 2;
 // its length, at least 2), or "" when none is close.
 std::string nearest_name(const std::string& word, const std::vector<std::string>& names);
 
+// One line per row of the method table, for bnlab --help:
+//   "  3, bn  Method 3 (per channel, over N, H, W: BatchNorm2d)  [candidate]"
+std::string methods_overview();
+
 // The one-line message for a CLI11 parse error (without the "bnlab: " prefix).
 std::string usage_error_line(CLI::App& app, const CLI::ParseError& error, int argc, char** argv);
 
