@@ -107,6 +107,35 @@ TEST_CASE("the seed changes the random parts and only them") {
         probe_invariance(l, x, 1e-5, 8).to_json()["global_shift_uniform_params"]);
 }
 
+TEST_CASE("probe_samples: a per-sample norm divides a sample's scale out; a batch norm keeps it") {
+  Dims d{4, 4, 5, 6};
+  Array<float> x = normal_tensor(d, 5);
+  for (const std::string& id : kMethods) {
+    INFO("method " << id);
+    const MethodPlan plan = plan_of(id, d);
+    const SamplesProbe s = probe_samples(plan, x);
+    const bool per_sample = !plan.method.batch_dependent();
+    // Doubling sample 0: f(2 x0) = f(x0) for ln, in, gn (to rounding); a batch norm's output moves.
+    if (per_sample) CHECK(s.sample_scale_rel_change < 1e-6);
+    else CHECK(s.sample_scale_rel_change > 0.1);
+    // Alone (N = 1) or in the batch: the same for ln, in, gn; not for 1 and 3; undefined for 2.
+    if (id == "2") {
+      CHECK_FALSE(s.batch_independent_rel_error.has_value());
+      CHECK(mentions(s.to_json()["notes"], "single value"));
+    } else {
+      REQUIRE(s.batch_independent_rel_error.has_value());
+      if (per_sample) CHECK(*s.batch_independent_rel_error < 1e-6);
+      else CHECK(*s.batch_independent_rel_error > 1e-2);
+    }
+    CHECK(keys(s.to_json()) == Keys{"sample_scale_kept", "batch_independent", "notes"});
+  }
+  // N = 1: there are no other samples.
+  Dims one{1, 4, 5, 6};
+  const SamplesProbe s = probe_samples(plan_of("3", one), normal_tensor(one, 6));
+  CHECK(s.batch_independent_rel_error == 0.0);
+  CHECK(mentions(s.to_json()["notes"], "N = 1"));
+}
+
 TEST_CASE("the shift set: (1,0), (0,1), (1,2), (H/2, W/3) mod (H, W), without (0,0) and repeats") {
   auto text = [](const Dims& d) { return probe::shifts_json(probe::shift_set(d)).dump(); };
   CHECK(text({2, 2, 16, 16}) == "[[1,0],[0,1],[1,2],[8,5]]");

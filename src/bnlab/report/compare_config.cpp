@@ -137,7 +137,10 @@ class FileParser {
       given.insert(key);
       if (key == "description") config.description = str(value, where);
       else if (key == "methods") config.methods = methods(value, where);
-      else if (key == "source") source = str(value, where);
+      else if (key == "source") {
+        source = str(value, where);
+        for (char& ch : *source) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      }
       else if (key == "input") {
         config.input = input(value, where);
         config.input_as_written = str(value, where);
