@@ -45,6 +45,7 @@ const Excerpt kExcerpts[] = {
      "build/bnlab compare --methods 1,2,3 --format json", Match::json},
     {"writes it to `summary.json`):", nullptr, Match::session},
     {"report with another seed against the golden one:", nullptr, Match::session},
+    {"`configs/small-batch.json`:", "cat configs/small-batch.json", Match::text},
     {"`bnlab explain --shape 8,16,12,12 --methods 3`:", "build/bnlab explain --shape 8,16,12,12 --methods 3",
      Match::text},
 };
