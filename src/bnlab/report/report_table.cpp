@@ -32,7 +32,12 @@ std::string named_shape(const std::vector<std::string>& axes, const std::vector<
   if (extents.empty()) return "-";
   std::vector<std::string> numbers;
   for (std::size_t e : extents) numbers.push_back(std::to_string(e));
-  return "(" + join(axes, ",") + ")=(" + join(numbers, ",") + ")";
+  std::string out = "(";  // built step by step: GCC 12 warns (-Wrestrict, falsely) on one long + chain
+  out += join(axes, ",");
+  out += ")=(";
+  out += join(numbers, ",");
+  out += ")";
+  return out;
 }
 
 std::string pad_right(const std::string& s, std::size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
@@ -94,7 +99,7 @@ std::vector<Line> build_lines(const CompareResult& r) {
     Line line{"  " + std::string(p.label) + " " + p.short_criterion(), {}, false, false};
     for (std::size_t i = 0; i < r.methods.size(); ++i) {
       const std::string verdict = j.holds[i] ? "yes" : "NO";
-      if (p.yes_no || !j.values[i]) line.cells.push_back(j.values[i] || p.yes_no ? verdict : verdict + " -");
+      if (p.yes_no || !j.values[i]) line.cells.push_back(j.values[i] ? verdict : verdict + " -");
       else line.cells.push_back(compact(*j.values[i]) + " " + verdict);
     }
     lines.push_back(std::move(line));
