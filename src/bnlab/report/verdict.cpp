@@ -154,7 +154,7 @@ const std::vector<Property>& properties() {
        "relative L2 change of sample 0's output when sample 0 is doubled", C::at_least, kMinSampleScaleChange,
        G::question, false, sample_scale_kept},
       {"batch_independent", "works without a batch",
-       "an image normalized alone (N = 1) gives the same output as inside the batch",
+       "an image normalized alone, in a batch of one, gives the same output as inside the batch",
        "a sample's train-mode output does not depend on the other samples: normalized alone (a batch of one) it "
        "is the same",
        "relative L2 error of sample 0 normalized alone against normalized in the batch", C::at_most,
@@ -205,8 +205,7 @@ Verdict judge_methods(const std::vector<MethodResult>& methods) {
   if (!candidates.empty()) {
     std::string s;
     if (candidates_complete.size() == 1 && candidates.size() > 1) {
-      s = "Of the candidate methods (" + std::string(candidates.size() > 1 ? "Methods " : "Method ") +
-          join(candidates, " and ") + "), only " + candidates_complete[0] + " has " + all_n;
+      s = "Of the candidate methods (Methods " + join(candidates, " and ") + "), only " + candidates_complete[0] + " has " + all_n;
     } else if (candidates_complete.empty()) {
       s = "No candidate method has " + all_n;
     } else {
@@ -226,9 +225,9 @@ Verdict judge_methods(const std::vector<MethodResult>& methods) {
     std::vector<std::string> have, lack;
     for (std::size_t i = 0; i < methods.size(); ++i) (j.holds[i] ? have : lack).push_back(methods[i].method.name);
     if (have.empty() || lack.empty()) continue;
-    sentences.push_back(std::string("Trade-off, not part of the verdict above: ") + join(have, " and ") +
-                        (have.size() == 1 ? " works" : " work") + " without a batch (a sample normalized alone, N = 1, "
-                        "gives the same output); " + join(lack, " and ") + (lack.size() == 1 ? " does" : " do") + " not.");
+    const Property& p = *j.property;
+    sentences.push_back("Trade-off, not part of the verdict above: " + std::string(p.label) + " (" + p.legend +
+                        "): yes for " + join(have, " and ") + ", no for " + join(lack, " and ") + ".");
   }
 
   // Constant statistics: a fact about the input, left out of every judgement.
