@@ -396,7 +396,7 @@ TEST_CASE("a config gives the same report from any working directory and any clo
   fs::create_directories(elsewhere / "clone");
   fs::copy(root / "configs", elsewhere / "clone" / "configs", fs::copy_options::recursive);
   const std::string bnlab = BNLAB_BINARY;
-  for (const fs::path config : {root / "configs/from-file.json", elsewhere / "clone/configs/from-file.json"}) {
+  for (const fs::path& config : {root / "configs/from-file.json", elsewhere / "clone/configs/from-file.json"}) {
     INFO(config.string());
     const std::string report = (elsewhere / "report.json").string();
     int status = 0;
