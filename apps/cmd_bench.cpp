@@ -6,6 +6,8 @@
 
 #include "bnlab/bench/bench.hpp"
 #include "bnlab/core/error.hpp"
+#include "bnlab/engine/method.hpp"
+#include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {
@@ -29,7 +31,7 @@ void setup_bench(CLI::App& app) {
       "forward, a forward + backward (dx, dgamma, dbeta) and an eval-mode forward on a synthetic float32\n"
       "tensor. JSON (schema bnlab.bench/1) or a table on stdout; progress on stderr when it is a terminal.");
   cmd->add_option("--shape", options->shape, "Tensor shape N,C,H,W (float32)")->capture_default_str();
-  cmd->add_option("--methods", options->methods, "Comma-separated methods: 1, 2, 3 (bn), ln, in, gn:G")
+  cmd->add_option("--methods", options->methods, "Comma-separated, case-insensitive: " + valid_method_names())
       ->capture_default_str();
   cmd->add_option("--threads", options->threads, "OpenMP threads (0: every hardware thread)")->capture_default_str();
   cmd->add_option("--repeat", options->repeat, "Timed runs per measurement (the median is reported), after one warm-up")
@@ -41,9 +43,7 @@ void setup_bench(CLI::App& app) {
       "Example:\n"
       "  bnlab bench --shape 32,64,56,56 --methods 1,2,3,ln,in,gn:32 --format table\n");
   cmd->callback([options] {
-    if (options->format != "json" && options->format != "table") {
-      throw Error("--format: unknown format \"" + options->format + "\" (valid: json, table)");
-    }
+    options->format = parse_output_format(options->format, "--format");
     BenchRequest request;
     request.dims = parse_dims(options->shape, "--shape");
     request.methods = parse_method_list(options->methods, "--methods");

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bnlab/check/report_check.hpp"
 #include "commands.hpp"
@@ -14,6 +15,7 @@ struct CheckOptions {
   std::string golden, report;
   double rtol = 1e-6;
   double atol = 1e-12;
+  std::vector<std::string> ignore;
 };
 
 // A tolerance: a finite number >= 0. (CLI::NonNegativeNumber's message prints DBL_MAX in full.)
@@ -36,7 +38,8 @@ void setup_check(CLI::App& app) {
       "Compare a report against a golden one; exit 1 listing every difference\n"
       "Compare a JSON report against a golden one: the same keys, array lengths and types; strings,\n"
       "booleans and nulls equal; numbers within |a - b| <= atol + rtol * max(|a|, |b|).\n"
-      "Prints each difference as '<JSON pointer>: <golden and report values>' and a count.\n"
+      "Prints each difference as '<JSON pointer>: <golden and report values>' and a count; differing\n"
+      "strings are shown around their first difference.\n"
       "Exit codes: 0 the reports agree, 1 they differ or a file cannot be read or parsed.");
   cmd->add_option("--golden", options->golden, "The reference report (JSON)")->required();
   cmd->add_option("--report", options->report, "The report to check (JSON)")->required();
@@ -46,11 +49,15 @@ void setup_check(CLI::App& app) {
   cmd->add_option("--atol", options->atol, "Absolute tolerance for numbers (matters for values near 0)")
       ->check(kTolerance)
       ->capture_default_str();
+  cmd->add_option("--ignore", options->ignore,
+                  "Skip this key and everything under it: a JSON pointer such as /input/path (repeatable)");
   cmd->footer(
-      "\nExample:\n"
-      "  bnlab check --golden golden.json --report report.json --rtol 1e-9\n");
+      "\nExamples:\n"
+      "  bnlab check --golden golden.json --report report.json --rtol 1e-9\n"
+      "  bnlab check --golden golden.json --report report.json --ignore /input/path --ignore /config/input\n");
   cmd->callback([options] {
-    CheckResult result = check_report_files(options->golden, options->report, options->rtol, options->atol);
+    CheckResult result =
+        check_report_files(options->golden, options->report, options->rtol, options->atol, options->ignore);
     std::cout << result.text << std::flush;
     // CLI11's App::exit turns a RuntimeError into its exit code without printing anything.
     if (!result.agree()) throw CLI::RuntimeError(1);

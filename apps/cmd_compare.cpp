@@ -1,13 +1,16 @@
 // bnlab compare: parse options, merge them over the config file, call
-// bnlab::run_compare, print the JSON report or the table.
+// bnlab::run_compare_result, print the JSON report or the table.
 #include <iostream>
 #include <memory>
 
+#include <unistd.h>
+
+#include "bnlab/core/memory_policy.hpp"
+#include "bnlab/engine/method.hpp"
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/layers_table.hpp"
-#include "bnlab/core/memory_policy.hpp"
 #include "bnlab/report/report_table.hpp"
 #include "commands.hpp"
 
@@ -27,10 +30,12 @@ void setup_compare(CLI::App& app) {
       "compare",
       "Measure every method on one tensor and judge the properties: the main experiment\n"
       "Apply each method to one tensor and measure what it does: output statistics, gradients (checked\n"
-      "by finite differences), invariance to spatial shifts and channel rescaling; then judge every\n"
-      "property of DESIGN.md §2 per method. With no options: the embedded default (conv-like\n"
-      "16x16x16x16, seed 0, methods 1,2,3), JSON report on stdout.");
-  cmd->add_option("--methods", o.methods, "Comma-separated: 1, 2, 3 (or bn), ln, in, gn:G  [default: 1,2,3]");
+      "by finite differences), invariance to spatial shifts and channel rescaling, what happens to\n"
+      "differences between samples; then judge every property (docs/properties.md) per method.\n"
+      "With no options: the embedded default (conv-like 16x16x16x16, seed 0, methods 1,2,3); a table\n"
+      "on a terminal, the JSON report when stdout is a pipe or a file.");
+  cmd->add_option("--methods", o.methods,
+                  "Comma-separated, case-insensitive: " + valid_method_names() + "  [default: 1,2,3]");
   cmd->add_option("--input", o.input,
                   "Your own (N,C,H,W) tensor as .npy (float32/float64/float16), e.g. dumped with numpy.save;\n"
                   "or an .npz (numpy.savez) of many layers: each 4-d array is compared, with a summary across layers");
@@ -44,25 +49,38 @@ void setup_compare(CLI::App& app) {
                   "seed, eps, momentum, format, output, description); command-line options override it");
   cmd->add_option("--eps", o.eps, "Added to the variance  [default: 1e-5]");
   cmd->add_option("--momentum", o.momentum, "Running-statistics momentum  [default: 0.1]");
-  cmd->add_option("--format", o.format, "json (the report) or table (a summary for the terminal)  [default: json]");
+  cmd->add_option("--format", o.format,
+                  "json (the report) or table (a summary)  [default: table on a terminal, json otherwise]");
   cmd->add_option("--output", o.output, "Also write the JSON report to this file (atomically)");
   cmd->footer(
       "\nExamples:\n"
-      "  bnlab compare --methods 1,2,3 --format table\n"
-      "  bnlab compare --config configs/small-batch.json\n"
+      "  bnlab compare --methods 1,2,3\n"
+      "  bnlab compare --config configs/small-batch.json --format table\n"
       "  bnlab compare --input acts.npy --layout NHWC --methods 1,2,3,ln,in,gn:8 --output report.json\n"
       "  bnlab compare --input resnet18_acts.npz --format table       # every 4-d array, one row per layer\n"
       "  bnlab compare | jq '.verdict.summary'\n");
   cmd->callback([options] {
     CompareConfig config = options->config_path.empty() ? CompareConfig{} : load_compare_config(options->config_path);
     apply_overrides(config, options->overrides);
+    if (config.output) check_output_path(*config.output, "--output");  // before minutes of computation
+    const bool table = config.format ? *config.format == "table" : ::isatty(STDOUT_FILENO) == 1;
     keep_freed_memory();  // the probes allocate many input-sized tensors in turn
-    nlohmann::ordered_json report = run_compare_any(config);  // an .npz gives the per-layer report
-    std::string json = report.dump(2) + "\n";
+    if (compare_input_is_archive(config)) {  // an .npz: one block per layer, a summary across layers
+      const nlohmann::ordered_json report = build_layers_report(config);
+      const std::string json = report.dump(2) + "\n";
+      if (config.output) write_file_atomically(*config.output, json);
+      if (table) std::cout << format_layers_table(report);
+      else if (!config.output) std::cout << json;
+      if (config.output) std::cerr << "bnlab: wrote " << *config.output << "\n";
+      return;
+    }
+    check_layers_need_archive(config);
+    const CompareResult result = run_compare_result(config);
+    const std::string json = to_json(result).dump(2) + "\n";
     if (config.output) write_file_atomically(*config.output, json);
-    if (config.format == "table") std::cout << format_any_compare_table(report);
+    if (table) std::cout << format_compare_table(result);
     else if (!config.output) std::cout << json;
-    else std::cerr << "bnlab: wrote " << *config.output << "\n";
+    if (config.output) std::cerr << "bnlab: wrote " << *config.output << "\n";
   });
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "bnlab/explain/explain.hpp"
+#include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {
@@ -12,7 +13,7 @@ namespace {
 struct ExplainOptions {
   std::string shape = "16,16,16,16";
   std::string methods = "1,2,3,ln,in,gn:4";
-  std::string format = "text";
+  std::string format = "table";
 };
 }  // namespace
 
@@ -26,16 +27,16 @@ void setup_explain(CLI::App& app) {
       "\"per feature map\" means in the BN paper (Ioffe & Szegedy 2015, section 3.2).");
   cmd->add_option("--shape", options->shape, "Feature-map shape N,C,H,W")->capture_default_str();
   cmd->add_option("--methods", options->methods,
-                  "Comma-separated methods: 1, 2, 3 (or bn), ln, in, gn:G (gn:G with C % G != 0 is skipped)")
+                  "Comma-separated, case-insensitive: " + valid_method_names() + " (gn:G with C % G != 0 is skipped)")
       ->capture_default_str();
-  cmd->add_option("--format", options->format, "text (80 columns) or json (schema bnlab.explain/1)")
-      ->check(CLI::IsMember({"text", "json"}))
+  cmd->add_option("--format", options->format, "table (80 columns of text) or json (schema bnlab.explain/1)")
       ->capture_default_str();
   cmd->footer("\nExample:\n  bnlab explain --shape 2,6,4,5 --methods 1,2,3,gn:3\n");
   cmd->callback([options] {
+    const std::string format = parse_output_format(options->format, "--format");
     Dims dims = parse_dims(options->shape, "--shape");
     std::vector<Method> methods = parse_method_list(options->methods, "--methods");
-    if (options->format == "json") std::cout << explain_json(dims, methods).dump(2) << "\n";
+    if (format == "json") std::cout << explain_json(dims, methods).dump(2) << "\n";
     else std::cout << explain_text(dims, methods);
   });
 }

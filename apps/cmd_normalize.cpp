@@ -1,8 +1,10 @@
 // bnlab normalize: parse options, call bnlab::run_normalize, print the summary.
+#include <cctype>
 #include <iostream>
 #include <memory>
 
 #include "bnlab/engine/engine_choice.hpp"
+#include "bnlab/engine/method.hpp"
 #include "bnlab/normalize/normalize_job.hpp"
 #include "commands.hpp"
 
@@ -32,8 +34,7 @@ void setup_normalize(CLI::App& app) {
       "summary.json into --out-dir. Matches PyTorch's conventions:\n"
       "train mode uses the biased batch variance, running statistics the unbiased one.");
   cmd->add_option("--method", r.method,
-                  "1 (per location, over N,C), 2 (per activation, over N), 3 or bn (per channel, over N,H,W),\n"
-                  "ln (LayerNorm), in (InstanceNorm), gn:G (GroupNorm with G groups)")
+                  "One of " + valid_method_names() + " (case-insensitive; bnlab --help describes them)")
       ->required();
   cmd->add_option("--input", r.input,
                   "Input tensor X.npy, float32, float64 or float16, (N,C,H,W) (or (N,H,W,C) with --layout NHWC);\n"
@@ -65,6 +66,8 @@ void setup_normalize(CLI::App& app) {
       "  bnlab normalize --method 3 --input x.npy --out-dir out-ref --engine reference   # the same, plainly\n");
   cmd->callback([options] {
     NormalizeRequest request = options->request;
+    // Enumerations are case-insensitive everywhere (--method, --affine and --layout already are).
+    for (char& ch : request.mode) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     auto optional = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
     request.layer = optional(options->layer);
     request.gamma = optional(options->gamma);

@@ -10,6 +10,7 @@
 
 #include "bnlab/core/error.hpp"
 #include "commands.hpp"
+#include "usage.hpp"
 
 namespace {
 
@@ -29,12 +30,10 @@ class OneLineSubcommandFormatter : public CLI::Formatter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "bnlab: a laboratory for batch normalization of (N, C, H, W) feature maps.\n"
-      "Method 1 normalizes per location (over N, C), Method 2 per activation (over N),\n"
-      "Method 3 per channel (over N, H, W: BatchNorm2d); ln, in and gn:G are references.\n"
-      "Exit codes: 0 ok, 1 run-time error (bad input, files), CLI11's codes for usage errors.",
-      "bnlab"};
+  CLI::App app{"bnlab: a laboratory for batch normalization of (N, C, H, W) feature maps.\n" +
+                   bnlab::app::methods_overview() +
+                   "Exit codes: 0 ok, 1 run-time error (bad input, files, check found differences), 2 usage error.",
+               "bnlab"};
   app.formatter(std::make_shared<OneLineSubcommandFormatter>());
   app.require_subcommand(1);
   app.set_version_flag("--version", "bnlab 0.1.0");
@@ -46,8 +45,17 @@ int main(int argc, char** argv) {
   bnlab::app::setup_bench(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a subcommand's own failure, already reported (e.g. check's differences)
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "bnlab: " << bnlab::app::usage_error_line(app, e, argc, argv) << "\n";
+    return bnlab::app::kUsageError;
   } catch (const bnlab::Error& e) {
     std::cerr << "bnlab: " << e.what() << "\n";
     return 1;

@@ -224,7 +224,49 @@ TEST_CASE("a string change is reported exactly, whatever the tolerance", "[check
   INFO(describe(diffs));
   REQUIRE(diffs.size() == 1);
   CHECK(diffs[0].path == "/config/affine");
-  CHECK(diffs[0].description == "golden \"natural\", report \"channel\"");
+  CHECK(diffs[0].description == "golden \"natural\", report \"channel\" (first difference at character 0)");
+}
+
+TEST_CASE("a long string is shown around its first difference, not cut from the start", "[check]") {
+  const std::string head(100, 'a');
+  json golden{{"s", head + "the old tail of a long sentence"}};
+  json report{{"s", head + "the new tail of a long sentence"}};
+  auto diffs = compare_reports(golden, report, 0.0, 0.0);
+  REQUIRE(diffs.size() == 1);
+  INFO(diffs[0].description);
+  // 24 characters of context either side of character 104 ("o" against "n").
+  CHECK(diffs[0].description == "golden \"..." + std::string(20, 'a') + "the old tail of a long sente...\", report \"..." +
+                                    std::string(20, 'a') + "the new tail of a long sente...\" (first difference at character 104)");
+  // A string that only grows: the difference is at the end of the shorter one.
+  diffs = compare_reports(json{{"s", "abc"}}, json{{"s", "abcd"}}, 0.0, 0.0);
+  REQUIRE(diffs.size() == 1);
+  CHECK(diffs[0].description == "golden \"abc\", report \"abcd\" (first difference at character 3)");
+  // Control characters are escaped, multi-byte characters are not cut in two.
+  CHECK(bnlab::string_difference("x\ny", "x\nz") == "golden \"x\\ny\", report \"x\\nz\" (first difference at character 2)");
+  CHECK(bnlab::string_difference("\xc3\xa9\xc3\xa9", "\xc3\xa9\xc3\xa8", 0) ==
+        "golden \"...\xc3\xa9\", report \"...\xc3\xa8\" (first difference at character 3)");
+}
+
+TEST_CASE("--ignore skips a key and everything under it, and says so", "[check]") {
+  json report = golden_report();
+  report["config"]["affine"] = "channel";
+  report["samples"][1] = -2.0;
+  report["extra"] = 1;
+  std::size_t numbers = 0;
+  auto diffs = compare_reports(golden_report(), report, 1e-6, 1e-12, &numbers, {"/config", "/samples/1", "/extra"});
+  INFO(describe(diffs));
+  CHECK(diffs.empty());
+  CHECK(bnlab::format_check(diffs, numbers, 1e-6, 1e-12, {"/config", "/extra"}).find(
+            "(rtol 1e-06, atol 1e-12, ignoring \"/config\", \"/extra\")") != std::string::npos);
+  // Only the named keys: the rest is still compared.
+  diffs = compare_reports(golden_report(), report, 1e-6, 1e-12, nullptr, {"/config"});
+  CHECK(diffs.size() == 2);
+  // A key missing from the report can be ignored too.
+  json missing = golden_report();
+  missing.erase("schema");
+  CHECK(compare_reports(golden_report(), missing, 0.0, 0.0, nullptr, {"/schema"}).empty());
+  CHECK_THROWS_WITH(compare_reports(json(1), json(1), 0.0, 0.0, nullptr, {"input/path"}),
+                    "--ignore: expected a JSON pointer such as /input/path (got \"input/path\")");
 }
 
 TEST_CASE("keys with '/' and '~' are escaped in the JSON pointer (RFC 6901)", "[check]") {
@@ -312,6 +354,13 @@ TEST_CASE("bnlab check exits 0 when reports agree and 1 when they differ", "[che
   INFO(loose.out);
   CHECK(loose.code == 1);
   CHECK(loose.out.find("1 difference (rtol 0.1, atol 1e-12)") != std::string::npos);
+
+  // --ignore (repeatable) skips the keys a user chooses.
+  Run ignored = run(bin + " check --golden " + golden + " --report " + differs +
+                    " --ignore /methods/ln --ignore /methods/2/output/global/std");
+  INFO(ignored.out);
+  CHECK(ignored.code == 0);
+  CHECK(ignored.out.find("ignoring \"/methods/ln\", \"/methods/2/output/global/std\")") != std::string::npos);
 }
 
 TEST_CASE("bnlab check exits 1 with one stderr line for an unreadable file", "[check][cli]") {

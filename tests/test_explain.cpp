@@ -55,7 +55,7 @@ struct Expected {
   bool running, other_hw;
 };
 
-// N=2, C=6, H=4, W=5, computed plainly from the definitions of DESIGN.md.
+// N=2, C=6, H=4, W=5, computed plainly from the definitions (docs/properties.md, README "The question").
 std::vector<Expected> expected_2645() {
   const std::size_t N = 2, C = 6, H = 4, W = 5, G = 3;
   return {

@@ -289,7 +289,7 @@ TEST_CASE("the summary across layers counts, per method, the layers with every p
 
 TEST_CASE("the per-layer table has one row per layer and the summary") {
   const Json report = bnlab::run_compare_any(config_for(fixture("layers_savez.npz")));
-  const std::string table = bnlab::format_any_compare_table(report);
+  const std::string table = bnlab::format_layers_table(report);
   INFO(table);
   CHECK_THAT(table, StartsWith("bnlab compare: 3 layers of " + fixture("layers_savez.npz") + " (NCHW)"));
   CHECK_THAT(table, Contains("\n  conv1_half  (2,3,4,5)"));

@@ -1,7 +1,7 @@
 // The probes as an API: the exact JSON keys, determinism across runs and
 // thread counts, degenerate shapes (H = W = 1, a constant channel), the
 // finite-difference sub-batch of a large input, the shift set and the helpers.
-// (The properties of DESIGN.md §2 themselves are in test_properties.cpp.)
+// (The properties of docs/properties.md themselves are in test_properties.cpp.)
 #include <catch2/catch.hpp>
 
 #include <omp.h>
@@ -39,7 +39,7 @@ std::vector<std::string> keys(const Json& j) {
 
 std::string all_probes(const std::string& id, const Array<float>& x, const Dims& d, double eps = 1e-5) {
   MethodPlan l = plan_of(id, d);
-  return probe_output(l, x, eps).dump() + probe_gradients(l, x, eps, 7).dump() + probe_invariance(l, x, eps, 7).dump();
+  return probe_output(l, x, eps).to_json().dump() + probe_gradients(l, x, eps, 7).to_json().dump() + probe_invariance(l, x, eps, 7).to_json().dump();
 }
 
 bool mentions(const Json& notes, const std::string& text) {
@@ -56,7 +56,7 @@ TEST_CASE("probe blocks carry exactly the documented keys, in order") {
   Dims d{4, 4, 5, 6};
   Array<float> x = normal_tensor(d, 1);
   MethodPlan l = plan_of("3", d);
-  Json o = probe_output(l, x, 1e-5);
+  Json o = probe_output(l, x, 1e-5).to_json();
   CHECK(keys(o) == Keys{"per_channel", "per_location", "per_sample", "global", "pattern_fraction_input",
                         "pattern_fraction_output", "pattern_survival", "channel_std_ratio", "eps", "notes"});
   CHECK(keys(o["per_channel"]) == Keys{"mean", "var", "max_abs_mean", "max_abs_var_minus_one"});
@@ -65,7 +65,7 @@ TEST_CASE("probe blocks carry exactly the documented keys, in order") {
   CHECK(keys(o["per_sample"]) == Keys{"max_abs_mean", "max_abs_var_minus_one"});
   CHECK(keys(o["global"]) == Keys{"mean", "std", "min", "max"});
 
-  Json g = probe_gradients(l, x, 1e-5, 7);
+  Json g = probe_gradients(l, x, 1e-5, 7).to_json();
   CHECK(keys(g) == Keys{"dy", "dx_norm", "dgamma_norm", "dbeta_norm", "finite_difference", "identities", "notes"});
   CHECK(keys(g["dy"]) == Keys{"dist", "seed"});
   CHECK(g["dy"]["seed"].get<std::uint64_t>() == 8);  // seed + 1 (Stream::dy)
@@ -73,8 +73,8 @@ TEST_CASE("probe blocks carry exactly the documented keys, in order") {
                                              "step_unit", "samples_used", "max_rel_error"});
   CHECK(keys(g["identities"]) == Keys{"sum_dx_max_rel", "sum_dx_xhat_max_rel", "sum_dx_xhat_eps"});
 
-  Json v = probe_invariance(l, x, 1e-5, 7);
-  CHECK(keys(v) == Keys{"shifts", "per_sample_shift", "global_shift", "global_shift_uniform_params", "eval_shift",
+  Json v = probe_invariance(l, x, 1e-5, 7).to_json();
+  CHECK(keys(v) == Keys{"shifts", "constant_statistics", "per_sample_shift", "global_shift", "global_shift_uniform_params", "eval_shift",
                         "translate", "channel_rescale", "other_spatial_size", "eps_used", "notes"});
   CHECK(keys(v["per_sample_shift"]) == Keys{"rel_error", "leakage"});
   CHECK(keys(v["eval_shift"]) == Keys{"mode", "rel_error"});
@@ -102,9 +102,38 @@ TEST_CASE("the seed changes the random parts and only them") {
   Dims d{4, 4, 5, 6};
   Array<float> x = normal_tensor(d, 3);
   MethodPlan l = plan_of("1", d);
-  CHECK(probe_gradients(l, x, 1e-5, 7)["dx_norm"] != probe_gradients(l, x, 1e-5, 8)["dx_norm"]);
-  CHECK(probe_invariance(l, x, 1e-5, 7)["global_shift_uniform_params"] ==
-        probe_invariance(l, x, 1e-5, 8)["global_shift_uniform_params"]);
+  CHECK(probe_gradients(l, x, 1e-5, 7).to_json()["dx_norm"] != probe_gradients(l, x, 1e-5, 8).to_json()["dx_norm"]);
+  CHECK(probe_invariance(l, x, 1e-5, 7).to_json()["global_shift_uniform_params"] ==
+        probe_invariance(l, x, 1e-5, 8).to_json()["global_shift_uniform_params"]);
+}
+
+TEST_CASE("probe_samples: a per-sample norm divides a sample's scale out; a batch norm keeps it") {
+  Dims d{4, 4, 5, 6};
+  Array<float> x = normal_tensor(d, 5);
+  for (const std::string& id : kMethods) {
+    INFO("method " << id);
+    const MethodPlan plan = plan_of(id, d);
+    const SamplesProbe s = probe_samples(plan, x);
+    const bool per_sample = !plan.method.batch_dependent();
+    // Doubling sample 0: f(2 x0) = f(x0) for ln, in, gn (to rounding); a batch norm's output moves.
+    if (per_sample) CHECK(s.sample_scale_rel_change < 1e-6);
+    else CHECK(s.sample_scale_rel_change > 0.1);
+    // Alone (N = 1) or in the batch: the same for ln, in, gn; not for 1 and 3; undefined for 2.
+    if (id == "2") {
+      CHECK_FALSE(s.batch_independent_rel_error.has_value());
+      CHECK(mentions(s.to_json()["notes"], "single value"));
+    } else {
+      REQUIRE(s.batch_independent_rel_error.has_value());
+      if (per_sample) CHECK(*s.batch_independent_rel_error < 1e-6);
+      else CHECK(*s.batch_independent_rel_error > 1e-2);
+    }
+    CHECK(keys(s.to_json()) == Keys{"sample_scale_kept", "batch_independent", "notes"});
+  }
+  // N = 1: there are no other samples.
+  Dims one{1, 4, 5, 6};
+  const SamplesProbe s = probe_samples(plan_of("3", one), normal_tensor(one, 6));
+  CHECK(s.batch_independent_rel_error == 0.0);
+  CHECK(mentions(s.to_json()["notes"], "N = 1"));
 }
 
 TEST_CASE("the shift set: (1,0), (0,1), (1,2), (H/2, W/3) mod (H, W), without (0,0) and repeats") {
@@ -156,10 +185,10 @@ TEST_CASE("H = W = 1: no crash, no shift, notes say why") {
   for (const std::string id : {"1", "2", "3", "ln"}) {
     INFO("method " << id);
     MethodPlan l = plan_of(id, d);
-    Json o = probe_output(l, x, 1e-5);
+    Json o = probe_output(l, x, 1e-5).to_json();
     CHECK(o["pattern_survival"].is_null());
     CHECK(mentions(o["notes"], "H = W = 1"));
-    Json v = probe_invariance(l, x, 1e-5, 7);
+    Json v = probe_invariance(l, x, 1e-5, 7).to_json();
     CHECK(v["shifts"].empty());
     CHECK(mentions(v["notes"], "H = W = 1"));
     CHECK(v["per_sample_shift"]["rel_error"] == 0.0);
@@ -167,12 +196,12 @@ TEST_CASE("H = W = 1: no crash, no shift, notes say why") {
     CHECK(v["eval_shift"]["rel_error"] == 0.0);
     CHECK(v["translate"]["rel_error"] == 0.0);
     CHECK(v["channel_rescale"]["rel_error"].is_number());
-    Json g = probe_gradients(l, x, 1e-5, 7);
+    Json g = probe_gradients(l, x, 1e-5, 7).to_json();
     CHECK(g["finite_difference"]["max_rel_error"].get<double>() < 1e-6);
   }
 }
 
-TEST_CASE("a constant channel: every number finite (no null), and notes explain the fallback") {
+TEST_CASE("a constant channel: every number finite (no null), counted, and notes explain it") {
   Dims d{4, 4, 5, 6};
   Array<float> x = normal_tensor(d, 6);
   for (std::size_t n = 0; n < d.n; ++n)
@@ -181,16 +210,23 @@ TEST_CASE("a constant channel: every number finite (no null), and notes explain 
   for (const std::string& id : kMethods) {
     INFO("method " << id);
     MethodPlan l = plan_of(id, d);
-    Json o = probe_output(l, x, 1e-5);
-    Json g = probe_gradients(l, x, 1e-5, 7);
-    Json v = probe_invariance(l, x, 1e-5, 7);
+    Json o = probe_output(l, x, 1e-5).to_json();
+    Json g = probe_gradients(l, x, 1e-5, 7).to_json();
+    Json v = probe_invariance(l, x, 1e-5, 7).to_json();
     std::string dumped = o.dump() + g.dump() + v.dump();
     INFO(dumped);
     CHECK(dumped.find("null") == std::string::npos);
     CHECK(mentions(o["notes"], "constant"));
     // Methods whose statistics can lie inside one channel get a zero variance there.
     bool per_channel = id == "2" || id == "3" || id == "in";
-    CHECK(v["eps_used"].get<double>() == (per_channel ? 1e-5 : 0.0));
+    CHECK(v["eps_used"].get<double>() == kEpsConstantSafe);  // whatever the input
+    // Counted: the constant channel is 1 statistic for Method 3, H*W for Method 2, N for in.
+    const std::size_t constant = id == "3" ? 1 : id == "2" ? d.s() : id == "in" ? d.n : 0;
+    CHECK(v["constant_statistics"].get<std::size_t>() == constant);
+    // A constant statistic is a fact about the input: the invariances still hold exactly for the
+    // methods that have them (they would fail at eps = 1e-5 on a low-variance channel).
+    if (id == "3" || id == "in") CHECK(v["channel_rescale"]["rel_error"].get<double>() < 1e-6);
+    if (id == "3") CHECK(v["per_sample_shift"]["rel_error"].get<double>() < 1e-6);
     CHECK(mentions(v["notes"], "zero variance") == per_channel);
     CHECK(mentions(g["notes"], "zero variance") == per_channel);
     CHECK(g["finite_difference"]["max_rel_error"].get<double>() < 1e-6);
@@ -200,7 +236,7 @@ TEST_CASE("a constant channel: every number finite (no null), and notes explain 
 TEST_CASE("N = 1: leakage is 0 with a note") {
   Dims d{1, 4, 5, 6};
   Array<float> x = normal_tensor(d, 8);
-  Json v = probe_invariance(plan_of("3", d), x, 1e-5, 7);
+  Json v = probe_invariance(plan_of("3", d), x, 1e-5, 7).to_json();
   CHECK(v["per_sample_shift"]["leakage"] == 0.0);
   CHECK(mentions(v["notes"], "N = 1"));
 }
@@ -209,15 +245,15 @@ TEST_CASE("train mode undefined (method 2 with N = 1) is the caller's job: the p
   Dims d{1, 2, 3, 4};
   Array<float> x = normal_tensor(d, 9);
   MethodPlan l = plan_of("2", d);
-  CHECK_THROWS_AS(probe_output(l, x, 1e-5), Error);
-  CHECK_THROWS_AS(probe_gradients(l, x, 1e-5, 7), Error);
-  CHECK_THROWS_AS(probe_invariance(l, x, 1e-5, 7), Error);
+  CHECK_THROWS_AS(probe_output(l, x, 1e-5).to_json(), Error);
+  CHECK_THROWS_AS(probe_gradients(l, x, 1e-5, 7).to_json(), Error);
+  CHECK_THROWS_AS(probe_invariance(l, x, 1e-5, 7).to_json(), Error);
 }
 
 TEST_CASE("a large input runs the finite differences on a leading sub-batch") {
   Dims d{3, 64, 80, 80};  // 1,228,800 elements > 2^20: the leading 2 samples
   Array<float> x = normal_tensor(d, 10);
-  Json g = probe_gradients(plan_of("3", d), x, 1e-5, 7);
+  Json g = probe_gradients(plan_of("3", d), x, 1e-5, 7).to_json();
   INFO(g.dump());
   CHECK(g["finite_difference"]["samples_used"] == 2.0);
   CHECK(mentions(g["notes"], "leading 2 of 3 samples"));
@@ -227,10 +263,10 @@ TEST_CASE("a large input runs the finite differences on a leading sub-batch") {
 TEST_CASE("other_spatial_size explains itself for the batch-free methods") {
   Dims d{2, 4, 6, 6};
   Array<float> x = normal_tensor(d, 11);
-  Json ln = probe_invariance(plan_of("ln", d), x, 1e-5, 7)["other_spatial_size"];
+  Json ln = probe_invariance(plan_of("ln", d), x, 1e-5, 7).to_json()["other_spatial_size"];
   CHECK(ln["applicable"] == false);
   CHECK(ln["reason"] == "gamma, beta have shape (4, 6, 6), tied to H x W = 6 x 6; an input of 7 x 8 needs (4, 7, 8)");
-  Json in = probe_invariance(plan_of("in", d), x, 1e-5, 7)["other_spatial_size"];
+  Json in = probe_invariance(plan_of("in", d), x, 1e-5, 7).to_json()["other_spatial_size"];
   CHECK(in["applicable"] == true);
   CHECK(in["reason"] ==
         "statistics are recomputed per sample at any size and parameters (4,) do not depend on H x W: any H x W works");
@@ -242,19 +278,19 @@ TEST_CASE("affine none and channel: the probes run, none reports zero parameter 
   for (const std::string& id : kMethods) {
     INFO("method " << id);
     MethodPlan none = make_plan(parse_method(id, "t"), AffineMode::none, d);
-    Json g = probe_gradients(none, x, 1e-5, 7);
+    Json g = probe_gradients(none, x, 1e-5, 7).to_json();
     CHECK(g["dgamma_norm"] == 0.0);
     CHECK(g["dbeta_norm"] == 0.0);
     CHECK(g["finite_difference"]["gamma_coordinates"] == 0.0);
     CHECK(g["finite_difference"]["max_rel_error"].get<double>() < 1e-6);
     CHECK(mentions(g["notes"], "affine none"));
-    Json v = probe_invariance(none, x, 1e-5, 7);
+    Json v = probe_invariance(none, x, 1e-5, 7).to_json();
     CHECK(v["global_shift"] == v["global_shift_uniform_params"]);  // no parameters to be trained
     MethodPlan channel = make_plan(parse_method(id, "t"), AffineMode::channel, d);
-    Json gc = probe_gradients(channel, x, 1e-5, 7);
+    Json gc = probe_gradients(channel, x, 1e-5, 7).to_json();
     CHECK(gc["finite_difference"]["gamma_coordinates"] == 4.0);
     CHECK(gc["finite_difference"]["max_rel_error"].get<double>() < 1e-6);
-    Json vc = probe_invariance(channel, x, 1e-5, 7);
+    Json vc = probe_invariance(channel, x, 1e-5, 7).to_json();
     // Per-channel parameters: the transform's size dependence is the statistics' alone.
     CHECK(vc["other_spatial_size"]["applicable"] == (id != "1" && id != "2"));
   }

@@ -248,7 +248,9 @@ TEST_CASE("distribution names round-trip and each has a description") {
 }
 
 TEST_CASE("parse_distribution: an unknown name is an error that names it and lists the valid ones") {
-  for (std::string bad : {"foo", "Normal", "conv_like", ""}) {
+  CHECK(parse_distribution("Normal", "--dist") == Distribution::normal);  // case-insensitive, like every enumeration
+  CHECK(parse_distribution("CONV-LIKE", "--dist") == Distribution::conv_like);
+  for (std::string bad : {"foo", "conv_like", ""}) {
     INFO("input \"" << bad << "\"");
     try {
       parse_distribution(bad, "--dist");

@@ -54,8 +54,13 @@ std::string preview(const json& j) {
   return text;
 }
 
+// A string for a difference line: JSON-quoted and escaped (control characters
+// and invalid UTF-8 cannot reach the terminal).
+std::string quoted(const std::string& text) { return json(text).dump(-1, ' ', false, json::error_handler_t::replace); }
+
 struct Comparer {
   double rtol = 0, atol = 0;
+  std::vector<std::string> ignore;
   std::size_t numbers = 0;
   std::vector<ReportDifference> differences;
 
@@ -78,6 +83,7 @@ struct Comparer {
   }
 
   void compare(const std::string& path, const json& g, const json& r) {
+    if (std::find(ignore.begin(), ignore.end(), path) != ignore.end()) return;
     if (kind(g) != kind(r)) {
       add(path, "type differs: golden " + kind(g) + " " + preview(g) + ", report " + kind(r) + " " + preview(r));
       return;
@@ -88,11 +94,15 @@ struct Comparer {
       for (auto it = g.begin(); it != g.end(); ++it) {
         std::string child = path + "/" + pointer_token(it.key());
         auto found = r.find(it.key());
-        if (found == r.end()) add(child, "missing in report");
+        if (found == r.end()) {
+          if (std::find(ignore.begin(), ignore.end(), child) == ignore.end()) add(child, "missing in report");
+        }
         else compare(child, it.value(), *found);
       }
       for (auto it = r.begin(); it != r.end(); ++it) {
-        if (!g.contains(it.key())) add(path + "/" + pointer_token(it.key()), "extra in report (" + preview(it.value()) + ")");
+        const std::string child = path + "/" + pointer_token(it.key());
+        if (g.contains(it.key()) || std::find(ignore.begin(), ignore.end(), child) != ignore.end()) continue;
+        add(child, "extra in report (" + preview(it.value()) + ")");
       }
     } else if (g.is_array()) {
       if (g.size() != r.size()) {
@@ -100,16 +110,20 @@ struct Comparer {
         return;
       }
       for (std::size_t i = 0; i < g.size(); ++i) compare(path + "/" + std::to_string(i), g[i], r[i]);
-    } else if (g != r) {  // string, boolean, null, binary
+    } else if (g.is_string() && r.is_string()) {
+      if (g != r) add(path, string_difference(g.get<std::string>(), r.get<std::string>()));
+    } else if (g != r) {  // boolean, null, binary
       add(path, "golden " + preview(g) + ", report " + preview(r));
     }
   }
 };
 
-std::string format_tolerances(double rtol, double atol) {
+std::string format_tolerances(double rtol, double atol, const std::vector<std::string>& ignore) {
   char buf[96];
-  std::snprintf(buf, sizeof buf, "(rtol %g, atol %g)", rtol, atol);
-  return buf;
+  std::snprintf(buf, sizeof buf, "(rtol %g, atol %g", rtol, atol);
+  std::string text = buf;
+  for (std::size_t i = 0; i < ignore.size(); ++i) text += (i ? ", " : ", ignoring ") + quoted(ignore[i]);
+  return text + ")";
 }
 
 void validate_tolerances(double rtol, double atol) {
@@ -119,12 +133,43 @@ void validate_tolerances(double rtol, double atol) {
 
 }  // namespace
 
+std::string string_difference(const std::string& golden, const std::string& report, std::size_t context) {
+  std::size_t first = 0;  // first differing byte
+  while (first < golden.size() && first < report.size() && golden[first] == report[first]) ++first;
+  // Back up to the start of a UTF-8 character so that no character is cut in two.
+  auto char_start = [](const std::string& s, std::size_t i) {
+    while (i > 0 && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) --i;
+    return i;
+  };
+  const std::size_t begin = char_start(golden, first > context ? first - context : 0);
+  auto excerpt = [&](const std::string& s) {
+    std::size_t end = std::min(s.size(), first + context);
+    while (end < s.size() && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) ++end;
+    std::string text = quoted(s.substr(begin, end - begin));
+    if (begin > 0) text.insert(1, "...");
+    if (end < s.size()) text.insert(text.size() - 1, "...");
+    return text;
+  };
+  return "golden " + excerpt(golden) + ", report " + excerpt(report) + " (first difference at character " +
+         std::to_string(first) + ")";
+}
+
+void validate_ignore_pointers(const std::vector<std::string>& ignore) {
+  for (const std::string& pointer : ignore) {
+    if (!pointer.empty() && pointer.front() != '/') {
+      throw Error("--ignore: expected a JSON pointer such as /input/path (got " + quoted(pointer) + ")");
+    }
+  }
+}
+
 std::vector<ReportDifference> compare_reports(const json& golden, const json& report, double rtol, double atol,
-                                              std::size_t* numbers_compared) {
+                                              std::size_t* numbers_compared, const std::vector<std::string>& ignore) {
   validate_tolerances(rtol, atol);
+  validate_ignore_pointers(ignore);
   Comparer comparer;
   comparer.rtol = rtol;
   comparer.atol = atol;
+  comparer.ignore = ignore;
   comparer.compare("", golden, report);
   if (numbers_compared) *numbers_compared = comparer.numbers;
   return std::move(comparer.differences);
@@ -152,29 +197,30 @@ json read_json_file(const std::string& path) {
 }
 
 std::string format_check(const std::vector<ReportDifference>& differences, std::size_t numbers_compared,
-                         double rtol, double atol) {
+                         double rtol, double atol, const std::vector<std::string>& ignore) {
   std::string text;
   if (differences.empty()) {
     text = "reports agree: " + std::to_string(numbers_compared) +
-           (numbers_compared == 1 ? " number" : " numbers") + " compared " + format_tolerances(rtol, atol) + "\n";
+           (numbers_compared == 1 ? " number" : " numbers") + " compared " + format_tolerances(rtol, atol, ignore) + "\n";
     return text;
   }
   for (const ReportDifference& d : differences) {
     text += (d.path.empty() ? std::string("(document)") : d.path) + ": " + d.description + "\n";
   }
   text += std::to_string(differences.size()) + (differences.size() == 1 ? " difference " : " differences ") +
-          format_tolerances(rtol, atol) + "\n";
+          format_tolerances(rtol, atol, ignore) + "\n";
   return text;
 }
 
 CheckResult check_report_files(const std::string& golden_path, const std::string& report_path, double rtol,
-                               double atol) {
+                               double atol, const std::vector<std::string>& ignore) {
   validate_tolerances(rtol, atol);
+  validate_ignore_pointers(ignore);
   json golden = read_json_file(golden_path);
   json report = read_json_file(report_path);
   CheckResult result;
-  result.differences = compare_reports(golden, report, rtol, atol, &result.numbers_compared);
-  result.text = format_check(result.differences, result.numbers_compared, rtol, atol);
+  result.differences = compare_reports(golden, report, rtol, atol, &result.numbers_compared, ignore);
+  result.text = format_check(result.differences, result.numbers_compared, rtol, atol, ignore);
   return result;
 }
 

@@ -9,6 +9,10 @@
 // Integers and doubles are both "numbers" (a report may print 1 or 1.0).
 // Each difference is named by its JSON pointer (RFC 6901), e.g.
 //   /methods/3/invariance/global_shift/rel_error
+// Differing strings are shown around their first differing character, so a
+// change at the end of a long string is visible. Keys the user chooses to skip
+// (CheckOptions::ignore, `bnlab check --ignore POINTER`) are not compared, nor
+// is anything below them.
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -30,7 +34,17 @@ struct ReportDifference {
 // or NaN.
 std::vector<ReportDifference> compare_reports(const nlohmann::json& golden, const nlohmann::json& report,
                                               double rtol, double atol,
-                                              std::size_t* numbers_compared = nullptr);
+                                              std::size_t* numbers_compared = nullptr,
+                                              const std::vector<std::string>& ignore = {});
+
+// Checks that each ignore entry is a JSON pointer ("" or starting with "/").
+// Throws Error "--ignore: ... (got ...)".
+void validate_ignore_pointers(const std::vector<std::string>& ignore);
+
+// The part of two different strings around their first difference, with up
+// to `context` characters either side and "..." where text was cut:
+//   golden "...rel_error and leakage over the shifts", report "...rel_error or leakage over the shifts"
+std::string string_difference(const std::string& golden, const std::string& report, std::size_t context = 24);
 
 // Parses a JSON file. Throws Error "<path>: cannot read (<reason>)" or
 // "<path>: invalid JSON: <parser message>" (one line each).
@@ -42,6 +56,7 @@ nlohmann::json read_json_file(const std::string& path);
 //   "N differences (rtol 1e-06, atol 1e-12)"
 // or, when the reports agree,
 //   "reports agree: K numbers compared (rtol 1e-06, atol 1e-12)"
+// with ", ignoring /a, /b" before the closing parenthesis when keys were ignored.
 struct CheckResult {
   std::vector<ReportDifference> differences;
   std::size_t numbers_compared = 0;
@@ -50,10 +65,10 @@ struct CheckResult {
 };
 
 CheckResult check_report_files(const std::string& golden_path, const std::string& report_path, double rtol,
-                               double atol);
+                               double atol, const std::vector<std::string>& ignore = {});
 
 // The text of a CheckResult (exposed for tests): see check_report_files.
 std::string format_check(const std::vector<ReportDifference>& differences, std::size_t numbers_compared,
-                         double rtol, double atol);
+                         double rtol, double atol, const std::vector<std::string>& ignore = {});
 
 }  // namespace bnlab

@@ -1,5 +1,6 @@
 #include "bnlab/engine/method.hpp"
 
+#include <cctype>
 #include <charconv>
 
 #include "bnlab/core/error.hpp"
@@ -8,28 +9,74 @@
 namespace bnlab {
 namespace {
 
-const char* kValidMethods = "1, 2, 3, bn, ln, in, gn:G";
+// Lower-case copy with surrounding spaces removed: names are matched case-insensitively.
+std::string normalized_name(const std::string& text) {
+  std::size_t begin = text.find_first_not_of(" \t"), last = text.find_last_not_of(" \t");
+  std::string out = begin == std::string::npos ? std::string() : text.substr(begin, last - begin + 1);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
 
-// The table of DESIGN.md: reduce (N, C, S) and natural parameter axes (C, S).
-Method make_method(const std::string& id, const std::string& title, bool rn, bool rc, bool rs,
-                   bool pc, bool ps) {
+bool names_row(const MethodRow& row, const std::string& name) {
+  if (name == row.id) return true;
+  std::string aliases = row.aliases;
+  std::size_t start = 0;
+  while (start <= aliases.size() && !aliases.empty()) {
+    std::size_t comma = aliases.find(',', start);
+    if (aliases.substr(start, comma - start) == name) return true;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return false;
+}
+
+Method from_row(const MethodRow& row) {
   Method m;
-  m.id = id;
-  m.title = title;
-  m.reduce_n = rn;
-  m.reduce_c = rc;
-  m.reduce_s = rs;
-  m.param_c = pc;
-  m.param_s = ps;
+  m.id = row.id;
+  m.title = row.title;
+  m.name = *row.name ? row.name : row.id;
+  m.column = *row.column ? row.column : row.id;
+  m.role = row.role;
+  m.reduce_n = row.reduce_n;
+  m.reduce_c = row.reduce_c;
+  m.reduce_s = row.reduce_s;
+  m.param_c = row.param_c;
+  m.param_s = row.param_s;
   return m;
 }
 
 }  // namespace
 
+const std::vector<MethodRow>& method_table() {
+  // Reduce over (N, C, S) and natural parameter axes (C, S); S = the plane H, W.
+  static const std::vector<MethodRow> rows = {
+      //  id    aliases  title                                                   name        column role                     N      C      S      pC     pS     G
+      {"1", "", "Method 1 (per location, over N and C)", "Method 1", "M1", MethodRole::candidate, true, true, false, false, true, false},
+      {"2", "", "Method 2 (per activation, over N)", "Method 2", "M2", MethodRole::candidate, true, false, false, true, true, false},
+      {"3", "bn", "Method 3 (per channel, over N, H, W: BatchNorm2d)", "Method 3", "M3", MethodRole::candidate, true, false, true, true, false, false},
+      {"ln", "", "LayerNorm (per sample, over C, H, W)", "", "", MethodRole::reference, false, true, true, true, true, false},
+      {"in", "", "InstanceNorm (per sample and channel, over H, W)", "", "", MethodRole::reference, false, false, true, true, false, false},
+      {"gn", "", "GroupNorm with G groups (per sample and group, over C/G, H, W)", "", "", MethodRole::reference, false, true, true, true, false, true},
+  };
+  return rows;
+}
+
+std::string valid_method_names() {
+  std::string out;
+  for (const MethodRow& row : method_table()) {
+    if (!out.empty()) out += ", ";
+    out += row.parametrized ? std::string(row.id) + ":G" : std::string(row.id);
+    if (*row.aliases) out += ", ";  // aliases follow their id: "3, bn"
+    for (char ch : std::string(row.aliases)) out += ch == ',' ? std::string(", ") : std::string(1, ch);
+  }
+  return out;
+}
+
 AffineMode parse_affine_mode(const std::string& text, const std::string& what) {
-  if (text == "natural") return AffineMode::natural;
-  if (text == "channel") return AffineMode::channel;
-  if (text == "none") return AffineMode::none;
+  const std::string name = normalized_name(text);
+  if (name == "natural") return AffineMode::natural;
+  if (name == "channel") return AffineMode::channel;
+  if (name == "none") return AffineMode::none;
   throw Error(what + ": unknown affine mode \"" + text + "\" (valid: natural, channel, none)");
 }
 
@@ -43,27 +90,33 @@ std::string to_string(AffineMode mode) {
 }
 
 Method parse_method(const std::string& text, const std::string& what) {
-  //                      id    title                                   N      C      S      pC     pS
-  if (text == "1") return make_method("1", "Method 1 (per location, over N and C)", true, true, false, false, true);
-  if (text == "2") return make_method("2", "Method 2 (per activation, over N)", true, false, false, true, true);
-  if (text == "3" || text == "bn")
-    return make_method("3", "Method 3 (per channel, over N, H, W: BatchNorm2d)", true, false, true, true, false);
-  if (text == "ln") return make_method("ln", "LayerNorm (per sample, over C, H, W)", false, true, true, true, true);
-  if (text == "in") return make_method("in", "InstanceNorm (per sample and channel, over H, W)", false, false, true, true, false);
-  if (text.rfind("gn:", 0) == 0) {
-    std::string digits = text.substr(3);
+  const std::string name = normalized_name(text);
+  for (const MethodRow& row : method_table()) {
+    if (!row.parametrized) {
+      if (names_row(row, name)) return from_row(row);
+      continue;
+    }
+    const std::string prefix = std::string(row.id) + ":";
+    if (name.rfind(prefix, 0) != 0) continue;
+    std::string digits = name.substr(prefix.size());
     std::size_t groups = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), groups);
     if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || groups == 0) {
       throw Error(what + ": method \"" + text + "\": G must be a positive integer (e.g. gn:32)");
     }
-    Method m = make_method(text, "GroupNorm with " + digits + " groups (per sample and group, over C/G, H, W)",
-                           false, true, true, true, false);
-    m.id = "gn:" + std::to_string(groups);
+    Method m = from_row(row);
+    m.id = prefix + std::to_string(groups);
+    m.name = m.column = m.id;
+    std::string title = row.title;
+    std::string count = " ";  // " G " -> " 4 " (built step by step: GCC 12's -Wrestrict misfires on " " + ...)
+    count += std::to_string(groups);
+    count += " ";
+    title.replace(title.find(" G "), 3, count);
+    m.title = title;
     m.groups = groups;
     return m;
   }
-  throw Error(what + ": unknown method \"" + text + "\" (valid: " + kValidMethods + ")");
+  throw Error(what + ": unknown method \"" + text + "\" (valid: " + valid_method_names() + ")");
 }
 
 std::vector<Method> parse_method_list(const std::string& text, const std::string& what) {
@@ -71,7 +124,7 @@ std::vector<Method> parse_method_list(const std::string& text, const std::string
   for (const std::string& item : split_commas(text)) {
     Method m = parse_method(item, what);
     for (const Method& seen : methods) {
-      if (seen.id == m.id) throw Error(what + ": method \"" + item + "\" is listed twice");
+      if (seen.id == m.id) throw Error(what + ": method \"" + normalized_name(item) + "\" is listed twice");
     }
     methods.push_back(m);
   }

@@ -1,7 +1,6 @@
 #pragma once
 // A normalization is data: a choice of reduction axes plus a choice of
-// parameter axes (DESIGN.md §1; the GroupNorm paper defines every method by
-// its set S_i). This file holds the table of methods and turns a method and a
+// parameter axes (the GroupNorm paper defines every method by its set S_i). This file holds the table of methods and turns a method and a
 // feature-map shape into index maps the kernels walk.
 //
 // Axes, outermost to innermost: N (batch), G (channel group, GroupNorm only),
@@ -20,9 +19,16 @@ enum class AffineMode { natural, channel, none };
 AffineMode parse_affine_mode(const std::string& text, const std::string& what);
 std::string to_string(AffineMode mode);
 
+// Candidates answer the question (which axes should *batch* normalization
+// reduce?); references are per-sample normalizations shown for comparison.
+enum class MethodRole { candidate, reference };
+
 struct Method {
   std::string id;           // canonical id: "1", "2", "3", "ln", "in", "gn:G"
   std::string title;        // "Method 3 (per channel, BatchNorm2d)"
+  std::string name;         // in sentences: "Method 3", "ln", "gn:4"
+  std::string column;       // table column heading: "M3", "ln", "gn:4"
+  MethodRole role = MethodRole::reference;
   bool reduce_n = false;    // statistics pool over the batch
   bool reduce_c = false;    // ... over the channels (within a group for gn)
   bool reduce_s = false;    // ... over the spatial plane H, W
@@ -32,10 +38,27 @@ struct Method {
   bool batch_dependent() const { return reduce_n; }  // has running statistics, eval mode
 };
 
-// "1", "2", "3", "bn" (= 3), "ln", "in", "gn:G". Throws Error naming `what`
-// and listing the valid names.
+// One row of the method table: everything help text, parsing, the verdict
+// and the table know about a method comes from here.
+struct MethodRow {
+  const char* id;       // "3"; "gn" for the parametrized GroupNorm row
+  const char* aliases;  // other accepted names, comma-separated ("bn"), or ""
+  const char* title;    // for gn, "G" in the title is replaced by the group count
+  const char* name;     // "Method 3"; "" means the id itself
+  const char* column;   // "M3"; "" means the id itself
+  MethodRole role;
+  bool reduce_n, reduce_c, reduce_s, param_c, param_s;
+  bool parametrized;    // "gn:G"
+};
+const std::vector<MethodRow>& method_table();
+
+// "1, 2, 3, bn, ln, in, gn:G": generated from the table, for help and errors.
+std::string valid_method_names();
+
+// "1", "2", "3", "bn" (= 3), "ln", "in", "gn:G", case-insensitive, surrounding
+// spaces ignored. Throws Error naming `what` and listing the valid names.
 Method parse_method(const std::string& text, const std::string& what);
-// "1,2,3" -> three methods; duplicates are an error.
+// "1,2,3" or "1, 2, 3" -> three methods; duplicates are an error.
 std::vector<Method> parse_method_list(const std::string& text, const std::string& what);
 
 // Where an (n, c, s) element's statistic (or parameter) lives in a flat array:

@@ -1,7 +1,7 @@
 // probe_batch_size: how the batch statistics of a batch-dependent method
 // (1, 2, 3) degrade as the batch shrinks, and how far train mode then drifts
-// from eval mode. DESIGN.md §2: "the error of the batch statistics against the
-// population as the batch size N shrinks (M2 with N = 1 outputs beta everywhere)".
+// from eval mode: the error of the batch statistics against the population as
+// the batch size shrinks (Method 2 with N = 1 outputs beta everywhere).
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
 //   x: (N, C, H, W); x_sub: (n, C, H, W), the leading n samples of x.
@@ -24,23 +24,21 @@
 
 namespace bnlab {
 
-nlohmann::ordered_json probe_batch_size(const MethodPlan& plan, const Array<float>& x, double eps) {
-  using probe::Json;
-  if (!plan.method.batch_dependent()) {
-    return Json{{"applicable", false},
-                {"reason", "statistics are taken per sample: the batch size does not change them"}};
-  }
+BatchSizeProbe probe_batch_size(const MethodPlan& plan, const Array<float>& x, double eps) {
+  BatchSizeProbe result;
+  if (!plan.method.batch_dependent()) return result;
+  result.applicable = true;
   const Dims& dims = plan.dims;
   const Statistics population = batch_statistics(plan, x);
-  Json sizes = Json::array();
   for (std::size_t n = dims.n; n >= 1; n /= 2) {
     Dims sub_dims{n, dims.c, dims.h, dims.w};
     MethodPlan sub = make_plan(plan.method, AffineMode::none, sub_dims);
-    Json entry{{"n", n}, {"elements_per_statistic", sub.elements_per_stat}};
+    BatchSizeEntry entry;
+    entry.n = n;
+    entry.elements_per_statistic = sub.elements_per_stat;
     if (sub.elements_per_stat < 2) {
-      entry["degenerate"] = true;
-      entry["note"] = "one value per statistic: the batch variance is 0 and train mode outputs beta everywhere";
-      sizes.push_back(entry);
+      entry.degenerate = true;
+      result.sizes.push_back(entry);
       continue;
     }
     Array<float> x_sub = Array<float>::from_shape(sub_dims.to_vector());  // (n, C, H, W)
@@ -58,13 +56,35 @@ nlohmann::ordered_json probe_batch_size(const MethodPlan& plan, const Array<floa
     }
     probe::RelL2 gap;
     probe::add_plain(gap, y_train, y_eval, 0, n);
-    entry["degenerate"] = false;
-    entry["mean_error"] = probe::number(std::sqrt(mean_sq / double(plan.num_stats)));
-    entry["var_error"] = probe::number(std::sqrt(var_sq / double(plan.num_stats)));
-    entry["train_eval_gap"] = probe::number(gap.value());
-    sizes.push_back(entry);
+    entry.mean_error = std::sqrt(mean_sq / double(plan.num_stats));
+    entry.var_error = std::sqrt(var_sq / double(plan.num_stats));
+    entry.train_eval_gap = gap.value();
+    result.sizes.push_back(entry);
   }
-  return Json{{"applicable", true}, {"population", "the whole input (all N samples)"}, {"sizes", sizes}};
+  return result;
+}
+
+nlohmann::ordered_json BatchSizeProbe::to_json() const {
+  using probe::Json;
+  if (!applicable) {
+    return Json{{"applicable", false},
+                {"reason", "statistics are taken per sample: the batch size does not change them"}};
+  }
+  Json sizes_json = Json::array();
+  for (const BatchSizeEntry& e : sizes) {
+    Json entry{{"n", e.n}, {"elements_per_statistic", e.elements_per_statistic}};
+    if (e.degenerate) {
+      entry["degenerate"] = true;
+      entry["note"] = "one value per statistic: the batch variance is 0 and train mode outputs beta everywhere";
+    } else {
+      entry["degenerate"] = false;
+      entry["mean_error"] = probe::number(e.mean_error);
+      entry["var_error"] = probe::number(e.var_error);
+      entry["train_eval_gap"] = probe::number(e.train_eval_gap);
+    }
+    sizes_json.push_back(entry);
+  }
+  return Json{{"applicable", true}, {"population", "the whole input (all N samples)"}, {"sizes", sizes_json}};
 }
 
 }  // namespace bnlab

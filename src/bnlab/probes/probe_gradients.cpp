@@ -1,6 +1,7 @@
 // probe_gradients: the train-mode backward for a seeded upstream gradient,
 // checked against central finite differences in double, and the identities
-// of DESIGN.md §1.
+// sum_S dx = 0 and sum_S dx * xhat = 0 that follow from differentiating through
+// the mean and the variance.
 //
 // Shapes (legend: N batch, C channels, H, W spatial, S = H*W):
 //   x, dy, dx: (N, C, H, W) float32 (the engine's float path);
@@ -107,8 +108,9 @@ double rel_error(double fd, double an, double floor) {
   return denom > 0 ? std::abs(fd - an) / denom : std::abs(fd - an);
 }
 
-Json finite_difference(const MethodPlan& plan, const Array<float>& x, const Array<float>& dy, double eps,
-                       std::uint64_t seed, probe::Notes& notes) {
+void finite_difference(const MethodPlan& plan, const Array<float>& x, const Array<float>& dy, double eps,
+                       std::uint64_t seed, GradientsProbe& result) {
+  probe::Notes& notes = result.notes;
   const Dims& d = plan.dims;
   const std::size_t per_sample = d.c * d.s();
   std::size_t n_sub = d.n;
@@ -166,39 +168,35 @@ Json finite_difference(const MethodPlan& plan, const Array<float>& x, const Arra
     double rel = rel_error(fd, an.dgamma.data()[p], 1e-6 * max_dgamma);
     if (!(rel <= worst)) worst = rel;
   }
-  return Json{{"coordinates", double(xi.size() + gi.size())},
-              {"x_coordinates", double(xi.size())},
-              {"gamma_coordinates", double(gi.size())},
-              {"step", kFdRelStep},
-              {"step_unit", "x: times sqrt(var + eps) of the coordinate's statistic; gamma: absolute (gamma = 1)"},
-              {"samples_used", double(n_sub)},
-              {"max_rel_error", number(worst)}};
+  result.fd_x_coordinates = xi.size();
+  result.fd_gamma_coordinates = gi.size();
+  result.fd_step = kFdRelStep;
+  result.fd_samples_used = n_sub;
+  result.fd_max_rel_error = worst;
 }
 
 }  // namespace
 
-nlohmann::ordered_json probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed) {
+GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed) {
   probe::require_probe_input(plan, x, "probe_gradients");
-  probe::Notes notes;
-  const std::uint64_t dy_seed = probe::sub_seed(seed, probe::Stream::dy);
-  const Array<float> dy = normal_array(plan.dims, dy_seed);  // (N, C, H, W)
+  GradientsProbe result;
+  probe::Notes& notes = result.notes;
+  result.dy_seed = probe::sub_seed(seed, probe::Stream::dy);
+  const Array<float> dy = normal_array(plan.dims, result.dy_seed);  // (N, C, H, W)
   const Params<float> params = identity_params<float>(plan);
   const Statistics stats = batch_statistics(plan, x);  // (num_stats)
 
-  Json block;
-  block["dy"] = Json{{"dist", "normal(0,1)"}, {"seed", dy_seed}};
-  double sum_dx = 0;
   {
     const Gradients<float> g = backward(plan, Mode::train, x, dy, params, stats, eps);
-    block["dx_norm"] = number(l2_norm(g.dx));
+    result.dx_norm = l2_norm(g.dx);
     // Affine none: the engine leaves dgamma, dbeta default-constructed (0-d); the norms are 0.
-    block["dgamma_norm"] = number(plan.has_affine() ? l2_norm(g.dgamma) : 0.0);
-    block["dbeta_norm"] = number(plan.has_affine() ? l2_norm(g.dbeta) : 0.0);
-    sum_dx = max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(g.dx.data()[i]); });
+    result.dgamma_norm = plan.has_affine() ? l2_norm(g.dgamma) : 0.0;
+    result.dbeta_norm = plan.has_affine() ? l2_norm(g.dbeta) : 0.0;
+    result.sum_dx_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(g.dx.data()[i]); });
   }  // dx freed before the finite differences
   if (!plan.has_affine()) notes.push_back("affine none: there is no gamma or beta; their norms are 0");
 
-  block["finite_difference"] = finite_difference(plan, x, dy, eps, seed, notes);
+  finite_difference(plan, x, dy, eps, seed, result);
 
   // sum_S dx * xhat = 0 needs eps = 0 (and gamma constant on S: gamma = 1 here).
   const std::size_t zero_var = probe::zero_variance_count(stats);
@@ -207,19 +205,36 @@ nlohmann::ordered_json probe_gradients(const MethodPlan& plan, const Array<float
     notes.push_back(std::to_string(zero_var) + " statistic(s) have zero variance: sum_dx_xhat uses eps = " +
                     probe::format_number(eps) + " instead of 0, so it is only approximately 0");
   }
-  double sum_dx_xhat = 0;
   {
     const Gradients<float> g = backward(plan, Mode::train, x, dy, params, stats, eps_xhat);
     std::vector<double> rstd(plan.num_stats);  // (num_stats)
     for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps_xhat);
-    sum_dx_xhat = max_rel_sum(plan, [&](std::size_t i, std::size_t o) {
+    result.sum_dx_xhat_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t o) {
       double xhat = (double(x.data()[i]) - stats.mean[o]) * rstd[o];
       return double(g.dx.data()[i]) * xhat;
     });
   }
-  block["identities"] = Json{{"sum_dx_max_rel", number(sum_dx)},
-                             {"sum_dx_xhat_max_rel", number(sum_dx_xhat)},
-                             {"sum_dx_xhat_eps", eps_xhat}};
+  result.sum_dx_xhat_eps = eps_xhat;
+  return result;
+}
+
+nlohmann::ordered_json GradientsProbe::to_json() const {
+  Json block;
+  block["dy"] = Json{{"dist", "normal(0,1)"}, {"seed", dy_seed}};
+  block["dx_norm"] = number(dx_norm);
+  block["dgamma_norm"] = number(dgamma_norm);
+  block["dbeta_norm"] = number(dbeta_norm);
+  block["finite_difference"] =
+      Json{{"coordinates", double(fd_x_coordinates + fd_gamma_coordinates)},
+           {"x_coordinates", double(fd_x_coordinates)},
+           {"gamma_coordinates", double(fd_gamma_coordinates)},
+           {"step", fd_step},
+           {"step_unit", "x: times sqrt(var + eps) of the coordinate's statistic; gamma: absolute (gamma = 1)"},
+           {"samples_used", double(fd_samples_used)},
+           {"max_rel_error", number(fd_max_rel_error)}};
+  block["identities"] = Json{{"sum_dx_max_rel", number(sum_dx_max_rel)},
+                             {"sum_dx_xhat_max_rel", number(sum_dx_xhat_max_rel)},
+                             {"sum_dx_xhat_eps", sum_dx_xhat_eps}};
   block["notes"] = notes;
   return block;
 }

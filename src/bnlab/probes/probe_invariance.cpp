@@ -1,5 +1,5 @@
 // probe_invariance: which transformations of the input the normalization
-// commutes with (DESIGN.md §2). Each measurement is a relative L2 error
+// commutes with. Each measurement is a relative L2 error
 //   rel(a, b) = ||a - b|| / ||b||    (double accumulation, sequential)
 // and the maximum over the fixed shift set of probe_util.hpp
 //   {(1, 0), (0, 1), (1, 2), (H/2, W/3)} mod (H, W), minus (0, 0) and repeats.
@@ -23,8 +23,9 @@
 //                      global_shift_uniform_params (noted).
 //   translate          zero-filled shift of every sample, gamma = 1, beta = 0, compared on
 //                      the region that stays inside the plane (h >= dh, w >= dw):
-//                      rel(f(translate x)[R], f(x)[R - (dh, dw)]). For the record: the zeros
-//                      change every statistic that pools over H, W.
+//                      rel(f(translate x)[R], f(x)[R - (dh, dw)]). For the record, not a
+//                      property: the zeros change every statistic that pools over H, W, so
+//                      no method that pools over the plane commutes with it (Method 3: ~1).
 //   channel_rescale    x'[n, c] = a_c x[n, c] + b_c, a_c = 2^(4u_c - 2) in [0.25, 4) and
 //                      b_c = 2 z_c std_c(x) (std over N, H, W): rel(f(x'), f(x)), gamma = 1, beta = 0.
 //                      Draws from Rng(seed + 4): u_0 .. u_{C-1}, then z_0 .. z_{C-1}.
@@ -32,9 +33,12 @@
 //                      The plan is rebuilt there and its shapes compared: running statistics
 //                      (batch-dependent methods only; ln, in, gn recompute theirs per sample)
 //                      and gamma, beta must keep their shapes.
-//   eps_used           0, so each measurement isolates the choice of axes (eps breaks exact
-//                      scale invariance by about eps / var); the given eps if a statistic of x
-//                      has zero variance (noted).
+//   eps_used           kEpsConstantSafe (probes.hpp): exactly eps = 0 for every non-constant
+//                      statistic, so each measurement isolates the choice of axes (a real eps
+//                      breaks exact scale invariance by about eps / var), and 0 instead of 0/0
+//                      on a constant statistic (a dead channel), whose values then match
+//                      wherever the transformed input keeps them constant.
+//   constant_statistics   how many statistics of x have zero variance (counted, noted).
 #include <algorithm>
 #include <cmath>
 
@@ -57,8 +61,6 @@ constexpr double kLn2 = 0.69314718055994530942;
 void take_max(double& worst, double v) {
   if (!(v <= worst)) worst = v;
 }
-
-Json rel_block(double rel) { return Json{{"rel_error", number(rel)}}; }
 
 // x'[n, c] = a_c x[n, c] + b_c (see the file comment). (N, C, H, W)
 Array<float> rescale_channels(const Array<float>& x, const Dims& d, std::uint64_t seed) {
@@ -86,7 +88,7 @@ Array<float> rescale_channels(const Array<float>& x, const Dims& d, std::uint64_
   return out;
 }
 
-Json other_spatial_size(const MethodPlan& plan) {
+void other_spatial_size(const MethodPlan& plan, InvarianceProbe& result) {
   const Dims& d = plan.dims;
   const Dims od{d.n, d.c, d.h + 1, d.w + 2};
   const MethodPlan other = make_plan(plan.method, plan.affine, od);
@@ -113,21 +115,24 @@ Json other_spatial_size(const MethodPlan& plan) {
                 " needs " + shape_to_string(other.param_shape);
     }
   }
-  return Json{{"applicable", stats_ok && params_ok}, {"reason", reason}};
+  result.other_spatial_size = stats_ok && params_ok;
+  result.other_spatial_size_reason = reason;
 }
 
 }  // namespace
 
-nlohmann::ordered_json probe_invariance(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed) {
+InvarianceProbe probe_invariance(const MethodPlan& plan, const Array<float>& x, double /*eps*/, std::uint64_t seed) {
   probe::require_probe_input(plan, x, "probe_invariance");
   const Dims& d = plan.dims;
-  probe::Notes notes;
+  InvarianceProbe result;
+  probe::Notes& notes = result.notes;
   const Statistics stats = batch_statistics(plan, x);  // (num_stats)
-  const std::size_t zero_var = probe::zero_variance_count(stats);
-  const double eps_used = zero_var == 0 ? 0.0 : eps;
-  if (zero_var > 0) {
-    notes.push_back(std::to_string(zero_var) + " statistic(s) of the input have zero variance: eps_used = " +
-                    probe::format_number(eps) + " (the given eps) instead of 0, so scale invariance holds only to about eps/var");
+  result.constant_statistics = probe::zero_variance_count(stats);
+  const double eps_used = result.eps_used;
+  if (result.constant_statistics > 0) {
+    notes.push_back(std::to_string(result.constant_statistics) + " of " + std::to_string(plan.num_stats) +
+                    " statistic(s) of the input are constant (zero variance): their outputs are 0 and they are "
+                    "compared only where the transformed input keeps them constant");
   }
   const std::vector<Shift> shifts = probe::shift_set(d);
   if (shifts.empty()) notes.push_back("H = W = 1: no spatial shift exists; every shift measurement is 0 by convention");
@@ -184,7 +189,6 @@ nlohmann::ordered_json probe_invariance(const MethodPlan& plan, const Array<floa
   }
 
   // Eval mode with running statistics estimated from x.
-  Json eval_block;
   if (plan.method.batch_dependent()) {
     Statistics running = stats;  // mean, unbiased var = m / (m - 1) * var: (num_stats)
     const double m = double(plan.elements_per_stat);
@@ -197,23 +201,43 @@ nlohmann::ordered_json probe_invariance(const MethodPlan& plan, const Array<floa
       probe::add_shifted(acc, ys, base, s, 0, d.n);
       take_max(worst, acc.value());
     }
-    eval_block = Json{{"mode", "eval"}, {"rel_error", number(worst)}};
+    result.eval_mode = true;
+    result.eval_shift = worst;
   } else {
-    eval_block = Json{{"mode", "train"}, {"rel_error", number(global_uniform)}};
+    result.eval_mode = false;
+    result.eval_shift = global_uniform;
     notes.push_back("method " + plan.method.id +
                     " has no running statistics: its inference is its train mode, so eval_shift repeats "
                     "global_shift_uniform_params");
   }
 
+  for (Shift s : shifts) result.shifts.emplace_back(s.dh, s.dw);
+  result.per_sample_rel_error = per_sample;
+  result.per_sample_leakage = leakage;
+  result.global_shift = global_trained;
+  result.global_shift_uniform_params = global_uniform;
+  result.translate = translated;
+  result.channel_rescale = rescaled;
+  other_spatial_size(plan, result);
+  return result;
+}
+
+nlohmann::ordered_json InvarianceProbe::to_json() const {
+  Json shifts_json = Json::array();
+  for (const auto& [dh, dw] : shifts) shifts_json.push_back(Json::array({dh, dw}));
   Json block;
-  block["shifts"] = probe::shifts_json(shifts);
-  block["per_sample_shift"] = Json{{"rel_error", number(per_sample)}, {"leakage", number(leakage)}};
-  block["global_shift"] = rel_block(global_trained);
-  block["global_shift_uniform_params"] = rel_block(global_uniform);
-  block["eval_shift"] = std::move(eval_block);
-  block["translate"] = rel_block(translated);
-  block["channel_rescale"] = rel_block(rescaled);
-  block["other_spatial_size"] = other_spatial_size(plan);
+  block["shifts"] = shifts_json;
+  block["constant_statistics"] = constant_statistics;
+  block["per_sample_shift"] = Json{{"rel_error", number(per_sample_rel_error)}, {"leakage", number(per_sample_leakage)}};
+  block["global_shift"] = Json{{"rel_error", number(global_shift)}};
+  block["global_shift_uniform_params"] = Json{{"rel_error", number(global_shift_uniform_params)}};
+  block["eval_shift"] = Json{{"mode", eval_mode ? "eval" : "train"}, {"rel_error", number(eval_shift)}};
+  block["translate"] = Json{
+      {"rel_error", number(translate)},
+      {"note", "zero-filled, non-circular shift: the zeros change every statistic that pools over H, W, so no "
+               "such method commutes with it; recorded, not a property"}};
+  block["channel_rescale"] = Json{{"rel_error", number(channel_rescale)}};
+  block["other_spatial_size"] = Json{{"applicable", other_spatial_size}, {"reason", other_spatial_size_reason}};
   block["eps_used"] = eps_used;
   block["notes"] = notes;
   return block;

@@ -69,18 +69,6 @@ ChannelSummary summarize_channels(const Array<float>& z, const Dims& d) {
   return out;
 }
 
-// max |mean - 0| and max |var - 1| over groups, given per-group sums.
-struct Deviation {
-  double max_abs_mean = 0, max_abs_var_minus_one = 0;
-  void add(double mean, double var) {
-    max_abs_mean = std::max(max_abs_mean, std::abs(mean));
-    max_abs_var_minus_one = std::max(max_abs_var_minus_one, std::abs(var - 1.0));
-  }
-  Json json() const {
-    return Json{{"max_abs_mean", number(max_abs_mean)}, {"max_abs_var_minus_one", number(max_abs_var_minus_one)}};
-  }
-};
-
 // Over (N, C) for each location s.
 Deviation per_location(const Array<float>& y, const Dims& d) {
   const std::size_t S = d.s(), runs = d.n * d.c;
@@ -111,7 +99,11 @@ Deviation per_sample(const Array<float>& y, const Dims& d) {
   return dev;
 }
 
-Json global_stats(const Array<float>& y) {
+struct GlobalStats {
+  double mean = 0, std = 0, min = 0, max = 0;
+};
+
+GlobalStats global_stats(const Array<float>& y) {
   const float* p = y.data();  // (N, C, H, W)
   const std::size_t count = y.size();
   double mean = 0, sq = 0;
@@ -123,8 +115,7 @@ Json global_stats(const Array<float>& y) {
   }
   mean /= double(count);
   for (std::size_t i = 0; i < count; ++i) sq += (p[i] - mean) * (p[i] - mean);
-  return Json{{"mean", number(mean)}, {"std", number(std::sqrt(sq / double(count)))}, {"min", number(lo)},
-              {"max", number(hi)}};
+  return GlobalStats{mean, std::sqrt(sq / double(count)), lo, hi};
 }
 
 double sum_of(const std::vector<double>& v) {
@@ -135,63 +126,134 @@ double sum_of(const std::vector<double>& v) {
 
 }  // namespace
 
-nlohmann::ordered_json probe_output(const MethodPlan& plan, const Array<float>& x, double eps) {
+void Deviation::add(double mean, double var) {
+  max_abs_mean = std::max(max_abs_mean, std::abs(mean));
+  max_abs_var_minus_one = std::max(max_abs_var_minus_one, std::abs(var - 1.0));
+}
+
+Json Deviation::to_json() const {
+  return Json{{"max_abs_mean", number(max_abs_mean)}, {"max_abs_var_minus_one", number(max_abs_var_minus_one)}};
+}
+
+OutputProbe probe_output(const MethodPlan& plan, const Array<float>& x, double eps) {
   probe::require_probe_input(plan, x, "probe_output");
   const Dims& d = plan.dims;
-  probe::Notes notes;
+  OutputProbe result;
+  result.eps = eps;
 
   ChannelSummary in = summarize_channels(x, d);
   Array<float> y = forward_train(plan, x, identity_params<float>(plan), eps, nullptr);  // (N, C, H, W)
   ChannelSummary out = summarize_channels(y, d);
 
-  Json per_channel;
-  per_channel["mean"] = Json::array();
-  per_channel["var"] = Json::array();
-  Deviation channel_dev;
   double std_min = std::numeric_limits<double>::infinity(), std_max = 0;
   std::size_t constant_in = 0, first_constant = 0;
   for (std::size_t c = 0; c < d.c; ++c) {
-    per_channel["mean"].push_back(number(out.mean[c]));
-    per_channel["var"].push_back(number(out.var[c]));
-    channel_dev.add(out.mean[c], out.var[c]);
+    result.per_channel.add(out.mean[c], out.var[c]);
     double sd = std::sqrt(out.var[c]);
     std_min = std::min(std_min, sd);
     std_max = std::max(std_max, sd);
     if (in.var[c] == 0.0 && constant_in++ == 0) first_constant = c;
   }
-  per_channel["max_abs_mean"] = number(channel_dev.max_abs_mean);
-  per_channel["max_abs_var_minus_one"] = number(channel_dev.max_abs_var_minus_one);
+  result.channel_mean = out.mean;
+  result.channel_var = out.var;
   if (constant_in > 0) {
-    notes.push_back(std::to_string(constant_in) + " input channel(s) are constant (first: channel " +
-                    std::to_string(first_constant) +
-                    "): their pattern fraction is 0 and a per-channel method outputs 0 there (variance 0)");
+    result.notes.push_back(std::to_string(constant_in) + " input channel(s) are constant (first: channel " +
+                           std::to_string(first_constant) +
+                           "): their pattern fraction is 0 and a per-channel method outputs 0 there (variance 0)");
   }
-
-  Json block;
-  block["per_channel"] = std::move(per_channel);
-  block["per_location"] = per_location(y, d).json();
-  block["per_sample"] = per_sample(y, d).json();
-  block["global"] = global_stats(y);
+  result.per_location = per_location(y, d);
+  result.per_sample = per_sample(y, d);
+  const GlobalStats g = global_stats(y);
+  result.global_mean = g.mean;
+  result.global_std = g.std;
+  result.global_min = g.min;
+  result.global_max = g.max;
 
   const double f_in = sum_of(in.pattern_fraction), f_out = sum_of(out.pattern_fraction);
-  block["pattern_fraction_input"] = number(f_in / double(d.c));
-  block["pattern_fraction_output"] = number(f_out / double(d.c));
+  result.pattern_fraction_input = f_in / double(d.c);
+  result.pattern_fraction_output = f_out / double(d.c);
   if (f_in > 0) {
-    block["pattern_survival"] = number(f_out / f_in);
+    result.pattern_survival = f_out / f_in;
   } else {
-    block["pattern_survival"] = nullptr;
-    notes.push_back(d.s() == 1 ? "pattern_survival is null: H = W = 1, there is no spatial pattern"
-                               : "pattern_survival is null: the input's batch-mean spatial pattern is flat in every channel");
+    result.notes.push_back(d.s() == 1 ? "pattern_survival is null: H = W = 1, there is no spatial pattern"
+                                      : "pattern_survival is null: the input's batch-mean spatial pattern is flat in every channel");
   }
   if (std_max > 0) {
-    block["channel_std_ratio"] = number(std_min / std_max);
+    result.channel_std_ratio = std_min / std_max;
   } else {
-    block["channel_std_ratio"] = nullptr;
-    notes.push_back("channel_std_ratio is null: every output channel is constant");
+    result.notes.push_back("channel_std_ratio is null: every output channel is constant");
   }
+  return result;
+}
+
+Json OutputProbe::to_json() const {
+  Json per_channel_json;
+  per_channel_json["mean"] = Json::array();
+  per_channel_json["var"] = Json::array();
+  for (double v : channel_mean) per_channel_json["mean"].push_back(number(v));
+  for (double v : channel_var) per_channel_json["var"].push_back(number(v));
+  per_channel_json["max_abs_mean"] = number(per_channel.max_abs_mean);
+  per_channel_json["max_abs_var_minus_one"] = number(per_channel.max_abs_var_minus_one);
+  Json block;
+  block["per_channel"] = std::move(per_channel_json);
+  block["per_location"] = per_location.to_json();
+  block["per_sample"] = per_sample.to_json();
+  block["global"] = Json{{"mean", number(global_mean)}, {"std", number(global_std)}, {"min", number(global_min)},
+                         {"max", number(global_max)}};
+  block["pattern_fraction_input"] = number(pattern_fraction_input);
+  block["pattern_fraction_output"] = number(pattern_fraction_output);
+  block["pattern_survival"] = pattern_survival ? number(*pattern_survival) : Json(nullptr);
+  block["channel_std_ratio"] = channel_std_ratio ? number(*channel_std_ratio) : Json(nullptr);
   block["eps"] = eps;
   block["notes"] = notes;
   return block;
+}
+
+// The output at kEpsConstantSafe, per channel over the elements whose
+// statistic is not constant (a constant statistic's output is 0 whatever the
+// axes; e.g. Method 2 on post-ReLU input, where an activation is 0 in every
+// sample). A channel with no such element is left out and counted.
+ChannelStandardization probe_channel_standardization(const MethodPlan& plan, const Array<float>& x) {
+  probe::require_probe_input(plan, x, "probe_channel_standardization");
+  const Dims& d = plan.dims;
+  const std::size_t S = d.s();
+  ChannelStandardization result;
+  const Statistics stats = batch_statistics(plan, x);  // (num_stats)
+  const Array<float> y = forward_train(plan, x, identity_params<float>(plan), result.eps, nullptr);  // (N, C, H, W)
+  auto counted = [&](std::size_t n, std::size_t c, std::size_t s) {
+    return stats.var[plan.stat.base(n, c) + s * plan.stat.s_stride] != 0.0;
+  };
+  for (std::size_t c = 0; c < d.c; ++c) {
+    double sum = 0, count = 0;  // first pass: the mean
+    for (std::size_t n = 0; n < d.n; ++n) {
+      const float* run = y.data() + (n * d.c + c) * S;
+      for (std::size_t s = 0; s < S; ++s)
+        if (counted(n, c, s)) {
+          sum += run[s];
+          count += 1;
+        }
+    }
+    if (count == 0) {
+      ++result.constant_channels;
+      continue;
+    }
+    const double mean = sum / count;
+    double sq = 0;  // second pass: the biased variance from centred values
+    for (std::size_t n = 0; n < d.n; ++n) {
+      const float* run = y.data() + (n * d.c + c) * S;
+      for (std::size_t s = 0; s < S; ++s)
+        if (counted(n, c, s)) sq += (run[s] - mean) * (run[s] - mean);
+    }
+    result.deviation.add(mean, sq / count);
+  }
+  return result;
+}
+
+Json ChannelStandardization::to_json() const {
+  return Json{{"eps", eps},
+              {"constant_channels", constant_channels},
+              {"max_abs_mean", number(deviation.max_abs_mean)},
+              {"max_abs_var_minus_one", number(deviation.max_abs_var_minus_one)}};
 }
 
 }  // namespace bnlab

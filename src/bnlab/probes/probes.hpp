@@ -1,7 +1,8 @@
 #pragma once
-// The measurement probes of `bnlab compare`: each takes a method's MethodPlan and
-// an input, runs the engine, and returns one JSON block of measurements
-// (DESIGN.md §2). Every block ends with "notes": strings that explain
+// The measurement probes of `bnlab compare`: each takes a method's MethodPlan
+// and an input, runs the engine, and returns a typed result whose fields the
+// verdict and the table read; to_json() writes the report block (keys in the
+// documented order). Every result carries "notes": strings that explain
 // degenerate situations (a constant channel, H = W = 1, a sub-batch).
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
@@ -11,6 +12,14 @@
 // caller handles the degenerate case (e.g. method 2 with N = 1). A violation
 // throws bnlab::Error.
 //
+// Constant statistics: a statistic whose input values are all equal (a dead
+// channel after ReLU for Method 3, a dead activation for Method 2, a constant
+// location for Method 1) is a fact about the input, not about the method's
+// axes. The invariance probes run at kEpsConstantSafe (below), which leaves
+// every other statistic exactly as at eps = 0 and maps a constant statistic's
+// values to 0 instead of 0/0; the channel-standardization judgement leaves
+// the elements of constant statistics out; both count what they left out.
+//
 // Determinism: the engine is deterministic, the probes' own reductions are
 // sequential in a fixed order, and every random number comes from
 // bnlab::Rng(seed + stream) with the fixed streams of probe_util.hpp, so the
@@ -19,41 +28,136 @@
 // Memory: at most 4 full-size float tensors live at once (the input included);
 // the finite-difference check runs in double on at most kFdMaxElements
 // elements (a leading sub-batch of a larger input).
+#include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "bnlab/engine/method.hpp"
 #include "bnlab/core/tensor.hpp"
+#include "bnlab/engine/method.hpp"
 
 namespace bnlab {
 
+// The eps of the invariance and standardization measurements: the smallest
+// normal double (2.2e-308). var + eps == var exactly for every variance above
+// about 1e-292, so a non-constant statistic is normalized exactly as with
+// eps = 0 (no blur of the choice of axes by eps / var); a constant statistic
+// (var = 0, x - mean = 0 exactly) gets 0 * 1/sqrt(eps) = 0 instead of NaN.
+inline constexpr double kEpsConstantSafe = std::numeric_limits<double>::min();
+
+using ProbeNotes = std::vector<std::string>;
+
+// max |mean| and max |var - 1| over groups of output values.
+struct Deviation {
+  double max_abs_mean = 0, max_abs_var_minus_one = 0;
+  void add(double mean, double var);
+  nlohmann::ordered_json to_json() const;
+};
+
 // Statistics of the train-mode output with gamma = 1, beta = 0 at the given eps.
-// Keys: per_channel {mean [C], var [C], max_abs_mean, max_abs_var_minus_one},
+// JSON keys: per_channel {mean [C], var [C], max_abs_mean, max_abs_var_minus_one},
 // per_location {max_abs_mean, max_abs_var_minus_one}, per_sample {same},
 // global {mean, std, min, max}, pattern_fraction_input, pattern_fraction_output,
 // pattern_survival, channel_std_ratio, eps, notes.
-nlohmann::ordered_json probe_output(const MethodPlan& plan, const Array<float>& x, double eps);
+struct OutputProbe {
+  std::vector<double> channel_mean, channel_var;  // (C) over (N, H, W)
+  Deviation per_channel, per_location, per_sample;
+  double global_mean = 0, global_std = 0, global_min = 0, global_max = 0;
+  double pattern_fraction_input = 0, pattern_fraction_output = 0;
+  std::optional<double> pattern_survival;   // null: the input has no spatial pattern
+  std::optional<double> channel_std_ratio;  // null: every output channel is constant
+  double eps = 0;
+  ProbeNotes notes;
+  nlohmann::ordered_json to_json() const;
+};
+OutputProbe probe_output(const MethodPlan& plan, const Array<float>& x, double eps);
+
+// What the verdict judges for "every channel has mean 0 and variance 1": the
+// output at kEpsConstantSafe, per channel over the elements whose statistic is
+// not constant. JSON keys: eps, constant_channels, max_abs_mean, max_abs_var_minus_one.
+struct ChannelStandardization {
+  double eps = kEpsConstantSafe;
+  std::size_t constant_channels = 0;  // channels whose every element has a constant statistic: left out
+  Deviation deviation;                // over the other channels
+  nlohmann::ordered_json to_json() const;
+};
+ChannelStandardization probe_channel_standardization(const MethodPlan& plan, const Array<float>& x);
 
 // Gradients for a seeded N(0,1) upstream gradient dy, gamma = 1, beta = 0, train mode.
-// Keys: dy {dist, seed}, dx_norm, dgamma_norm, dbeta_norm,
+// JSON keys: dy {dist, seed}, dx_norm, dgamma_norm, dbeta_norm,
 // finite_difference {coordinates, x_coordinates, gamma_coordinates, step, step_unit,
 // samples_used, max_rel_error}, identities {sum_dx_max_rel, sum_dx_xhat_max_rel,
 // sum_dx_xhat_eps}, notes.
-nlohmann::ordered_json probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed);
+struct GradientsProbe {
+  std::uint64_t dy_seed = 0;
+  double dx_norm = 0, dgamma_norm = 0, dbeta_norm = 0;
+  std::size_t fd_x_coordinates = 0, fd_gamma_coordinates = 0, fd_samples_used = 0;
+  double fd_step = 0;
+  double fd_max_rel_error = 0;  // NaN when not finite
+  double sum_dx_max_rel = 0, sum_dx_xhat_max_rel = 0, sum_dx_xhat_eps = 0;
+  ProbeNotes notes;
+  nlohmann::ordered_json to_json() const;
+};
+GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed);
 
 // Invariance measurements (relative L2 errors, maximum over a fixed set of shifts).
-// Keys: shifts, per_sample_shift {rel_error, leakage}, global_shift {rel_error},
-// global_shift_uniform_params {rel_error}, eval_shift {mode, rel_error},
-// translate {rel_error}, channel_rescale {rel_error}, other_spatial_size
-// {applicable, reason}, eps_used, notes.
-nlohmann::ordered_json probe_invariance(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed);
+// JSON keys: shifts, constant_statistics, per_sample_shift {rel_error, leakage},
+// global_shift {rel_error}, global_shift_uniform_params {rel_error},
+// eval_shift {mode, rel_error}, translate {rel_error, note}, channel_rescale {rel_error},
+// other_spatial_size {applicable, reason}, eps_used, notes.
+struct InvarianceProbe {
+  std::vector<std::pair<std::size_t, std::size_t>> shifts;  // (dh, dw)
+  std::size_t constant_statistics = 0;  // statistics of x with zero variance
+  double per_sample_rel_error = 0, per_sample_leakage = 0;
+  double global_shift = 0, global_shift_uniform_params = 0;
+  bool eval_mode = true;  // false: no running statistics, eval_shift repeats the train-mode value
+  double eval_shift = 0;
+  double translate = 0, channel_rescale = 0;
+  bool other_spatial_size = false;
+  std::string other_spatial_size_reason;
+  double eps_used = kEpsConstantSafe;
+  ProbeNotes notes;
+  nlohmann::ordered_json to_json() const;
+};
+InvarianceProbe probe_invariance(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed);
+
+// How each sample's output depends on the batch around it, at kEpsConstantSafe
+// (probe_samples.cpp has the definitions):
+//   sample_scale_kept  rel(f(x')[0], f(x)[0]) with x' = x, sample 0 doubled: does
+//                      one sample's overall scale survive normalization? (0 when
+//                      the method divides it out: ln, in, gn)
+//   batch_independent  rel(f(x[0:1]), f(x)[0:1]): sample 0 normalized alone (a
+//                      batch of N = 1) against inside the batch (0 for ln, in,
+//                      gn; null when N = 1 leaves a statistic one value).
+// JSON keys: sample_scale_kept {factor, rel_change}, batch_independent {applicable, rel_error}, notes.
+struct SamplesProbe {
+  double scale_factor = 2.0;
+  double sample_scale_rel_change = 0;
+  std::optional<double> batch_independent_rel_error;
+  ProbeNotes notes;
+  nlohmann::ordered_json to_json() const;
+};
+SamplesProbe probe_samples(const MethodPlan& plan, const Array<float>& x);
 
 // Batch statistics of the leading n samples (n = N, N/2, ..., 1) against the
 // statistics of the whole input, and the train/eval gap they cause; methods
-// 1, 2, 3 only (others: applicable = false). Keys: applicable, population,
+// 1, 2, 3 only (others: applicable = false). JSON keys: applicable, population,
 // sizes [{n, elements_per_statistic, degenerate, mean_error, var_error,
 // train_eval_gap}] (see probe_batch_size.cpp for the definitions).
-nlohmann::ordered_json probe_batch_size(const MethodPlan& plan, const Array<float>& x, double eps);
+struct BatchSizeEntry {
+  std::size_t n = 0, elements_per_statistic = 0;
+  bool degenerate = false;
+  double mean_error = 0, var_error = 0, train_eval_gap = 0;
+};
+struct BatchSizeProbe {
+  bool applicable = false;
+  std::vector<BatchSizeEntry> sizes;
+  nlohmann::ordered_json to_json() const;
+};
+BatchSizeProbe probe_batch_size(const MethodPlan& plan, const Array<float>& x, double eps);
 
 }  // namespace bnlab

@@ -8,7 +8,6 @@
 #include "bnlab/io/npy.hpp"
 #include "bnlab/probes/probes.hpp"
 #include "bnlab/synth/synth.hpp"
-#include "bnlab/report/verdict.hpp"
 
 namespace bnlab {
 namespace {
@@ -17,7 +16,7 @@ using Json = nlohmann::ordered_json;
 
 // What the input looks like before any normalization: global moments and the
 // spread of per-channel standard deviations (what Method 1 mixes together).
-Json describe_input(const Array<float>& x, const Dims& d) {  // x: (N, C, H, W)
+InputSummary describe_input(const Array<float>& x, const Dims& d) {  // x: (N, C, H, W)
   const std::size_t S = d.s();
   std::vector<double> channel_sum(d.c, 0.0), channel_sq(d.c, 0.0);  // (C)
   double lo = x.data()[0], hi = x.data()[0];
@@ -51,56 +50,67 @@ Json describe_input(const Array<float>& x, const Dims& d) {  // x: (N, C, H, W)
     std_min = std::min(std_min, s);
     std_max = std::max(std_max, s);
   }
-  return Json{{"mean", mean},
-              {"std", std::sqrt(global_sq / double(d.count()))},
-              {"min", lo},
-              {"max", hi},
-              {"channel_std_min", std_min},
-              {"channel_std_max", std_max}};
+  return InputSummary{mean, std::sqrt(global_sq / double(d.count())), lo, hi, std_min, std_max};
 }
 
 Json strings(const std::vector<std::string>& v) { return Json(v); }
 
 // Everything measured for one method.
-Json method_block(const Method& method, const Dims& dims, const Array<float>& x, const CompareConfig& config) {
-  MethodPlan plan = make_plan(method, AffineMode::natural, dims);
-  Json m;
-  m["title"] = method.title;
-  m["reduce_axes"] = strings(plan.reduce_axes());
-  m["stat_axes"] = strings(plan.stat_axes());
-  m["param_axes"] = strings(plan.param_axes());
-  m["stat_shape"] = plan.stat_shape;
-  m["param_shape"] = plan.param_shape;
-  m["num_statistics"] = plan.num_stats;
-  m["elements_per_statistic"] = plan.elements_per_stat;
-  m["num_parameters"] = plan.num_params;
-  m["has_running_statistics"] = method.batch_dependent();
-  if (plan.elements_per_stat < 2) {
-    m["degenerate"] = true;
-    m["notes"] = {"each statistic pools a single value (shape " + shape_to_string(dims.to_vector()) +
-                  "): the batch variance is 0, every xhat is 0 and the output is beta everywhere; train mode "
-                  "is undefined (PyTorch refuses it too), so nothing else is measured"};
-    m["output"] = nullptr;
-    m["gradients"] = nullptr;
-    m["invariance"] = nullptr;
-    m["batch_size"] = nullptr;
+MethodResult measure_method(const Method& method, const Dims& dims, const Array<float>& x, const CompareConfig& config) {
+  MethodResult m;
+  m.method = method;
+  m.plan = make_plan(method, AffineMode::natural, dims);
+  if (m.plan.elements_per_stat < 2) {
+    m.degenerate = true;
     return m;
   }
-  m["degenerate"] = false;
-  m["output"] = probe_output(plan, x, config.eps);
-  m["gradients"] = probe_gradients(plan, x, config.eps, config.seed);
-  m["invariance"] = probe_invariance(plan, x, config.eps, config.seed);
-  m["batch_size"] = probe_batch_size(plan, x, config.eps);
-  // Channel standardization for the verdict, at the eps the invariance probes
-  // used (0 unless a statistic is constant): the configured eps shrinks the
-  // variance of a low-variance channel to var / (var + eps), which is eps's
-  // doing, not the axes'.
-  double eps_used = m["invariance"].value("eps_used", config.eps);
-  const Json& at_eps = eps_used == config.eps ? m["output"] : probe_output(plan, x, eps_used);
-  m["channel_standardization"] = {{"eps", eps_used},
-                                  {"max_abs_mean", at_eps["per_channel"]["max_abs_mean"]},
-                                  {"max_abs_var_minus_one", at_eps["per_channel"]["max_abs_var_minus_one"]}};
+  m.output = probe_output(m.plan, x, config.eps);
+  m.gradients = probe_gradients(m.plan, x, config.eps, config.seed);
+  m.invariance = probe_invariance(m.plan, x, config.eps, config.seed);
+  m.constant_statistics = m.invariance->constant_statistics;
+  m.samples = probe_samples(m.plan, x);
+  m.batch_size = probe_batch_size(m.plan, x, config.eps);
+  // Channel standardization for the verdict, at the eps of the invariance
+  // probes (kEpsConstantSafe): the configured eps shrinks the variance of a
+  // low-variance channel to var / (var + eps), which is eps's doing, not the
+  // axes'. Constant input channels are left out.
+  m.channel_standardization = probe_channel_standardization(m.plan, x);
   return m;
+}
+
+template <class T>
+Json json_or_null(const std::optional<T>& probe) {
+  return probe ? probe->to_json() : Json(nullptr);
+}
+
+Json method_json(const MethodResult& m) {
+  const MethodPlan& plan = m.plan;
+  Json j;
+  j["title"] = m.method.title;
+  j["role"] = m.method.role == MethodRole::candidate ? "candidate" : "reference";
+  j["reduce_axes"] = strings(plan.reduce_axes());
+  j["stat_axes"] = strings(plan.stat_axes());
+  j["param_axes"] = strings(plan.param_axes());
+  j["stat_shape"] = plan.stat_shape;
+  j["param_shape"] = plan.param_shape;
+  j["num_statistics"] = plan.num_stats;
+  j["elements_per_statistic"] = plan.elements_per_stat;
+  j["num_parameters"] = plan.num_params;
+  j["has_running_statistics"] = m.method.batch_dependent();
+  j["degenerate"] = m.degenerate;
+  j["constant_statistics"] = m.constant_statistics;
+  if (m.degenerate) {
+    j["notes"] = {"each statistic pools a single value (shape " + shape_to_string(plan.dims.to_vector()) +
+                  "): the batch variance is 0, every xhat is 0 and the output is beta everywhere; train mode "
+                  "is undefined (PyTorch refuses it too), so nothing else is measured"};
+  }
+  j["output"] = json_or_null(m.output);
+  j["gradients"] = json_or_null(m.gradients);
+  j["invariance"] = json_or_null(m.invariance);
+  j["samples"] = json_or_null(m.samples);
+  j["batch_size"] = json_or_null(m.batch_size);
+  if (!m.degenerate) j["channel_standardization"] = json_or_null(m.channel_standardization);
+  return j;
 }
 
 }  // namespace
@@ -110,44 +120,54 @@ Array<float> load_compare_input(const CompareConfig& config) {
   return synthesize(SynthSpec{config.shape, parse_distribution(config.dist, "dist"), config.seed});
 }
 
-Json build_compare_report(const CompareConfig& config, const Array<float>& x) {
-  Dims dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), config.input.value_or("input"));
+CompareResult compare(const CompareConfig& config, const Array<float>& x) {
+  CompareResult result;
+  result.config = config;
+  result.dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), config.input.value_or("input"));
   // Validate every method against the shape before measuring anything.
   std::vector<Method> methods;
   for (const std::string& id : config.methods) {
     methods.push_back(parse_method(id, "methods"));
-    make_plan(methods.back(), AffineMode::natural, dims);
+    make_plan(methods.back(), AffineMode::natural, result.dims);
   }
+  result.input = describe_input(x, result.dims);
+  for (const Method& method : methods) result.methods.push_back(measure_method(method, result.dims, x, config));
+  result.verdict = judge_methods(result.methods);
+  return result;
+}
 
+Json to_json(const CompareResult& result) {
+  const CompareConfig& config = result.config;
   Json report;
   report["schema"] = kCompareSchema;
   report["question"] =
       "Over which axes should batch normalization of an (N, C, H, W) feature map take its mean and variance?";
   Json input;
   input["source"] = config.source();
-  input["shape"] = dims.to_vector();
+  input["shape"] = result.dims.to_vector();
   if (config.input) {
-    input["path"] = *config.input;
+    input["path"] = config.input_as_written.value_or(*config.input);
     input["layout"] = config.layout;
   } else {
     input["dist"] = config.dist;
     input["seed"] = config.seed;
   }
-  input["summary"] = describe_input(x, dims);
+  const InputSummary& in = result.input;
+  input["summary"] = Json{{"mean", in.mean}, {"std", in.std}, {"min", in.min}, {"max", in.max},
+                          {"channel_std_min", in.channel_std_min}, {"channel_std_max", in.channel_std_max}};
   report["input"] = input;
   report["config"] = to_json(config);
-
   Json blocks = Json::object();
-  std::vector<std::string> ids;
-  for (const Method& method : methods) {
-    ids.push_back(method.id);
-    blocks[method.id] = method_block(method, dims, x, config);
-  }
+  for (const MethodResult& m : result.methods) blocks[m.method.id] = method_json(m);
   report["methods"] = blocks;
-  report["verdict"] = build_verdict(blocks, ids);
+  report["verdict"] = result.verdict.to_json(result.methods);
   return report;
 }
 
-Json run_compare(const CompareConfig& config) { return build_compare_report(config, load_compare_input(config)); }
+Json build_compare_report(const CompareConfig& config, const Array<float>& x) { return to_json(compare(config, x)); }
+
+CompareResult run_compare_result(const CompareConfig& config) { return compare(config, load_compare_input(config)); }
+
+Json run_compare(const CompareConfig& config) { return to_json(run_compare_result(config)); }
 
 }  // namespace bnlab

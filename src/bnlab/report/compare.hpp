@@ -1,24 +1,54 @@
 #pragma once
 // `bnlab compare` as a library call: load or synthesize the input, run every
-// probe for every requested method, and judge each property of DESIGN.md §2.
-// The report is deterministic: same config and input, same bytes, whatever the
-// thread count (it holds no timings, no absolute paths it was not given).
+// probe for every requested method, and judge each property (verdict.hpp).
+// The result is typed (CompareResult); to_json writes the report. The report
+// is deterministic: same config and input, same bytes, whatever the thread
+// count and the working directory (it holds no timings and no absolute paths).
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
-#include "bnlab/report/compare_config.hpp"
+#include "bnlab/core/shape.hpp"
 #include "bnlab/core/tensor.hpp"
+#include "bnlab/report/compare_config.hpp"
+#include "bnlab/report/method_result.hpp"
+#include "bnlab/report/verdict.hpp"
 
 namespace bnlab {
 
-inline constexpr const char* kCompareSchema = "bnlab.compare/1";
+// Version 2: constant statistics left out and counted, eps_used = 2.2e-308,
+// the sample properties (sample_scale_kept, batch_independent), property groups,
+// input paths as written in the config.
+inline constexpr const char* kCompareSchema = "bnlab.compare/2";
+
+// What the input looks like before any normalization.
+struct InputSummary {
+  double mean = 0, std = 0, min = 0, max = 0;
+  double channel_std_min = 0, channel_std_max = 0;  // spread of per-channel stds (what Method 1 mixes)
+};
+
+struct CompareResult {
+  CompareConfig config;
+  Dims dims;
+  InputSummary input;
+  std::vector<MethodResult> methods;  // in the requested order
+  Verdict verdict;
+};
 
 // The input tensor of a config: (N, C, H, W), read from the .npy file or synthesized.
 Array<float> load_compare_input(const CompareConfig& config);
 
-// The full report (schema bnlab.compare/1) for a config and its input.
+// Every probe for every method, and the verdict.
+CompareResult compare(const CompareConfig& config, const Array<float>& x);
+
+// The report (schema bnlab.compare/2).
+nlohmann::ordered_json to_json(const CompareResult& result);
+
+// to_json(compare(config, x)).
 nlohmann::ordered_json build_compare_report(const CompareConfig& config, const Array<float>& x);
 
-// load_compare_input + build_compare_report.
+// load_compare_input + compare / build_compare_report.
+CompareResult run_compare_result(const CompareConfig& config);
 nlohmann::ordered_json run_compare(const CompareConfig& config);
 
 }  // namespace bnlab

@@ -1,5 +1,6 @@
 #include "bnlab/report/compare_config.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -9,7 +10,10 @@
 #include <set>
 #include <utility>
 
+#include <unistd.h>
+
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/split.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/synth/synth.hpp"
@@ -87,20 +91,7 @@ std::vector<std::string> check_layer_names(std::vector<std::string> names, const
   return names;
 }
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (std::size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1) {
-    parts.push_back(text.substr(start, comma - start));
-  }
-  parts.push_back(text.substr(start));
-  return parts;
-}
-
-std::string parse_format(const std::string& text, const std::string& what) {
-  if (text == "json" || text == "table") return text;
-  throw Error(what + ": unknown format " + json_quoted(text) + " (valid: json, table)");
-}
+std::string parse_format(const std::string& text, const std::string& what) { return parse_output_format(text, what); }
 
 // ---- the file parser ---------------------------------------------------------------
 
@@ -159,8 +150,14 @@ class FileParser {
       given.insert(key);
       if (key == "description") config.description = str(value, where);
       else if (key == "methods") config.methods = methods(value, where);
-      else if (key == "source") source = str(value, where);
-      else if (key == "input") config.input = input(value, where);
+      else if (key == "source") {
+        source = str(value, where);
+        for (char& ch : *source) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      }
+      else if (key == "input") {
+        config.input = input(value, where);
+        config.input_as_written = str(value, where);
+      }
       else if (key == "layout") config.layout = to_string(parse_data_layout(str(value, where), at(where)));
       else if (key == "layers") config.layers = layers(value, where);
       else if (key == "shape") config.shape = shape(value, where);
@@ -311,6 +308,7 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {
   if (o.input) {
     if (o.input->empty()) throw Error("--input: expected a path, got \"\"");
     c.input = *o.input;  // relative to the working directory, as given
+    c.input_as_written.reset();
   }
   if (o.shape) {
     c.shape = parse_dims(*o.shape, "--shape");
@@ -319,6 +317,7 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {
   if (o.dist) c.dist = to_string(parse_distribution(*o.dist, "--dist"));
   if (o.shape || o.dist) {  // the source becomes synth
     c.input.reset();
+    c.input_as_written.reset();
     c.layout = "NCHW";
     c.layers.clear();
   }
@@ -353,12 +352,31 @@ std::string CompareConfig::source() const {
   return path.size() >= 4 && path.compare(path.size() - 4, 4, ".npz") == 0 ? "npz" : "npy";
 }
 
+std::string parse_output_format(const std::string& text, const std::string& what) {
+  std::string name = text;
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (name == "json" || name == "table") return name;
+  if (name == "text") return "table";
+  throw Error(what + ": unknown format " + json_quoted(text) + " (valid: json, table)");
+}
+
+void check_output_path(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  const fs::path target(path);
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  auto fail = [&](const std::string& reason) { throw Error(what + ": cannot write " + json_quoted(path) + ": " + reason); };
+  if (fs::is_directory(target, ec)) fail("it is a directory");
+  if (!fs::exists(dir, ec)) fail("directory " + json_quoted(dir.string()) + " does not exist");
+  if (!fs::is_directory(dir, ec)) fail(json_quoted(dir.string()) + " is not a directory");
+  if (::access(dir.c_str(), W_OK) != 0) fail("directory " + json_quoted(dir.string()) + " is not writable");
+}
+
 nlohmann::ordered_json to_json(const CompareConfig& config) {
   Json j;
   j["methods"] = config.methods;
   j["source"] = config.source();
   if (config.input) {
-    j["input"] = *config.input;
+    j["input"] = config.input_as_written.value_or(*config.input);
     j["layout"] = config.layout;
     if (!config.layers.empty()) j["layers"] = config.layers;
   } else {

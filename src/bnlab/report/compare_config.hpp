@@ -23,7 +23,8 @@
 //   seed         integer in [0, 2^64)   synthesis and every seeded probe
 //   eps          number in [0, 1]       added to the variance
 //   momentum     number in [0, 1]       running = (1-momentum)*running + momentum*batch
-//   format       "json" | "table"       what stdout shows
+//   format       "json" | "table"       what stdout shows (default: table on a
+//                                       terminal, json otherwise)
 //   output       string                 report path (JSON), relative to the working
 //                                       directory like the --output option
 // Errors are one line: "<file>: <JSON path>: <what is wrong> (got <value>)".
@@ -44,7 +45,11 @@ inline constexpr std::size_t kMaxSynthElements = std::size_t{1} << 28;
 
 struct CompareConfig {
   std::vector<std::string> methods{"1", "2", "3"};  // canonical ids (parse_method(...).id), in order, no duplicates
-  std::optional<std::string> input;                 // .npy path; when set the source is "npy"
+  std::optional<std::string> input;                 // .npy path to read; when set the source is "npy"
+  // The path as written in the config file (relative to the file's directory),
+  // which the report records, so that a report does not depend on the working
+  // directory or where the clone lives; unset for --input (recorded as given).
+  std::optional<std::string> input_as_written;
   std::string layout = "NCHW";                      // NCHW | NHWC (only meaningful with input)
   std::vector<std::string> layers;                  // .npz input: arrays to compare; empty = every 4-d one
   Dims shape{16, 16, 16, 16};                       // synth source: (N, C, H, W)
@@ -52,7 +57,7 @@ struct CompareConfig {
   std::uint64_t seed = 0;                           // synthesis and every seeded probe
   double eps = 1e-5;                                // in [0, 1]
   double momentum = 0.1;                            // in [0, 1]
-  std::string format = "json";                      // json | table
+  std::optional<std::string> format;                // json | table; unset: table on a terminal, else json
   std::optional<std::string> output;                // report path (JSON); stdout otherwise
   std::string description;                          // free text
   // "npz" for an input named *.npz (an archive of layers), "npy" for another input.
@@ -70,7 +75,8 @@ struct CompareOverrides {
 
 // Parses a config file strictly, starting from CompareConfig{}. Relative
 // "input" paths are resolved against the file's directory and stored
-// lexically normalized (relative if `path` was). Throws Error
+// lexically normalized (relative if `path` was); input_as_written keeps the
+// file's own spelling. Throws Error
 // "<path>: cannot read", "<path>: invalid JSON: ...", "<path>: /: expected an object",
 // "<path>: /foo: unknown key (valid: ...)", "<path>: /seed: duplicate key",
 // "<path>: /methods/2: unknown method \"4\" (valid: ...)", ...
@@ -83,15 +89,28 @@ CompareConfig load_compare_config(const std::string& path);
 // unchanged.
 void apply_overrides(CompareConfig& config, const CompareOverrides& overrides);
 
+// An output format of any subcommand, case-insensitive: "json" or "table"
+// ("text", explain's old name, is the same as "table"). Throws Error
+// "<what>: unknown format \"xml\" (valid: json, table)".
+std::string parse_output_format(const std::string& text, const std::string& what);
+
+// Checks, before any computation, that a report can be written at `path`: its
+// directory exists, is a directory and is writable, and `path` itself is not a
+// directory. Throws Error "<what>: cannot write <path>: <reason>".
+void check_output_path(const std::string& path, const std::string& what);
+
 // The effective configuration, everything needed to reproduce the run, keys in
 // this order:
 //   {"methods": [...], "source": "synth", "shape": [N,C,H,W], "dist": ..., "seed", "eps", "momentum"}
 //   {"methods": [...], "source": "npy", "input": ..., "layout": ..., "seed", "eps", "momentum"}
 //   (with "layers": [...] after "layout" when layers were chosen)
-// format, output and description are presentation, not experiment: left out,
-// so a report is the same whatever the output format. The result is also a
-// valid config file (the parser accepts every key), the same experiment as
-// long as "input" is absolute or the file sits in the working directory.
+// "input" is the path as written in the config file (input_as_written) when
+// there is one: relative to that file's directory, so the report is the same
+// from any working directory and any clone location. format, output and
+// description are presentation, not experiment: left out, so a report is the
+// same whatever the output format. The result is also a valid config file (the
+// parser accepts every key), the same experiment when saved beside the config
+// it came from (or anywhere, when "input" is absolute).
 nlohmann::ordered_json to_json(const CompareConfig& config);
 
 }  // namespace bnlab

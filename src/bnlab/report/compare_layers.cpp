@@ -120,7 +120,11 @@ Json summarize_layers(const Json& layers, const std::vector<std::string>& ids) {
   const std::size_t total = layers.size();
   std::vector<std::string> property_keys;
   if (total > 0) {
-    for (const auto& [key, value] : layers.begin().value()["verdict"]["properties"].items()) property_keys.push_back(key);
+    // The question's properties only: the trade-offs (what ln/in/gn gain) do not
+    // count towards "every property", as in the single-tensor verdict.
+    for (const auto& [key, value] : layers.begin().value()["verdict"]["properties"].items()) {
+      if (value.value("group", "question") == "question") property_keys.push_back(key);
+    }
   }
 
   // Per method: layers with every property, and per property the layers where it fails.
@@ -189,12 +193,16 @@ Json summarize_layers(const Json& layers, const std::vector<std::string>& ids) {
   return {{"layers", total}, {"methods", methods}, {"properties", properties}, {"summary", summary}};
 }
 
-Json run_compare_any(const CompareConfig& config) {
-  if (compare_input_is_archive(config)) return build_layers_report(config);
+void check_layers_need_archive(const CompareConfig& config) {
   if (!config.layers.empty()) {
     throw Error("--layers: " + config.input.value_or("the input") +
                 " is not an .npz archive (--layers chooses arrays of an .npz)");
   }
+}
+
+Json run_compare_any(const CompareConfig& config) {
+  if (compare_input_is_archive(config)) return build_layers_report(config);
+  check_layers_need_archive(config);
   return run_compare(config);
 }
 

@@ -39,6 +39,9 @@ nlohmann::ordered_json build_layers_report(const CompareConfig& config);
 // and the method ids in report order.
 nlohmann::ordered_json summarize_layers(const nlohmann::ordered_json& layers, const std::vector<std::string>& ids);
 
+// Throws when layers were chosen for an input that is not an archive.
+void check_layers_need_archive(const CompareConfig& config);
+
 // What `bnlab compare` runs: build_layers_report for an archive input,
 // run_compare otherwise (where --layers is an error).
 nlohmann::ordered_json run_compare_any(const CompareConfig& config);

@@ -58,7 +58,7 @@ std::string format_layers_table(const Json& report) {
   out << "               " << eps << "\n\n";
 
   std::size_t n_properties = 0;
-  if (total > 0) n_properties = layers.begin().value()["verdict"]["properties"].size();
+  if (total > 0) n_properties = across["properties"].size();  // the question's properties
   auto header = [&](const std::string& title) {
     out << pad_right(title, label_w);
     for (const auto& id : ids) out << pad_left(column_title(id), kColumn);
@@ -76,7 +76,7 @@ std::string format_layers_table(const Json& report) {
         continue;
       }
       std::size_t held = 0;
-      for (const auto& [key, p] : properties.items()) held += p["holds"][id].get<bool>();
+      for (const auto& [key, p] : across["properties"].items()) held += properties[key]["holds"][id].get<bool>();
       out << pad_left(std::to_string(held), kColumn);
     }
     out << "\n";
@@ -99,11 +99,6 @@ std::string format_layers_table(const Json& report) {
   }
   out << "\n" << wrap_text("Summary: " + across["summary"].get<std::string>(), kWidth, "");
   return out.str();
-}
-
-std::string format_any_compare_table(const Json& report) {
-  if (report.value("schema", "") == kCompareLayersSchema) return format_layers_table(report);
-  return format_compare_table(report);
 }
 
 }  // namespace bnlab

@@ -11,7 +11,4 @@ namespace bnlab {
 // report: schema bnlab.compare-layers/1 (see compare_layers.hpp).
 std::string format_layers_table(const nlohmann::ordered_json& report);
 
-// format_layers_table or format_compare_table, by the report's schema.
-std::string format_any_compare_table(const nlohmann::ordered_json& report);
-
 }  // namespace bnlab

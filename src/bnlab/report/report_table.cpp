@@ -1,121 +1,190 @@
 #include "bnlab/report/report_table.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <sstream>
 #include <vector>
-
-#include "bnlab/report/verdict.hpp"
 
 namespace bnlab {
 namespace {
 
-using Json = nlohmann::ordered_json;
-using P = Json::json_pointer;
-
-constexpr std::size_t kWidth = 80;
+constexpr std::size_t kGap = 2;          // spaces between columns, so values never touch
+constexpr std::size_t kVerdictWidth = 80;
 
 std::string compact(double v) {
   char buf[32];
   if (v == 0) return "0";
+  if (!std::isfinite(v)) return "-";
   if (std::abs(v) >= 1e-2 && std::abs(v) < 1e5) std::snprintf(buf, sizeof buf, "%.3g", v);
   else std::snprintf(buf, sizeof buf, "%.1e", v);
   return buf;
 }
 
-std::string cell_at(const Json& m, const std::string& pointer) {
-  if (m.is_null() || !m.contains(P(pointer))) return "-";
-  const Json& v = m.at(P(pointer));
-  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
-  if (v.is_number_unsigned() || v.is_number_integer()) return std::to_string(v.get<long long>());
-  if (v.is_number()) return compact(v.get<double>());
-  if (v.is_array()) {  // a shape: "(16,)" style
-    std::string s = "(";
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i].get<long long>());
-    return s + ")";
-  }
-  return "-";
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+// A shape that names its axes: "(H,W)=(16,16)"; "-" when empty.
+std::string named_shape(const std::vector<std::string>& axes, const std::vector<std::size_t>& extents) {
+  if (extents.empty()) return "-";
+  std::vector<std::string> numbers;
+  for (std::size_t e : extents) numbers.push_back(std::to_string(e));
+  std::string out = "(";  // built step by step: GCC 12 warns (-Wrestrict, falsely) on one long + chain
+  out += join(axes, ",");
+  out += ")=(";
+  out += join(numbers, ",");
+  out += ")";
+  return out;
 }
 
 std::string pad_right(const std::string& s, std::size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
 std::string pad_left(const std::string& s, std::size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
 
-std::string column_title(const std::string& id) { return (id == "1" || id == "2" || id == "3") ? "M" + id : id; }
+// One line of the table: a label and one cell per method; a heading has no cells.
+struct Line {
+  std::string label;
+  std::vector<std::string> cells;
+  bool heading = false;
+  bool blank = false;
+};
+
+// The probe value of a measured method, "-" otherwise.
+template <class Probe, class F>
+std::string measured(const std::optional<Probe>& probe, F field) {
+  return probe ? field(*probe) : std::string("-");
+}
+
+std::vector<Line> build_lines(const CompareResult& r) {
+  std::vector<Line> lines;
+  auto heading = [&](const std::string& title) { lines.push_back(Line{title, {}, true, false}); };
+  auto blank = [&] { lines.push_back(Line{"", {}, false, true}); };
+  auto row = [&](const std::string& label, auto cell) {
+    Line line{"  " + label, {}, false, false};
+    for (const MethodResult& m : r.methods) line.cells.push_back(cell(m));
+    lines.push_back(std::move(line));
+  };
+
+  heading("Axes and counts");
+  row("statistics over", [](const MethodResult& m) { return join(m.plan.reduce_axes(), ","); });
+  row("statistic shape", [](const MethodResult& m) { return named_shape(m.plan.stat_axes(), m.plan.stat_shape); });
+  row("values per statistic", [](const MethodResult& m) { return std::to_string(m.plan.elements_per_stat); });
+  row("gamma/beta shape", [](const MethodResult& m) { return named_shape(m.plan.param_axes(), m.plan.param_shape); });
+  row("constant statistics (left out)", [](const MethodResult& m) { return std::to_string(m.constant_statistics); });
+  blank();
+
+  heading("Output (not judged)");
+  row("channel std ratio (min/max)", [](const MethodResult& m) {
+    return measured(m.output, [](const OutputProbe& o) { return o.channel_std_ratio ? compact(*o.channel_std_ratio) : "-"; });
+  });
+  row("spatial pattern kept", [](const MethodResult& m) {
+    return measured(m.output, [](const OutputProbe& o) { return o.pattern_survival ? compact(*o.pattern_survival) : "-"; });
+  });
+  row("gradient check (max rel err)", [](const MethodResult& m) {
+    return measured(m.gradients, [](const GradientsProbe& g) { return compact(g.fd_max_rel_error); });
+  });
+
+  PropertyGroup group = PropertyGroup::question;
+  bool first = true;
+  for (const PropertyJudgement& j : r.verdict.judgements) {
+    const Property& p = *j.property;
+    if (first || p.group != group) {
+      blank();
+      heading(p.group == PropertyGroup::question ? "Properties (judged)" : "Trade-off (not in the verdict)");
+      group = p.group;
+      first = false;
+    }
+    Line line{"  " + std::string(p.label) + " " + p.short_criterion(), {}, false, false};
+    for (std::size_t i = 0; i < r.methods.size(); ++i) {
+      const std::string verdict = j.holds[i] ? "yes" : "NO";
+      if (p.yes_no || !j.values[i]) line.cells.push_back(j.values[i] ? verdict : verdict + " -");
+      else line.cells.push_back(compact(*j.values[i]) + " " + verdict);
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
 
 }  // namespace
 
-std::string wrap_text(const std::string& text, std::size_t width, const std::string& indent) {
+std::string wrap_text(const std::string& text, std::size_t width, const std::string& indent, const std::string& first) {
   std::istringstream words(text);
   std::string word, line, out;
+  const std::string* lead = &first;
   while (words >> word) {
-    if (!line.empty() && indent.size() + line.size() + 1 + word.size() > width) {
-      out += indent + line + "\n";
+    if (!line.empty() && lead->size() + line.size() + 1 + word.size() > width) {
+      out += *lead + line + "\n";
       line.clear();
+      lead = &indent;
     }
     line += (line.empty() ? "" : " ") + word;
   }
-  if (!line.empty()) out += indent + line + "\n";
+  if (!line.empty()) out += *lead + line + "\n";
   return out;
 }
 
-std::string format_compare_table(const Json& report) {
-  std::vector<std::string> ids;
-  for (auto it = report["methods"].begin(); it != report["methods"].end(); ++it) ids.push_back(it.key());
-  const std::size_t label_w = 34;
-  const std::size_t col_w = std::max<std::size_t>(7, std::min<std::size_t>(12, (kWidth - label_w) / std::max<std::size_t>(1, ids.size())));
+std::string format_compare_table(const CompareResult& r) {
   std::ostringstream out;
+  const CompareConfig& config = r.config;
+  const std::string source = config.input
+                                 ? config.input_as_written.value_or(*config.input) + " (" + config.layout + ")"
+                                 : config.dist + ", seed " + std::to_string(config.seed);
+  out << "bnlab compare: input " << named_shape({"N", "C", "H", "W"}, r.dims.to_vector()) << ", " << source << "\n";
+  out << "               eps " << compact(config.eps) << ", momentum " << compact(config.momentum) << "\n\n";
 
-  const Json& in = report["input"];
-  std::string shape = cell_at(in, "/shape");
-  std::string source = in["source"] == "npy" ? in["path"].get<std::string>() + " (" + in["layout"].get<std::string>() + ")"
-                                             : in["dist"].get<std::string>() + ", seed " + std::to_string(in["seed"].get<std::uint64_t>());
-  out << "bnlab compare: input " << shape << " (N,C,H,W), " << source << "\n";
-  out << "               eps " << compact(report["config"]["eps"].get<double>()) << ", momentum "
-      << compact(report["config"]["momentum"].get<double>()) << "\n\n";
-
-  auto header = [&](const std::string& title) {
-    out << pad_right(title, label_w);
-    for (const auto& id : ids) out << pad_left(column_title(id), col_w);
-    out << "\n";
-  };
-  auto row = [&](const std::string& label, const std::function<std::string(const Json&)>& cell) {
-    out << pad_right(label, label_w);
-    for (const auto& id : ids) out << pad_left(cell(report["methods"][id]), col_w);
-    out << "\n";
-  };
-  auto at = [&](const std::string& pointer) { return [pointer](const Json& m) { return cell_at(m, pointer); }; };
-  auto when_measured = [&](const std::string& pointer) {
-    return [pointer](const Json& m) { return m.value("degenerate", false) ? std::string("-") : cell_at(m, pointer); };
-  };
-
-  header("Axes and counts");
-  row("  statistics over", [](const Json& m) {
-    std::string s;
-    for (const auto& a : m["reduce_axes"]) s += a.get<std::string>() == "C/G" ? "c" : a.get<std::string>();
-    return s;
-  });
-  row("  statistic shape", at("/stat_shape"));
-  row("  elements per statistic", at("/elements_per_statistic"));
-  row("  gamma/beta shape", at("/param_shape"));
-  out << "\n";
-  header("Output (gamma=1, beta=0)");
-  row("  max |channel mean|", when_measured("/output/per_channel/max_abs_mean"));
-  row("  max |channel var - 1|", when_measured("/output/per_channel/max_abs_var_minus_one"));
-  row("  channel std ratio (min/max)", when_measured("/output/channel_std_ratio"));
-  row("  shared spatial pattern kept", when_measured("/output/pattern_survival"));
-  row("  gradient check (max rel err)", when_measured("/gradients/finite_difference/max_rel_error"));
-  out << "\n";
-  header("Properties (measured)");
-  const Json& props = report["verdict"]["properties"];
-  for (const PropertyRule& rule : property_rules()) {
-    if (!props.contains(rule.key)) continue;
-    const Json& p = props[rule.key];
-    out << pad_right("  " + rule.short_name, label_w);
-    for (const auto& id : ids) out << pad_left(p["holds"][id].get<bool>() ? "yes" : "NO", col_w);
-    out << "\n";
+  const std::vector<Line> lines = build_lines(r);
+  std::size_t label_w = 0;
+  for (const Line& l : lines) label_w = std::max(label_w, l.label.size());
+  std::vector<std::size_t> col_w(r.methods.size());
+  for (std::size_t i = 0; i < r.methods.size(); ++i) {
+    col_w[i] = r.methods[i].method.column.size();
+    for (const Line& l : lines)
+      if (!l.heading && !l.blank) col_w[i] = std::max(col_w[i], l.cells[i].size());
   }
-  out << "\n" << wrap_text("Verdict: " + report["verdict"]["summary"].get<std::string>(), kWidth, "");
+  // Blocks of methods that fit in kTableWidth next to the labels (at least one each).
+  std::vector<std::pair<std::size_t, std::size_t>> blocks;
+  for (std::size_t begin = 0; begin < r.methods.size();) {
+    std::size_t end = begin, width = label_w;
+    while (end < r.methods.size() && (end == begin || width + kGap + col_w[end] <= kTableWidth)) width += kGap + col_w[end++];
+    blocks.emplace_back(begin, end);
+    begin = end;
+  }
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    const auto [begin, end] = blocks[b];
+    if (b) out << "\n";
+    for (const Line& l : lines) {
+      if (l.blank) {
+        out << "\n";
+        continue;
+      }
+      std::string text = pad_right(l.label, label_w);
+      for (std::size_t i = begin; i < end; ++i) {
+        text += std::string(kGap, ' ') + pad_left(l.heading ? r.methods[i].method.column : l.cells[i], col_w[i]);
+      }
+      while (!text.empty() && text.back() == ' ') text.pop_back();
+      out << text << "\n";
+    }
+  }
+
+  std::vector<std::string> names;
+  for (const MethodResult& m : r.methods) names.push_back(m.method.column + " = " + m.method.title);
+  out << "\n";
+  out << wrap_text("Legend (methods: " + join(names, "; ") + ").", kTableWidth, "  ");
+  for (const Property& p : properties()) {
+    out << wrap_text(std::string(p.label) + ": " + p.legend + ".", kTableWidth, "    ", "  ");
+  }
+  out << wrap_text("Output rows are at the configured eps " + compact(config.eps) +
+                       ", gamma 1, beta 0. spatial pattern kept: the share of each channel's variance explained "
+                       "by the spatial mean pattern all samples share, output over input (1: kept as is, 0: erased, "
+                       "above 1: amplified). gradient check: analytic gradient against finite differences.",
+                   kTableWidth, "    ", "  ");
+  out << wrap_text("Properties: the judged value (measured at eps 2.2e-308, i.e. 0 for every non-constant "
+                   "statistic), then whether it meets the criterion beside the name.",
+                   kTableWidth, "    ", "  ");
+  out << "  Full definitions: docs/properties.md and `bnlab explain`.\n";
+  out << "\n" << wrap_text("Verdict: " + r.verdict.summary, kVerdictWidth, "");
   return out.str();
 }
 

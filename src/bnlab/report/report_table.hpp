@@ -1,16 +1,24 @@
 #pragma once
-// `bnlab compare --format table`: the report as an aligned plain-text table
-// that fits an 80-column terminal: per method the key numbers, then per
-// property whether it holds, then the verdict's summary, wrapped.
+// `bnlab compare --format table` (the default on a terminal): the result as
+// aligned plain text within kTableWidth columns, whatever the number of
+// methods (columns sized to their content; methods that do not fit continue
+// in another block). Sections: axes and counts; output statistics (not
+// judged, at the configured eps); each property's judged value with its
+// criterion and yes/NO; a legend (one plain line per property); the verdict.
+#include <cstddef>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "bnlab/report/compare.hpp"
 
 namespace bnlab {
 
-std::string format_compare_table(const nlohmann::ordered_json& report);
+inline constexpr std::size_t kTableWidth = 100;
 
-// Wraps text at `width` columns, each line starting with `indent`.
-std::string wrap_text(const std::string& text, std::size_t width, const std::string& indent);
+std::string format_compare_table(const CompareResult& result);
+
+// Wraps text at `width` columns, the first line starting with `first`, the
+// others with `indent`.
+std::string wrap_text(const std::string& text, std::size_t width, const std::string& indent,
+                      const std::string& first = "");
 
 }  // namespace bnlab

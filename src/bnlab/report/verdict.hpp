@@ -1,28 +1,60 @@
 #pragma once
-// The verdict of a compare report: one entry per property of DESIGN.md §2,
-// with `holds` per method decided from the measured value against a stated
-// tolerance (never hard-coded per method), and a summary sentence built from
-// those decisions.
+// The verdict of a compare report. Each property is one data row (properties()):
+// what it measures, how the per-shift values combine, its threshold as a
+// named constant, the criterion text generated from that constant, its table
+// label and legend line. `holds` per method is decided from the measured value
+// against the threshold (never per method), and the summary sentence is built
+// from those decisions.
+//
+// Two groups: the properties of the question (which axes should *batch*
+// normalization reduce?) that the candidates 1, 2, 3 are judged on, and the
+// trade-offs that the per-sample references (ln, in, gn) win.
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "bnlab/report/method_result.hpp"
+
 namespace bnlab {
 
-// A property: its key, what it means, and how it is judged.
-struct PropertyRule {
-  std::string key;          // "per_sample_shift"
-  std::string description;  // "f(shift one sample) = shift(f(x)) for that sample, others unchanged"
-  std::string short_name;   // for the table, <= 32 columns
-  std::string measure;      // what the value is
-  std::string criterion;    // "value <= 1e-4"
+enum class PropertyGroup { question, trade_off };
+enum class Comparison { at_most, at_least };  // value <= threshold, value >= threshold
+
+struct Property {
+  const char* key;          // "per_sample_shift"
+  const char* label;        // table row, <= 24 columns: "per-sample shift"
+  const char* legend;       // one plain line under the table
+  const char* description;  // the JSON description: what holds when the property holds
+  const char* measure;      // what the value is, and how per-shift values combine
+  Comparison comparison;
+  double threshold;
+  PropertyGroup group;
+  bool yes_no;  // the value is 1 (yes) or 0 (no): the table shows only yes/NO
+  std::optional<double> (*value)(const MethodResult&);  // nullopt: not measurable
+
+  std::string criterion() const;        // "value <= 1e-4", generated from threshold
+  std::string short_criterion() const;  // "<= 1e-4" ("= yes" for a yes/no value), for the table
+  bool holds(const std::optional<double>& v) const;
 };
 
-const std::vector<PropertyRule>& property_rules();
+const std::vector<Property>& properties();
 
-// methods: the report's "methods" object (each with output/gradients/invariance
-// blocks, or degenerate = true). ids: in the report's order.
-nlohmann::ordered_json build_verdict(const nlohmann::ordered_json& methods, const std::vector<std::string>& ids);
+struct PropertyJudgement {
+  const Property* property = nullptr;
+  std::vector<std::optional<double>> values;  // per method, in the report's order
+  std::vector<bool> holds;                    // per method
+};
+
+struct Verdict {
+  std::vector<PropertyJudgement> judgements;       // one per property, in properties() order
+  std::vector<std::string> with_every_property;    // method ids with every question property
+  std::string summary;
+  nlohmann::ordered_json to_json(const std::vector<MethodResult>& methods) const;
+};
+
+Verdict judge_methods(const std::vector<MethodResult>& methods);
 
 }  // namespace bnlab

@@ -1,6 +1,7 @@
 #include "bnlab/synth/synth.hpp"
 
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstddef>
 #include <numeric>
@@ -168,9 +169,11 @@ void fill_shifted_normal(const Dims& d, Rng& rng, double shift, float* x) {
 }  // namespace
 
 Distribution parse_distribution(const std::string& text, const std::string& what) {
-  if (text == "normal") return Distribution::normal;
-  if (text == "conv-like") return Distribution::conv_like;
-  if (text == "offset") return Distribution::offset;
+  std::string name = text;  // case-insensitive, like every enumeration of the CLI
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (name == "normal") return Distribution::normal;
+  if (name == "conv-like") return Distribution::conv_like;
+  if (name == "offset") return Distribution::offset;
   throw Error(what + ": unknown distribution \"" + text + "\" (valid: normal, conv-like, offset)");
 }
 
