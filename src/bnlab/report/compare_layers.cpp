@@ -15,13 +15,13 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string method_display_name(const std::string& id) {
-  return (id == "1" || id == "2" || id == "3") ? "Method " + id : id;
-}
+// "Method 3", "ln", "gn:4": the method table's name for sentences.
+std::string method_display_name(const std::string& id) { return parse_method(id, "method").name; }
 
+// The property's table label ("per-sample shift") for the summary sentence.
 std::string short_name(const std::string& property) {
-  for (const PropertyRule& rule : property_rules()) {
-    if (rule.key == property) return rule.short_name;
+  for (const Property& p : properties()) {
+    if (p.key == property) return p.label;
   }
   return property;
 }

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "bnlab/engine/method.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/report_table.hpp"
 #include "bnlab/report/verdict.hpp"
@@ -19,7 +20,7 @@ constexpr std::size_t kColumn = 7;  // "17/17" plus room
 
 std::string pad_right(const std::string& s, std::size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
 std::string pad_left(const std::string& s, std::size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
-std::string column_title(const std::string& id) { return (id == "1" || id == "2" || id == "3") ? "M" + id : id; }
+std::string column_title(const std::string& id) { return parse_method(id, "method").column; }  // "M3", "ln"
 
 std::string compact_shape(const Json& shape) {  // "(8,64,32,32)"
   std::string s = "(";
@@ -90,8 +91,8 @@ std::string format_layers_table(const Json& report) {
   header("Layers where each property holds");
   for (const auto& [key, p] : across["properties"].items()) {
     std::string label = key;
-    for (const PropertyRule& rule : property_rules()) {
-      if (rule.key == key) label = rule.short_name;
+    for (const Property& property : properties()) {
+      if (property.key == key) label = property.label;
     }
     out << pad_right("  " + label, label_w);
     for (const auto& id : ids) out << pad_left(fraction(p["holds_in"][id].get<std::size_t>(), total), kColumn);
