@@ -59,7 +59,7 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--output", o->output, "Also write the JSON result (schema bnlab.train/1) to this file");
   cmd->footer(
       "\nDefaults (configs/train.json): methods 1,2,3, seeds 0 1 2, 12000 training images, 1 epoch,\n"
-      "batch 64, lr 0.02, momentum 0.9, 2000 test images. Progress goes to stderr.\n"
+      "batch 64, lr 0.1, momentum 0.9, 2000 test images. Progress goes to stderr.\n"
       "Examples:\n"
       "  bnlab train\n"
       "  bnlab train --config configs/train-full.json --output train.json\n"

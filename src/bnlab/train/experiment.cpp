@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <mutex>
 #include <numeric>
+
+#include <omp.h>
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/rng.hpp"
@@ -106,6 +110,7 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
   for (std::size_t k : config.shifts) shifted.push_back(translated(test_set, int(k), int(k)));
   const std::optional<Images> canvas =
       config.canvas ? std::optional<Images>(on_canvas(test_set, config.canvas)) : std::nullopt;
+  const Images small_set = take(data.train, config.small_batch_images);
   const std::size_t eval_batch = config.test_batch_sizes.empty() ? 500 : config.test_batch_sizes.front();
 
   NetworkSpec spec;
@@ -115,45 +120,77 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
   spec.norm_momentum = config.norm_momentum;
 
   TrainResult result{config, data.source, train_set.count, test_set.count, {}, 0};
+  std::vector<Method> methods;
   for (const std::string& id : config.methods) {
-    const Method method = parse_method(id, "method");
+    methods.push_back(parse_method(id, "method"));
     MethodResult m;
-    m.id = method.id;
-    m.title = method.title;
-    {
-      Network probe(spec, method, 0);
-      m.parameters = probe.parameter_count();
-      m.norm_parameters = norm_parameter_count(probe);
-      if (canvas) m.canvas_problem = probe.other_size_problem(canvas->height, canvas->width);
-    }
-    for (std::uint64_t seed : config.seeds) {
-      const std::string label = "method " + m.id + ", seed " + std::to_string(seed);
-      SeedResult r;
-      r.seed = seed;
-      Network net(spec, method, seed);
-      r.training = train(net, train_set, config, config.batch_size, config.epochs, seed, label, progress);
-      const auto eval_start = Clock::now();
-      r.eval_accuracy = accuracy(net, test_set, eval_batch, Pass::eval);
-      for (std::size_t b : config.test_batch_sizes) r.batch_accuracy.push_back(accuracy(net, test_set, b, Pass::batch_stats));
-      for (const Images& images : shifted) r.shift_accuracy.push_back(accuracy(net, images, eval_batch, Pass::eval));
-      if (canvas && !m.canvas_problem) r.canvas_accuracy = accuracy(net, *canvas, eval_batch, Pass::eval);
-      r.eval_seconds = seconds_since(eval_start);
-      if (config.small_batch) {
-        const Images small_set = take(data.train, config.small_batch_images);
-        Network small(spec, method, seed);
-        r.small_batch = train(small, small_set, config, config.small_batch, 1, seed, label + ", batch " +
-                              std::to_string(config.small_batch), progress);
-        r.small_batch_eval_accuracy = accuracy(small, test_set, eval_batch, Pass::eval);
-        r.small_batch_batch_accuracy = accuracy(small, test_set, eval_batch, Pass::batch_stats);
-      }
-      if (progress) {
-        progress(label + ": eval-mode accuracy " + std::to_string(r.eval_accuracy).substr(0, 6) + " (" +
-                     std::to_string(r.training.seconds).substr(0, 5) + " s training)",
-                 false);
-      }
-      m.seeds.push_back(std::move(r));
-    }
+    m.id = methods.back().id;
+    m.title = methods.back().title;
+    Network probe(spec, methods.back(), 0);
+    m.parameters = probe.parameter_count();
+    m.norm_parameters = norm_parameter_count(probe);
+    if (canvas) m.canvas_problem = probe.other_size_problem(canvas->height, canvas->width);
+    m.seeds.resize(config.seeds.size());
     result.methods.push_back(std::move(m));
+  }
+
+  // One job per (method, seed). With at least as many jobs as threads, the
+  // jobs run side by side, one thread each (the layers' own parallel loops
+  // then run on one thread: nested parallelism is off): no barriers inside a
+  // training step, which matters on a busy machine. With fewer jobs, they run
+  // one after another and each layer uses every thread. Every job writes only
+  // its own slot, and every number depends only on its (method, seed), so
+  // the results are the same bits either way.
+  const std::size_t jobs = methods.size() * config.seeds.size();
+  const bool side_by_side = jobs >= std::size_t(omp_get_max_threads()) && omp_get_max_threads() > 1;
+  std::exception_ptr failure;
+  std::mutex report;
+  auto tell = [&](const std::string& line, bool transient) {
+    if (!progress) return;
+    std::lock_guard<std::mutex> lock(report);
+    progress(line, transient);
+  };
+  auto run_job = [&](std::size_t job) {
+    const std::size_t mi = job / config.seeds.size(), si = job % config.seeds.size();
+    const Method& method = methods[mi];
+    const std::uint64_t seed = config.seeds[si];
+    const std::string label = "method " + method.id + ", seed " + std::to_string(seed);
+    SeedResult r;
+    r.seed = seed;
+    Network net(spec, method, seed);
+    r.training = train(net, train_set, config, config.batch_size, config.epochs, seed, label, tell);
+    const auto eval_start = Clock::now();
+    r.eval_accuracy = accuracy(net, test_set, eval_batch, Pass::eval);
+    for (std::size_t b : config.test_batch_sizes) r.batch_accuracy.push_back(accuracy(net, test_set, b, Pass::batch_stats));
+    for (const Images& images : shifted) r.shift_accuracy.push_back(accuracy(net, images, eval_batch, Pass::eval));
+    if (canvas && !result.methods[mi].canvas_problem) r.canvas_accuracy = accuracy(net, *canvas, eval_batch, Pass::eval);
+    r.eval_seconds = seconds_since(eval_start);
+    if (config.small_batch) {
+      Network small(spec, method, seed);
+      r.small_batch = train(small, small_set, config, config.small_batch, 1, seed,
+                            label + ", batch " + std::to_string(config.small_batch), tell);
+      r.small_batch_eval_accuracy = accuracy(small, test_set, eval_batch, Pass::eval);
+      r.small_batch_batch_accuracy = accuracy(small, test_set, eval_batch, Pass::batch_stats);
+    }
+    tell(label + ": eval-mode accuracy " + std::to_string(r.eval_accuracy).substr(0, 6) + " (" +
+             std::to_string(r.training.seconds).substr(0, 5) + " s training)",
+         false);
+    result.methods[mi].seeds[si] = std::move(r);
+  };
+  if (side_by_side) {
+    const long count = long(jobs);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long job = 0; job < count; ++job) {
+      try {
+        run_job(std::size_t(job));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(report);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+  } else {
+    for (std::size_t job = 0; job < jobs; ++job) run_job(job);
   }
   result.total_seconds = seconds_since(start);
   return result;

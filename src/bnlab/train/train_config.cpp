@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -44,7 +45,7 @@ class Parser {
       else if (key == "epochs") c.epochs = count(value, where, 1, 1000);
       else if (key == "batch_size") c.batch_size = count(value, where, 2, 60000);
       else if (key == "lr") c.lr = number(value, where, 0.0, 10.0, false);
-      else if (key == "momentum") c.momentum = number(value, where, 0.0, 1.0, false, true);
+      else if (key == "momentum") c.momentum = number(value, where, 0.0, 1.0, true, true);
       else if (key == "eps") c.eps = number(value, where, 0.0, 1.0, true);
       else if (key == "norm_momentum") c.norm_momentum = number(value, where, 0.0, 1.0, true);
       else if (key == "test_images") c.test_images = count(value, where, 1, 10000);
@@ -140,8 +141,13 @@ class Parser {
 
   double number(const Json& value, const std::string& where, double lo, double hi, bool lo_closed,
                 bool hi_open = false) const {
-    const std::string range = std::string(lo_closed ? "[" : "(") + Json(lo).dump() + ", " + Json(hi).dump() +
-                              (hi_open ? ")" : "]");
+    auto text = [](double v) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%g", v);
+      return std::string(buffer);
+    };
+    const std::string range =
+        std::string(lo_closed ? "[" : "(") + text(lo) + ", " + text(hi) + (hi_open ? ")" : "]");
     if (!value.is_number()) fail(where, "expected a number in " + range + ", got " + shown(value));
     const double x = value.get<double>();
     const bool ok = (lo_closed ? x >= lo : x > lo) && (hi_open ? x < hi : x <= hi);

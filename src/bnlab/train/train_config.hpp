@@ -42,7 +42,7 @@ struct TrainConfig {
   std::size_t train_images = 12000;
   std::size_t epochs = 1;
   std::size_t batch_size = 64;
-  double lr = 0.02;
+  double lr = 0.1;
   double momentum = 0.9;
   double eps = 1e-5;
   double norm_momentum = 0.1;
