@@ -57,9 +57,17 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--lr", o->lr, "SGD learning rate");
   cmd->add_option("--format", o->format, "table (default) or json on stdout");
   cmd->add_option("--output", o->output, "Also write the JSON result (schema bnlab.train/1) to this file");
+  const train::TrainConfig defaults;
+  std::string methods, seeds;
+  for (const std::string& id : defaults.methods) methods += (methods.empty() ? "" : ",") + id;
+  for (std::uint64_t seed : defaults.seeds) seeds += " " + std::to_string(seed);
   cmd->footer(
-      "\nDefaults (configs/train.json): methods 1,2,3, seeds 0 1 2, 12000 training images, 1 epoch,\n"
-      "batch 64, lr 0.1, momentum 0.9, 2000 test images. Progress goes to stderr.\n"
+      "\nDefaults (configs/train.json): methods " + methods + ", seeds" + seeds + ", " +
+      std::to_string(defaults.train_images) + " training images, " + std::to_string(defaults.epochs) +
+      " epoch(s),\nbatch " + std::to_string(defaults.batch_size) + ", lr " + nlohmann::json(defaults.lr).dump() +
+      ", momentum " + nlohmann::json(defaults.momentum).dump() + ", " + std::to_string(defaults.test_images) +
+      " test images. Progress goes to stderr. With 2 or more threads\n(OMP_NUM_THREADS) the runs (method, seed) "
+      "train side by side. Everything but the \"timing\"\nobject is the same bits for any thread count.\n"
       "Examples:\n"
       "  bnlab train\n"
       "  bnlab train --config configs/train-full.json --output train.json\n"
@@ -71,7 +79,14 @@ void setup_train(CLI::App& app) {
       config.methods.clear();
       for (const Method& m : parse_method_list(o->methods, "--methods")) config.methods.push_back(m.id);
     }
-    if (!o->seeds.empty()) config.seeds = o->seeds;
+    if (!o->seeds.empty()) {
+      for (std::size_t i = 0; i < o->seeds.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+          if (o->seeds[i] == o->seeds[j]) throw Error("--seeds: duplicate seed " + std::to_string(o->seeds[i]));
+        }
+      }
+      config.seeds = o->seeds;
+    }
     if (o->train_images) config.train_images = *o->train_images;
     if (o->test_images) config.test_images = *o->test_images;
     if (o->epochs) config.epochs = *o->epochs;
