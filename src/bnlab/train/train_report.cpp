@@ -126,7 +126,7 @@ Json method_json(const MethodResult& m, const TrainConfig& c) {
   if (c.small_batch) {
     j["small_batch"] = Json{
         {"batch_size", c.small_batch},
-        {"images", std::min(c.small_batch_images, std::size_t(60000))},
+        {"images", c.small_batch_images},
         {"final_loss", to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch->final_loss; }))},
         {"eval_accuracy", to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch_eval_accuracy; }))},
         {"batch_accuracy", to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch_batch_accuracy; }))}};
