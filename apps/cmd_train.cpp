@@ -46,7 +46,7 @@ void setup_train(CLI::App& app) {
       "after translating the images by 1, 2, 4 pixels, on a 36x36 canvas (where the method's parameters\n"
       "allow another H x W), and after training with batch 4. Data: Debian's dataset-fashion-mnist\n"
       "(/usr/share/datasets/fashion-mnist; scripts/bnlab installs it).");
-  cmd->add_option("--config", o->config, "JSON config (configs/train.json is the default; configs/train-full.json the full experiment)");
+  cmd->add_option("--config", o->config, "JSON config (configs/train/default.json is the default; configs/train/full.json the full experiment)");
   cmd->add_option("--data", o->data, "Directory with the four Fashion-MNIST .gz files, or stand-in (generated images)");
   cmd->add_option("--methods", o->methods, "Methods, e.g. 1,2,3 or 3,ln,in,gn:4");
   cmd->add_option("--seeds", o->seeds, "Seeds, e.g. --seeds 0 1 2 (one training run per method and seed)");
@@ -62,7 +62,7 @@ void setup_train(CLI::App& app) {
   for (const std::string& id : defaults.methods) methods += (methods.empty() ? "" : ",") + id;
   for (std::uint64_t seed : defaults.seeds) seeds += " " + std::to_string(seed);
   cmd->footer(
-      "\nDefaults (configs/train.json): methods " + methods + ", seeds" + seeds + ", " +
+      "\nDefaults (configs/train/default.json): methods " + methods + ", seeds" + seeds + ", " +
       std::to_string(defaults.train_images) + " training images, " + std::to_string(defaults.epochs) +
       " epoch(s),\nbatch " + std::to_string(defaults.batch_size) + ", lr " + nlohmann::json(defaults.lr).dump() +
       ", momentum " + nlohmann::json(defaults.momentum).dump() + ", " + std::to_string(defaults.test_images) +
@@ -70,7 +70,7 @@ void setup_train(CLI::App& app) {
       "train side by side. Everything but the \"timing\"\nobject is the same bits for any thread count.\n"
       "Examples:\n"
       "  bnlab train\n"
-      "  bnlab train --config configs/train-full.json --output train.json\n"
+      "  bnlab train --config configs/train/full.json --output train.json\n"
       "  bnlab train --methods 3,gn:4 --seeds 0 --format json\n");
   cmd->callback([o] {
     train::TrainConfig config = o->config.empty() ? train::TrainConfig{} : train::load_train_config(o->config);

@@ -192,12 +192,12 @@ TEST_CASE("train config: strict parsing with one-line errors") {
   CHECK(ok.data == (dir / "fmnist").string());
   CHECK(ok.methods == std::vector<std::string>{"3", "gn:4"});
   // Every shipped config parses.
-  for (const char* name : {"train.json", "train-full.json", "bench-train.json"}) {
+  for (const char* name : {"default.json", "full.json", "bench.json"}) {
     INFO(name);
-    CHECK_NOTHROW(load_train_config((fs::path(BNLAB_SOURCE_DIR) / "configs" / name).string()));
+    CHECK_NOTHROW(load_train_config((fs::path(BNLAB_SOURCE_DIR) / "configs" / "train" / name).string()));
   }
-  // configs/train.json says what the embedded default says.
-  CHECK(to_json(load_train_config((fs::path(BNLAB_SOURCE_DIR) / "configs" / "train.json").string())) == to_json(TrainConfig{}));
+  // configs/train/default.json says what the embedded default says.
+  CHECK(to_json(load_train_config((fs::path(BNLAB_SOURCE_DIR) / "configs" / "train" / "default.json").string())) == to_json(TrainConfig{}));
 }
 
 TEST_CASE("bnlab train: a missing data set is one line naming the file and the package; exit 1") {

@@ -119,7 +119,7 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
   spec.eps = config.eps;
   spec.norm_momentum = config.norm_momentum;
 
-  TrainResult result{config, data.source, train_set.count, test_set.count, {}, 0};
+  TrainResult result{config, data.source, train_set.count, test_set.count, train_set.height, train_set.width, {}, 0};
   std::vector<Method> methods;
   for (const std::string& id : config.methods) {
     methods.push_back(parse_method(id, "method"));

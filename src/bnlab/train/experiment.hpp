@@ -52,6 +52,7 @@ struct TrainResult {
   TrainConfig config;
   std::string data_source;
   std::size_t train_images = 0, test_images = 0;
+  std::size_t image_height = 0, image_width = 0;
   std::vector<MethodResult> methods;
   double total_seconds = 0;
 };

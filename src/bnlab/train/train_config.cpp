@@ -98,7 +98,8 @@ class Parser {
       list = value.get<std::string>();
     } else if (value.is_array() && !value.empty()) {
       for (std::size_t i = 0; i < value.size(); ++i) {
-        list += (i ? "," : "") + str(value[i], where + "/" + std::to_string(i));
+        if (i) list += ',';
+        list += str(value[i], where + "/" + std::to_string(i));
       }
     } else {
       fail(where, "expected a non-empty array of method names or a string such as \"1,2,3\", got " + shown(value));

@@ -1,7 +1,7 @@
 #pragma once
 // The experiment of `bnlab train`: which methods and seeds, how much data,
 // how to train and what to measure. From the embedded default
-// (TrainConfig{}, = configs/train.json), a JSON config file (--config), then
+// (TrainConfig{}, = configs/train/default.json), a JSON config file (--config), then
 // command-line options, later ones winning.
 //
 // Config file keys (all optional; anything else is an error naming its path):

@@ -208,7 +208,10 @@ std::string summary(const TrainResult& result) {
       if (m.canvas_problem) cannot += (cannot.empty() ? "" : ", ") + long_name(m.id);
     }
     out << " On a " << c.canvas << "x" << c.canvas << " canvas: " << (runs.empty() ? "no method applies" : runs);
-    if (!cannot.empty()) out << " (" << cannot << ": not applicable, parameters or statistics tied to 28x28)";
+    if (!cannot.empty()) {
+      out << " (" << cannot << ": not applicable, parameters or statistics tied to " << result.image_height << "x"
+          << result.image_width << ")";
+    }
     out << ".";
   }
   if (c.small_batch) {
@@ -228,7 +231,7 @@ nlohmann::ordered_json to_json(const TrainResult& result) {
   j["data"] = Json{{"source", result.data_source},
                    {"train_images", result.train_images},
                    {"test_images", result.test_images},
-                   {"image_shape", {28, 28}},
+                   {"image_shape", {result.image_height, result.image_width}},
                    {"classes", kClasses}};
   j["network"] =
       "conv3x3 1->16 pad 1, norm, ReLU; conv3x3 16->32 stride 2 pad 1, norm, ReLU; conv3x3 32->32 stride 2 pad 1, "
