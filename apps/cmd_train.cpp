@@ -102,6 +102,14 @@ void setup_train(CLI::App& app) {
     if (config.epochs < 1) throw Error("--epochs: expected >= 1");
     if (config.batch_size < 2) throw Error("--batch-size: expected >= 2");
     if (!(config.lr > 0 && config.lr <= 10)) throw Error("--lr: expected a number in (0, 10]");
+    if (o->test_images) {
+      for (std::size_t b : config.test_batch_sizes) {
+        if (config.test_images % b != 0) {
+          throw Error("--test-images: " + std::to_string(config.test_images) + " is not a multiple of the test batch size " +
+                      std::to_string(b) + " (test_batch_sizes in a --config file sets them)");
+        }
+      }
+    }
     train::validate(config);
 
     const train::TrainResult result = train::run_experiment(config, show_progress);

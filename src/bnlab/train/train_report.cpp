@@ -8,6 +8,8 @@
 
 #include <omp.h>
 
+#include "bnlab/engine/method.hpp"
+
 namespace bnlab::train {
 namespace {
 
@@ -115,8 +117,10 @@ Json method_json(const MethodResult& m, const TrainConfig& c) {
   j["shift_accuracy"] = shift;
   if (c.canvas) {
     Json canvas{{"size", c.canvas}, {"applicable", !m.canvas_problem}};
+    const bool batch_dependent = parse_method(m.id, "method").batch_dependent();
     canvas["reason"] = m.canvas_problem ? *m.canvas_problem
-                                        : std::string("gamma, beta and running statistics have no H or W axis");
+                       : batch_dependent ? std::string("gamma, beta and running statistics have no H or W axis")
+                                         : std::string("gamma and beta have no H or W axis; the statistics are per sample");
     canvas["accuracy"] = m.canvas_problem ? Json(nullptr)
                                           : to_json(over_seeds(m, [](const SeedResult& r) { return *r.canvas_accuracy; }));
     j["canvas"] = canvas;
