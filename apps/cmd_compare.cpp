@@ -8,6 +8,7 @@
 #include "bnlab/core/memory_policy.hpp"
 #include "bnlab/report/report_table.hpp"
 #include "commands.hpp"
+#include "number_options.hpp"
 
 namespace bnlab::app {
 
@@ -33,12 +34,15 @@ void setup_compare(CLI::App& app) {
   cmd->add_option("--layout", o.layout, "Layout of --input: NCHW or NHWC  [default: NCHW]");
   cmd->add_option("--shape", o.shape, "Synthesize N,C,H,W instead  [default: 16,16,16,16]");
   cmd->add_option("--dist", o.dist, "Synthetic distribution: normal, conv-like, offset  [default: conv-like]");
-  cmd->add_option("--seed", o.seed, "Seed for the synthetic tensor and every seeded probe  [default: 0]");
+  add_seed_option(cmd, "--seed", [&o](std::uint64_t seed) { o.seed = seed; },
+                  "Seed for the synthetic tensor and every seeded probe  [default: 0]");
   cmd->add_option("--config", options->config_path,
                   "JSON config holding any of these options (keys: methods, input, layout, shape, dist, seed,\n"
                   "eps, momentum, format, output, description); command-line options override it");
-  cmd->add_option("--eps", o.eps, "Added to the variance  [default: 1e-5]");
-  cmd->add_option("--momentum", o.momentum, "Running-statistics momentum  [default: 0.1]");
+  add_number_option(cmd, "--eps", kEpsRange, [&o](double eps) { o.eps = eps; },
+                    "Added to the variance  [default: 1e-5]");
+  add_number_option(cmd, "--momentum", kMomentumRange, [&o](double momentum) { o.momentum = momentum; },
+                    "Running-statistics momentum  [default: 0.1]");
   cmd->add_option("--format", o.format, "json (the report) or table (a summary for the terminal)  [default: json]");
   cmd->add_option("--output", o.output, "Also write the JSON report to this file (atomically)");
   cmd->footer(
@@ -52,7 +56,7 @@ void setup_compare(CLI::App& app) {
     apply_overrides(config, options->overrides);
     keep_freed_memory();  // the probes allocate many input-sized tensors in turn
     nlohmann::ordered_json report = run_compare(config);
-    std::string json = report.dump(2) + "\n";
+    std::string json = report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
     if (config.output) write_file_atomically(*config.output, json);
     if (config.format == "table") std::cout << format_compare_table(report);
     else if (!config.output) std::cout << json;

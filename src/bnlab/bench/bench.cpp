@@ -15,6 +15,7 @@
 
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/size.hpp"
 #include "bnlab/core/memory_policy.hpp"
 #include "bnlab/engine/detail/reduce.hpp"
 
@@ -184,6 +185,9 @@ BenchResult run_bench(const BenchRequest& request) {
   std::vector<Method> methods = request.methods;
   if (methods.empty()) methods = parse_method_list("1,2,3", "methods");
   const Dims& dims = request.dims;
+  // At its peak bench holds x, dy, y, dx and a second y: five float32 tensors.
+  require_memory(checked_byte_size(dims.count(), 5 * sizeof(float), "--shape"), "--shape " + shape_to_string(dims.to_vector()),
+                 "five float32 tensors of that shape (x, dy, y, dx, y)");
   // Every plan first, so that a method that cannot apply fails before the long run.
   std::vector<MethodPlan> plans;
   for (const Method& method : methods) {

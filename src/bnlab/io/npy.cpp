@@ -15,7 +15,9 @@
 
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/escape.hpp"
 #include "bnlab/core/shape.hpp"
+#include "bnlab/core/size.hpp"
 
 namespace bnlab {
 
@@ -79,7 +81,7 @@ class HeaderParser {
         seen_shape = true;
         header.shape = parse_shape();
       } else {
-        fail("unexpected or repeated key '" + key + "'");
+        fail("unexpected or repeated key " + quoted(key, 40, '\''));
       }
       skip_space();
       if (peek() != '}') expect(',');
@@ -161,8 +163,10 @@ template <class T>
 Array<float> decode_data(const char* data, const Header& header, const std::string& path) {
   Shape storage_shape = header.shape;  // Fortran order = C order of the reversed shape
   if (header.fortran_order) std::reverse(storage_shape.begin(), storage_shape.end());
+  // The count was checked (checked_element_count) before any of this; an
+  // empty array has no data to copy (and data() may be null).
   Array<T> stored = Array<T>::from_shape(storage_shape);
-  std::memcpy(stored.data(), data, stored.size() * sizeof(T));
+  if (stored.size() > 0) std::memcpy(stored.data(), data, stored.size() * sizeof(T));
   const Array<T> values = header.fortran_order ? Array<T>(xt::transpose(stored)) : std::move(stored);
 
   Array<float> out = Array<float>::from_shape(header.shape);
@@ -200,9 +204,9 @@ DataLayout parse_data_layout(const std::string& text, const std::string& what) {
 
 std::string to_string(DataLayout layout) { return layout == DataLayout::nchw ? "NCHW" : "NHWC"; }
 
-Array<float> read_npy(const std::string& path) {
-  const std::string bytes = read_whole_file(path);
+Array<float> read_npy(const std::string& path) { return read_npy_bytes(read_whole_file(path), path); }
 
+Array<float> read_npy_bytes(std::string_view bytes, const std::string& path) {
   // Preamble: magic, version, header length (2 bytes in 1.0, 4 in 2.0/3.0).
   if (bytes.compare(0, kMagic.size(), kMagic.substr(0, std::min(bytes.size(), kMagic.size()))) != 0) {
     throw Error(path + ": not a .npy file (bad magic)");
@@ -236,24 +240,24 @@ Array<float> read_npy(const std::string& path) {
   const std::string type = descr.size() == 3 ? descr.substr(1) : "";
   if (type == "f4" || type == "f8") {
     if (descr[0] == '>') {
-      throw Error(path + ": big-endian dtype '" + descr + "' is not supported (" + kExpectedDtypes + ")");
+      throw Error(path + ": big-endian dtype " + quoted(descr, 40, '\'') + " is not supported (" + kExpectedDtypes + ")");
     }
     if (descr[0] == '<' || descr[0] == '=') item_size = type == "f4" ? 4 : 8;
   }
-  if (item_size == 0) throw Error(path + ": unsupported dtype '" + descr + "' (" + kExpectedDtypes + ")");
+  if (item_size == 0) throw Error(path + ": unsupported dtype " + quoted(descr, 40, '\'') + " (" + kExpectedDtypes + ")");
 
   // The data: exactly count * item_size bytes (trailing bytes are an error too).
-  std::size_t count = 1;
-  for (std::size_t extent : header.shape) {
-    if (__builtin_mul_overflow(count, extent, &count)) count = SIZE_MAX;
-  }
-  std::size_t expected = 0;
-  if (__builtin_mul_overflow(count, item_size, &expected)) expected = SIZE_MAX;
+  // The count is checked before xtensor sees the shape (it multiplies the
+  // extents into strides, even beside a zero extent).
+  const std::size_t count = checked_element_count(header.shape, path);
+  const std::size_t expected = checked_byte_size(count, item_size, path);
   const std::size_t available = bytes.size() - preamble - header_length;
   if (available != expected) {
     throw Error(path + ": expected " + std::to_string(expected) + " bytes of data, got " + std::to_string(available) +
-                " (shape " + shape_to_string(header.shape) + ", dtype '" + descr + "')");
+                " (shape " + shape_to_string(header.shape) + ", dtype " + quoted(descr, 40, '\'') + ")");
   }
+  // Decoding holds the stored and the converted array at once.
+  require_memory(checked_byte_size(count, item_size + sizeof(float), path), path, "decoding its data");
   const char* data = bytes.data() + preamble + header_length;
   return item_size == 4 ? decode_data<float>(data, header, path) : decode_data<double>(data, header, path);
 }
@@ -306,11 +310,15 @@ void write_npy(const std::string& path, const Array<float>& array) {
   write_file_atomically(path, npy_bytes(array));
 }
 
-void write_feature_map(const std::string& path, const Array<float>& x_nchw, DataLayout layout) {
+std::string feature_map_npy_bytes(const Array<float>& x_nchw, DataLayout layout, const std::string& path) {
   dims_from_shape(Shape(x_nchw.shape().begin(), x_nchw.shape().end()), path);
-  if (layout == DataLayout::nchw) return write_npy(path, x_nchw);
+  if (layout == DataLayout::nchw) return npy_bytes(x_nchw);
   // (N, C, H, W) -> (N, H, W, C): output axis k is input axis {0, 2, 3, 1}[k].
-  write_npy(path, Array<float>(xt::transpose(x_nchw, {0, 2, 3, 1})));
+  return npy_bytes(Array<float>(xt::transpose(x_nchw, {0, 2, 3, 1})));
+}
+
+void write_feature_map(const std::string& path, const Array<float>& x_nchw, DataLayout layout) {
+  write_file_atomically(path, feature_map_npy_bytes(x_nchw, layout, path));
 }
 
 }  // namespace bnlab
