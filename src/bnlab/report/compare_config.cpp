@@ -216,8 +216,10 @@ class FileParser {
 
 }  // namespace
 
-CompareConfig load_compare_config(const std::string& path) {
-  const Json root = parse_json(read_text_file(path), path);
+CompareConfig load_compare_config(const std::string& path) { return parse_compare_config(read_text_file(path), path); }
+
+CompareConfig parse_compare_config(const std::string& text, const std::string& path) {
+  const Json root = parse_json(text, path);
   return FileParser(path).parse(root);
 }
 

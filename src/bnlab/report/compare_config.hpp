@@ -72,6 +72,10 @@ struct CompareOverrides {
 // "<path>: /methods/2: unknown method \"4\" (valid: ...)", ...
 CompareConfig load_compare_config(const std::string& path);
 
+// The same for the text of a config file; `path` names it in errors and
+// anchors a relative "input" (the text is not read from it).
+CompareConfig parse_compare_config(const std::string& text, const std::string& path);
+
 // Applies command-line overrides; errors name the option ("--eps: ...").
 // --input switches the source to npy; --shape or --dist switch it to synth
 // (clearing input and layout); --input with --shape or --dist is an error, and
