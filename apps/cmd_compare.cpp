@@ -35,14 +35,14 @@ void setup_compare(CLI::App& app) {
   cmd->add_option("--shape", o.shape, "Synthesize N,C,H,W instead  [default: 16,16,16,16]");
   cmd->add_option("--dist", o.dist, "Synthetic distribution: normal, conv-like, offset  [default: conv-like]");
   add_seed_option(cmd, "--seed", [&o](std::uint64_t seed) { o.seed = seed; },
-                  "Seed for the synthetic tensor and every seeded probe  [default: 0]");
+                  "Seed for the synthetic tensor and every seeded probe", "0");
   cmd->add_option("--config", options->config_path,
                   "JSON config holding any of these options (keys: methods, input, layout, shape, dist, seed,\n"
                   "eps, momentum, format, output, description); command-line options override it");
   add_number_option(cmd, "--eps", kEpsRange, [&o](double eps) { o.eps = eps; },
-                    "Added to the variance  [default: 1e-5]");
+                    "Added to the variance", "1e-5");
   add_number_option(cmd, "--momentum", kMomentumRange, [&o](double momentum) { o.momentum = momentum; },
-                    "Running-statistics momentum  [default: 0.1]");
+                    "Running-statistics momentum", "0.1");
   cmd->add_option("--format", o.format, "json (the report) or table (a summary for the terminal)  [default: json]");
   cmd->add_option("--output", o.output, "Also write the JSON report to this file (atomically)");
   cmd->footer(

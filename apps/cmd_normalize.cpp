@@ -43,9 +43,9 @@ void setup_normalize(CLI::App& app) {
   cmd->add_option("--running-mean", options->running_mean, "Running mean .npy in the statistic shape (required in eval mode)");
   cmd->add_option("--running-var", options->running_var, "Running variance .npy in the statistic shape (with --running-mean)");
   add_number_option(cmd, "--eps", kEpsRange, [&r](double eps) { r.eps = eps; },
-                    "Added to the variance before the square root  [default: 1e-5]");
+                    "Added to the variance before the square root", "1e-5");
   add_number_option(cmd, "--momentum", kMomentumRange, [&r](double momentum) { r.momentum = momentum; },
-                    "Running statistics: running = (1 - momentum) * running + momentum * batch  [default: 0.1]");
+                    "Running statistics: running = (1 - momentum) * running + momentum * batch", "0.1");
   cmd->add_option("--layout", r.layout, "Layout of the .npy files: NCHW or NHWC (channels last)")->capture_default_str();
   cmd->footer(
       "\nStatistic shapes: 1: (H,W)  2: (C,H,W)  3: (C)  ln: (N)  in: (N,C)  gn:G: (N,G)\n"

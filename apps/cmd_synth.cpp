@@ -35,7 +35,7 @@ void setup_synth(CLI::App& app) {
                   "offset: 1e4 + N(0,1), a large common offset for checking the numerics")
       ->capture_default_str();
   add_seed_option(cmd, "--seed", [options](std::uint64_t seed) { options->seed = seed; },
-                  "Seed of the generator (mt19937_64)  [default: 0]");
+                  "Seed of the generator (mt19937_64)", "0");
   cmd->add_option("--output", options->output, "Output .npy path (written atomically)")->required();
   cmd->add_option("--layout", options->layout, "NCHW, or NHWC to write (N, H, W, C) like a channels-last dump")
       ->capture_default_str();

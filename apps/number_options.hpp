@@ -15,18 +15,19 @@ namespace bnlab::app {
 
 // --seed: an integer in [0, 2^64).
 inline CLI::Option* add_seed_option(CLI::App* cmd, const std::string& name, std::function<void(std::uint64_t)> set,
-                                    const std::string& help) {
+                                    const std::string& help, const std::string& default_text) {
   return cmd->add_option_function<std::string>(
       name, [name, set](const std::string& text) { set(parse_seed(text, name)); },
-      help + ", an integer in [0, 2^64)");
+      help + ", an integer in [0, 2^64)  [default: " + default_text + "]");
 }
 
-// A number in `range`; help gains " in [lo, hi]".
+// A number in `range`; help gains ", in [lo, hi]" and the default.
 inline CLI::Option* add_number_option(CLI::App* cmd, const std::string& name, const NumberRange& range,
-                                      std::function<void(double)> set, const std::string& help) {
+                                      std::function<void(double)> set, const std::string& help,
+                                      const std::string& default_text) {
   return cmd->add_option_function<std::string>(
       name, [name, range, set](const std::string& text) { set(parse_number_in(text, range, name)); },
-      help + ", in " + range.text);
+      help + ", in " + range.text + "  [default: " + default_text + "]");
 }
 
 }  // namespace bnlab::app

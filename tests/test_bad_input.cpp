@@ -175,6 +175,8 @@ std::vector<Case> cases() {
        "limit of 2^40"},
       {"explain: 2^32 extents", {}, {"explain", "--shape", "4294967296,4294967296,1,1"}, 1, "--shape: shape (4294967296"},
       {"bench: overflowing shape", {}, {"bench", "--shape", "4294967296,4294967296,1,1"}, 1, "--shape: shape (4294967296"},
+      {"bench: 100000 threads", {}, {"bench", "--shape", "2,2,2,2", "--threads", "100000"}, 1, "--threads: must be in [0, 1024] (got 100000)"},
+      {"bench: a billion repeats", {}, {"bench", "--shape", "2,2,2,2", "--repeat", "1000000000"}, 1, "--repeat: must be in [1, 1000]"},
       {"compare: overflowing shape", {}, {"compare", "--shape", "4294967296,4294967296,1,1"}, 1, "limit of 2^40"},
       {"npy: a zero extent beside huge ones", {{"x.npy", npy(f4_header("(0, 4611686018427387904, 4611686018427387904)"), "")}},
        {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out"}, 1, "x.npy: shape (0, 4611686018427387904"},
@@ -232,6 +234,8 @@ std::vector<Case> cases() {
        "no/x.npy: cannot write: No such file or directory"},
       {"compare: the report's directory is missing", {}, {"compare", "--shape", "2,2,2,2", "--output", "no/r.json"}, 1,
        "no/r.json: cannot write"},
+      {"npy: a device as input", {}, {"compare", "--input", "/dev/zero"}, 1, "/dev/zero: not a regular file"},
+      {"config: an endless device", {}, {"compare", "--config", "/dev/zero"}, 1, "/dev/zero: larger than 64 MiB"},
       // 7. Silent coercions.
       {"synth --seed -1", {}, {"synth", "--seed", "-1", "--output", "x.npy"}, 1, "--seed: expected an integer in [0, 2^64), got \"-1\""},
       {"synth --seed 2^64", {}, {"synth", "--seed", "18446744073709551616", "--output", "x.npy"}, 1, "got \"18446744073709551616\""},

@@ -180,8 +180,13 @@ void account_traffic(BenchResult& result) {
 }
 
 BenchResult run_bench(const BenchRequest& request) {
-  if (request.repeat < 1) throw Error("--repeat: must be >= 1 (got " + std::to_string(request.repeat) + ")");
-  if (request.threads < 0) throw Error("--threads: must be >= 0 (got " + std::to_string(request.threads) + ")");
+  // Bounded: 100000 OpenMP threads crash the runtime, and a billion repeats is a typo.
+  if (request.repeat < 1 || request.repeat > kMaxRepeat) {
+    throw Error("--repeat: must be in [1, " + std::to_string(kMaxRepeat) + "] (got " + std::to_string(request.repeat) + ")");
+  }
+  if (request.threads < 0 || request.threads > kMaxThreads) {
+    throw Error("--threads: must be in [0, " + std::to_string(kMaxThreads) + "] (got " + std::to_string(request.threads) + ")");
+  }
   std::vector<Method> methods = request.methods;
   if (methods.empty()) methods = parse_method_list("1,2,3", "methods");
   const Dims& dims = request.dims;

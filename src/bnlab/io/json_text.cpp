@@ -5,7 +5,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <set>
 #include <vector>
 
@@ -126,7 +125,15 @@ std::string read_text_file(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) throw Error(path + ": cannot read (is a directory)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // A pipe works (--config <(...)), but not an endless device (/dev/zero).
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxJsonBytes) {
+      throw Error(path + ": larger than " + std::to_string(kMaxJsonBytes >> 20) + " MiB, the limit for a JSON document");
+    }
+  }
   if (in.bad()) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
   return text;
 }

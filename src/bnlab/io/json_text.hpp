@@ -19,8 +19,11 @@ namespace bnlab {
 // a compare report 7).
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
-// The bytes of a file. Throws Error "<path>: cannot read (<reason>)", also
-// for a directory.
+// A JSON document larger than this is refused (a compare report is ~40 KB).
+inline constexpr std::size_t kMaxJsonBytes = std::size_t{64} << 20;
+
+// The bytes of a file (or a pipe), at most kMaxJsonBytes. Throws Error
+// "<path>: cannot read (<reason>)", also for a directory.
 std::string read_text_file(const std::string& path);
 
 // Throws Error "<path>: invalid JSON: <parser message>", "<path>: byte K is a

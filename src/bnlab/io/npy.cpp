@@ -1,5 +1,7 @@
 #include "bnlab/io/npy.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <bit>
 #include <cctype>
@@ -40,9 +42,22 @@ struct Header {
 
 // ---- reading ---------------------------------------------------------------
 
+// Only regular files: a device or a pipe (/dev/zero, a FIFO) could be read
+// forever. The size is known up front and checked against the memory.
 std::string read_whole_file(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) throw Error(path + ": cannot open: " + std::strerror(errno));
+  struct stat status {};
+  if (::fstat(::fileno(file), &status) != 0 || !S_ISREG(status.st_mode)) {
+    std::fclose(file);
+    throw Error(path + ": not a regular file (bnlab reads .npy files, not devices, pipes or directories)");
+  }
+  try {
+    require_memory(static_cast<std::size_t>(status.st_size), path, "reading the file");
+  } catch (...) {
+    std::fclose(file);
+    throw;
+  }
   std::string bytes;
   char buffer[1 << 16];
   std::size_t got = 0;
