@@ -75,7 +75,8 @@ bnlab::Shape shape_of(const Array<float>& a) { return bnlab::Shape(a.shape().beg
 
 // Same shape and the same bits in every element (NaN-free; -0 differs from 0).
 bool same_bits(const Array<float>& a, const Array<float>& b) {
-  return shape_of(a) == shape_of(b) && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  // An empty array's data() may be null: memcmp must not see it (UBSan).
+  return shape_of(a) == shape_of(b) && (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 }  // namespace

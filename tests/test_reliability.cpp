@@ -93,11 +93,13 @@ TEST_CASE("memory: a request beyond the machine's memory names the bytes and the
 }
 
 TEST_CASE("escaping: every error is one line whatever it echoes") {
-  CHECK(bnlab::escape_control(std::string("a\nb\rc\td\0e\x1b\x7f", 11)) == "a\\nb\\rc\\td\\0e\\x1b\\x7f");
+  const char controls[] = "a\nb\rc\td\0e\x1b\x7f";
+  CHECK(bnlab::escape_control(std::string(controls, sizeof controls - 1)) == "a\\nb\\rc\\td\\0e\\x1b\\x7f");
   CHECK(bnlab::escape_control("é ü 3") == "é ü 3");  // UTF-8 is kept
   CHECK(bnlab::quoted("3\nX") == "\"3\\nX\"");
   CHECK(bnlab::quoted(std::string(100, 'a'), 5) == "\"aaaaa\"...");
-  const bnlab::Error error(std::string("x.npy: dtype '<f4\n\0zz'", 24));
+  const char message[] = "x.npy: dtype '<f4\n\0zz'";
+  const bnlab::Error error(std::string(message, sizeof message - 1));
   CHECK(std::string(error.what()) == "x.npy: dtype '<f4\\n\\0zz'");
 }
 
