@@ -18,7 +18,8 @@ inline CLI::Option* add_seed_option(CLI::App* cmd, const std::string& name, std:
                                     const std::string& help, const std::string& default_text) {
   return cmd->add_option_function<std::string>(
       name, [name, set](const std::string& text) { set(parse_seed(text, name)); },
-      help + ", an integer in [0, 2^64)  [default: " + default_text + "]");
+      help + ", an integer in [0, 2^64)  [default: " + default_text + "]")
+      ->type_name("UINT64");
 }
 
 // A number in `range`; help gains ", in [lo, hi]" and the default.
@@ -27,7 +28,8 @@ inline CLI::Option* add_number_option(CLI::App* cmd, const std::string& name, co
                                       const std::string& default_text) {
   return cmd->add_option_function<std::string>(
       name, [name, range, set](const std::string& text) { set(parse_number_in(text, range, name)); },
-      help + ", in " + range.text + "  [default: " + default_text + "]");
+      help + ", in " + range.text + "  [default: " + default_text + "]")
+      ->type_name("FLOAT");
 }
 
 }  // namespace bnlab::app
