@@ -13,6 +13,7 @@
 #include "bnlab/report/layers_table.hpp"
 #include "bnlab/report/report_table.hpp"
 #include "commands.hpp"
+#include "number_options.hpp"
 
 namespace bnlab::app {
 
@@ -43,12 +44,15 @@ void setup_compare(CLI::App& app) {
   cmd->add_option("--layers", o.layers, "With an .npz --input: compare only these arrays, e.g. conv1,layer1.0.conv1");
   cmd->add_option("--shape", o.shape, "Synthesize N,C,H,W instead  [default: 16,16,16,16]");
   cmd->add_option("--dist", o.dist, "Synthetic distribution: normal, conv-like, offset  [default: conv-like]");
-  cmd->add_option("--seed", o.seed, "Seed for the synthetic tensor and every seeded probe  [default: 0]");
+  add_seed_option(cmd, "--seed", [&o](std::uint64_t seed) { o.seed = seed; },
+                  "Seed for the synthetic tensor and every seeded probe", "0");
   cmd->add_option("--config", options->config_path,
                   "JSON config holding any of these options (keys: methods, input, layout, layers, shape, dist,\n"
                   "seed, eps, momentum, format, output, description); command-line options override it");
-  cmd->add_option("--eps", o.eps, "Added to the variance  [default: 1e-5]");
-  cmd->add_option("--momentum", o.momentum, "Running-statistics momentum  [default: 0.1]");
+  add_number_option(cmd, "--eps", kEpsRange, [&o](double eps) { o.eps = eps; },
+                    "Added to the variance", "1e-5");
+  add_number_option(cmd, "--momentum", kMomentumRange, [&o](double momentum) { o.momentum = momentum; },
+                    "Running-statistics momentum", "0.1");
   cmd->add_option("--format", o.format,
                   "json (the report) or table (a summary)  [default: table on a terminal, json otherwise]");
   cmd->add_option("--output", o.output, "Also write the JSON report to this file (atomically)");
@@ -65,9 +69,11 @@ void setup_compare(CLI::App& app) {
     if (config.output) check_output_path(*config.output, "--output");  // before minutes of computation
     const bool table = config.format ? *config.format == "table" : ::isatty(STDOUT_FILENO) == 1;
     keep_freed_memory();  // the probes allocate many input-sized tensors in turn
+    // Invalid UTF-8 in a string echoed from the input (a path, a layer name) is replaced, not thrown.
+    constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
     if (compare_input_is_archive(config)) {  // an .npz: one block per layer, a summary across layers
       const nlohmann::ordered_json report = build_layers_report(config);
-      const std::string json = report.dump(2) + "\n";
+      const std::string json = report.dump(2, ' ', false, kReplace) + "\n";
       if (config.output) write_file_atomically(*config.output, json);
       if (table) std::cout << format_layers_table(report);
       else if (!config.output) std::cout << json;
@@ -76,7 +82,7 @@ void setup_compare(CLI::App& app) {
     }
     check_layers_need_archive(config);
     const CompareResult result = run_compare_result(config);
-    const std::string json = to_json(result).dump(2) + "\n";
+    const std::string json = to_json(result).dump(2, ' ', false, kReplace) + "\n";
     if (config.output) write_file_atomically(*config.output, json);
     if (table) std::cout << format_compare_table(result);
     else if (!config.output) std::cout << json;

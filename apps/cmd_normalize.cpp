@@ -7,6 +7,7 @@
 #include "bnlab/engine/method.hpp"
 #include "bnlab/normalize/normalize_job.hpp"
 #include "commands.hpp"
+#include "number_options.hpp"
 
 namespace bnlab::app {
 
@@ -53,9 +54,10 @@ void setup_normalize(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--running-mean", options->running_mean, "Running mean .npy in the statistic shape (required in eval mode)");
   cmd->add_option("--running-var", options->running_var, "Running variance .npy in the statistic shape (with --running-mean)");
-  cmd->add_option("--eps", r.eps, "Added to the variance before the square root")->capture_default_str();
-  cmd->add_option("--momentum", r.momentum, "Running statistics: running = (1 - momentum) * running + momentum * batch")
-      ->capture_default_str();
+  add_number_option(cmd, "--eps", kEpsRange, [&r](double eps) { r.eps = eps; },
+                    "Added to the variance before the square root", "1e-5");
+  add_number_option(cmd, "--momentum", kMomentumRange, [&r](double momentum) { r.momentum = momentum; },
+                    "Running statistics: running = (1 - momentum) * running + momentum * batch", "0.1");
   cmd->add_option("--layout", r.layout, "Layout of the .npy files: NCHW or NHWC (channels last)")->capture_default_str();
   cmd->add_option("--engine", r.engine, engine_help())->capture_default_str();
   cmd->footer(
@@ -75,7 +77,7 @@ void setup_normalize(CLI::App& app) {
     request.dy = optional(options->dy);
     request.running_mean = optional(options->running_mean);
     request.running_var = optional(options->running_var);
-    std::cout << run_normalize(request).dump(2) << "\n";
+    std::cout << run_normalize(request).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   });
 }
 

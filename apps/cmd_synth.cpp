@@ -7,6 +7,7 @@
 #include "bnlab/io/npy.hpp"
 #include "bnlab/synth/synth.hpp"
 #include "commands.hpp"
+#include "number_options.hpp"
 
 namespace bnlab::app {
 
@@ -33,7 +34,8 @@ void setup_synth(CLI::App& app) {
                   "  mean pattern shared by all samples, spatially correlated per-sample noise\n"
                   "offset: 1e4 + N(0,1), a large common offset for checking the numerics")
       ->capture_default_str();
-  cmd->add_option("--seed", options->seed, "Seed of the generator (mt19937_64)")->capture_default_str();
+  add_seed_option(cmd, "--seed", [options](std::uint64_t seed) { options->seed = seed; },
+                  "Seed of the generator (mt19937_64)", "0");
   cmd->add_option("--output", options->output, "Output .npy path (written atomically)")->required();
   cmd->add_option("--layout", options->layout, "NCHW, or NHWC to write (N, H, W, C) like a channels-last dump")
       ->capture_default_str();
@@ -48,7 +50,7 @@ void setup_synth(CLI::App& app) {
                                       {"layout", to_string(layout)},
                                       {"dist", to_string(spec.dist)},
                                       {"seed", spec.seed}};
-    std::cout << written.dump(2) << "\n";
+    std::cout << written.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   });
 }
 

@@ -4,11 +4,14 @@
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/escape.hpp"
+#include "bnlab/core/size.hpp"
 #include "commands.hpp"
 #include "usage.hpp"
 
@@ -27,6 +30,12 @@ class OneLineSubcommandFormatter : public CLI::Formatter {
   }
 };
 
+// "compare " when a subcommand was chosen, "" otherwise.
+std::string subcommand_name(const CLI::App& app) {
+  for (const CLI::App* sub : app.get_subcommands()) return sub->get_name() + " ";
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,6 +53,8 @@ int main(int argc, char** argv) {
   bnlab::app::setup_explain(app);
   bnlab::app::setup_bench(app);
   bnlab::app::setup_train(app);
+  // Every failure ends here as ONE line on stderr (control characters
+  // escaped) and a non-zero exit: bnlab::Error names its culprit itself.
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -52,16 +63,24 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
-  } catch (const CLI::RuntimeError& e) {
-    return e.get_exit_code();  // a subcommand's own failure, already reported (e.g. check's differences)
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "bnlab: " << bnlab::app::usage_error_line(app, e, argc, argv) << "\n";
+  } catch (const CLI::RuntimeError& e) {  // an exit code chosen by a subcommand, already reported
+    return e.get_exit_code();
+  } catch (const CLI::ParseError& e) {  // a usage error: one line naming the nearest valid word, exit 2
+    std::cerr << "bnlab: " << bnlab::escape_control(bnlab::app::usage_error_line(app, e, argc, argv)) << "\n";
     return bnlab::app::kUsageError;
   } catch (const bnlab::Error& e) {
     std::cerr << "bnlab: " << e.what() << "\n";
     return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "bnlab: out of memory in bnlab " << subcommand_name(app)
+              << "(std::bad_alloc): the input or shape needs more than this machine's "
+              << bnlab::human_bytes(double(bnlab::physical_memory_bytes())) << " of memory\n";
+    return 1;
   } catch (const std::exception& e) {
-    std::cerr << "bnlab: internal error: " << e.what() << "\n";
+    std::cerr << "bnlab: internal error: " << bnlab::escape_control(e.what()) << "\n";
+    return 1;
+  } catch (...) {
+    std::cerr << "bnlab: internal error: an unknown exception\n";
     return 1;
   }
   return 0;

@@ -15,6 +15,7 @@
 
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/size.hpp"
 #include "bnlab/core/memory_policy.hpp"
 #include "bnlab/core/simd.hpp"
 
@@ -179,15 +180,21 @@ void account_traffic(BenchResult& result) {
 }
 
 BenchResult run_bench(const BenchRequest& request) {
-  if (request.repeat < 1) {
-    throw Error(request.repeat_name + ": must be >= 1 (got " + std::to_string(request.repeat) + ")");
+  // Bounded: 100000 OpenMP threads crash the runtime, and a billion repeats is a typo.
+  if (request.repeat < 1 || request.repeat > kMaxRepeat) {
+    throw Error(request.repeat_name + ": must be in [1, " + std::to_string(kMaxRepeat) + "] (got " +
+                std::to_string(request.repeat) + ")");
   }
-  if (request.threads < 0) {
-    throw Error(request.threads_name + ": must be >= 0 (got " + std::to_string(request.threads) + ")");
+  if (request.threads < 0 || request.threads > kMaxThreads) {
+    throw Error(request.threads_name + ": must be in [0, " + std::to_string(kMaxThreads) + "] (got " +
+                std::to_string(request.threads) + ")");
   }
   std::vector<Method> methods = request.methods;
   if (methods.empty()) methods = parse_method_list("1,2,3", "methods");
   const Dims& dims = request.dims;
+  // At its peak bench holds x, dy, y, dx and a second y: five float32 tensors.
+  require_memory(checked_byte_size(dims.count(), 5 * sizeof(float), "--shape"), "--shape " + shape_to_string(dims.to_vector()),
+                 "five float32 tensors of that shape (x, dy, y, dx, y)");
   // Every plan first, so that a method that cannot apply fails before the long run.
   std::vector<MethodPlan> plans;
   for (const Method& method : methods) {

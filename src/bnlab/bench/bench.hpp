@@ -47,6 +47,10 @@ double effective_gbps(BenchKind kind, std::size_t elements, double ms);
 // The median of a non-empty sample (mean of the middle two for an even size).
 double median(std::vector<double> values);
 
+// Limits of --threads (0 = every hardware thread) and --repeat.
+inline constexpr int kMaxThreads = 1024;
+inline constexpr int kMaxRepeat = 1000;
+
 struct BenchRequest {
   Dims dims{64, 64, 112, 112};
   std::vector<Method> methods;  // empty: 1, 2, 3

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/io/json_text.hpp"
 
 namespace bnlab {
 namespace {
@@ -175,24 +176,17 @@ std::vector<ReportDifference> compare_reports(const json& golden, const json& re
   return std::move(comparer.differences);
 }
 
-json read_json_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": cannot read (is a directory)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
+json read_json_file(const std::string& path) { return parse_report_text(read_text_file(path), path); }
+
+json parse_report_text(std::string_view text, const std::string& path) {
+  // Strict first (json_text.hpp): bounded depth, so compare() below and
+  // dump() cannot overflow the stack; no NUL byte, repeated key or
+  // underflowing number.
+  check_json_text(text, path);
   try {
     return json::parse(text);
-  } catch (const json::exception& e) {
-    // "[json.exception.parse_error.101] parse error at line 1, ..." -> "parse error at line 1, ..."
-    std::string message = e.what();
-    if (!message.empty() && message.front() == '[') {
-      std::size_t close = message.find("] ");
-      if (close != std::string::npos) message = message.substr(close + 2);
-    }
-    std::replace(message.begin(), message.end(), '\n', ' ');
-    throw Error(path + ": invalid JSON: " + message);
+  } catch (const json::exception& e) {  // check_json_text already refused what nlohmann refuses
+    throw Error(path + ": invalid JSON: " + e.what());
   }
 }
 

@@ -15,6 +15,7 @@
 // is anything below them.
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,12 @@ std::string string_difference(const std::string& golden, const std::string& repo
 // Parses a JSON file. Throws Error "<path>: cannot read (<reason>)" or
 // "<path>: invalid JSON: <parser message>" (one line each).
 nlohmann::json read_json_file(const std::string& path);
+
+// The same for text in memory (`path` names it in errors). Strict like a
+// config file: no NUL byte, no repeated key, no number that under- or
+// overflows, at most kMaxJsonDepth (64) levels deep - so that comparing and
+// printing, both recursive, stay within the stack.
+nlohmann::json parse_report_text(std::string_view text, const std::string& path);
 
 // `bnlab check` as a library call: reads both files, compares them and
 // formats the result. `text` is what the command prints on stdout:

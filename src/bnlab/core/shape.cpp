@@ -3,6 +3,8 @@
 #include <charconv>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/escape.hpp"
+#include "bnlab/core/size.hpp"
 
 namespace bnlab {
 
@@ -14,6 +16,7 @@ Dims dims_from_shape(const std::vector<std::size_t>& shape, const std::string& w
   for (std::size_t extent : shape) {
     if (extent == 0) throw Error(what + ": zero-sized dimension in shape " + shape_to_string(shape));
   }
+  checked_element_count(shape, what);
   return Dims{shape[0], shape[1], shape[2], shape[3]};
 }
 
@@ -26,18 +29,19 @@ Dims parse_dims(const std::string& text, const std::string& what) {
     std::size_t value = 0;
     auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
     if (field.empty() || ec != std::errc() || end != field.data() + field.size()) {
-      throw Error(what + ": expected N,C,H,W (four positive integers), got \"" + text + "\"");
+      throw Error(what + ": expected N,C,H,W (four positive integers), got " + quoted(text));
     }
     extents.push_back(value);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   if (extents.size() != 4) {
-    throw Error(what + ": expected N,C,H,W (four positive integers), got \"" + text + "\"");
+    throw Error(what + ": expected N,C,H,W (four positive integers), got " + quoted(text));
   }
   for (std::size_t extent : extents) {
-    if (extent == 0) throw Error(what + ": every extent must be >= 1, got \"" + text + "\"");
+    if (extent == 0) throw Error(what + ": every extent must be >= 1, got " + quoted(text));
   }
+  checked_element_count(extents, what);
   return Dims{extents[0], extents[1], extents[2], extents[3]};
 }
 

@@ -16,6 +16,8 @@ struct Dims {
   bool operator==(const Dims&) const = default;
 };
 
+// Every Dims made by these two functions has checked_element_count's
+// guarantee (size.hpp: at most 2^40 elements), so count() cannot overflow.
 // Dims from a rank-4 NCHW shape vector; `what` names the culprit in errors.
 Dims dims_from_shape(const std::vector<std::size_t>& shape, const std::string& what);
 

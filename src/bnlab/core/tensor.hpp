@@ -5,6 +5,7 @@
 //   gamma, beta, dgamma, dbeta: the parameter shape of the method
 //   mean, var, rstd: the statistic shape of the method (flattened)
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -27,5 +28,12 @@ inline std::size_t element_count(const Shape& shape) {
   for (std::size_t extent : shape) count *= extent;
   return count;
 }
+
+// A zero-filled-or-uninitialized float32 array of `shape` (C order), for a
+// tensor whose size the user chose: the count goes through
+// checked_element_count, more than the machine's memory is refused up front,
+// and a std::bad_alloc becomes Error "<what>: cannot allocate <bytes> bytes
+// (<human>) for <purpose>". `what` names the option or file responsible.
+Array<float> allocate_floats(const Shape& shape, const std::string& what, const std::string& purpose);
 
 }  // namespace bnlab

@@ -1,21 +1,79 @@
 #include "bnlab/io/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <set>
 
 #include "bnlab/core/error.hpp"
 
 namespace bnlab {
 namespace {
 
+namespace fs = std::filesystem;
+
 [[noreturn]] void fail(const std::string& path, int error_number) {
   throw Error(path + ": cannot write: " + std::strerror(error_number));
+}
+
+// ---- named temporaries, removed on the signals bnlab can catch ----------------
+//
+// A fixed table, so that the signal handler touches no allocator or lock: it
+// only reads slots and calls unlink(2), both async-signal-safe.
+constexpr int kSlots = 64;
+struct Slot {
+  std::atomic<bool> claimed{false};  // owned by a temporary
+  std::atomic<bool> ready{false};    // path holds its whole name
+  char path[4096];
+};
+Slot g_slots[kSlots];
+
+extern "C" void remove_temporaries_and_reraise(int signal_number) {
+  for (Slot& slot : g_slots) {
+    if (slot.ready.load()) ::unlink(slot.path);
+  }
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+
+void install_signal_cleanup() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
+      struct sigaction action {};
+      if (::sigaction(signal_number, nullptr, &action) == 0 && action.sa_handler == SIG_IGN) continue;
+      std::signal(signal_number, remove_temporaries_and_reraise);
+    }
+  });
+}
+
+// Returns the slot holding `path`, or -1 when the table is full or the path
+// too long (the file is then still removed on errors, not on signals).
+int register_temporary(const std::string& path) {
+  install_signal_cleanup();
+  if (path.size() >= sizeof(Slot::path)) return -1;
+  for (int i = 0; i < kSlots; ++i) {
+    bool expected = false;
+    if (!g_slots[i].claimed.compare_exchange_strong(expected, true)) continue;
+    std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
+    g_slots[i].ready.store(true);
+    return i;
+  }
+  return -1;
+}
+
+void unregister_temporary(int slot) {
+  if (slot < 0) return;
+  g_slots[slot].ready.store(false);
+  g_slots[slot].claimed.store(false);
 }
 
 // Writes all of `bytes` to `fd`, retrying short writes and EINTR.
@@ -35,33 +93,146 @@ int write_all(int fd, const std::string& bytes) {
   return 0;
 }
 
+// "dir/.name.tmp-<pid>-<k>": unique within this process, and O_EXCL or
+// linkat's EEXIST settle races with other processes.
+std::string temporary_name(const fs::path& target) {
+  static std::atomic<unsigned> counter{0};
+  return (target.parent_path() /
+          ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+      .string();
+}
+
 }  // namespace
 
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  // The temporary lives beside the destination (rename is only atomic within
-  // one file system): "dir/.name.tmp-<pid>-<k>". O_EXCL makes it ours alone;
-  // mode 0666 lets the umask decide the permissions, as for any new file.
-  static std::atomic<unsigned> counter{0};
-  const std::filesystem::path target(path);
-  int fd = -1;
-  std::string temp;
-  for (int attempt = 0; fd < 0; ++attempt) {
-    temp = (target.parent_path() / ("." + target.filename().string() + ".tmp-" +
-                                    std::to_string(::getpid()) + "-" +
-                                    std::to_string(counter++)))
-               .string();
-    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && (errno != EEXIST || attempt >= 100)) fail(path, errno);
+struct OutputGroup::Staged {
+  std::string path;    // as the user gave it, for messages
+  fs::path target;     // the destination after following a symbolic link
+  int fd = -1;         // an O_TMPFILE file, or -1
+  std::string temp;    // a named temporary (fallback, or during commit)
+  int slot = -1;       // its cleanup slot
+  bool existed = false;
+
+  void remove_temporary() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+    if (!temp.empty()) ::unlink(temp.c_str());
+    unregister_temporary(slot);
+    slot = -1;
+    temp.clear();
+  }
+  ~Staged() { remove_temporary(); }
+};
+
+OutputGroup::OutputGroup() = default;
+OutputGroup::~OutputGroup() = default;
+
+void OutputGroup::add(const std::string& path, const std::string& bytes) {
+  if (path.empty()) throw Error("cannot write to an empty path");
+  auto staged = std::make_unique<Staged>();
+  staged->path = path;
+  staged->target = path;
+
+  // The destination: follow a symbolic link; only regular, writable files
+  // are replaced.
+  struct stat link_status {};
+  if (::lstat(path.c_str(), &link_status) == 0 && S_ISLNK(link_status.st_mode)) {
+    std::error_code ec;
+    staged->target = fs::canonical(path, ec);
+    if (ec) throw Error(path + ": is a dangling symbolic link (bnlab writes through a link to its target)");
+  }
+  mode_t mode = 0666;
+  struct stat status {};
+  if (::stat(staged->target.c_str(), &status) == 0) {
+    if (!S_ISREG(status.st_mode)) {
+      throw Error(path + ": is not a regular file (a directory, device or FIFO); bnlab writes only regular files");
+    }
+    if ((status.st_mode & 0222) == 0) {
+      throw Error(path + ": is read-only; bnlab does not replace a file without write permission");
+    }
+    staged->existed = true;
+    mode = status.st_mode & 07777;
+  } else if (errno != ENOENT) {
+    fail(path, errno);
   }
 
-  int error_number = write_all(fd, bytes);
-  if (error_number == 0 && ::fsync(fd) != 0) error_number = errno;
-  if (::close(fd) != 0 && error_number == 0) error_number = errno;
-  if (error_number == 0 && std::rename(temp.c_str(), path.c_str()) != 0) error_number = errno;
-  if (error_number != 0) {
-    ::unlink(temp.c_str());
-    fail(path, error_number);
+  fs::path directory = staged->target.parent_path();
+  if (directory.empty()) directory = ".";
+  staged->fd = ::open(directory.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  if (staged->fd < 0) {
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) fail(path, errno);
+    // No O_TMPFILE here: a named temporary, removed on every catchable exit.
+    for (int attempt = 0; staged->fd < 0; ++attempt) {
+      staged->temp = temporary_name(staged->target);
+      staged->fd = ::open(staged->temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      if (staged->fd < 0 && (errno != EEXIST || attempt >= 100)) {
+        staged->temp.clear();
+        fail(path, errno);
+      }
+    }
+    staged->slot = register_temporary(staged->temp);
   }
+  int error_number = 0;
+  if (staged->existed && ::fchmod(staged->fd, mode) != 0) error_number = errno;
+  if (error_number == 0) error_number = write_all(staged->fd, bytes);
+  if (error_number == 0 && ::fsync(staged->fd) != 0) error_number = errno;
+  if (error_number != 0) fail(path, error_number);  // ~Staged removes the temporary
+  staged_.push_back(std::move(staged));
+}
+
+void OutputGroup::commit() {
+  // 1. Give every anonymous file a (temporary) name beside its destination.
+  for (auto& staged : staged_) {
+    if (!staged->temp.empty()) continue;
+    const std::string proc_path = "/proc/self/fd/" + std::to_string(staged->fd);
+    for (int attempt = 0;; ++attempt) {
+      staged->temp = temporary_name(staged->target);
+      staged->slot = register_temporary(staged->temp);
+      int linked = ::linkat(AT_FDCWD, proc_path.c_str(), AT_FDCWD, staged->temp.c_str(), AT_SYMLINK_FOLLOW);
+      if (linked != 0 && errno == ENOENT) {  // no /proc: needs CAP_DAC_READ_SEARCH
+        linked = ::linkat(staged->fd, "", AT_FDCWD, staged->temp.c_str(), AT_EMPTY_PATH);
+      }
+      if (linked == 0) break;
+      const int error_number = errno;
+      unregister_temporary(staged->slot);
+      staged->slot = -1;
+      staged->temp.clear();
+      if (error_number != EEXIST || attempt >= 100) fail(staged->path, error_number);
+    }
+  }
+  // 2. Rename each over its destination; on a failure undo what can be undone.
+  std::set<std::string> directories;
+  for (std::size_t i = 0; i < staged_.size(); ++i) {
+    Staged& staged = *staged_[i];
+    if (std::rename(staged.temp.c_str(), staged.target.c_str()) != 0) {
+      const int error_number = errno;
+      for (std::size_t j = 0; j < i; ++j) {
+        if (!staged_[j]->existed) ::unlink(staged_[j]->target.c_str());
+      }
+      fail(staged.path, error_number);
+    }
+    unregister_temporary(staged.slot);
+    staged.slot = -1;
+    staged.temp.clear();
+    if (staged.fd >= 0) ::close(staged.fd);
+    staged.fd = -1;
+    const fs::path directory = staged.target.parent_path();
+    directories.insert(directory.empty() ? "." : directory.string());
+  }
+  staged_.clear();
+  // 3. Make the renames durable (errors here change nothing visible: ignored).
+  for (const std::string& directory : directories) {
+    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+  }
+}
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  OutputGroup group;
+  group.add(path, bytes);
+  group.commit();
 }
 
 }  // namespace bnlab

@@ -1,5 +1,7 @@
 #include "bnlab/io/npy.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <bit>
 #include <cctype>
@@ -19,7 +21,9 @@
 #include "bnlab/io/float16.hpp"
 #include "bnlab/io/notes.hpp"
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/escape.hpp"
 #include "bnlab/core/shape.hpp"
+#include "bnlab/core/size.hpp"
 
 namespace bnlab {
 
@@ -38,9 +42,22 @@ using Header = NpyHeader;
 
 // ---- reading ---------------------------------------------------------------
 
+// Only regular files: a device or a pipe (/dev/zero, a FIFO) could be read
+// forever. The size is known up front and checked against the memory.
 std::string read_whole_file(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) throw Error(path + ": cannot open: " + std::strerror(errno));
+  struct stat status {};
+  if (::fstat(::fileno(file), &status) != 0 || !S_ISREG(status.st_mode)) {
+    std::fclose(file);
+    throw Error(path + ": not a regular file (bnlab reads .npy files, not devices, pipes or directories)");
+  }
+  try {
+    require_memory(static_cast<std::size_t>(status.st_size), path, "reading the file");
+  } catch (...) {
+    std::fclose(file);
+    throw;
+  }
   std::string bytes;
   char buffer[1 << 16];
   std::size_t got = 0;
@@ -79,7 +96,7 @@ class HeaderParser {
         seen_shape = true;
         header.shape = parse_shape();
       } else {
-        fail("unexpected or repeated key '" + key + "'");
+        fail("unexpected or repeated key " + quoted(key, 40, '\''));
       }
       skip_space();
       if (peek() != '}') expect(',');
@@ -161,8 +178,10 @@ template <class T>
 Array<float> decode_data(const char* data, const Header& header, const std::string& path) {
   Shape storage_shape = header.shape;  // Fortran order = C order of the reversed shape
   if (header.fortran_order) std::reverse(storage_shape.begin(), storage_shape.end());
+  // The count was checked (checked_element_count) before any of this; an
+  // empty array has no data to copy (and data() may be null).
   Array<T> stored = Array<T>::from_shape(storage_shape);
-  std::memcpy(stored.data(), data, stored.size() * sizeof(T));
+  if (stored.size() > 0) std::memcpy(stored.data(), data, stored.size() * sizeof(T));
   const Array<T> values = header.fortran_order ? Array<T>(xt::transpose(stored)) : std::move(stored);
 
   Array<float> out = Array<float>::from_shape(header.shape);
@@ -240,7 +259,7 @@ Array<float> parse_npy(const std::string& bytes, const std::string& path) {
   const std::string type = descr.size() == 3 ? descr.substr(1) : "";
   if (type == "f4" || type == "f8" || type == "f2") {
     if (descr[0] == '>') {
-      throw Error(path + ": big-endian dtype '" + descr + "' is not supported (" + kExpectedDtypes + ")");
+      throw Error(path + ": big-endian dtype " + quoted(descr, 40, '\'') + " is not supported (" + kExpectedDtypes + ")");
     }
     if (descr[0] == '<' || descr[0] == '=') item_size = type == "f4" ? 4 : type == "f8" ? 8 : 2;
   }
@@ -249,20 +268,20 @@ Array<float> parse_npy(const std::string& bytes, const std::string& path) {
     throw Error(path + ": unsupported dtype '" + descr + "' (" + kExpectedDtypes + "); if it holds bfloat16 bits, " +
                 kBfloat16HowTo);
   }
-  if (item_size == 0) throw Error(path + ": unsupported dtype '" + descr + "' (" + kExpectedDtypes + ")");
+  if (item_size == 0) throw Error(path + ": unsupported dtype " + quoted(descr, 40, '\'') + " (" + kExpectedDtypes + ")");
 
   // The data: exactly count * item_size bytes (trailing bytes are an error too).
-  std::size_t count = 1;
-  for (std::size_t extent : header.shape) {
-    if (__builtin_mul_overflow(count, extent, &count)) count = SIZE_MAX;
-  }
-  std::size_t expected = 0;
-  if (__builtin_mul_overflow(count, item_size, &expected)) expected = SIZE_MAX;
+  // The count is checked before xtensor sees the shape (it multiplies the
+  // extents into strides, even beside a zero extent).
+  const std::size_t count = checked_element_count(header.shape, path);
+  const std::size_t expected = checked_byte_size(count, item_size, path);
   const std::size_t available = bytes.size() - header.data_offset;
   if (available != expected) {
     throw Error(path + ": expected " + std::to_string(expected) + " bytes of data, got " + std::to_string(available) +
-                " (shape " + shape_to_string(header.shape) + ", dtype '" + descr + "')");
+                " (shape " + shape_to_string(header.shape) + ", dtype " + quoted(descr, 40, '\'') + ")");
   }
+  // Decoding holds the stored and the converted array at once.
+  require_memory(checked_byte_size(count, item_size + sizeof(float), path), path, "decoding its data");
   const char* data = bytes.data() + header.data_offset;
   if (item_size == 2) {  // float16: widened exactly to float32, then checked like '<f4'
     std::vector<float> widened(count);
@@ -326,11 +345,15 @@ void write_npy(const std::string& path, const Array<float>& array) {
   write_file_atomically(path, npy_bytes(array));
 }
 
-void write_feature_map(const std::string& path, const Array<float>& x_nchw, DataLayout layout) {
+std::string feature_map_npy_bytes(const Array<float>& x_nchw, DataLayout layout, const std::string& path) {
   dims_from_shape(Shape(x_nchw.shape().begin(), x_nchw.shape().end()), path);
-  if (layout == DataLayout::nchw) return write_npy(path, x_nchw);
+  if (layout == DataLayout::nchw) return npy_bytes(x_nchw);
   // (N, C, H, W) -> (N, H, W, C): output axis k is input axis {0, 2, 3, 1}[k].
-  write_npy(path, Array<float>(xt::transpose(x_nchw, {0, 2, 3, 1})));
+  return npy_bytes(Array<float>(xt::transpose(x_nchw, {0, 2, 3, 1})));
+}
+
+void write_feature_map(const std::string& path, const Array<float>& x_nchw, DataLayout layout) {
+  write_file_atomically(path, feature_map_npy_bytes(x_nchw, layout, path));
 }
 
 }  // namespace bnlab

@@ -13,6 +13,7 @@
 // Feature maps are (N, C, H, W) in memory (legend: N batch, C channels, H, W
 // spatial); a file may hold them as (N, H, W, C) (TensorFlow's layout).
 #include <string>
+#include <string_view>
 
 #include "bnlab/core/tensor.hpp"
 
@@ -61,6 +62,10 @@ std::string npy_bytes(const Array<float>& array);
 
 // Writes npy_bytes(array) to `path` atomically.
 void write_npy(const std::string& path, const Array<float>& array);
+
+// The .npy bytes of a feature map x_nchw: (N, C, H, W), as is or as
+// (N, H, W, C) with DataLayout::nhwc; `path` names it in errors.
+std::string feature_map_npy_bytes(const Array<float>& x_nchw, DataLayout layout, const std::string& path);
 
 // x_nchw: (N, C, H, W). Written as is, or as (N, H, W, C) with DataLayout::nhwc.
 void write_feature_map(const std::string& path, const Array<float>& x_nchw, DataLayout layout);

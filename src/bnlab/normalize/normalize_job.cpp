@@ -1,5 +1,6 @@
 #include "bnlab/normalize/normalize_job.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <utility>
 #include <vector>
@@ -8,6 +9,8 @@
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/engine/engine_choice.hpp"
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/number.hpp"
+#include "bnlab/engine/constant_statistic.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/io/npz.hpp"
 
@@ -34,12 +37,42 @@ Array<float> read_shaped(const std::string& path, const std::vector<std::size_t>
   return a;
 }
 
-void require_range(double value, double lo, double hi, const std::string& what) {
-  if (!(value >= lo && value <= hi)) {
-    throw Error(what + ": must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                std::to_string(value));
+// Never NaN passed off as a result: an output that is not finite (a value
+// overflowing float32, say) is refused before anything is written.
+void require_finite(const Array<float>& a, const std::string& name) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!std::isfinite(a.data()[i])) {
+      throw Error(name + ".npy: would hold " + number_text(a.data()[i]) + " at flat index " + std::to_string(i) +
+                  " (the input's values overflow float32 arithmetic); nothing was written");
+    }
   }
 }
+
+// eps = 0 with a constant statistic: xhat = 0/0. Refused, naming the statistic.
+void refuse_zero_variance(const MethodPlan& plan, const std::vector<double>& var, double eps,
+                          const std::string& source) {
+  if (auto statistic = find_zero_variance_statistic(plan, var, eps)) {
+    throw Error("--eps " + number_text(eps) + ": " + *statistic + " of method " + plan.method.id + " has " + source +
+                " variance 0, so (x - mean) / sqrt(var + eps) is 0/0; give --eps > 0 (e.g. the default 1e-5)");
+  }
+}
+
+// Running variances are variances: >= 0 (a negative one would give NaN).
+void require_nonnegative(const std::vector<double>& var, const std::string& path) {
+  for (std::size_t i = 0; i < var.size(); ++i) {
+    if (var[i] < 0.0) {
+      throw Error(path + ": running var must be >= 0, got " + number_text(var[i]) + " at flat index " +
+                  std::to_string(i));
+    }
+  }
+}
+
+using Outputs = std::vector<std::pair<std::string, std::pair<Array<float>, bool>>>;  // name -> (array, is feature map)
+
+// Writes every output and summary.json as one OutputGroup; returns the summary.
+nlohmann::ordered_json write_outputs(const NormalizeRequest& request, const Method& method, AffineMode affine,
+                                     EngineKind engine, DataLayout data_layout, const Dims& dims,
+                                     const MethodPlan& plan, Outputs& outputs);
 
 }  // namespace
 
@@ -52,8 +85,8 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
     throw Error("--mode: unknown mode \"" + request.mode + "\" (valid: train, eval)");
   }
   const Mode mode = request.mode == "train" ? Mode::train : Mode::eval;
-  require_range(request.eps, 0.0, 1e3, "--eps");
-  require_range(request.momentum, 0.0, 1.0, "--momentum");
+  require_in_range(request.eps, kEpsRange, "--eps", number_text(request.eps));
+  require_in_range(request.momentum, kMomentumRange, "--momentum", number_text(request.momentum));
   if (request.running_mean.has_value() != request.running_var.has_value()) {
     throw Error(std::string(request.running_mean ? "--running-var" : "--running-mean") +
                 ": running statistics come in pairs: give both --running-mean and --running-var");
@@ -82,6 +115,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   if (request.running_mean) {
     running = Statistics{stats_values(read_shaped(*request.running_mean, plan.stat_shape, "running mean", plan)),
                          stats_values(read_shaped(*request.running_var, plan.stat_shape, "running var", plan))};
+    require_nonnegative(running->var, *request.running_var);
   }
   std::optional<Array<float>> dy;
   if (request.dy) {
@@ -90,13 +124,15 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   }
 
   // Compute everything first; write only when all of it succeeded.
-  std::vector<std::pair<std::string, std::pair<Array<float>, bool>>> outputs;  // name -> (array, is feature map)
+  Outputs outputs;
   Statistics used;
   Array<float> y;
   if (mode == Mode::train) {
     y = forward_train(engine, plan, x, params, request.eps, &used);
+    refuse_zero_variance(plan, used.var, request.eps, "batch");
   } else {
     used = *running;
+    refuse_zero_variance(plan, used.var, request.eps, "running");
     y = forward_eval(engine, plan, x, params, used, request.eps);
   }
   outputs.push_back({"y", {std::move(y), true}});
@@ -118,16 +154,33 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
     outputs.push_back({"running_var", {stats_array(updated.var, plan.stat_shape), false}});
   }
 
+  for (const auto& [name, entry] : outputs) require_finite(entry.first, name);
   std::error_code ec;
+  const bool out_dir_existed = std::filesystem::exists(request.out_dir, ec);
   std::filesystem::create_directories(request.out_dir, ec);
   if (ec || !std::filesystem::is_directory(request.out_dir)) {
     throw Error(request.out_dir + ": cannot create the output directory" + (ec ? ": " + ec.message() : ""));
   }
+  // All or nothing: every file is staged, then all appear together; a
+  // directory created for them goes too when they cannot be written.
+  try {
+    return write_outputs(request, method, affine, engine, data_layout, dims, plan, outputs);
+  } catch (...) {
+    if (!out_dir_existed) std::filesystem::remove(request.out_dir, ec);  // only if empty
+    throw;
+  }
+}
+
+namespace {
+
+nlohmann::ordered_json write_outputs(const NormalizeRequest& request, const Method& method, AffineMode affine,
+                                     EngineKind engine, DataLayout data_layout, const Dims& dims,
+                                     const MethodPlan& plan, Outputs& outputs) {
+  OutputGroup group;
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
   for (auto& [name, entry] : outputs) {
     std::string path = (std::filesystem::path(request.out_dir) / (name + ".npy")).string();
-    if (entry.second) write_feature_map(path, entry.first, data_layout);
-    else write_npy(path, entry.first);
+    group.add(path, entry.second ? feature_map_npy_bytes(entry.first, data_layout, path) : npy_bytes(entry.first));
     files.push_back(name + ".npy");
   }
   files.push_back("summary.json");
@@ -156,8 +209,11 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
                        {"running_mean", path_or(request.running_mean, nullptr)},
                        {"running_var", path_or(request.running_var, nullptr)}};
   summary["files"] = files;
-  write_file_atomically((std::filesystem::path(request.out_dir) / "summary.json").string(), summary.dump(2) + "\n");
+  group.add((std::filesystem::path(request.out_dir) / "summary.json").string(), summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+  group.commit();
   return summary;
 }
+
+}  // namespace
 
 }  // namespace bnlab

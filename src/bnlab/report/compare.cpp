@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/engine/constant_statistic.hpp"
+#include "bnlab/engine/engine.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/probes/probes.hpp"
@@ -128,7 +130,14 @@ CompareResult compare(const CompareConfig& config, const Array<float>& x) {
   std::vector<Method> methods;
   for (const std::string& id : config.methods) {
     methods.push_back(parse_method(id, "methods"));
-    make_plan(methods.back(), AffineMode::natural, result.dims);
+    const MethodPlan plan = make_plan(methods.back(), AffineMode::natural, result.dims);
+    // eps = 0 with a constant statistic would report 0/0 as null: refused.
+    if (config.eps == 0.0 && plan.elements_per_stat >= 2) {
+      if (auto statistic = find_zero_variance_statistic(plan, batch_statistics(plan, x).var, 0.0)) {
+        throw Error("eps 0: " + *statistic + " of method " + plan.method.id +
+                    " has batch variance 0 in the input, so its output is 0/0; give eps > 0 (e.g. the default 1e-5)");
+      }
+    }
   }
   result.input = describe_input(x, result.dims);
   for (const Method& method : methods) result.methods.push_back(measure_method(method, result.dims, x, config));

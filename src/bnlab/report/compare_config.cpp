@@ -13,8 +13,12 @@
 #include <unistd.h>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/escape.hpp"
+#include "bnlab/core/number.hpp"
+#include "bnlab/core/size.hpp"
 #include "bnlab/core/split.hpp"
 #include "bnlab/engine/method.hpp"
+#include "bnlab/io/json_text.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/synth/synth.hpp"
 
@@ -57,26 +61,11 @@ std::vector<std::string> method_ids(const std::vector<Method>& methods) {
 }
 
 void check_synth_size(const Dims& dims, const std::string& what, const std::string& got) {
-  std::size_t count = 1;
-  bool overflow = false;
-  for (std::size_t extent : dims.to_vector()) overflow |= __builtin_mul_overflow(count, extent, &count);
-  if (overflow || count > kMaxSynthElements) {
-    throw Error(what + ": " + got + " has " + (overflow ? std::string("more than 2^64") : std::to_string(count)) +
-                " elements, more than the limit of " + std::to_string(kMaxSynthElements) +
-                " (2^28) for a synthesized tensor");
+  const std::size_t count = checked_element_count(dims.to_vector(), what);  // the general limit first
+  if (count > kMaxSynthElements) {
+    throw Error(what + ": " + got + " has " + std::to_string(count) + " elements, more than the limit of " +
+                std::to_string(kMaxSynthElements) + " (2^28) for a synthesized tensor");
   }
-}
-
-// eps and momentum: both in [0, 1]. `got` is the value as the user wrote it.
-void check_unit_range(double value, const std::string& what, const std::string& got) {
-  if (!(value >= 0.0 && value <= 1.0)) throw Error(what + ": must be in [0, 1] (got " + got + ")");
-}
-
-// A command-line number as the user would recognise it (JSON has no nan or inf).
-std::string number_text(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  return Json(value).dump();
 }
 
 // Layer names ("a,b" or a JSON array): at least one, none empty, none repeated.
@@ -95,44 +84,14 @@ std::string parse_format(const std::string& text, const std::string& what) { ret
 
 // ---- the file parser ---------------------------------------------------------------
 
-std::string read_text(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw Error(path + ": cannot read (is a directory)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-  return text;
-}
-
-// Parses JSON text; a key repeated in the top-level object is an error
-// (nlohmann would silently keep the last one).
+// Parses JSON text strictly (json_text.hpp: no NUL byte, no repeated key at
+// any depth, no number that under- or overflows, at most kMaxJsonDepth deep).
 Json parse_json(const std::string& text, const std::string& path) {
-  std::vector<std::set<std::string>> open_objects;  // keys seen, per open object
-  auto callback = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == Json::parse_event_t::object_end) {
-      open_objects.pop_back();
-    } else if (event == Json::parse_event_t::key && open_objects.size() == 1) {
-      const std::string key = parsed.get<std::string>();
-      if (!open_objects.back().insert(key).second) throw Error(path + ": " + pointer(key) + ": duplicate key");
-    }
-    return true;
-  };
+  check_json_text(text, path);
   try {
-    return Json::parse(text, callback);
-  } catch (const Json::exception& e) {
-    // "[json.exception.parse_error.101] parse error at line 2, ...": drop the id, keep one line.
-    std::string message = e.what();
-    if (message.rfind("[json.exception.", 0) == 0) {
-      std::size_t close = message.find("] ");
-      if (close != std::string::npos) message = message.substr(close + 2);
-    }
-    for (char& ch : message) {
-      if (ch == '\n' || ch == '\r') ch = ' ';
-    }
-    throw Error(path + ": invalid JSON: " + message);
+    return Json::parse(text);
+  } catch (const Json::exception& e) {  // check_json_text already refused what nlohmann refuses
+    throw Error(path + ": invalid JSON: " + escape_control(e.what()));
   }
 }
 
@@ -163,8 +122,8 @@ class FileParser {
       else if (key == "shape") config.shape = shape(value, where);
       else if (key == "dist") config.dist = to_string(parse_distribution(str(value, where), at(where)));
       else if (key == "seed") config.seed = seed(value, where);
-      else if (key == "eps") config.eps = unit_number(value, where);
-      else if (key == "momentum") config.momentum = unit_number(value, where);
+      else if (key == "eps") config.eps = number_in(value, kEpsRange, where);
+      else if (key == "momentum") config.momentum = number_in(value, kMomentumRange, where);
       else if (key == "format") config.format = parse_format(str(value, where), at(where));
       else if (key == "output") config.output = nonempty_string(value, where);
       else fail(where, std::string("unknown key (valid: ") + kValidKeys + ")");
@@ -279,10 +238,10 @@ class FileParser {
     return value.get<std::uint64_t>();
   }
 
-  double unit_number(const Json& value, const std::string& where) const {
-    if (!value.is_number()) fail(where, "expected a number in [0, 1], got " + shown(value));
+  double number_in(const Json& value, const NumberRange& range, const std::string& where) const {
+    if (!value.is_number()) fail(where, std::string("expected a number in ") + range.text + ", got " + shown(value));
     const double number = value.get<double>();
-    check_unit_range(number, at(where), shown(value));
+    require_in_range(number, range, at(where), shown(value));
     return number;
   }
 
@@ -291,8 +250,10 @@ class FileParser {
 
 }  // namespace
 
-CompareConfig load_compare_config(const std::string& path) {
-  const Json root = parse_json(read_text(path), path);
+CompareConfig load_compare_config(const std::string& path) { return parse_compare_config(read_text_file(path), path); }
+
+CompareConfig parse_compare_config(const std::string& text, const std::string& path) {
+  const Json root = parse_json(text, path);
   return FileParser(path).parse(root);
 }
 
@@ -331,11 +292,11 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {
   }
   if (o.seed) c.seed = *o.seed;
   if (o.eps) {
-    check_unit_range(*o.eps, "--eps", number_text(*o.eps));
+    require_in_range(*o.eps, kEpsRange, "--eps", number_text(*o.eps));
     c.eps = *o.eps;
   }
   if (o.momentum) {
-    check_unit_range(*o.momentum, "--momentum", number_text(*o.momentum));
+    require_in_range(*o.momentum, kMomentumRange, "--momentum", number_text(*o.momentum));
     c.momentum = *o.momentum;
   }
   if (o.format) c.format = parse_format(*o.format, "--format");

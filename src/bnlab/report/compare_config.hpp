@@ -21,13 +21,15 @@
 //                                       at most kMaxSynthElements in all
 //   dist         "normal" | "conv-like" | "offset"
 //   seed         integer in [0, 2^64)   synthesis and every seeded probe
-//   eps          number in [0, 1]       added to the variance
-//   momentum     number in [0, 1]       running = (1-momentum)*running + momentum*batch
+//   eps          number in kEpsRange ([0, 1], core/number.hpp): added to the variance
+//   momentum     number in kMomentumRange ([0, 1]): running = (1-momentum)*running + momentum*batch
 //   format       "json" | "table"       what stdout shows (default: table on a
 //                                       terminal, json otherwise)
 //   output       string                 report path (JSON), relative to the working
 //                                       directory like the --output option
 // Errors are one line: "<file>: <JSON path>: <what is wrong> (got <value>)".
+// The text is read strictly (io/json_text.hpp): a NUL byte, a repeated key,
+// a number that underflows (1e-400) and nesting deeper than 64 are errors.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -81,6 +83,10 @@ struct CompareOverrides {
 // "<path>: /foo: unknown key (valid: ...)", "<path>: /seed: duplicate key",
 // "<path>: /methods/2: unknown method \"4\" (valid: ...)", ...
 CompareConfig load_compare_config(const std::string& path);
+
+// The same for the text of a config file; `path` names it in errors and
+// anchors a relative "input" (the text is not read from it).
+CompareConfig parse_compare_config(const std::string& text, const std::string& path);
 
 // Applies command-line overrides; errors name the option ("--eps: ...").
 // --input switches the source to npy; --shape or --dist switch it to synth

@@ -206,7 +206,7 @@ Array<float> synthesize(const SynthSpec& spec) {
   if (d.n == 0 || d.c == 0 || d.h == 0 || d.w == 0) {
     throw Error("synth: shape " + shape_to_string(d.to_vector()) + ": every extent must be >= 1");
   }
-  Array<float> x = Array<float>::from_shape(d.to_vector());  // (N, C, H, W)
+  Array<float> x = allocate_floats(d.to_vector(), spec.what, "the synthesized float32 tensor");  // (N, C, H, W)
   Rng rng(spec.seed);
   switch (spec.dist) {
     case Distribution::normal: fill_shifted_normal(d, rng, 0.0, x.data()); break;

@@ -35,9 +35,11 @@ struct SynthSpec {
   Dims dims;
   Distribution dist = Distribution::conv_like;
   std::uint64_t seed = 0;
+  std::string what = "--shape";  // the option or key that chose dims, for errors
 };
 
-// x: (N, C, H, W). Throws Error when an extent is 0.
+// x: (N, C, H, W). Throws Error when an extent is 0, or (naming spec.what and
+// the bytes) when the tensor would not fit in the machine's memory.
 Array<float> synthesize(const SynthSpec& spec);
 
 }  // namespace bnlab

@@ -1,0 +1,35 @@
+#pragma once
+// Reading JSON documents strictly (config files, reports for `bnlab check`).
+// nlohmann's parser alone would accept what bnlab must refuse:
+//   - text after a NUL byte (its lexer stops there: the rest is ignored);
+//   - a repeated key (the last one silently wins);
+//   - a number that underflows to 0 (1e-400) or overflows;
+//   - nesting deep enough that printing or comparing the value, each a
+//     recursion, overflows the stack (20,000 nested arrays).
+// check_json_text runs one SAX pass over the text that refuses each of these
+// with one line naming the file and the JSON pointer; after it, nlohmann's
+// parse cannot fail and the value is at most kMaxJsonDepth deep.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace bnlab {
+
+// Objects and arrays nested deeper than this are refused (a config is 2 deep,
+// a compare report 7).
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+// A JSON document larger than this is refused (a compare report is ~40 KB).
+inline constexpr std::size_t kMaxJsonBytes = std::size_t{64} << 20;
+
+// The bytes of a file (or a pipe), at most kMaxJsonBytes. Throws Error
+// "<path>: cannot read (<reason>)", also for a directory.
+std::string read_text_file(const std::string& path);
+
+// Throws Error "<path>: invalid JSON: <parser message>", "<path>: byte K is a
+// NUL byte (...)", "<path>: <pointer>: duplicate key", "<path>: <pointer>:
+// nested deeper than 64 levels (...)", "<path>: <pointer>: 1e-400 is not
+// representable as a double (underflows to 0)".
+void check_json_text(std::string_view text, const std::string& path);
+
+}  // namespace bnlab

@@ -1,0 +1,340 @@
+// The bad-input suite: the real bnlab binary (BNLAB_BINARY) run on crafted
+// files and arguments, one table row per case. Each row asserts
+//   - the exit status (1 for a run-time error, CLI11's code for usage),
+//   - exactly ONE line on stderr, naming the culprit (a substring),
+//   - nothing on stdout,
+//   - no file left behind: the directory holds exactly what the row put
+//     there, byte for byte (no output, no partial file, no temporary).
+// Every class of defect of the reliability review has rows: shape arithmetic
+// overflow, memory, allocation, JSON depth, eps = 0 with a constant
+// statistic, echoed newlines and NULs, output files, silent coercions.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() / ("bnlab-bad-input-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(path, ec);
+  }
+};
+
+void write_bytes(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+  REQUIRE(out);
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Every regular file under `dir` (recursively) with its bytes; directories as "<dir>/".
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    const std::string name = fs::relative(entry.path(), dir).string();
+    if (entry.is_symlink()) files[name] = "-> " + fs::read_symlink(entry.path()).string();
+    else if (entry.is_directory()) files[name + "/"] = "";
+    else if (entry.is_regular_file()) files[name] = read_bytes(entry.path());
+    else files[name] = "(special)";
+  }
+  return files;
+}
+
+struct Run {
+  int status = -1;  // exit code, or 128 + signal
+  std::string out, err;
+};
+
+// Runs bnlab with `args` in `dir`; optionally sends `signal_number` after `delay`.
+Run run_bnlab(const fs::path& dir, const std::vector<std::string>& args, int signal_number = 0,
+              std::chrono::milliseconds delay = std::chrono::milliseconds(0)) {
+  const fs::path out_path = dir.parent_path() / (dir.filename().string() + ".stdout");
+  const fs::path err_path = dir.parent_path() / (dir.filename().string() + ".stderr");
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (::chdir(dir.c_str()) != 0) ::_exit(127);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0 || err < 0) ::_exit(127);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> argv;
+    std::string binary = BNLAB_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copies = args;
+    for (std::string& arg : copies) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ::setenv("OMP_NUM_THREADS", "1", 1);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  if (signal_number) {
+    std::this_thread::sleep_for(delay);
+    ::kill(pid, signal_number);
+  }
+  int wstatus = 0;
+  ::waitpid(pid, &wstatus, 0);
+  Run run;
+  run.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  run.out = read_bytes(out_path);
+  run.err = read_bytes(err_path);
+  fs::remove(out_path);
+  fs::remove(err_path);
+  return run;
+}
+
+// ---- crafted files ---------------------------------------------------------
+
+// An .npy 1.0 file with `header` (padded to 64 bytes) and raw `data`.
+std::string npy(const std::string& header, const std::string& data) {
+  std::string text = header;
+  while ((10 + text.size() + 1) % 64 != 0) text += ' ';
+  text += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out.push_back(static_cast<char>(text.size() & 0xff));
+  out.push_back(static_cast<char>(text.size() >> 8));
+  return out + text + data;
+}
+
+std::string floats(const std::vector<float>& values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+}
+
+std::string f4_header(const std::string& shape) {
+  return "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+}
+
+// x: (2, 3, 2, 2) with channel 1 constant (5.0): a zero-variance statistic for method 3.
+std::string constant_channel_npy() {
+  std::vector<float> v(24);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::size_t c = (i / 4) % 3;
+    v[i] = c == 1 ? 5.0f : static_cast<float>(i % 7) - 3.0f;
+  }
+  return npy(f4_header("(2, 3, 2, 2)"), floats(v));
+}
+
+std::string good_npy() {
+  std::vector<float> v(24);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 7) % 11) - 5.0f;
+  return npy(f4_header("(2, 3, 2, 2)"), floats(v));
+}
+
+std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+struct Case {
+  std::string name;
+  std::map<std::string, std::string> files;  // created before the run
+  std::vector<std::string> args;
+  int status = 1;
+  std::string culprit;  // a substring of the one stderr line
+};
+
+std::vector<Case> cases() {
+  const std::string x = good_npy();
+  const std::string constant = constant_channel_npy();
+  const std::string report = R"({"schema": "bnlab.compare/1", "a": [1, 2]})";
+  std::string axes33 = "(";
+  for (int i = 0; i < 33; ++i) axes33 += "1, ";
+  axes33 += ")";
+  return {
+      // 1. Shape arithmetic: overflows, with the limit stated.
+      {"synth: extents whose product wraps to 4", {}, {"synth", "--shape", "4611686018427387905,4,1,1", "--output", "x.npy"}, 1,
+       "--shape: shape (4611686018427387905, 4, 1, 1) has more than 2^64 elements, more than bnlab's limit of 2^40"},
+      {"synth: 2^64 elements", {}, {"synth", "--shape", "4294967296,4294967296,1,1", "--dist", "normal", "--output", "x.npy"}, 1,
+       "limit of 2^40"},
+      {"explain: 2^32 extents", {}, {"explain", "--shape", "4294967296,4294967296,1,1"}, 1, "--shape: shape (4294967296"},
+      {"bench: overflowing shape", {}, {"bench", "--shape", "4294967296,4294967296,1,1"}, 1, "--shape: shape (4294967296"},
+      {"bench: 100000 threads", {}, {"bench", "--shape", "2,2,2,2", "--threads", "100000"}, 1, "--threads: must be in [0, 1024] (got 100000)"},
+      {"bench: a billion repeats", {}, {"bench", "--shape", "2,2,2,2", "--repeat", "1000000000"}, 1, "--repeat: must be in [1, 1000]"},
+      {"compare: overflowing shape", {}, {"compare", "--shape", "4294967296,4294967296,1,1"}, 1, "limit of 2^40"},
+      {"npy: a zero extent beside huge ones", {{"x.npy", npy(f4_header("(0, 4611686018427387904, 4611686018427387904)"), "")}},
+       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out"}, 1, "x.npy: shape (0, 4611686018427387904"},
+      {"npy: 2^62 x 4 elements claimed", {{"x.npy", npy(f4_header("(4611686018427387904, 4, 1, 1)"), floats({1}))}},
+       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out"}, 1, "x.npy: shape (4611686018427387904, 4, 1, 1)"},
+      {"npy: zero-size data", {{"x.npy", npy(f4_header("(0, 3, 4, 5)"), "")}},
+       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out"}, 1, "x.npy: zero-sized dimension"},
+      {"npy: 33 axes", {{"x.npy", npy(f4_header(axes33), floats({1}))}}, {"compare", "--input", "x.npy"}, 1,
+       "x.npy: 33 axes, more than the limit of 32"},
+      // 2 and 8. Memory: the bytes needed and the option that asked for them.
+      {"synth: more than the machine's memory", {}, {"synth", "--shape", "100000,100000,10,10", "--output", "x.npy"}, 1,
+       "--shape: needs 4000000000000 bytes (3.6 TiB) for the synthesized float32 tensor, more than this machine's memory"},
+      {"bench: more than the machine's memory", {}, {"bench", "--shape", "100000,1000,100,100"}, 1,
+       "--shape (100000, 1000, 100, 100): needs 20000000000000 bytes"},
+      {"compare: above the synthesis limit", {}, {"compare", "--shape", "100000,100000,10,10"}, 1, "limit of 268435456 (2^28)"},
+      // 3. JSON nesting.
+      {"check: 20,000 nested arrays", {{"g.json", nested_arrays(20000)}, {"r.json", report}},
+       {"check", "--golden", "g.json", "--report", "r.json"}, 1, "g.json: /0/0/0"},
+      {"config: a deeply nested value", {{"c.json", "{\"description\": " + nested_arrays(5000) + "}"}},
+       {"compare", "--config", "c.json"}, 1, "c.json: /description/0/0"},
+      // 4. eps = 0 with a constant statistic.
+      {"normalize --eps 0, a constant channel", {{"x.npy", constant}},
+       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--eps", "0"}, 1,
+       "--eps 0.0: statistic (c=1) of shape (3,) over (C) of method 3 has batch variance 0"},
+      {"compare --eps 0, a constant channel", {{"x.npy", constant}}, {"compare", "--input", "x.npy", "--eps", "0", "--methods", "3"},
+       1, "eps 0: statistic (c=1) of shape (3,) over (C) of method 3 has batch variance 0"},
+      {"normalize eval, running var 0 and --eps 0", {{"x.npy", x}, {"rm.npy", npy(f4_header("(3,)"), floats({0, 0, 0}))},
+                                                     {"rv.npy", npy(f4_header("(3,)"), floats({1, 0, 1}))}},
+       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--mode", "eval", "--running-mean", "rm.npy",
+        "--running-var", "rv.npy", "--eps", "0"},
+       1, "statistic (c=1) of shape (3,) over (C) of method 3 has running variance 0"},
+      {"normalize: a negative running var", {{"x.npy", x}, {"rm.npy", npy(f4_header("(3,)"), floats({0, 0, 0}))},
+                                             {"rv.npy", npy(f4_header("(3,)"), floats({1, -2, 1}))}},
+       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--mode", "eval", "--running-mean", "rm.npy",
+        "--running-var", "rv.npy"},
+       1, "rv.npy: running var must be >= 0, got -2.0 at flat index 1"},
+      {"normalize: an output overflowing float32", {{"x.npy", x}, {"g.npy", npy(f4_header("(3,)"), floats({1, 3e38f, 1}))}},
+       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--gamma", "g.npy"}, 1, "y.npy: would hold"},
+      // 5. Echoed values are escaped: still one line.
+      {"--methods with a newline", {}, {"compare", "--methods", "3\nX"}, 1, "--methods: unknown method \"3\\nX\""},
+      {"--shape with a newline", {}, {"synth", "--shape", "1,2\n,3,4", "--output", "x.npy"}, 1, "got \"1,2\\n,3,4\""},
+      {"npy: a dtype with a newline", {{"x.npy", npy("{'descr': '<f4\nX', 'fortran_order': False, 'shape': (1,), }", "")}},
+       {"compare", "--input", "x.npy"}, 1, "x.npy: unsupported dtype '<f4\\nX'"},
+      {"config: a key with a newline and an escape", {{"c.json", "{\"se\\ned\\u001b\": 1}"}}, {"compare", "--config", "c.json"}, 1,
+       "c.json: /se\\ned\\x1b: unknown key"},
+      {"config: a NUL byte, then text", {{"c.json", std::string("{\"seed\": 1}\0{\"eps\": 5}", 23)}},
+       {"compare", "--config", "c.json"}, 1, "c.json: byte 11 is a NUL byte"},
+      {"usage error: an unknown option", {}, {"compare", "--bogus\nline"}, 2, "--bogus\\nline"},
+      // 6. Output files: decided behaviours, nothing half-written.
+      {"normalize: summary.json is a directory", {{"x.npy", x}, {"out/summary.json/keep", ""}},
+       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out"}, 1, "out/summary.json: is not a regular file"},
+      {"synth: the output is a directory", {{"x.npy/keep", ""}}, {"synth", "--shape", "1,1,2,2", "--output", "x.npy"}, 1,
+       "x.npy: is not a regular file"},
+      {"synth: the output's directory is missing", {}, {"synth", "--shape", "1,1,2,2", "--output", "no/x.npy"}, 1,
+       "no/x.npy: cannot write: No such file or directory"},
+      {"compare: the report's directory is missing", {}, {"compare", "--shape", "2,2,2,2", "--output", "no/r.json"}, 1,
+       "cannot write \"no/r.json\""},
+      {"npy: a device as input", {}, {"compare", "--input", "/dev/zero"}, 1, "/dev/zero: not a regular file"},
+      {"config: an endless device", {}, {"compare", "--config", "/dev/zero"}, 1, "/dev/zero: larger than 64 MiB"},
+      // 7. Silent coercions.
+      {"synth --seed -1", {}, {"synth", "--seed", "-1", "--output", "x.npy"}, 1, "--seed: expected an integer in [0, 2^64), got \"-1\""},
+      {"synth --seed 2^64", {}, {"synth", "--seed", "18446744073709551616", "--output", "x.npy"}, 1, "got \"18446744073709551616\""},
+      {"compare --seed 1.5", {}, {"compare", "--seed", "1.5"}, 1, "--seed: expected an integer in [0, 2^64), got \"1.5\""},
+      {"compare --eps 1e-400", {}, {"compare", "--eps", "1e-400"}, 1, "--eps: \"1e-400\" is not representable as a double (underflows)"},
+      {"normalize --eps 1e-400", {{"x.npy", x}}, {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--eps", "1e-400"},
+       1, "--eps: \"1e-400\" is not representable"},
+      {"normalize --eps 2: one range, [0, 1]", {{"x.npy", x}},
+       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--eps", "2"}, 1, "--eps: must be in [0, 1] (got 2)"},
+      {"compare --eps nan", {}, {"compare", "--eps", "nan"}, 1, "--eps: expected a number, got \"nan\""},
+      {"config: eps 1e-400", {{"c.json", R"({"eps": 1e-400})"}}, {"compare", "--config", "c.json"}, 1,
+       "c.json: /eps: \"1e-400\" is not representable as a double (underflows)"},
+      {"config: seed 2^64", {{"c.json", R"({"seed": 18446744073709551616})"}}, {"compare", "--config", "c.json"}, 1,
+       "c.json: /seed: expected a non-negative integer"},
+      {"config: seed -1", {{"c.json", R"({"seed": -1})"}}, {"compare", "--config", "c.json"}, 1, "c.json: /seed: expected a non-negative integer"},
+      {"config: a repeated key", {{"c.json", R"({"description": "x", "methods": ["1"], "shape": [2,2,2,2], "dist": "normal", "seed": 1, "eps": 0.1, "momentum": 0.1, "format": "json", "output": "a", "description": "y"})"}},
+       {"compare", "--config", "c.json"}, 1, "c.json: /description: duplicate key"},
+      {"check: a repeated key in a report", {{"g.json", R"({"a": {"b": 1, "b": 2}})"}, {"r.json", report}},
+       {"check", "--golden", "g.json", "--report", "r.json"}, 1, "g.json: /a/b: duplicate key"},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("every crafted input fails with one line naming the culprit and leaves nothing behind") {
+  for (const Case& c : cases()) {
+    INFO("case: " << c.name);
+    TempDir dir;
+    for (const auto& [name, bytes] : c.files) {
+      fs::create_directories((dir.path / name).parent_path());
+      if (name.size() > 5 && name.substr(name.size() - 5) == "/keep") continue;  // a directory only
+      write_bytes(dir.path / name, bytes);
+    }
+    const auto before = snapshot(dir.path);
+    const Run run = run_bnlab(dir.path, c.args);
+    INFO("stderr: " << run.err);
+    CHECK(run.status == c.status);
+    CHECK(run.out.empty());
+    REQUIRE(!run.err.empty());
+    CHECK(run.err.back() == '\n');
+    CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+    CHECK(run.err.find('\0') == std::string::npos);
+    CHECK(run.err.rfind("bnlab: ", 0) == 0);
+    CHECK_THAT(run.err, Catch::Contains(c.culprit));
+    CHECK(snapshot(dir.path) == before);
+  }
+}
+
+TEST_CASE("a read-only output is refused and left as it was") {
+  TempDir dir;
+  write_bytes(dir.path / "x.npy", "old");
+  fs::permissions(dir.path / "x.npy", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  const auto before = snapshot(dir.path);
+  const Run run = run_bnlab(dir.path, {"synth", "--shape", "1,1,2,2", "--output", "x.npy"});
+  CHECK(run.status == 1);
+  CHECK(run.err == "bnlab: x.npy: is read-only; bnlab does not replace a file without write permission\n");
+  CHECK(snapshot(dir.path) == before);
+}
+
+TEST_CASE("a symbolic link as output is written through: the link stays, its target is replaced") {
+  TempDir dir;
+  fs::create_directory(dir.path / "data");
+  write_bytes(dir.path / "data" / "x.npy", "old");
+  fs::create_symlink("data/x.npy", dir.path / "link.npy");
+  const Run run = run_bnlab(dir.path, {"synth", "--shape", "1,1,2,2", "--output", "link.npy"});
+  CHECK(run.status == 0);
+  CHECK(fs::is_symlink(dir.path / "link.npy"));
+  CHECK(read_bytes(dir.path / "data" / "x.npy").rfind("\x93NUMPY", 0) == 0);
+  CHECK(std::distance(fs::directory_iterator(dir.path / "data"), fs::directory_iterator()) == 1);
+
+  fs::create_symlink("data/nothing.npy", dir.path / "dangling.npy");
+  const Run dangling = run_bnlab(dir.path, {"synth", "--shape", "1,1,2,2", "--output", "dangling.npy"});
+  CHECK(dangling.status == 1);
+  CHECK(dangling.err == "bnlab: dangling.npy: is a dangling symbolic link (bnlab writes through a link to its target)\n");
+}
+
+TEST_CASE("a killed run leaves no temporary and no partial file") {
+  // 32 MiB of input: normalize takes long enough that the signal lands while
+  // computing or writing; whenever it lands, the directory must hold the
+  // input and either nothing else or only complete outputs.
+  const std::vector<std::pair<int, int>> kills = {{SIGKILL, 150}, {SIGKILL, 400}, {SIGKILL, 800}, {SIGTERM, 300}, {SIGINT, 600}};
+  for (const auto& [signal_number, delay_ms] : kills) {
+    {
+      INFO("signal " << signal_number << " after " << delay_ms << " ms");
+      TempDir dir;
+      const Run synth = run_bnlab(dir.path, {"synth", "--shape", "16,32,128,128", "--dist", "normal", "--output", "x.npy"});
+      REQUIRE(synth.status == 0);
+      run_bnlab(dir.path, {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--dy", "x.npy"}, signal_number,
+                std::chrono::milliseconds(delay_ms));
+      for (const auto& [name, bytes] : snapshot(dir.path)) {
+        INFO("file " << name);
+        CHECK(name.find(".tmp-") == std::string::npos);
+        if (name == "out/summary.json") CHECK(bytes.back() == '\n');
+      }
+      // Whatever is there is complete: y and dx have the input's size.
+      for (const char* name : {"y.npy", "dx.npy"}) {
+        if (fs::exists(dir.path / "out" / name)) CHECK(fs::file_size(dir.path / "out" / name) == fs::file_size(dir.path / "x.npy"));
+      }
+    }
+  }
+}

@@ -1,0 +1,234 @@
+// The checked mechanisms behind bnlab's reliability, one behaviour per case:
+// element counts and byte sizes (core/size), the escape of echoed values
+// (core/escape, bnlab::Error), strict numbers (core/number), strict JSON text
+// (io/json_text) and atomic outputs (io/atomic_file). The same classes end to
+// end, through the real binary, are in test_bad_input.cpp.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "bnlab/check/report_check.hpp"
+#include "bnlab/core/error.hpp"
+#include "bnlab/core/escape.hpp"
+#include "bnlab/core/number.hpp"
+#include "bnlab/core/shape.hpp"
+#include "bnlab/core/size.hpp"
+#include "bnlab/io/atomic_file.hpp"
+#include "bnlab/io/json_text.hpp"
+#include "bnlab/io/npy.hpp"
+#include "bnlab/report/compare_config.hpp"
+
+namespace fs = std::filesystem;
+using Catch::Contains;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() / ("bnlab-test-rel-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+  std::size_t entries() const { return std::size_t(std::distance(fs::directory_iterator(path), fs::directory_iterator())); }
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string error_of(auto&& f) {
+  try {
+    f();
+  } catch (const bnlab::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("element counts: exact below the limit, refused above it or on overflow") {
+  CHECK(bnlab::checked_element_count({2, 3, 4, 5}, "x") == 120);
+  CHECK(bnlab::checked_element_count({}, "x") == 1);
+  CHECK(bnlab::checked_element_count({std::size_t{1} << 20, std::size_t{1} << 20}, "x") == bnlab::kMaxElements);
+  CHECK(error_of([] { bnlab::checked_element_count({(std::size_t{1} << 40) + 1}, "--shape"); }) ==
+        "--shape: shape (1099511627777,) has 1099511627777 elements, more than bnlab's limit of 2^40 (1099511627776)");
+  // 2^62 * 4 wraps to 0 in 64 bits: caught as an overflow, not passed as 0.
+  CHECK_THAT(error_of([] { bnlab::checked_element_count({std::size_t{1} << 62, 4}, "x.npy"); }),
+             Contains("more than 2^64 elements"));
+  // A zero extent makes the count 0, but xtensor's strides still multiply the others.
+  CHECK_THAT(error_of([] { bnlab::checked_element_count({0, std::size_t{1} << 62, std::size_t{1} << 62}, "x.npy"); }),
+             Contains("x.npy: shape (0, 4611686018427387904, 4611686018427387904)"));
+  CHECK(bnlab::checked_element_count({0, 7}, "x") == 0);
+  CHECK_THAT(error_of([] { bnlab::checked_element_count(bnlab::Shape(33, 1), "x.npy"); }),
+             Contains("x.npy: 33 axes, more than the limit of 32"));
+  CHECK_THAT(error_of([] { bnlab::checked_byte_size(SIZE_MAX / 2, 4, "x"); }), Contains("overflow a 64-bit size"));
+}
+
+TEST_CASE("parse_dims goes through the checked count") {
+  CHECK_THAT(error_of([] { bnlab::parse_dims("4294967296,4294967296,1,1", "--shape"); }), Contains("limit of 2^40"));
+  CHECK_THAT(error_of([] { bnlab::parse_dims("4611686018427387905,4,1,1", "--shape"); }), Contains("more than 2^64"));
+  CHECK(bnlab::parse_dims("1048576,1048576,1,1", "--shape").count() == bnlab::kMaxElements);
+}
+
+TEST_CASE("memory: a request beyond the machine's memory names the bytes and the culprit") {
+  const std::size_t memory = bnlab::physical_memory_bytes();
+  REQUIRE(memory > 0);
+  CHECK_NOTHROW(bnlab::require_memory(1024, "--shape", "a tensor"));
+  CHECK_THAT(error_of([&] { bnlab::require_memory(memory + 1, "--shape", "a tensor"); }),
+             Contains("--shape: needs " + std::to_string(memory + 1) + " bytes (") &&
+                 Contains("for a tensor, more than this machine's memory"));
+  CHECK(bnlab::human_bytes(912) == "912 bytes");
+  CHECK(bnlab::human_bytes(1.5 * 1024 * 1024 * 1024) == "1.5 GiB");
+}
+
+TEST_CASE("escaping: every error is one line whatever it echoes") {
+  const char controls[] = "a\nb\rc\td\0e\x1b\x7f";
+  CHECK(bnlab::escape_control(std::string(controls, sizeof controls - 1)) == "a\\nb\\rc\\td\\0e\\x1b\\x7f");
+  CHECK(bnlab::escape_control("é ü 3") == "é ü 3");  // UTF-8 is kept
+  CHECK(bnlab::quoted("3\nX") == "\"3\\nX\"");
+  CHECK(bnlab::quoted(std::string(100, 'a'), 5) == "\"aaaaa\"...");
+  const char message[] = "x.npy: dtype '<f4\n\0zz'";
+  const bnlab::Error error(std::string(message, sizeof message - 1));
+  CHECK(std::string(error.what()) == "x.npy: dtype '<f4\\n\\0zz'");
+}
+
+TEST_CASE("seeds: integers in [0, 2^64) only") {
+  CHECK(bnlab::parse_seed("0", "--seed") == 0);
+  CHECK(bnlab::parse_seed("18446744073709551615", "--seed") == UINT64_MAX);
+  for (const char* bad : {"-1", "18446744073709551616", "1.5", "", " 1", "+1", "1e3", "0x10"}) {
+    INFO(bad);
+    CHECK(error_of([&] { bnlab::parse_seed(bad, "--seed"); }) ==
+          "--seed: expected an integer in [0, 2^64), got " + bnlab::quoted(bad));
+  }
+}
+
+TEST_CASE("numbers: no silent underflow, overflow, nan or inf; one range per option") {
+  CHECK(bnlab::parse_number("1e-5", "--eps") == 1e-5);
+  CHECK(bnlab::parse_number("0", "--eps") == 0.0);
+  CHECK(bnlab::parse_number("0e-999", "--eps") == 0.0);  // an exact zero is not an underflow
+  CHECK(error_of([] { bnlab::parse_number("1e-400", "--eps"); }) ==
+        "--eps: \"1e-400\" is not representable as a double (underflows)");
+  CHECK_THAT(error_of([] { bnlab::parse_number("1e400", "--eps"); }), Contains("(overflows)"));
+  for (const char* bad : {"nan", "inf", "-inf", "0x1p-3", "1,5", "", "1e-5x"}) {
+    INFO(bad);
+    CHECK_THAT(error_of([&] { bnlab::parse_number(bad, "--eps"); }), Contains("--eps: expected a number, got"));
+  }
+  CHECK(error_of([] { bnlab::parse_number_in("2", bnlab::kEpsRange, "--eps"); }) == "--eps: must be in [0, 1] (got 2)");
+  CHECK(bnlab::number_text(1e-5) == "1e-05");
+  CHECK(bnlab::number_text(2) == "2.0");
+}
+
+TEST_CASE("JSON text: NUL bytes, repeated keys at any depth, underflow and deep nesting are refused") {
+  CHECK_NOTHROW(bnlab::check_json_text(R"({"a": [1, {"b": 2e-300}], "c": "\u0000"})", "f.json"));
+  CHECK(error_of([] { bnlab::check_json_text(std::string("{\"seed\": 1}\0{\"eps\": 5}", 23), "f.json"); }) ==
+        "f.json: byte 11 is a NUL byte (JSON text cannot contain one)");
+  CHECK(error_of([] { bnlab::check_json_text(R"({"a": [0, {"b": 1, "b": 2}]})", "f.json"); }) == "f.json: /a/1/b: duplicate key");
+  CHECK(error_of([] { bnlab::check_json_text(R"({"x": {"eps": 1e-400}})", "f.json"); }) ==
+        "f.json: /x/eps: \"1e-400\" is not representable as a double (underflows)");
+  CHECK_THAT(error_of([] { bnlab::check_json_text(R"({"eps": 1e400})", "f.json"); }), Contains("f.json: "));
+  const std::string ok(bnlab::kMaxJsonDepth, '[');
+  CHECK_NOTHROW(bnlab::check_json_text(ok + std::string(bnlab::kMaxJsonDepth, ']'), "f.json"));
+  const std::string deep = std::string(20000, '[') + std::string(20000, ']');
+  CHECK_THAT(error_of([&] { bnlab::check_json_text(deep, "f.json"); }),
+             Contains("f.json: /0/0/0") && Contains("nested deeper than 64 levels"));
+  CHECK_THAT(error_of([] { bnlab::check_json_text("{\"a\": }", "f.json"); }), Contains("f.json: invalid JSON: parse error"));
+}
+
+TEST_CASE("config files and reports go through the strict reader") {
+  CHECK(error_of([] { bnlab::parse_compare_config(R"({"eps": 1e-400})", "c.json"); }) ==
+        "c.json: /eps: \"1e-400\" is not representable as a double (underflows)");
+  CHECK_THAT(error_of([] { bnlab::parse_compare_config("{\"description\": " + std::string(5000, '[') + std::string(5000, ']') + "}", "c.json"); }),
+             Contains("c.json: /description/0/0"));
+  CHECK_THAT(error_of([] { bnlab::parse_report_text(std::string(20000, '[') + std::string(20000, ']'), "g.json"); }),
+             Contains("nested deeper than 64 levels"));
+}
+
+TEST_CASE("npy reader: shapes checked before xtensor, zero-size data read safely") {
+  auto npy = [](const std::string& header, const std::string& data) {
+    std::string text = header;
+    while ((10 + text.size() + 1) % 64 != 0) text += ' ';
+    text += '\n';
+    std::string out("\x93NUMPY\x01\x00", 8);
+    out.push_back(static_cast<char>(text.size() & 0xff));
+    out.push_back(static_cast<char>(text.size() >> 8));
+    return out + text + data;
+  };
+  CHECK_THAT(error_of([&] {
+               bnlab::parse_npy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4611686018427387904, 4611686018427387904), }", ""), "x.npy");
+             }),
+             Contains("x.npy: shape (0, 4611686018427387904"));
+  for (bool fortran : {false, true}) {
+    const std::string header = std::string("{'descr': '<f4', 'fortran_order': ") + (fortran ? "True" : "False") + ", 'shape': (0, 3), }";
+    bnlab::Array<float> empty = bnlab::parse_npy(npy(header, ""), "x.npy");
+    CHECK(empty.size() == 0);
+    CHECK(empty.shape()[1] == 3);
+  }
+}
+
+TEST_CASE("atomic output: replaced in one step, permissions kept, no temporary left") {
+  TempDir dir;
+  bnlab::write_file_atomically(dir / "a.txt", "first");
+  ::chmod((dir / "a.txt").c_str(), 0640);
+  bnlab::write_file_atomically(dir / "a.txt", "second");
+  CHECK(read_bytes(dir / "a.txt") == "second");
+  struct stat status {};
+  REQUIRE(::stat((dir / "a.txt").c_str(), &status) == 0);
+  CHECK((status.st_mode & 0777) == 0640);
+  CHECK(dir.entries() == 1);
+}
+
+TEST_CASE("atomic output: read-only files, non-regular files and dangling links are refused") {
+  TempDir dir;
+  bnlab::write_file_atomically(dir / "ro.txt", "keep");
+  ::chmod((dir / "ro.txt").c_str(), 0444);
+  CHECK(error_of([&] { bnlab::write_file_atomically(dir / "ro.txt", "new"); }) ==
+        dir / "ro.txt" + ": is read-only; bnlab does not replace a file without write permission");
+  CHECK(read_bytes(dir / "ro.txt") == "keep");
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0644) == 0);
+  CHECK_THAT(error_of([&] { bnlab::write_file_atomically(dir / "fifo", "x"); }), Contains("is not a regular file"));
+  fs::create_symlink("missing/target", dir.path / "dangling");
+  CHECK_THAT(error_of([&] { bnlab::write_file_atomically(dir / "dangling", "x"); }), Contains("is a dangling symbolic link"));
+  CHECK(dir.entries() == 3);
+}
+
+TEST_CASE("atomic output: a symbolic link is written through") {
+  TempDir dir;
+  bnlab::write_file_atomically(dir / "target.txt", "old");
+  fs::create_symlink("target.txt", dir.path / "link.txt");
+  bnlab::write_file_atomically(dir / "link.txt", "new");
+  CHECK(fs::is_symlink(dir.path / "link.txt"));
+  CHECK(read_bytes(dir / "target.txt") == "new");
+  CHECK(dir.entries() == 2);
+}
+
+TEST_CASE("output group: all or nothing") {
+  TempDir dir;
+  fs::create_directory(dir.path / "summary.json");  // the last output cannot be written
+  {
+    bnlab::OutputGroup group;
+    group.add(dir / "y.npy", "y");
+    group.add(dir / "mean.npy", "mean");
+    CHECK_THAT(error_of([&] { group.add(dir / "summary.json", "{}"); }), Contains("is not a regular file"));
+  }  // the group is dropped uncommitted
+  CHECK(dir.entries() == 1);  // only the directory: no y.npy, no mean.npy, no temporary
+  fs::remove(dir.path / "summary.json");
+  bnlab::OutputGroup group;
+  group.add(dir / "y.npy", "y");
+  group.add(dir / "summary.json", "{}");
+  CHECK(dir.entries() == 0);  // nothing visible before commit
+  group.commit();
+  CHECK(read_bytes(dir / "y.npy") == "y");
+  CHECK(read_bytes(dir / "summary.json") == "{}");
+  CHECK(dir.entries() == 2);
+}
