@@ -170,8 +170,8 @@ std::string layers_page(const Json& report) {
     const Method m = parse_method(id, "methods");
     body += "<li><b>" + escape(m.column) + "</b> = " + escape(m.title) + "</li>\n";
   }
-  body += "</ul>\n<p>Figures for one layer: run <code>bnlab compare --input ARCHIVE.npz --layers NAME</code> "
-          "on the archive saved as a single array, or render a single-tensor report.</p>\n</section>\n";
+  body += "</ul>\n<p>The figures are drawn for a single tensor: save one layer with numpy.save and run "
+          "<code>bnlab compare --input LAYER.npy --html PAGE.html</code>.</p>\n</section>\n";
   return page("bnlab compare report (layers)", body);
 }
 
