@@ -88,7 +88,7 @@ void require_figures_complete(const std::string& page, std::size_t expected_draw
   std::size_t drawn = 0;
   for (const auto& [id, inner] : figures) {
     INFO("figure " << id);
-    CHECK(!between(inner, "<h2>", "</h2>").empty());          // a title
+    CHECK(!between(inner, "<h2>", "</h2>").empty());                     // a title
     CHECK(between(inner, "<figcaption>", "</figcaption>").size() > 40);  // a caption that says something
     if (inner.find("<svg") == std::string::npos) {
       CHECK(inner.find("Not drawn for this report: ") != std::string::npos);  // says why in its place
@@ -133,8 +133,8 @@ TEST_CASE("the same report gives the same bytes; compare --html equals render of
   TempDir dir;
   const std::string json = (dir.path / "r.json").string(), a = (dir.path / "a.html").string(),
                     b = (dir.path / "b.html").string();
-  const Run compare = run(std::string(BNLAB_BINARY) + " compare --shape 4,3,5,5 --methods 1,2,3,gn:3 --output " +
-                          json + " --html " + a);
+  const Run compare = run(std::string(BNLAB_BINARY) + " compare --shape 4,3,5,5 --methods 1,2,3,gn:3 --output " + json +
+                          " --html " + a);
   REQUIRE(compare.code == 0);
   REQUIRE(run(std::string(BNLAB_BINARY) + " render " + json + " --html " + b).code == 0);
   CHECK(read_text(a) == read_text(b));
@@ -142,7 +142,8 @@ TEST_CASE("the same report gives the same bytes; compare --html equals render of
   // ... and whatever the thread count.
   const std::string c = (dir.path / "c.html").string();
   REQUIRE(run("OMP_NUM_THREADS=1 " + std::string(BNLAB_BINARY) +
-              " compare --shape 4,3,5,5 --methods 1,2,3,gn:3 --format json --html " + c + " >/dev/null").code == 0);
+              " compare --shape 4,3,5,5 --methods 1,2,3,gn:3 --format json --html " + c + " >/dev/null")
+              .code == 0);
   CHECK(read_text(a) == read_text(c));
 }
 

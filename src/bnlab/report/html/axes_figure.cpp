@@ -14,8 +14,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr double kPanelWidth = 250, kPanelHeight = 320;
-constexpr std::size_t kPanelsPerRow = 4;  // readable at 1280 px: more methods wrap to another row
-constexpr double kFace = 120;            // front face (C x HW), user units
+constexpr std::size_t kPanelsPerRow = 4;      // readable at 1280 px: more methods wrap to another row
+constexpr double kFace = 120;                 // front face (C x HW), user units
 constexpr double kDepthX = 45, kDepthY = 35;  // the N axis recedes up and to the right
 
 // A point of the unit box (x along C, y along H x W downward, z along N into
@@ -67,9 +67,9 @@ std::string panel(std::size_t index, const std::string& id, const Json& block, c
              "fill=\"" + colour + "\" fill-opacity=\"0.75\" stroke=\"#222\" stroke-width=\"1\"");
   // Axis names on the front face's edges and the depth edge.
   out += text(left + kFace / 2, top + kFace + 16, "C = " + std::to_string(c), "text-anchor=\"middle\"");
-  out += text(left - 10, top + kFace / 2, "H·W = " + std::to_string(s),
-              "text-anchor=\"middle\" transform=\"rotate(-90 " + coord(left - 10) + " " + coord(top + kFace / 2) +
-                  ")\"");
+  out +=
+      text(left - 10, top + kFace / 2, "H·W = " + std::to_string(s),
+           "text-anchor=\"middle\" transform=\"rotate(-90 " + coord(left - 10) + " " + coord(top + kFace / 2) + ")\"");
   out += text(left + kFace + kDepthX / 2 + 6, top + kFace - kDepthY / 2 + 14, "N = " + std::to_string(n),
               "text-anchor=\"start\"");
   // The counts for this input.
@@ -82,7 +82,10 @@ std::string panel(std::size_t index, const std::string& id, const Json& block, c
   line("values per statistic", block["elements_per_statistic"]);
   line("gamma/beta values", block["num_parameters"]);
   std::string over;
-  for (const auto& axis : block["reduce_axes"]) { if (!over.empty()) over += ","; over += axis.get<std::string>(); }
+  for (const auto& axis : block["reduce_axes"]) {
+    if (!over.empty()) over += ",";
+    over += axis.get<std::string>();
+  }
   out += text(left - 25, y, "shaded: reduced over " + over, "font-size=\"14\"");
   return out + "</g>\n";
 }
@@ -94,7 +97,8 @@ std::string axes_figure(const Json& report) {
   std::string body;
   std::size_t i = 0;
   for (const auto& [id, block] : methods.items()) body += panel(i++, id, block, report["input"]["shape"]);
-  const std::size_t columns = std::clamp<std::size_t>(i, 1, kPanelsPerRow), rows = std::max<std::size_t>(1, (i + kPanelsPerRow - 1) / kPanelsPerRow);
+  const std::size_t columns = std::clamp<std::size_t>(i, 1, kPanelsPerRow),
+                    rows = std::max<std::size_t>(1, (i + kPanelsPerRow - 1) / kPanelsPerRow);
   return figure("fig-axes", "1. Which values share a mean and variance", double(columns) * kPanelWidth + 30,
                 double(rows) * kPanelHeight, body,
                 "Each box is the input tensor: C channels across, the H·W locations of a feature map down, the N "

@@ -76,18 +76,23 @@ std::string batch_size_figure(const Json& report) {
                  "text-anchor=\"middle\" font-size=\"11\"");
   body += text((kLeft + kRight) / 2, kTop + kHeight + 34, "batch size n (the first n samples; log scale)",
                "text-anchor=\"middle\" font-size=\"12\"");
-  body += text(20, kTop + kHeight / 2, "relative error of the variance (log)",
-               "text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 20 " + coord(kTop + kHeight / 2) + ")\"");
+  body +=
+      text(20, kTop + kHeight / 2, "relative error of the variance (log)",
+           "text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 20 " + coord(kTop + kHeight / 2) + ")\"");
   double legend_y = kTop + 14;
   for (const Curve& c : curves) {
     std::string points;
-    for (const auto& [n, e] : c.points) { if (!points.empty()) points += " "; points += coord(x_of(n)) + "," + coord(y_of(e)); }
+    for (const auto& [n, e] : c.points) {
+      if (!points.empty()) points += " ";
+      points += coord(x_of(n)) + "," + coord(y_of(e));
+    }
     body += "<polyline points=\"" + points + "\" fill=\"none\" stroke=\"" + series_colour(c.index) +
             "\" stroke-width=\"1.5\"/>\n";
     for (const auto& [n, e] : c.points) body += marker(c.index, x_of(n), y_of(e), 4);
     // Label at the curve's smallest batch, and in the legend.
     body += marker(c.index, kRight + 40, legend_y - 4, 4.5);
-    body += text(kRight + 52, legend_y, (c.column == c.name ? c.column : c.column + " (" + c.name + ")"), "font-size=\"12\"");
+    body += text(kRight + 52, legend_y, (c.column == c.name ? c.column : c.column + " (" + c.name + ")"),
+                 "font-size=\"12\"");
     legend_y += 20;
   }
   std::string caption =
@@ -98,7 +103,10 @@ std::string batch_size_figure(const Json& report) {
       "is 0 by construction and not drawn.";
   if (!per_sample.empty()) {
     std::string names;
-    for (const std::string& n : per_sample) { if (!names.empty()) names += ", "; names += n; }
+    for (const std::string& n : per_sample) {
+      if (!names.empty()) names += ", ";
+      names += n;
+    }
     caption += " Not drawn: " + names + " (statistics per sample, independent of the batch, or nothing measured).";
   }
   return figure("fig-batch-size", title, kWidth, kTop + kHeight + 45, body, caption);

@@ -61,15 +61,17 @@ std::string panel(const std::vector<Series>& series, std::size_t channels, bool 
     const double y = axis.y(t);
     out += "<line x1=\"" + coord(kPlotLeft) + "\" x2=\"" + coord(kPlotRight) + "\" y1=\"" + coord(y) + "\" y2=\"" +
            coord(y) + "\" stroke=\"#ddd\"/>\n";
-    out += text(kPlotLeft - 6, y + 4, number(std::abs(t) < step / 1e6 ? 0.0 : t), "text-anchor=\"end\" font-size=\"11\"");
+    out +=
+        text(kPlotLeft - 6, y + 4, number(std::abs(t) < step / 1e6 ? 0.0 : t), "text-anchor=\"end\" font-size=\"11\"");
   }
   const double target = std_panel ? 1.0 : 0.0;  // what a standardized channel gives
   out += "<line x1=\"" + coord(kPlotLeft) + "\" x2=\"" + coord(kPlotRight) + "\" y1=\"" + coord(axis.y(target)) +
          "\" y2=\"" + coord(axis.y(target)) + "\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n";
   out += text(kPlotRight + 4, axis.y(target) + 4, std_panel ? "std 1" : "mean 0", "font-size=\"11\"");
   const std::string label = std_panel ? "output std per channel" : "output mean per channel";
-  out += text(18, top + kPanelHeight / 2, label,
-              "text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 18 " + coord(top + kPanelHeight / 2) + ")\"");
+  out += text(
+      18, top + kPanelHeight / 2, label,
+      "text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 18 " + coord(top + kPanelHeight / 2) + ")\"");
   // Dots: channel c at its own x, methods side by side within the channel's slot.
   const double slot = (kPlotRight - kPlotLeft) / double(channels);
   const double r = std::clamp(slot / double(series.size() + 1) / 2, 1.5, 4.0);
@@ -111,14 +113,17 @@ std::string channels_figure(const Json& report) {
     }
     ++index;
   }
-  if (series.empty()) return figure_not_applicable("fig-channels", title, "no method's output was measured (each statistic pools a single value)");
+  if (series.empty())
+    return figure_not_applicable("fig-channels", title,
+                                 "no method's output was measured (each statistic pools a single value)");
   std::string body = panel(series, channels, false, kTop);
   body += panel(series, channels, true, kTop + kPanelHeight + kPanelGap);
   // Legend: marker + column + name; the hollow marker explained.
   double y = kTop + 10;
   for (const Series& s : series) {
     body += marker(s.index, kPlotRight + 70, y - 4, 4.5);
-    body += text(kPlotRight + 82, y, (s.column == s.name ? s.column : s.column + " (" + s.name + ")"), "font-size=\"12\"");
+    body +=
+        text(kPlotRight + 82, y, (s.column == s.name ? s.column : s.column + " (" + s.name + ")"), "font-size=\"12\"");
     y += 20;
   }
   body += marker(0, kPlotRight + 70, y - 4, 4.5, true);
@@ -132,7 +137,10 @@ std::string channels_figure(const Json& report) {
       "output is constant (variance below 1e-12): a dead input channel, left out of the verdict.";
   if (!unmeasured.empty()) {
     std::string names;
-    for (const std::string& n : unmeasured) { if (!names.empty()) names += ", "; names += n; }
+    for (const std::string& n : unmeasured) {
+      if (!names.empty()) names += ", ";
+      names += n;
+    }
     caption += " Not drawn: " + names + " (each statistic pools a single value, nothing is measured).";
   }
   return figure("fig-channels", title, kWidth, kTop + 2 * kPanelHeight + kPanelGap + 40, body, caption);

@@ -22,7 +22,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::vector<std::string> method_ids(const Json& report) { return report["config"]["methods"].get<std::vector<std::string>>(); }
+std::vector<std::string> method_ids(const Json& report) {
+  return report["config"]["methods"].get<std::vector<std::string>>();
+}
 
 // The property row of a key; nullptr for a key this build does not know (a
 // report from another version: the report's own texts are used then).
@@ -39,7 +41,10 @@ std::string legend_of(const std::string& key, const Json& saved) {
 
 std::string shape_text(const Json& shape) {
   std::string s;
-  for (const Json& e : shape) { if (!s.empty()) s += " × "; s += std::to_string(e.get<std::size_t>()); }
+  for (const Json& e : shape) {
+    if (!s.empty()) s += " × ";
+    s += std::to_string(e.get<std::size_t>());
+  }
   return s;
 }
 
@@ -47,10 +52,9 @@ std::string shape_text(const Json& shape) {
 std::string input_section(const Json& report) {
   const Json& in = report["input"];
   const Json& summary = in["summary"];
-  std::string where = in.contains("path") ? "file " + in["path"].get<std::string>() + " (" +
-                                                in.value("layout", "NCHW") + ")"
-                                          : "synthetic, " + in.value("dist", "?") + ", seed " +
-                                                std::to_string(in.value("seed", 0));
+  std::string where = in.contains("path")
+                          ? "file " + in["path"].get<std::string>() + " (" + in.value("layout", "NCHW") + ")"
+                          : "synthetic, " + in.value("dist", "?") + ", seed " + std::to_string(in.value("seed", 0));
   std::string out = "<section id=\"input\">\n<h2>The input</h2>\n<table>\n";
   const auto row = [&](const std::string& label, const std::string& value) {
     out += "<tr><td>" + escape(label) + "</td><td>" + escape(value) + "</td></tr>\n";
@@ -61,8 +65,8 @@ std::string input_section(const Json& report) {
   row("min, max", number(summary["min"].get<double>()) + ", " + number(summary["max"].get<double>()));
   row("channel std, smallest to largest",
       number(summary["channel_std_min"].get<double>()) + " to " + number(summary["channel_std_max"].get<double>()));
-  row("eps, momentum", number(report["config"]["eps"].get<double>()) + ", " +
-                           number(report["config"]["momentum"].get<double>()));
+  row("eps, momentum",
+      number(report["config"]["eps"].get<double>()) + ", " + number(report["config"]["momentum"].get<double>()));
   return out + "</table>\n</section>\n";
 }
 
@@ -96,7 +100,8 @@ std::string verdict_section(const Json& report) {
     out += "</tr>\n";
   }
   out += "<tr><td>constant statistics (left out)</td>";
-  for (const std::string& id : ids) out += "<td>" + std::to_string(verdict["constant_statistics"].value(id, 0)) + "</td>";
+  for (const std::string& id : ids)
+    out += "<td>" + std::to_string(verdict["constant_statistics"].value(id, 0)) + "</td>";
   out += "</tr>\n</table>\n<ul class=\"legend\">\n";
   for (const std::string& id : ids) {
     const Method m = parse_method(id, "methods");
@@ -146,8 +151,8 @@ std::string layers_page(const Json& report) {
       std::size_t held = 0;
       for (const auto& [key, p] : across["properties"].items())
         held += layer["verdict"]["properties"][key]["holds"].value(id, false);
-      body += std::string("<td class=\"") + (held == n_properties ? "yes" : "no") + "\">" + std::to_string(held) +
-              "</td>";
+      body +=
+          std::string("<td class=\"") + (held == n_properties ? "yes" : "no") + "\">" + std::to_string(held) + "</td>";
     }
     body += "</tr>\n";
   }
@@ -155,8 +160,9 @@ std::string layers_page(const Json& report) {
   for (const std::string& id : ids)
     body += "<td>" + std::to_string(across["methods"][id]["layers_with_every_property"].get<std::size_t>()) + "/" +
             std::to_string(total) + "</td>";
-  body += "</tr>\n</table>\n</section>\n<section id=\"properties\">\n<h2>Layers where each property holds</h2>\n<table>\n" +
-          header("property");
+  body +=
+      "</tr>\n</table>\n</section>\n<section id=\"properties\">\n<h2>Layers where each property holds</h2>\n<table>\n" +
+      header("property");
   for (const auto& [key, p] : across["properties"].items()) {
     const Property* row = property_of(key);
     const std::string label = row ? row->label : key;
@@ -170,16 +176,18 @@ std::string layers_page(const Json& report) {
     const Method m = parse_method(id, "methods");
     body += "<li><b>" + escape(m.column) + "</b> = " + escape(m.title) + "</li>\n";
   }
-  body += "</ul>\n<p>The figures are drawn for a single tensor: save one layer with numpy.save and run "
-          "<code>bnlab compare --input LAYER.npy --html PAGE.html</code>.</p>\n</section>\n";
+  body +=
+      "</ul>\n<p>The figures are drawn for a single tensor: save one layer with numpy.save and run "
+      "<code>bnlab compare --input LAYER.npy --html PAGE.html</code>.</p>\n</section>\n";
   return page("bnlab compare report (layers)", body);
 }
 
 }  // namespace
 
 std::string render_report_html(const Json& report, const std::string& source) {
-  const std::string schema =
-      report.is_object() && report.contains("schema") && report["schema"].is_string() ? report["schema"].get<std::string>() : "";
+  const std::string schema = report.is_object() && report.contains("schema") && report["schema"].is_string()
+                                 ? report["schema"].get<std::string>()
+                                 : "";
   if (schema != kCompareSchema && schema != kCompareLayersSchema) {
     throw Error(source + ": /schema: expected \"" + std::string(kCompareSchema) + "\" or \"" + kCompareLayersSchema +
                 "\", got " + (schema.empty() ? std::string("none") : Json(schema).dump()));
