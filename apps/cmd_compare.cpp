@@ -10,6 +10,7 @@
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/compare_layers.hpp"
+#include "bnlab/report/html/html_report.hpp"
 #include "bnlab/report/layers_table.hpp"
 #include "bnlab/report/report_table.hpp"
 #include "commands.hpp"
@@ -20,6 +21,7 @@ namespace bnlab::app {
 namespace {
 struct CompareOptions {
   std::string config_path;
+  std::string html;  // --html: also draw the report as a page (bnlab render)
   CompareOverrides overrides;
 };
 }  // namespace
@@ -56,17 +58,21 @@ void setup_compare(CLI::App& app) {
   cmd->add_option("--format", o.format,
                   "json (the report) or table (a summary)  [default: table on a terminal, json otherwise]");
   cmd->add_option("--output", o.output, "Also write the JSON report to this file (atomically)");
+  cmd->add_option("--html", options->html,
+                  "Also draw the report as one self-contained HTML page (figures, verdict table; see bnlab render)");
   cmd->footer(
       "\nExamples:\n"
       "  bnlab compare --methods 1,2,3\n"
       "  bnlab compare --config configs/small-batch.json --format table\n"
       "  bnlab compare --input acts.npy --layout NHWC --methods 1,2,3,ln,in,gn:8 --output report.json\n"
+      "  bnlab compare --html report.html                            # open report.html in a browser\n"
       "  bnlab compare --input resnet18_acts.npz --format table       # every 4-d array, one row per layer\n"
       "  bnlab compare | jq '.verdict.summary'\n");
   cmd->callback([options] {
     CompareConfig config = options->config_path.empty() ? CompareConfig{} : load_compare_config(options->config_path);
     apply_overrides(config, options->overrides);
     if (config.output) check_output_path(*config.output, "--output");  // before minutes of computation
+    if (!options->html.empty()) check_output_path(options->html, "--html");
     const bool table = config.format ? *config.format == "table" : ::isatty(STDOUT_FILENO) == 1;
     keep_freed_memory();  // the probes allocate many input-sized tensors in turn
     // Invalid UTF-8 in a string echoed from the input (a path, a layer name) is replaced, not thrown.
@@ -75,18 +81,23 @@ void setup_compare(CLI::App& app) {
       const nlohmann::ordered_json report = build_layers_report(config);
       const std::string json = report.dump(2, ' ', false, kReplace) + "\n";
       if (config.output) write_file_atomically(*config.output, json);
+      if (!options->html.empty()) write_file_atomically(options->html, html::render_report_html(report));
       if (table) std::cout << format_layers_table(report);
       else if (!config.output) std::cout << json;
       if (config.output) std::cerr << "bnlab: wrote " << *config.output << "\n";
+      if (!options->html.empty()) std::cerr << "bnlab: wrote " << options->html << "\n";
       return;
     }
     check_layers_need_archive(config);
     const CompareResult result = run_compare_result(config);
-    const std::string json = to_json(result).dump(2, ' ', false, kReplace) + "\n";
+    const nlohmann::ordered_json report = to_json(result);
+    const std::string json = report.dump(2, ' ', false, kReplace) + "\n";
     if (config.output) write_file_atomically(*config.output, json);
+    if (!options->html.empty()) write_file_atomically(options->html, html::render_report_html(report));
     if (table) std::cout << format_compare_table(result);
     else if (!config.output) std::cout << json;
     if (config.output) std::cerr << "bnlab: wrote " << *config.output << "\n";
+    if (!options->html.empty()) std::cerr << "bnlab: wrote " << options->html << "\n";
   });
 }
 

@@ -12,5 +12,6 @@ void setup_check(CLI::App& app);
 void setup_explain(CLI::App& app);
 void setup_bench(CLI::App& app);
 void setup_train(CLI::App& app);
+void setup_render(CLI::App& app);
 
 }  // namespace bnlab::app

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   bnlab::app::setup_explain(app);
   bnlab::app::setup_bench(app);
   bnlab::app::setup_train(app);
+  bnlab::app::setup_render(app);
   // Every failure ends here as ONE line on stderr (control characters
   // escaped) and a non-zero exit: bnlab::Error names its culprit itself.
   try {

@@ -1,0 +1,25 @@
+#pragma once
+// The figures of the HTML report, each drawn from a saved compare report
+// (schema bnlab.compare/2, the JSON document `bnlab compare` writes), so that
+// `bnlab render REPORT.json` and `bnlab compare --html` draw the same page.
+// Each returns a <figure> (html::figure) or, when it does not apply to this
+// report, the title and the reason in its place.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace bnlab::html {
+
+// Figure 1: per method, the (N, C, H x W) cube with the elements of one
+// statistic shaded, and the counts for this input under it.
+std::string axes_figure(const nlohmann::ordered_json& report);
+
+// Figure 2: per-channel output mean and standard deviation (gamma 1, beta 0)
+// of every method on shared axes; channels whose output is constant marked.
+std::string channels_figure(const nlohmann::ordered_json& report);
+
+// Figure 3: relative error of the batch variance against the whole input's as
+// the batch shrinks, per method, on log-log axes.
+std::string batch_size_figure(const nlohmann::ordered_json& report);
+
+}  // namespace bnlab::html

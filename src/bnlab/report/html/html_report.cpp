@@ -1,0 +1,222 @@
+#include "bnlab/report/html/html_report.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "bnlab/core/error.hpp"
+#include "bnlab/engine/method.hpp"
+#include "bnlab/report/compare.hpp"
+#include "bnlab/report/compare_layers.hpp"
+#include "bnlab/report/html/figures.hpp"
+#include "bnlab/report/html/html_page.hpp"
+#include "bnlab/report/html/svg.hpp"
+#include "bnlab/report/verdict.hpp"
+
+namespace bnlab::html {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::vector<std::string> method_ids(const Json& report) {
+  return report["config"]["methods"].get<std::vector<std::string>>();
+}
+
+// The property row of a key; nullptr for a key this build does not know (a
+// report from another version: the report's own texts are used then).
+const Property* property_of(const std::string& key) {
+  for (const Property& p : properties())
+    if (key == p.key) return &p;
+  return nullptr;
+}
+
+std::string legend_of(const std::string& key, const Json& saved) {
+  const Property* p = property_of(key);
+  return p ? p->legend : saved.value("description", "");
+}
+
+std::string shape_text(const Json& shape) {
+  std::string s;
+  for (const Json& e : shape) {
+    if (!s.empty()) s += " × ";
+    s += std::to_string(e.get<std::size_t>());
+  }
+  return s;
+}
+
+// What was measured: the tensor, where it came from, its moments.
+std::string input_section(const Json& report) {
+  const Json& in = report["input"];
+  const Json& summary = in["summary"];
+  std::string where = in.contains("path")
+                          ? "file " + in["path"].get<std::string>() + " (" + in.value("layout", "NCHW") + ")"
+                          : "synthetic, " + in.value("dist", "?") + ", seed " + std::to_string(in.value("seed", 0));
+  std::string out = "<section id=\"input\">\n<h2>The input</h2>\n<table>\n";
+  const auto row = [&](const std::string& label, const std::string& value) {
+    out += "<tr><td>" + escape(label) + "</td><td>" + escape(value) + "</td></tr>\n";
+  };
+  row("shape (N, C, H, W)", shape_text(in["shape"]));
+  row("source", where);
+  row("mean, std", number(summary["mean"].get<double>()) + ", " + number(summary["std"].get<double>()));
+  row("min, max", number(summary["min"].get<double>()) + ", " + number(summary["max"].get<double>()));
+  row("channel std, smallest to largest",
+      number(summary["channel_std_min"].get<double>()) + " to " + number(summary["channel_std_max"].get<double>()));
+  row("eps, momentum",
+      number(report["config"]["eps"].get<double>()) + ", " + number(report["config"]["momentum"].get<double>()));
+  return out + "</table>\n</section>\n";
+}
+
+// The judged properties: value and yes/NO per method (yes/NO in words, the
+// colour only repeats it), the legend line under the table, the verdict.
+std::string verdict_section(const Json& report) {
+  const std::vector<std::string> ids = method_ids(report);
+  const Json& verdict = report["verdict"];
+  std::string out = "<section id=\"verdict\">\n<h2>The verdict</h2>\n<p class=\"summary\">" +
+                    escape(verdict.value("summary", "")) + "</p>\n<table>\n<tr><th>property (criterion)</th>";
+  for (const std::string& id : ids) out += "<th>" + escape(parse_method(id, "methods").column) + "</th>";
+  out += "</tr>\n";
+  std::string group;
+  for (const auto& [key, p] : verdict["properties"].items()) {
+    const std::string g = p.value("group", "question");
+    if (g != group) {
+      group = g;
+      out += "<tr><th colspan=\"" + std::to_string(ids.size() + 1) + "\">" +
+             (g == "question" ? "Properties (judged)" : "Trade-off (not in the verdict)") + "</th></tr>\n";
+    }
+    out += "<tr><td>" + escape(p.value("label", key)) + " (" + escape(p.value("criterion", "")) + ")</td>";
+    for (const std::string& id : ids) {
+      const bool holds = p["holds"].value(id, false);
+      const Json& v = p["values"].contains(id) ? p["values"][id] : Json(nullptr);
+      const Property* row = property_of(key);
+      const bool yes_no = row && row->yes_no;  // the value is 1 or 0: yes/NO says it all
+      const std::string value = yes_no ? "" : v.is_number() ? number(v.get<double>()) + " " : "- ";
+      out += std::string("<td class=\"") + (holds ? "yes" : "no") + "\">" + escape(value) + (holds ? "yes" : "NO") +
+             "</td>";
+    }
+    out += "</tr>\n";
+  }
+  out += "<tr><td>constant statistics (left out)</td>";
+  for (const std::string& id : ids)
+    out += "<td>" + std::to_string(verdict["constant_statistics"].value(id, 0)) + "</td>";
+  out += "</tr>\n</table>\n<ul class=\"legend\">\n";
+  for (const std::string& id : ids) {
+    const Method m = parse_method(id, "methods");
+    out += "<li><b>" + escape(m.column) + "</b> = " + escape(m.title) + "</li>\n";
+  }
+  for (const auto& [key, p] : verdict["properties"].items())
+    out += "<li><b>" + escape(p.value("label", key)) + "</b>: " + escape(legend_of(key, p)) + ".</li>\n";
+  out += "</ul>\n<p>" + escape(verdict.value("note", "")) + "</p>\n";
+  out += "<p>Full definitions: docs/properties.md in the bnlab repository and <code>bnlab explain</code>.</p>\n";
+  return out + "</section>\n";
+}
+
+std::string compare_page(const Json& report) {
+  std::string body = "<h1>bnlab compare: where should batch normalization take its statistics?</h1>\n<p>" +
+                     escape(report.value("question", "")) + "</p>\n";
+  body += input_section(report);
+  body += axes_figure(report);
+  body += channels_figure(report);
+  body += batch_size_figure(report);
+  body += verdict_section(report);
+  return page("bnlab compare report", body);
+}
+
+// The .npz layers report: properties held per layer and method, layers where each property holds.
+std::string layers_page(const Json& report) {
+  const std::vector<std::string> ids = method_ids(report);
+  const Json& layers = report["layers"];
+  const Json& across = report["across_layers"];
+  const std::size_t total = layers.size(), n_properties = across["properties"].size();
+  std::string body = "<h1>bnlab compare: " + std::to_string(total) + (total == 1 ? " layer of " : " layers of ") +
+                     escape(report["input"].value("path", "an archive")) + "</h1>\n<p class=\"summary\">" +
+                     escape(across.value("summary", "")) + "</p>\n";
+  const auto header = [&](const std::string& first) {
+    std::string h = "<tr><th>" + escape(first) + "</th>";
+    for (const std::string& id : ids) h += "<th>" + escape(parse_method(id, "methods").column) + "</th>";
+    return h + "</tr>\n";
+  };
+  body += "<section id=\"layers\">\n<h2>Properties held per layer, of " + std::to_string(n_properties) +
+          "</h2>\n<table>\n" + header("layer (N, C, H, W)");
+  for (const auto& [name, layer] : layers.items()) {
+    body += "<tr><td>" + escape(name) + " (" + escape(shape_text(layer["input"]["shape"])) + ")</td>";
+    for (const std::string& id : ids) {
+      if (layer["methods"][id].value("degenerate", false)) {
+        body += "<td>not measured</td>";
+        continue;
+      }
+      std::size_t held = 0;
+      for (const auto& [key, p] : across["properties"].items())
+        held += layer["verdict"]["properties"][key]["holds"].value(id, false);
+      body +=
+          std::string("<td class=\"") + (held == n_properties ? "yes" : "no") + "\">" + std::to_string(held) + "</td>";
+    }
+    body += "</tr>\n";
+  }
+  body += "<tr><td>layers with every property</td>";
+  for (const std::string& id : ids)
+    body += "<td>" + std::to_string(across["methods"][id]["layers_with_every_property"].get<std::size_t>()) + "/" +
+            std::to_string(total) + "</td>";
+  body +=
+      "</tr>\n</table>\n</section>\n<section id=\"properties\">\n<h2>Layers where each property holds</h2>\n<table>\n" +
+      header("property");
+  for (const auto& [key, p] : across["properties"].items()) {
+    const Property* row = property_of(key);
+    const std::string label = row ? row->label : key;
+    body += "<tr><td>" + escape(label) + "</td>";
+    for (const std::string& id : ids)
+      body += "<td>" + std::to_string(p["holds_in"][id].get<std::size_t>()) + "/" + std::to_string(total) + "</td>";
+    body += "</tr>\n";
+  }
+  body += "</table>\n<ul class=\"legend\">\n";
+  for (const std::string& id : ids) {
+    const Method m = parse_method(id, "methods");
+    body += "<li><b>" + escape(m.column) + "</b> = " + escape(m.title) + "</li>\n";
+  }
+  body +=
+      "</ul>\n<p>The figures are drawn for a single tensor: save one layer with numpy.save and run "
+      "<code>bnlab compare --input LAYER.npy --html PAGE.html</code>.</p>\n</section>\n";
+  return page("bnlab compare report (layers)", body);
+}
+
+}  // namespace
+
+std::string render_report_html(const Json& report, const std::string& source) {
+  const std::string schema = report.is_object() && report.contains("schema") && report["schema"].is_string()
+                                 ? report["schema"].get<std::string>()
+                                 : "";
+  if (schema != kCompareSchema && schema != kCompareLayersSchema) {
+    throw Error(source + ": /schema: expected \"" + std::string(kCompareSchema) + "\" or \"" + kCompareLayersSchema +
+                "\", got " + (schema.empty() ? std::string("none") : Json(schema).dump()));
+  }
+  try {
+    return schema == kCompareSchema ? compare_page(report) : layers_page(report);
+  } catch (const Json::exception& e) {  // a key missing or of the wrong type: an edited or truncated report
+    std::string message = e.what();
+    const std::size_t close = message.find("] ");
+    if (!message.empty() && message.front() == '[' && close != std::string::npos) message = message.substr(close + 2);
+    throw Error(source + ": not a complete " + schema + " report: " + message);
+  }
+}
+
+Json read_report_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": cannot read (is a directory)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  try {
+    return Json::parse(text);
+  } catch (const Json::exception& e) {
+    std::string message = e.what();  // "[json.exception.parse_error.101] parse error at ..."
+    const std::size_t close = message.find("] ");
+    if (!message.empty() && message.front() == '[' && close != std::string::npos) message = message.substr(close + 2);
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    throw Error(path + ": invalid JSON: " + message);
+  }
+}
+
+}  // namespace bnlab::html

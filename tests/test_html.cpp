@@ -1,0 +1,239 @@
+// The HTML report (bnlab render, compare --html): a well-formed, self-contained
+// page whose figures each have a title, axis labels and a caption; the same
+// bytes for the same report; within the size limit; any input renders (six
+// methods and a dead channel, N = 1, H = W = 1, an .npz layers report); bad
+// input is one line on stderr. tests/test_html_browser.cpp loads it in Chromium.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "bnlab/core/error.hpp"
+#include "bnlab/report/compare.hpp"
+#include "bnlab/report/compare_layers.hpp"
+#include "bnlab/report/html/html_report.hpp"
+#include "bnlab/synth/synth.hpp"
+#include "html_test_util.hpp"
+
+using namespace bnlab;
+using namespace html_test;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr std::size_t kMaxPageBytes = 2 * 1024 * 1024;  // the issue's limit for the default input
+
+// Every element closed in order (HTML void elements and self-closed SVG
+// elements aside); returns the first problem, or "" when the page is well formed.
+std::string nesting_problem(const std::string& page) {
+  static const std::regex tag(R"(<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>)");
+  static const std::vector<std::string> kVoid = {"meta", "br", "img", "hr", "link", "input"};
+  std::vector<std::string> open;
+  for (auto it = std::sregex_iterator(page.begin(), page.end(), tag); it != std::sregex_iterator(); ++it) {
+    const std::string name = (*it)[2], closing = (*it)[1], self = (*it)[3];
+    if (!self.empty() || std::find(kVoid.begin(), kVoid.end(), name) != kVoid.end()) continue;
+    if (closing.empty()) {
+      open.push_back(name);
+    } else if (open.empty() || open.back() != name) {
+      return "</" + name + "> closes <" + (open.empty() ? std::string("nothing") : open.back()) + ">";
+    } else {
+      open.pop_back();
+    }
+  }
+  return open.empty() ? "" : "<" + open.back() + "> never closed";
+}
+
+// The <figure> elements of a page, by id.
+std::map<std::string, std::string> figures_of(const std::string& page) {
+  std::map<std::string, std::string> out;
+  static const std::regex figure(R"re(<figure id="([^"]+)"[^>]*>([\s\S]*?)</figure>)re");
+  for (auto it = std::sregex_iterator(page.begin(), page.end(), figure); it != std::sregex_iterator(); ++it)
+    out[(*it)[1]] = (*it)[2];
+  return out;
+}
+
+std::string between(const std::string& text, const std::string& open, const std::string& close) {
+  const std::size_t a = text.find(open);
+  if (a == std::string::npos) return "";
+  const std::size_t b = text.find(close, a + open.size());
+  return b == std::string::npos ? "" : text.substr(a + open.size(), b - a - open.size());
+}
+
+// Nothing the page could fetch and nothing that runs.
+void require_self_contained(const std::string& page) {
+  CHECK(page.find("<script") == std::string::npos);
+  CHECK(page.find("https://") == std::string::npos);
+  CHECK(page.find("url(") == std::string::npos);
+  CHECK(page.find("@import") == std::string::npos);
+  CHECK(page.find("<link") == std::string::npos);
+  CHECK(page.find("src=") == std::string::npos);
+  // The one http:// is the SVG namespace name, which is never fetched.
+  std::size_t http = 0;
+  for (std::size_t at = page.find("http://"); at != std::string::npos; at = page.find("http://", at + 1))
+    http += page.compare(at, 26, "http://www.w3.org/2000/svg") != 0;
+  CHECK(http == 0);
+}
+
+// Each drawn figure's axis labels: the words that name its axes.
+const std::map<std::string, std::vector<std::string>> kAxisLabels = {
+    {"fig-axes", {"C = ", "H·W = ", "N = "}},
+    {"fig-channels", {"channel c (index)", "output mean per channel", "output std per channel"}},
+    {"fig-batch-size", {"batch size n", "relative error of the variance"}},
+};
+
+void require_figures_complete(const std::string& page, std::size_t expected_drawn) {
+  const auto figures = figures_of(page);
+  std::size_t drawn = 0;
+  for (const auto& [id, inner] : figures) {
+    INFO("figure " << id);
+    CHECK(!between(inner, "<h2>", "</h2>").empty());                     // a title
+    CHECK(between(inner, "<figcaption>", "</figcaption>").size() > 40);  // a caption that says something
+    if (inner.find("<svg") == std::string::npos) {
+      CHECK(inner.find("Not drawn for this report: ") != std::string::npos);  // says why in its place
+      continue;
+    }
+    ++drawn;
+    CHECK(!between(inner, "<title>", "</title>").empty());
+    REQUIRE(kAxisLabels.count(id) == 1);
+    for (const std::string& label : kAxisLabels.at(id)) CHECK(inner.find(label) != std::string::npos);
+  }
+  CHECK(figures.size() == kAxisLabels.size());
+  CHECK(drawn == expected_drawn);
+}
+
+Json default_report() {
+  static const Json report = run_compare(CompareConfig{});
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE("the default page: well formed, self-contained, every figure titled, labelled and captioned") {
+  const std::string page = html::render_report_html(default_report());
+  CHECK(nesting_problem(page) == "");
+  CHECK(page.rfind("<!DOCTYPE html>", 0) == 0);
+  require_self_contained(page);
+  require_figures_complete(page, 3);
+  CHECK(page.size() < kMaxPageBytes);
+  // The verdict table: one row per property with its label, yes/NO in words.
+  for (const auto& [key, p] : default_report()["verdict"]["properties"].items()) {
+    std::string row = ">";  // appended step by step: GCC 12 warns (-Wrestrict, falsely) on a + chain
+    row += p["label"].get<std::string>();
+    row += " (";
+    CHECK(page.find(row) != std::string::npos);
+  }
+  CHECK(page.find(default_report()["verdict"]["summary"].get<std::string>()) != std::string::npos);
+  CHECK(page.find("4096") != std::string::npos);  // Method 3's values per statistic, under its cube
+}
+
+TEST_CASE("the same report gives the same bytes; compare --html equals render of the saved report") {
+  CHECK(html::render_report_html(default_report()) == html::render_report_html(default_report()));
+  TempDir dir;
+  const std::string json = (dir.path / "r.json").string(), a = (dir.path / "a.html").string(),
+                    b = (dir.path / "b.html").string();
+  const Run compare = run(std::string(BNLAB_BINARY) + " compare --shape 4,3,5,5 --methods 1,2,3,gn:3 --output " + json +
+                          " --html " + a);
+  REQUIRE(compare.code == 0);
+  REQUIRE(run(std::string(BNLAB_BINARY) + " render " + json + " --html " + b).code == 0);
+  CHECK(read_text(a) == read_text(b));
+  CHECK(read_text(a) == html::render_report_html(html::read_report_file(json)));
+  // ... and whatever the thread count.
+  const std::string c = (dir.path / "c.html").string();
+  REQUIRE(run("OMP_NUM_THREADS=1 " + std::string(BNLAB_BINARY) +
+              " compare --shape 4,3,5,5 --methods 1,2,3,gn:3 --format json --html " + c + " >/dev/null")
+              .code == 0);
+  CHECK(read_text(a) == read_text(c));
+}
+
+TEST_CASE("awkward inputs render: six methods and a dead channel, N = 1, H = W = 1, many channels") {
+  SECTION("six methods, channel 3 dead: its dots hollow, every figure drawn") {
+    const std::string page = html::render_report_html(awkward_report());
+    CHECK(nesting_problem(page) == "");
+    require_figures_complete(page, 3);
+    const std::string channels = figures_of(page).at("fig-channels");
+    // Channel 3 is constant for every method but Method 1 (which pools it with the others) and ln.
+    CHECK(channels.find("fill=\"white\"") != std::string::npos);
+    CHECK(page.find(">gn:3<") != std::string::npos);
+  }
+  SECTION("N = 1: Method 2 is not measured, the batch-size figure says why") {
+    CompareConfig config;
+    config.shape = {1, 4, 5, 5};
+    config.methods = {"1", "2", "3", "in"};
+    const std::string page = html::render_report_html(run_compare(config));
+    CHECK(nesting_problem(page) == "");
+    require_figures_complete(page, 2);
+    CHECK(figures_of(page).at("fig-batch-size").find("single sample") != std::string::npos);
+    CHECK(figures_of(page).at("fig-channels").find("Not drawn: M2") != std::string::npos);
+  }
+  SECTION("H = W = 1") {
+    CompareConfig config;
+    config.shape = {8, 4, 1, 1};
+    config.methods = {"1", "2", "3", "ln", "in", "gn:2"};
+    const std::string page = html::render_report_html(run_compare(config));
+    CHECK(nesting_problem(page) == "");
+    CHECK(page.find("H·W = 1") != std::string::npos);
+  }
+  SECTION("256 channels stay under the size limit") {
+    CompareConfig config;
+    config.shape = {4, 256, 4, 4};
+    config.methods = {"1", "2", "3", "ln", "in", "gn:8"};
+    const std::string page = html::render_report_html(run_compare(config));
+    CHECK(nesting_problem(page) == "");
+    CHECK(page.size() < kMaxPageBytes);
+  }
+}
+
+TEST_CASE("an .npz layers report renders its per-layer summary") {
+  CompareConfig config;
+  config.input = std::string(BNLAB_SOURCE_DIR) + "/tests/fixtures/layers_savez.npz";
+  const Json report = build_layers_report(config);
+  const std::string page = html::render_report_html(report);
+  CHECK(nesting_problem(page) == "");
+  require_self_contained(page);
+  for (const auto& [name, layer] : report["layers"].items()) {
+    std::string cell = ">";
+    cell += name;
+    cell += " (";
+    CHECK(page.find(cell) != std::string::npos);
+  }
+  CHECK(page.find(report["across_layers"]["summary"].get<std::string>()) != std::string::npos);
+}
+
+TEST_CASE("bad input: one line naming the file, exit 1, no page left behind") {
+  TempDir dir;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream((dir.path / name).string()) << text;
+    return (dir.path / name).string();
+  };
+  const std::string out = (dir.path / "out.html").string();
+  struct Case {
+    std::string file, expected;
+  };
+  Json truncated = default_report();
+  truncated["methods"]["3"].erase("output");
+  truncated["input"].erase("shape");
+  const std::vector<Case> cases = {
+      {(dir.path / "missing.json").string(), "missing.json: cannot read"},
+      {write("bad.json", "{\"schema\": "), "bad.json: invalid JSON: "},
+      {write("other.json", "{\"schema\": \"bnlab.normalize/1\"}"),
+       "other.json: /schema: expected \"bnlab.compare/2\" or \"bnlab.compare-layers/1\", got \"bnlab.normalize/1\""},
+      {write("list.json", "[1, 2]"), "list.json: /schema: expected"},
+      {write("truncated.json", truncated.dump()), "truncated.json: not a complete bnlab.compare/2 report: "},
+  };
+  for (const Case& c : cases) {
+    INFO(c.file);
+    const Run r = run(std::string(BNLAB_BINARY) + " render " + c.file + " --html " + out);
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("bnlab: ") == 0);
+    CHECK(r.err.find(c.expected) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_FALSE(fs::exists(out));
+  }
+  // An --html path in a missing directory is refused before any computation.
+  const Run r = run(std::string(BNLAB_BINARY) + " compare --html " + (dir.path / "no/such/dir/r.html").string());
+  CHECK(r.code == 1);
+  CHECK(r.err.find("--html") != std::string::npos);
+}
