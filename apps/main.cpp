@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/wait_policy.hpp"
 #include "commands.hpp"
 #include "usage.hpp"
 
@@ -30,6 +31,7 @@ class OneLineSubcommandFormatter : public CLI::Formatter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bnlab::restart_with_passive_waiting(argv);  // before libgomp starts a thread
   CLI::App app{"bnlab: a laboratory for batch normalization of (N, C, H, W) feature maps.\n" +
                    bnlab::app::methods_overview() +
                    "Exit codes: 0 ok, 1 run-time error (bad input, files, check found differences), 2 usage error.",
