@@ -43,7 +43,7 @@ void require_range(double value, double lo, double hi, const std::string& what) 
 
 }  // namespace
 
-nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
+nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* progress) {
   const Method method = parse_method(request.method, "--method");
   const AffineMode affine = parse_affine_mode(request.affine, "--affine");
   const DataLayout data_layout = parse_data_layout(request.layout, "--layout");
@@ -65,6 +65,9 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
     throw Error(std::string(request.gamma ? "--gamma" : "--beta") + ": given with --affine none, which has no parameters");
   }
 
+  // Steps: read, forward, backward (with dy), write.
+  if (progress) progress->add_steps(request.dy ? 4 : 3);
+  step(progress, "reading " + request.input);
   // x: (N, C, H, W) in memory, whatever the file's layout.
   Array<float> x = read_feature_map_or_layer(request.input, request.layer, data_layout);  // .npy, or --layer of an .npz
   Dims dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), request.input);
@@ -93,6 +96,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   std::vector<std::pair<std::string, std::pair<Array<float>, bool>>> outputs;  // name -> (array, is feature map)
   Statistics used;
   Array<float> y;
+  step(progress, "forward");
   if (mode == Mode::train) {
     y = forward_train(engine, plan, x, params, request.eps, &used);
   } else {
@@ -105,6 +109,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
     outputs.push_back({"var", {stats_array(used.var, plan.stat_shape), false}});
   }
   if (dy) {
+    step(progress, "backward");
     Gradients<float> grads = backward(engine, plan, mode, x, *dy, params, used, request.eps);
     outputs.push_back({"dx", {std::move(grads.dx), true}});
     if (plan.has_affine()) {
@@ -118,6 +123,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
     outputs.push_back({"running_var", {stats_array(updated.var, plan.stat_shape), false}});
   }
 
+  step(progress, "writing " + request.out_dir);
   std::error_code ec;
   std::filesystem::create_directories(request.out_dir, ec);
   if (ec || !std::filesystem::is_directory(request.out_dir)) {
