@@ -16,7 +16,8 @@ ratios hold even on a machine shared with other work:
                        torch.nn.functional.batch_norm forward and backward,
                        numpy.save of y, dx, dgamma, dbeta), when /usr/bin/python3
                        can import torch (Debian's python3-torch); its time over
-                       normalize's
+                       normalize's, with and without the time `import numpy,
+                       torch` alone takes
   busy_neighbour       default `bnlab compare` (median of 5) with one busy
                        process per spare core beside it, over its time alone
 Wall times are medians of REPEATS runs; peak RSS is "Maximum resident set size"
@@ -94,8 +95,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bnlab-e2e-") as tmp:
         x, dy = os.path.join(tmp, "x.npy"), os.path.join(tmp, "dy.npy")
         say(f"end to end on {shape}: writing x.npy and dy.npy")
-        subprocess.run([bnlab, "synth", "--shape", shape, "--seed", "1", "--output", x], check=True)
-        subprocess.run([bnlab, "synth", "--shape", shape, "--dist", "normal", "--seed", "2", "--output", dy], check=True)
+        for args in (["--seed", "1", "--output", x], ["--dist", "normal", "--seed", "2", "--output", dy]):
+            subprocess.run([bnlab, "synth", "--shape", shape] + args, check=True, stdout=subprocess.DEVNULL)
         input_mb = os.path.getsize(x) / 2**20
 
         say("kernels: bnlab bench --methods 1,2,3")
@@ -117,7 +118,9 @@ def main():
             torch_out = os.path.join(tmp, "torch")
             os.makedirs(torch_out)
             torch_s, torch_mb = median_run(["/usr/bin/python3", "-c", TORCH_JOB, x, dy, torch_out])
-            torch_row = {"wall_s": torch_s, "peak_rss_mb": torch_mb, "torch_over_normalize": torch_s / normalize_s}
+            import_s, _ = median_run(["/usr/bin/python3", "-c", "import numpy, torch"])
+            torch_row = {"wall_s": torch_s, "peak_rss_mb": torch_mb, "torch_over_normalize": torch_s / normalize_s,
+                         "import_s": import_s, "without_import_over_normalize": (torch_s - import_s) / normalize_s}
         else:
             say("numpy + torch: skipped (/usr/bin/python3 cannot import torch; Debian: python3-torch)")
 
@@ -155,7 +158,9 @@ def main():
         f" ({input_mb:.0f} MB input)")
     say(f"normalize 3 --dy: {normalize_s:.2f} s, peak {mb(normalize_mb)}")
     if torch_row:
-        say(f"numpy + torch: {torch_row['wall_s']:.2f} s = {torch_row['torch_over_normalize']:.2f}x normalize")
+        say(f"numpy + torch: {torch_row['wall_s']:.2f} s = {torch_row['torch_over_normalize']:.2f}x normalize"
+            f" (of which {torch_row['import_s']:.2f} s importing; without it "
+            f"{torch_row['without_import_over_normalize']:.2f}x)")
     say(f"default compare: {alone_s:.3f} s alone, {busy_s:.3f} s with {spare} busy neighbour(s): "
         f"{busy_s / alone_s:.2f}x")
 
