@@ -11,5 +11,6 @@ void setup_compare(CLI::App& app);
 void setup_check(CLI::App& app);
 void setup_explain(CLI::App& app);
 void setup_bench(CLI::App& app);
+void setup_train(CLI::App& app);
 
 }  // namespace bnlab::app

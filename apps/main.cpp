@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   bnlab::app::setup_check(app);
   bnlab::app::setup_explain(app);
   bnlab::app::setup_bench(app);
+  bnlab::app::setup_train(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

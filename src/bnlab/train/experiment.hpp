@@ -1,0 +1,71 @@
+#pragma once
+// The experiment of `bnlab train`: for each method and seed, train the small
+// CNN of model.hpp on the training images, then measure on the test images
+//   - accuracy in eval mode (running statistics) and in train mode (batch
+//     statistics) at each test batch size: the train/eval gap;
+//   - eval-mode accuracy after translating every image by (k, k) pixels;
+//   - eval-mode accuracy with each image centred on a larger canvas, where the
+//     method's stored parameters and statistics allow another H x W;
+//   - a second network trained with a small batch, in both modes;
+// plus the training loss curve, the time per step and the parameter count.
+// Everything except the timings is the same bits for the same config,
+// whatever the number of threads.
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bnlab/train/dataset.hpp"
+#include "bnlab/train/train_config.hpp"
+
+namespace bnlab::train {
+
+struct TrainingRun {
+  std::vector<double> loss_curve;  // mean training loss of each loss_every steps
+  double final_loss = 0;           // mean loss of the last epoch's last tenth of steps
+  std::size_t steps = 0;
+  double seconds = 0;              // wall-clock training time
+};
+
+struct SeedResult {
+  std::uint64_t seed = 0;
+  TrainingRun training;
+  double eval_accuracy = 0;                  // running statistics
+  std::vector<double> batch_accuracy;        // batch statistics, per test batch size
+  std::vector<double> shift_accuracy;        // eval mode, per shift
+  std::optional<double> canvas_accuracy;     // eval mode on the canvas, if applicable
+  std::optional<TrainingRun> small_batch;    // the small-batch network's training
+  double small_batch_eval_accuracy = 0;      // its eval-mode accuracy
+  double small_batch_batch_accuracy = 0;     // its accuracy with batch statistics (first test batch size)
+  double eval_seconds = 0;                   // wall-clock time of all evaluations
+};
+
+struct MethodResult {
+  std::string id, title;
+  std::size_t parameters = 0, norm_parameters = 0;
+  std::optional<std::string> canvas_problem;  // why another H x W does not apply
+  std::vector<SeedResult> seeds;
+};
+
+struct TrainResult {
+  TrainConfig config;
+  std::string data_source;
+  std::size_t train_images = 0, test_images = 0;
+  std::size_t image_height = 0, image_width = 0;
+  std::vector<MethodResult> methods;
+  double total_seconds = 0;
+};
+
+// Called with a one-line progress message; `transient` lines are
+// overwritten by the next one (a step counter), the others are kept.
+using ProgressFn = std::function<void(const std::string& line, bool transient)>;
+
+// Runs everything on `data` (its first train_images / test_images images).
+TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const ProgressFn& progress);
+
+// Loads the data named by config.data (a directory, or "stand-in": generated
+// images for a quick try) and runs the experiment.
+TrainResult run_experiment(const TrainConfig& config, const ProgressFn& progress);
+
+}  // namespace bnlab::train

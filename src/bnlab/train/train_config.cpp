@@ -1,0 +1,240 @@
+#include "bnlab/train/train_config.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+#include "bnlab/core/error.hpp"
+#include "bnlab/engine/method.hpp"
+
+namespace bnlab::train {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+const char* kValidKeys =
+    "description, data, methods, seeds, train_images, epochs, batch_size, lr, momentum, eps, norm_momentum, "
+    "test_images, test_batch_sizes, shifts, canvas, small_batch, small_batch_images, loss_every, format, output";
+
+std::string shown(const Json& value) {
+  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (text.size() > 60) text = text.substr(0, 60) + "...";
+  return text;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string path) : path_(std::move(path)) {}
+
+  TrainConfig parse(const Json& root) {
+    if (!root.is_object()) fail("/", "expected an object, got " + shown(root));
+    TrainConfig c;
+    for (const auto& [key, value] : root.items()) {
+      const std::string where = "/" + key;
+      if (key == "description") c.description = str(value, where);
+      else if (key == "data") c.data = data(value, where);
+      else if (key == "methods") c.methods = methods(value, where);
+      else if (key == "seeds") c.seeds = seeds(value, where);
+      else if (key == "train_images") c.train_images = count(value, where, 1, 60000);
+      else if (key == "epochs") c.epochs = count(value, where, 1, 1000);
+      else if (key == "batch_size") c.batch_size = count(value, where, 2, 60000);
+      else if (key == "lr") c.lr = number(value, where, 0.0, 10.0, false);
+      else if (key == "momentum") c.momentum = number(value, where, 0.0, 1.0, true, true);
+      else if (key == "eps") c.eps = number(value, where, 0.0, 1.0, true);
+      else if (key == "norm_momentum") c.norm_momentum = number(value, where, 0.0, 1.0, true);
+      else if (key == "test_images") c.test_images = count(value, where, 1, 10000);
+      else if (key == "test_batch_sizes") c.test_batch_sizes = counts(value, where, 1, 10000);
+      else if (key == "shifts") c.shifts = counts(value, where, 1, 27);
+      else if (key == "canvas") c.canvas = count(value, where, 0, 256);
+      else if (key == "small_batch") c.small_batch = count(value, where, 0, 60000);
+      else if (key == "small_batch_images") c.small_batch_images = count(value, where, 1, 60000);
+      else if (key == "loss_every") c.loss_every = count(value, where, 1, 100000);
+      else if (key == "format") c.format = format(value, where);
+      else if (key == "output") c.output = str(value, where);
+      else fail(where, std::string("unknown key (valid: ") + kValidKeys + ")");
+    }
+    try {
+      validate(c);
+    } catch (const Error& e) {
+      throw Error(path_ + ": " + e.what());
+    }
+    return c;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
+    throw Error(path_ + ": " + where + ": " + what);
+  }
+
+  std::string str(const Json& value, const std::string& where) const {
+    if (!value.is_string()) fail(where, "expected a string, got " + shown(value));
+    return value.get<std::string>();
+  }
+
+  std::string data(const Json& value, const std::string& where) const {
+    std::string text = str(value, where);
+    if (text.empty()) fail(where, "expected a directory or \"stand-in\", got \"\"");
+    if (text == "stand-in") return text;
+    fs::path dir(text);
+    if (dir.is_relative()) dir = fs::path(path_).parent_path() / dir;
+    return dir.lexically_normal().string();
+  }
+
+  std::string format(const Json& value, const std::string& where) const {
+    std::string text = str(value, where);
+    if (text != "table" && text != "json") fail(where, "unknown format " + shown(value) + " (valid: table, json)");
+    return text;
+  }
+
+  std::vector<std::string> methods(const Json& value, const std::string& where) const {
+    std::string list;
+    if (value.is_string()) {
+      list = value.get<std::string>();
+    } else if (value.is_array() && !value.empty()) {
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        if (i) list += ',';
+        list += str(value[i], where + "/" + std::to_string(i));
+      }
+    } else {
+      fail(where, "expected a non-empty array of method names or a string such as \"1,2,3\", got " + shown(value));
+    }
+    std::vector<std::string> ids;
+    for (const Method& m : parse_method_list(list, path_ + ": " + where)) ids.push_back(m.id);
+    return ids;
+  }
+
+  std::size_t count(const Json& value, const std::string& where, std::size_t lo, std::size_t hi) const {
+    if (!value.is_number_integer() || (value.is_number_integer() && !value.is_number_unsigned() && value.get<long long>() < 0)) {
+      fail(where, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + shown(value));
+    }
+    std::uint64_t n = value.get<std::uint64_t>();
+    if (n < lo || n > hi) {
+      fail(where, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + shown(value));
+    }
+    return std::size_t(n);
+  }
+
+  std::vector<std::size_t> counts(const Json& value, const std::string& where, std::size_t lo, std::size_t hi) const {
+    if (!value.is_array()) fail(where, "expected an array of integers, got " + shown(value));
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(count(value[i], where + "/" + std::to_string(i), lo, hi));
+    return out;
+  }
+
+  std::vector<std::uint64_t> seeds(const Json& value, const std::string& where) const {
+    if (!value.is_array() || value.empty()) fail(where, "expected a non-empty array of integers >= 0, got " + shown(value));
+    std::vector<std::uint64_t> out;
+    std::set<std::uint64_t> seen;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      const Json& v = value[i];
+      if (!v.is_number_unsigned()) fail(where + "/" + std::to_string(i), "expected an integer >= 0, got " + shown(v));
+      if (!seen.insert(v.get<std::uint64_t>()).second) fail(where + "/" + std::to_string(i), "duplicate seed " + shown(v));
+      out.push_back(v.get<std::uint64_t>());
+    }
+    return out;
+  }
+
+  double number(const Json& value, const std::string& where, double lo, double hi, bool lo_closed,
+                bool hi_open = false) const {
+    auto text = [](double v) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%g", v);
+      return std::string(buffer);
+    };
+    const std::string range =
+        std::string(lo_closed ? "[" : "(") + text(lo) + ", " + text(hi) + (hi_open ? ")" : "]");
+    if (!value.is_number()) fail(where, "expected a number in " + range + ", got " + shown(value));
+    const double x = value.get<double>();
+    const bool ok = (lo_closed ? x >= lo : x > lo) && (hi_open ? x < hi : x <= hi);
+    if (!ok) fail(where, "expected a number in " + range + ", got " + shown(value));
+    return x;
+  }
+
+  std::string path_;
+};
+
+std::string read_text(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw Error(path + ": cannot read (is a directory)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TrainConfig load_train_config(const std::string& path) {
+  const std::string text = read_text(path);
+  std::vector<std::set<std::string>> open;  // keys seen per open object: a repeated key is an error
+  auto callback = [&](int, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) open.emplace_back();
+    else if (event == Json::parse_event_t::object_end) open.pop_back();
+    else if (event == Json::parse_event_t::key && open.size() == 1 && !open.back().insert(parsed.get<std::string>()).second) {
+      throw Error(path + ": /" + parsed.get<std::string>() + ": duplicate key");
+    }
+    return true;
+  };
+  Json root;
+  try {
+    root = Json::parse(text, callback);
+  } catch (const Json::exception& e) {
+    std::string message = e.what();
+    if (auto close = message.find("] "); message.rfind("[json.exception.", 0) == 0 && close != std::string::npos) {
+      message = message.substr(close + 2);
+    }
+    for (char& ch : message) {
+      if (ch == '\n' || ch == '\r') ch = ' ';
+    }
+    throw Error(path + ": invalid JSON: " + message);
+  }
+  return Parser(path).parse(root);
+}
+
+void validate(const TrainConfig& c) {
+  if (c.small_batch == 1) throw Error("/small_batch: must be 0 (skip) or >= 2 (got 1)");
+  if (c.canvas != 0 && c.canvas < 28) throw Error("/canvas: must be 0 (skip) or >= 28 (got " + std::to_string(c.canvas) + ")");
+  if (c.batch_size > c.train_images) {
+    throw Error("/batch_size: " + std::to_string(c.batch_size) + " is more than /train_images (" +
+                std::to_string(c.train_images) + ")");
+  }
+  if (c.small_batch > c.small_batch_images) {
+    throw Error("/small_batch: " + std::to_string(c.small_batch) + " is more than /small_batch_images (" +
+                std::to_string(c.small_batch_images) + ")");
+  }
+  for (std::size_t b : c.test_batch_sizes) {
+    if (b < 2 || c.test_images % b != 0) {
+      throw Error("/test_batch_sizes: " + std::to_string(b) + " must be >= 2 and divide /test_images (" +
+                  std::to_string(c.test_images) + ") so every batch has the same size");
+    }
+  }
+}
+
+nlohmann::ordered_json to_json(const TrainConfig& c) {
+  Json j;
+  j["data"] = c.data;
+  j["methods"] = c.methods;
+  j["seeds"] = c.seeds;
+  j["train_images"] = c.train_images;
+  j["epochs"] = c.epochs;
+  j["batch_size"] = c.batch_size;
+  j["lr"] = c.lr;
+  j["momentum"] = c.momentum;
+  j["eps"] = c.eps;
+  j["norm_momentum"] = c.norm_momentum;
+  j["test_images"] = c.test_images;
+  j["test_batch_sizes"] = c.test_batch_sizes;
+  j["shifts"] = c.shifts;
+  j["canvas"] = c.canvas;
+  j["small_batch"] = c.small_batch;
+  j["small_batch_images"] = c.small_batch_images;
+  j["loss_every"] = c.loss_every;
+  return j;
+}
+
+}  // namespace bnlab::train

@@ -1,0 +1,336 @@
+#include "bnlab/train/train_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <sstream>
+
+#include <omp.h>
+
+#include "bnlab/engine/method.hpp"
+
+namespace bnlab::train {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct Spread {
+  double mean = 0, std = 0, min = 0, max = 0;
+};
+
+// Mean, sample standard deviation (n - 1; 0 for one value), min and max.
+Spread spread(const std::vector<double>& values) {
+  Spread s;
+  if (values.empty()) return s;
+  double sum = 0;
+  for (double v : values) sum += v;
+  s.mean = sum / double(values.size());
+  double squares = 0;
+  for (double v : values) squares += (v - s.mean) * (v - s.mean);
+  s.std = values.size() > 1 ? std::sqrt(squares / double(values.size() - 1)) : 0.0;
+  s.min = *std::min_element(values.begin(), values.end());
+  s.max = *std::max_element(values.begin(), values.end());
+  return s;
+}
+
+Json to_json(const Spread& s) { return Json{{"mean", s.mean}, {"std", s.std}, {"min", s.min}, {"max", s.max}}; }
+
+// One value per seed.
+std::vector<double> per_seed(const MethodResult& m, const std::function<double(const SeedResult&)>& get) {
+  std::vector<double> values;
+  for (const SeedResult& r : m.seeds) values.push_back(get(r));
+  return values;
+}
+
+Spread over_seeds(const MethodResult& m, const std::function<double(const SeedResult&)>& get) {
+  return spread(per_seed(m, get));
+}
+
+// "M1" for the three candidate methods, the id itself for ln, in, gn:G.
+std::string short_name(const std::string& id) { return (id == "1" || id == "2" || id == "3") ? "M" + id : id; }
+std::string long_name(const std::string& id) { return (id == "1" || id == "2" || id == "3") ? "Method " + id : id; }
+
+std::string fixed(double value, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+std::string plus_minus(const Spread& s) { return fixed(s.mean, 3) + "±" + fixed(s.std, 3); }
+
+Json loss_curve_json(const MethodResult& m, std::size_t steps_per_point) {
+  std::size_t points = m.seeds.empty() ? 0 : m.seeds.front().training.loss_curve.size();
+  Json mean = Json::array(), std = Json::array();
+  for (std::size_t i = 0; i < points; ++i) {
+    Spread s = over_seeds(m, [i](const SeedResult& r) { return r.training.loss_curve[i]; });
+    mean.push_back(s.mean);
+    std.push_back(s.std);
+  }
+  return Json{{"steps_per_point", steps_per_point}, {"mean", mean}, {"std", std}};
+}
+
+Json seed_json(const SeedResult& r, const TrainConfig& c) {
+  Json j;
+  j["seed"] = r.seed;
+  j["steps"] = r.training.steps;
+  j["final_loss"] = r.training.final_loss;
+  j["eval_accuracy"] = r.eval_accuracy;
+  Json batch = Json::object();
+  for (std::size_t i = 0; i < c.test_batch_sizes.size(); ++i) batch[std::to_string(c.test_batch_sizes[i])] = r.batch_accuracy[i];
+  j["batch_accuracy"] = batch;
+  Json shift = Json::object();
+  for (std::size_t i = 0; i < c.shifts.size(); ++i) shift[std::to_string(c.shifts[i])] = r.shift_accuracy[i];
+  j["shift_accuracy"] = shift;
+  j["canvas_accuracy"] = r.canvas_accuracy ? Json(*r.canvas_accuracy) : Json(nullptr);
+  if (r.small_batch) {
+    j["small_batch"] = Json{{"steps", r.small_batch->steps},
+                            {"final_loss", r.small_batch->final_loss},
+                            {"eval_accuracy", r.small_batch_eval_accuracy},
+                            {"batch_accuracy", r.small_batch_batch_accuracy}};
+  } else {
+    j["small_batch"] = nullptr;
+  }
+  j["loss_curve"] = r.training.loss_curve;
+  return j;
+}
+
+Json method_json(const MethodResult& m, const TrainConfig& c) {
+  Json j;
+  j["title"] = m.title;
+  j["parameters"] = m.parameters;
+  j["norm_parameters"] = m.norm_parameters;
+  j["loss_curve"] = loss_curve_json(m, c.loss_every);
+  j["final_loss"] = to_json(over_seeds(m, [](const SeedResult& r) { return r.training.final_loss; }));
+  j["eval_accuracy"] = to_json(over_seeds(m, [](const SeedResult& r) { return r.eval_accuracy; }));
+  Json batch = Json::object(), gap = Json::object(), shift = Json::object();
+  for (std::size_t i = 0; i < c.test_batch_sizes.size(); ++i) {
+    const std::string key = std::to_string(c.test_batch_sizes[i]);
+    batch[key] = to_json(over_seeds(m, [i](const SeedResult& r) { return r.batch_accuracy[i]; }));
+    gap[key] = to_json(over_seeds(m, [i](const SeedResult& r) { return r.batch_accuracy[i] - r.eval_accuracy; }));
+  }
+  j["batch_accuracy"] = batch;
+  j["train_eval_gap"] = gap;
+  for (std::size_t i = 0; i < c.shifts.size(); ++i) {
+    shift[std::to_string(c.shifts[i])] = to_json(over_seeds(m, [i](const SeedResult& r) { return r.shift_accuracy[i]; }));
+  }
+  j["shift_accuracy"] = shift;
+  if (c.canvas) {
+    Json canvas{{"size", c.canvas}, {"applicable", !m.canvas_problem}};
+    const bool batch_dependent = parse_method(m.id, "method").batch_dependent();
+    canvas["reason"] = m.canvas_problem ? *m.canvas_problem
+                       : batch_dependent ? std::string("gamma, beta and running statistics have no H or W axis")
+                                         : std::string("gamma and beta have no H or W axis; the statistics are per sample");
+    canvas["accuracy"] = m.canvas_problem ? Json(nullptr)
+                                          : to_json(over_seeds(m, [](const SeedResult& r) { return *r.canvas_accuracy; }));
+    j["canvas"] = canvas;
+  } else {
+    j["canvas"] = nullptr;
+  }
+  if (c.small_batch) {
+    j["small_batch"] = Json{
+        {"batch_size", c.small_batch},
+        {"images", c.small_batch_images},
+        {"final_loss", to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch->final_loss; }))},
+        {"eval_accuracy", to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch_eval_accuracy; }))},
+        {"batch_accuracy", to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch_batch_accuracy; }))}};
+  } else {
+    j["small_batch"] = nullptr;
+  }
+  Json seeds = Json::array();
+  for (const SeedResult& r : m.seeds) seeds.push_back(seed_json(r, c));
+  j["seeds"] = seeds;
+  return j;
+}
+
+// "M1 0.812±0.010, M2 ..." for one per-seed measurement of every method
+// (methods where `get` gives nothing are left out).
+std::string list(const TrainResult& result, const std::function<std::optional<double>(const SeedResult&)>& get) {
+  std::string text;
+  for (const MethodResult& m : result.methods) {
+    std::vector<double> values;
+    for (const SeedResult& r : m.seeds) {
+      if (auto v = get(r)) values.push_back(*v);
+    }
+    if (values.empty()) continue;
+    text += (text.empty() ? "" : ", ") + short_name(m.id) + " " + plus_minus(spread(values));
+  }
+  return text;
+}
+
+// The method with the highest mean of `get`, and those whose mean is within
+// the sum of the two standard deviations of it (not separable with these seeds).
+std::string leader(const TrainResult& result, const std::function<std::optional<double>(const SeedResult&)>& get) {
+  std::vector<std::pair<std::string, Spread>> spreads;
+  for (const MethodResult& m : result.methods) {
+    std::vector<double> values;
+    for (const SeedResult& r : m.seeds) {
+      if (auto v = get(r)) values.push_back(*v);
+    }
+    if (!values.empty()) spreads.push_back({m.id, spread(values)});
+  }
+  if (spreads.empty()) return "";
+  auto best = std::max_element(spreads.begin(), spreads.end(),
+                               [](const auto& a, const auto& b) { return a.second.mean < b.second.mean; });
+  std::string text = "highest: " + long_name(best->first);
+  std::string ties;
+  for (const auto& [id, s] : spreads) {
+    if (id != best->first && best->second.mean - s.mean <= best->second.std + s.std) {
+      ties += (ties.empty() ? "" : ", ") + long_name(id);
+    }
+  }
+  if (!ties.empty()) text += " (within the seed spread of " + ties + ")";
+  return text;
+}
+
+}  // namespace
+
+std::string summary(const TrainResult& result) {
+  const TrainConfig& c = result.config;
+  std::ostringstream out;
+  const std::size_t seeds = c.seeds.size();
+  out << "Over " << seeds << " seed" << (seeds == 1 ? "" : "s") << " (mean±std), eval-mode test accuracy: "
+      << list(result, [](const SeedResult& r) { return r.eval_accuracy; }) << "; "
+      << leader(result, [](const SeedResult& r) { return r.eval_accuracy; }) << ".";
+  if (!c.test_batch_sizes.empty()) {
+    out << " With batch statistics of " << c.test_batch_sizes.front() << " test images instead of running ones: "
+        << list(result, [](const SeedResult& r) { return r.batch_accuracy.front(); }) << ".";
+  }
+  if (c.test_batch_sizes.size() > 1) {
+    out << " With batch statistics of " << c.test_batch_sizes.back() << ": "
+        << list(result, [](const SeedResult& r) { return r.batch_accuracy.back(); }) << ".";
+  }
+  if (!c.shifts.empty()) {
+    out << " Shifted by " << c.shifts.back() << " pixels: "
+        << list(result, [](const SeedResult& r) { return r.shift_accuracy.back(); }) << "; "
+        << leader(result, [](const SeedResult& r) { return r.shift_accuracy.back(); }) << ".";
+  }
+  if (c.canvas) {
+    std::string runs = list(result, [](const SeedResult& r) { return r.canvas_accuracy; });
+    std::string cannot;
+    for (const MethodResult& m : result.methods) {
+      if (m.canvas_problem) cannot += (cannot.empty() ? "" : ", ") + long_name(m.id);
+    }
+    out << " On a " << c.canvas << "x" << c.canvas << " canvas: " << (runs.empty() ? "no method applies" : runs);
+    if (!cannot.empty()) {
+      out << " (" << cannot << ": not applicable, parameters or statistics tied to " << result.image_height << "x"
+          << result.image_width << ")";
+    }
+    out << ".";
+  }
+  if (c.small_batch) {
+    out << " Trained with batch " << c.small_batch << ", eval mode: "
+        << list(result, [](const SeedResult& r) { return r.small_batch_eval_accuracy; }) << "; "
+        << leader(result, [](const SeedResult& r) { return r.small_batch_eval_accuracy; }) << ".";
+  }
+  return out.str();
+}
+
+nlohmann::ordered_json to_json(const TrainResult& result) {
+  const TrainConfig& c = result.config;
+  Json j;
+  j["schema"] = "bnlab.train/1";
+  j["question"] = "Do the properties of the normalization methods matter once a network is trained?";
+  j["config"] = to_json(c);
+  j["data"] = Json{{"source", result.data_source},
+                   {"train_images", result.train_images},
+                   {"test_images", result.test_images},
+                   {"image_shape", {result.image_height, result.image_width}},
+                   {"classes", kClasses}};
+  j["network"] =
+      "conv3x3 1->16 pad 1, norm, ReLU; conv3x3 16->32 stride 2 pad 1, norm, ReLU; conv3x3 32->32 stride 2 pad 1, "
+      "norm, ReLU; global average pool; linear 32->10; softmax cross-entropy; SGD with momentum";
+  Json methods = Json::object();
+  for (const MethodResult& m : result.methods) methods[m.id] = method_json(m, c);
+  j["methods"] = methods;
+  j["summary"] = summary(result);
+  Json timing{{"total_seconds", result.total_seconds}, {"threads", omp_get_max_threads()}};
+  Json per_method = Json::object();
+  for (const MethodResult& m : result.methods) {
+    Json t{{"seconds_per_step", to_json(over_seeds(m, [](const SeedResult& r) { return r.training.seconds / double(r.training.steps); }))},
+           {"eval_seconds", to_json(over_seeds(m, [](const SeedResult& r) { return r.eval_seconds; }))}};
+    if (c.small_batch) {
+      t["small_batch_seconds_per_step"] =
+          to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch->seconds / double(r.small_batch->steps); }));
+    }
+    per_method[m.id] = t;
+  }
+  timing["methods"] = per_method;
+  j["timing"] = timing;
+  return j;
+}
+
+std::string format_table(const TrainResult& result) {
+  const TrainConfig& c = result.config;
+  std::ostringstream out;
+  constexpr int kLabel = 38, kColumn = 14;
+  auto pad = [](std::string text, int width) {
+    // Column widths count characters; "±" is two bytes but one column.
+    int shown = 0;
+    for (unsigned char ch : text) shown += (ch & 0xC0) != 0x80;
+    return std::string(std::size_t(std::max(0, width - shown)), ' ') + text;
+  };
+  auto header = [&](const std::string& title) {
+    out << "\n" << title << std::string(std::size_t(std::max(0, kLabel - int(title.size()))), ' ');
+    for (const MethodResult& m : result.methods) out << pad(short_name(m.id), kColumn);
+    out << "\n";
+  };
+  auto row = [&](const std::string& label, const std::function<std::string(const MethodResult&)>& cell) {
+    out << "  " << label << std::string(std::size_t(std::max(0, kLabel - 2 - int(label.size()))), ' ');
+    for (const MethodResult& m : result.methods) out << pad(cell(m), kColumn);
+    out << "\n";
+  };
+  auto stat = [&](const std::function<double(const SeedResult&)>& get) {
+    return [get](const MethodResult& m) { return plus_minus(over_seeds(m, get)); };
+  };
+
+  out << "bnlab train: " << (result.data_source == "stand-in" ? "generated stand-in data" : "Fashion-MNIST (" + result.data_source + ")")
+      << ", " << result.train_images << " training images x " << c.epochs << " epoch" << (c.epochs == 1 ? "" : "s")
+      << ", batch " << c.batch_size << ", lr " << Json(c.lr).dump() << ", momentum " << Json(c.momentum).dump() << "\n"
+      << "             " << result.test_images << " test images; seeds";
+  for (std::uint64_t s : c.seeds) out << " " << s;
+  out << " (mean±std over seeds)\n";
+
+  header("Test accuracy");
+  row("eval mode (running statistics)", stat([](const SeedResult& r) { return r.eval_accuracy; }));
+  for (std::size_t i = 0; i < c.test_batch_sizes.size(); ++i) {
+    row("batch statistics, batch " + std::to_string(c.test_batch_sizes[i]),
+        stat([i](const SeedResult& r) { return r.batch_accuracy[i]; }));
+  }
+  for (std::size_t i = 0; i < c.shifts.size(); ++i) {
+    row("shifted by " + std::to_string(c.shifts[i]) + " px (eval mode)", stat([i](const SeedResult& r) { return r.shift_accuracy[i]; }));
+  }
+  if (c.canvas) {
+    row("on a " + std::to_string(c.canvas) + "x" + std::to_string(c.canvas) + " canvas (eval mode)", [](const MethodResult& m) {
+      return m.canvas_problem ? std::string("n/a") : plus_minus(over_seeds(m, [](const SeedResult& r) { return *r.canvas_accuracy; }));
+    });
+  }
+  if (c.small_batch) {
+    header("Trained with batch " + std::to_string(c.small_batch) + " (" + std::to_string(c.small_batch_images) + " images)");
+    row("eval mode", stat([](const SeedResult& r) { return r.small_batch_eval_accuracy; }));
+    if (!c.test_batch_sizes.empty()) {
+      row("batch statistics, batch " + std::to_string(c.test_batch_sizes.front()),
+          stat([](const SeedResult& r) { return r.small_batch_batch_accuracy; }));
+    }
+    row("final training loss", stat([](const SeedResult& r) { return r.small_batch->final_loss; }));
+  }
+  header("Training");
+  row("final training loss", stat([](const SeedResult& r) { return r.training.final_loss; }));
+  row("time per step (ms)", [](const MethodResult& m) {
+    return fixed(1e3 * over_seeds(m, [](const SeedResult& r) { return r.training.seconds / double(r.training.steps); }).mean, 1);
+  });
+  row("parameters (of which norm)", [](const MethodResult& m) {
+    return std::to_string(m.parameters) + " (" + std::to_string(m.norm_parameters) + ")";
+  });
+  bool any_problem = false;
+  for (const MethodResult& m : result.methods) {
+    if (!m.canvas_problem) continue;
+    if (!any_problem) out << "\nn/a on the canvas:\n";
+    any_problem = true;
+    out << "  " << short_name(m.id) << ": " << *m.canvas_problem << "\n";
+  }
+  out << "\nSummary: " << summary(result) << "\n";
+  return out.str();
+}
+
+}  // namespace bnlab::train

@@ -1,0 +1,226 @@
+// The experiment of `bnlab train` on a small generated stand-in: what the
+// result holds, that it learns, that its bits do not depend on the thread
+// count, and that bad configs and data are one clear error.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <omp.h>
+
+#include "bnlab/core/error.hpp"
+#include "bnlab/train/experiment.hpp"
+#include "bnlab/train/train_report.hpp"
+
+namespace fs = std::filesystem;
+using namespace bnlab;
+using namespace bnlab::train;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+TrainConfig tiny_config() {
+  TrainConfig c;
+  c.data = "stand-in";
+  c.methods = {"1", "2", "3"};
+  c.seeds = {0, 1};
+  c.train_images = 128;
+  c.batch_size = 32;
+  c.lr = 0.05;
+  c.test_images = 64;
+  c.test_batch_sizes = {32, 2};
+  c.shifts = {1, 4};
+  c.canvas = 36;
+  c.small_batch = 4;
+  c.small_batch_images = 64;
+  c.loss_every = 2;
+  return c;
+}
+
+// The result without its timings, the only part that may vary between runs.
+std::string without_timing(const TrainResult& result) {
+  Json j = to_json(result);
+  j.erase("timing");
+  return j.dump();
+}
+
+TrainResult run_with_threads(const TrainConfig& config, int threads) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  TrainResult result = run_experiment(config, nullptr);
+  omp_set_num_threads(saved);
+  return result;
+}
+
+struct Run {
+  int code = -1;
+  std::string out;
+};
+
+Run run(const std::string& command) {
+  Run r;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buf[4096];
+  std::size_t got = 0;
+  while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, got);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("train on the stand-in: the result's content, learning, parameters, not-applicable reasons") {
+  const TrainResult result = run_with_threads(tiny_config(), 1);
+  const Json j = to_json(result);
+  CHECK(j["schema"] == "bnlab.train/1");
+  REQUIRE(j["methods"].size() == 3);
+  for (const auto& [id, m] : j["methods"].items()) {
+    INFO("method " << id);
+    REQUIRE(m["seeds"].size() == 2);
+    for (const Json& s : m["seeds"]) {
+      CHECK(s["steps"] == 4);                // 128 / 32 per epoch, one epoch
+      CHECK(s["loss_curve"].size() == 2);    // every 2 steps
+      CHECK(s["small_batch"]["steps"] == 16);  // 64 / 4
+      for (const char* key : {"eval_accuracy"}) CHECK((s[key] >= 0.0 && s[key] <= 1.0));
+    }
+    // The spread is over the two seeds' values.
+    const double a = m["seeds"][0]["eval_accuracy"], b = m["seeds"][1]["eval_accuracy"];
+    CHECK(m["eval_accuracy"]["mean"].get<double>() == Approx((a + b) / 2));
+    CHECK(m["eval_accuracy"]["min"].get<double>() == std::min(a, b));
+    CHECK(m["eval_accuracy"]["std"].get<double>() == Approx(std::abs(a - b) / std::sqrt(2.0)).margin(1e-15));
+    CHECK(m["train_eval_gap"]["32"]["mean"].get<double>() ==
+          Approx(m["batch_accuracy"]["32"]["mean"].get<double>() - m["eval_accuracy"]["mean"].get<double>()).margin(1e-12));
+  }
+  // Parameters: conv 1*16*9 + 16*32*9 + 32*32*9, linear 32*10 + 10, plus the norms'
+  // gamma and beta: Method 3 per channel, Method 1 per location, Method 2 per activation.
+  const std::size_t base = 144 + 4608 + 9216 + 330;
+  CHECK(j["methods"]["3"]["parameters"] == base + 2 * (16 + 32 + 32));
+  CHECK(j["methods"]["1"]["parameters"] == base + 2 * (28 * 28 + 14 * 14 + 7 * 7));
+  CHECK(j["methods"]["2"]["parameters"] == base + 2 * (16 * 28 * 28 + 32 * 14 * 14 + 32 * 7 * 7));
+  // Another resolution: not applicable to Methods 1 and 2, with the reason.
+  CHECK(j["methods"]["3"]["canvas"]["applicable"] == true);
+  CHECK(j["methods"]["3"]["canvas"]["accuracy"].is_object());
+  CHECK(j["methods"]["1"]["canvas"]["applicable"] == false);
+  CHECK(j["methods"]["1"]["canvas"]["accuracy"].is_null());
+  CHECK(j["methods"]["1"]["canvas"]["reason"] ==
+        "norm layer 1: gamma and beta have shape (28, 28), one per location of the 28x28 map they were trained on");
+  CHECK(j["methods"]["2"]["canvas"]["reason"] ==
+        "norm layer 1: gamma and beta have shape (16, 28, 28), one per location of the 28x28 map they were trained on");
+  // The table and the summary are built from the same numbers.
+  const std::string table = format_table(result);
+  CHECK(table.find("n/a") != std::string::npos);
+  CHECK(table.find(j["summary"].get<std::string>()) != std::string::npos);
+  CHECK(j["summary"].get<std::string>().find("eval-mode test accuracy: M1 ") != std::string::npos);
+}
+
+TEST_CASE("train: Method 3 learns the stand-in (the loss falls, accuracy beats chance)") {
+  TrainConfig c = tiny_config();
+  c.methods = {"3"};
+  c.seeds = {0};
+  c.train_images = 960;
+  c.batch_size = 16;
+  c.lr = 0.1;
+  c.test_images = 128;
+  c.test_batch_sizes = {64};
+  c.shifts = {};
+  c.canvas = 0;
+  c.small_batch = 0;
+  c.loss_every = 20;
+  const Json j = to_json(run_with_threads(c, 1));
+  const Json& curve = j["methods"]["3"]["loss_curve"]["mean"];
+  REQUIRE(curve.size() == 3);
+  CHECK(curve.back().get<double>() < 0.7 * curve.front().get<double>());
+  CHECK(j["methods"]["3"]["eval_accuracy"]["mean"].get<double>() > 0.3);  // chance: 0.1
+}
+
+TEST_CASE("train: the same bits for 1 and 2 threads, side by side or one job at a time") {
+  TrainConfig config = tiny_config();
+  config.methods = {"3", "gn:4"};
+  const std::string one = without_timing(run_with_threads(config, 1));
+  const std::string two = without_timing(run_with_threads(config, 2));  // jobs side by side
+  CHECK(one == two);
+  config.methods = {"2"};
+  config.seeds = {5};
+  config.train_images = 64;
+  config.shifts = {};
+  config.small_batch = 0;
+  const std::string single_one = without_timing(run_with_threads(config, 1));
+  const std::string single_two = without_timing(run_with_threads(config, 2));  // one job, threaded layers
+  CHECK(single_one == single_two);
+}
+
+TEST_CASE("train config: strict parsing with one-line errors") {
+  const fs::path dir = fs::temp_directory_path() / "bnlab-test-train-config";
+  fs::create_directories(dir);
+  auto error_of = [&](const std::string& text) {
+    const fs::path file = dir / "c.json";
+    std::ofstream(file) << text;
+    try {
+      load_train_config(file.string());
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      return message.substr(file.string().size());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of(R"({"epoch": 2})").rfind(": /epoch: unknown key (valid: description, data,", 0) == 0);
+  CHECK(error_of(R"({"lr": "fast"})") == ": /lr: expected a number in (0, 10], got \"fast\"");
+  CHECK(error_of(R"({"lr": 0})") == ": /lr: expected a number in (0, 10], got 0");
+  CHECK(error_of(R"({"momentum": 1})") == ": /momentum: expected a number in [0, 1), got 1");
+  CHECK(error_of(R"({"seeds": [1, 1]})") == ": /seeds/1: duplicate seed 1");
+  CHECK(error_of(R"({"seeds": 3})") == ": /seeds: expected a non-empty array of integers >= 0, got 3");
+  CHECK(error_of(R"({"batch_size": 1})") == ": /batch_size: expected an integer in [2, 60000], got 1");
+  CHECK(error_of(R"({"methods": ["3", "4"]})").find("unknown method") != std::string::npos);
+  CHECK(error_of(R"({"test_images": 1000, "test_batch_sizes": [300]})") ==
+        ": /test_batch_sizes: 300 must be >= 2 and divide /test_images (1000) so every batch has the same size");
+  CHECK(error_of(R"({"lr": 0.1, "lr": 0.2})") == ": /lr: duplicate key");
+  CHECK(error_of(R"({"lr": )").rfind(": invalid JSON: ", 0) == 0);
+  CHECK(error_of(R"({"small_batch": 1})") == ": /small_batch: must be 0 (skip) or >= 2 (got 1)");
+  // A relative data directory is relative to the config file.
+  std::ofstream(dir / "ok.json") << R"({"data": "fmnist", "methods": "3,gn:4", "seeds": [4]})";
+  const TrainConfig ok = load_train_config((dir / "ok.json").string());
+  CHECK(ok.data == (dir / "fmnist").string());
+  CHECK(ok.methods == std::vector<std::string>{"3", "gn:4"});
+  // Every shipped config parses.
+  for (const char* name : {"default.json", "full.json", "bench.json"}) {
+    INFO(name);
+    CHECK_NOTHROW(load_train_config((fs::path(BNLAB_SOURCE_DIR) / "configs" / "train" / name).string()));
+  }
+  // configs/train/default.json says what the embedded default says.
+  CHECK(to_json(load_train_config((fs::path(BNLAB_SOURCE_DIR) / "configs" / "train" / "default.json").string())) == to_json(TrainConfig{}));
+}
+
+TEST_CASE("bnlab train: a missing data set is one line naming the file and the package; exit 1") {
+  const fs::path dir = fs::temp_directory_path() / "bnlab-test-train-cli";
+  fs::create_directories(dir);
+  const fs::path err = dir / "err.txt", out = dir / "out.json";
+  fs::remove(out);
+  Run r = run("OMP_NUM_THREADS=1 " + std::string(BNLAB_BINARY) + " train --data " + (dir / "nothing").string() + " --output " + out.string() +
+              " 2>" + err.string());
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK(!fs::exists(out));
+  CHECK(read_file(err) == "bnlab: " + (dir / "nothing" / "train-images-idx3-ubyte.gz").string() +
+                              ": no such file (Debian's dataset-fashion-mnist package provides it: apt-get install "
+                              "dataset-fashion-mnist, or give --data DIR with the four Fashion-MNIST files)\n");
+  // A quick run on the stand-in writes the JSON file and prints the table.
+  r = run("OMP_NUM_THREADS=1 " + std::string(BNLAB_BINARY) + " train --config " +
+          (fs::path(BNLAB_SOURCE_DIR) / "tests" / "fixtures" / "train-quick.json").string() + " --output " + out.string() +
+          " 2>" + err.string());
+  CHECK(r.code == 0);
+  CHECK(r.out.rfind("bnlab train: generated stand-in data, 64 training images", 0) == 0);
+  CHECK(Json::parse(read_file(out))["schema"] == "bnlab.train/1");
+  r = run(std::string(BNLAB_BINARY) + " train --format xml 2>" + err.string());
+  CHECK(r.code == 1);
+  CHECK(read_file(err) == "bnlab: --format: expected table or json, got \"xml\"\n");
+}
