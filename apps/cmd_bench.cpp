@@ -1,5 +1,4 @@
 // bnlab bench: parse options, call bnlab::run_bench, print JSON or a table.
-#include <unistd.h>
 
 #include <iostream>
 #include <memory>
