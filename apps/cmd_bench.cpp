@@ -1,10 +1,10 @@
 // bnlab bench: parse options, call bnlab::run_bench, print JSON or a table.
-#include <unistd.h>
 
 #include <iostream>
 #include <memory>
 
 #include "bnlab/bench/bench.hpp"
+#include "bnlab/core/progress.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/report/compare_config.hpp"
@@ -52,12 +52,12 @@ void setup_bench(CLI::App& app) {
     request.shape_name = "--shape";
     request.threads_name = "--threads";
     request.repeat_name = "--repeat";
-    const bool show_progress = isatty(STDERR_FILENO);
-    if (show_progress) {
-      request.progress = [](const std::string& what) { std::cerr << "\r\033[K[bnlab bench] " << what << std::flush; };
+    BenchResult result;
+    {
+      Progress progress("bench", bench_steps(request));  // on stderr, when it is a terminal and the run is slow
+      request.progress = [&progress](const std::string& what) { progress.step(what); };
+      result = run_bench(request);
     }
-    BenchResult result = run_bench(request);
-    if (show_progress) std::cerr << "\r\033[K" << std::flush;
     if (options->format == "table") {
       std::cout << bench_to_table(result);
     } else {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bnlab/core/memory_policy.hpp"
+#include "bnlab/core/progress.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/report/compare.hpp"
@@ -89,7 +90,11 @@ void setup_compare(CLI::App& app) {
       return;
     }
     check_layers_need_archive(config);
-    const CompareResult result = run_compare_result(config);
+    CompareResult result;
+    {
+      Progress progress("compare", 1);  // + the steps compare() adds; on stderr, when it is a terminal and the run is slow
+      result = run_compare_result(config, &progress);
+    }
     const nlohmann::ordered_json report = to_json(result);
     const std::string json = report.dump(2, ' ', false, kReplace) + "\n";
     if (config.output) write_file_atomically(*config.output, json);

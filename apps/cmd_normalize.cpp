@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "bnlab/core/progress.hpp"
 #include "bnlab/engine/engine_choice.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/normalize/normalize_job.hpp"
@@ -77,7 +78,12 @@ void setup_normalize(CLI::App& app) {
     request.dy = optional(options->dy);
     request.running_mean = optional(options->running_mean);
     request.running_var = optional(options->running_var);
-    std::cout << run_normalize(request).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    nlohmann::ordered_json summary;
+    {
+      Progress progress("normalize", 0);  // on stderr, when it is a terminal and the run is slow
+      summary = run_normalize(request, &progress);
+    }
+    std::cout << summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   });
 }
 

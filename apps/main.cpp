@@ -12,6 +12,7 @@
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
 #include "bnlab/core/size.hpp"
+#include "bnlab/core/wait_policy.hpp"
 #include "commands.hpp"
 #include "usage.hpp"
 
@@ -39,6 +40,7 @@ std::string subcommand_name(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bnlab::restart_with_passive_waiting(argv);  // before libgomp starts a thread
   CLI::App app{"bnlab: a laboratory for batch normalization of (N, C, H, W) feature maps.\n" +
                    bnlab::app::methods_overview() +
                    "Exit codes: 0 ok, 1 run-time error (bad input, files, check found differences), 2 usage error.",

@@ -163,6 +163,8 @@ TEST_CASE("run_bench reports every key of bnlab.bench/1 on a tiny shape") {
   }
   CHECK_FALSE(progress.empty());
   CHECK(progress.front() == "copy bandwidth");
+  CHECK(progress.size() == bench_steps(request));  // the total the progress line shows: 2 + (3 + 2 + 3 + 2) * 2 = 22
+  CHECK(bench_steps(request) == 22);
 }
 
 TEST_CASE("run_bench names the culprit of a bad request before running anything") {

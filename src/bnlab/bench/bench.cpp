@@ -279,6 +279,16 @@ BenchResult run_bench(const BenchRequest& request) {
   return result;
 }
 
+std::size_t bench_steps(const BenchRequest& request) {
+  std::vector<Method> methods = request.methods;
+  if (methods.empty()) methods = parse_method_list("1,2,3", "methods");
+  std::size_t steps = 2;  // the copy bandwidth, before and after
+  for (const Method& method : methods)
+    for (BenchKind kind : kBenchKinds)
+      if (kind != BenchKind::eval_forward || method.batch_dependent()) steps += std::size_t(1 + std::max(request.repeat, 0));
+  return steps;
+}
+
 nlohmann::ordered_json bench_to_json(const BenchResult& result) {
   using nlohmann::ordered_json;
   const Dims& d = result.dims;

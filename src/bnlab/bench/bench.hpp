@@ -110,6 +110,11 @@ void account_traffic(BenchResult& result);
 // threads < 0, a method that does not apply to the shape).
 BenchResult run_bench(const BenchRequest& request);
 
+// How many times run_bench calls request.progress: the copy before and
+// after, and per method one warm-up and `repeat` timed runs per kind that
+// applies (eval_forward only for the batch-dependent methods).
+std::size_t bench_steps(const BenchRequest& request);
+
 // {"schema": "bnlab.bench/1", "shape": [...], "threads", "copy_gbps",
 //  "peak_rss_mb", "methods": {"3": {"forward_ms", "forward_gbps",
 //  "forward_fraction", ...}}, ...}; kinds that do not apply are null.

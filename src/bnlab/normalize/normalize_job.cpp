@@ -76,7 +76,7 @@ nlohmann::ordered_json write_outputs(const NormalizeRequest& request, const Meth
 
 }  // namespace
 
-nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
+nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* progress) {
   const Method method = parse_method(request.method, "--method");
   const AffineMode affine = parse_affine_mode(request.affine, "--affine");
   const DataLayout data_layout = parse_data_layout(request.layout, "--layout");
@@ -98,6 +98,9 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
     throw Error(std::string(request.gamma ? "--gamma" : "--beta") + ": given with --affine none, which has no parameters");
   }
 
+  // Steps: read, forward, backward (with dy), write.
+  if (progress) progress->add_steps(request.dy ? 4 : 3);
+  step(progress, "reading " + request.input);
   // x: (N, C, H, W) in memory, whatever the file's layout.
   Array<float> x = read_feature_map_or_layer(request.input, request.layer, data_layout);  // .npy, or --layer of an .npz
   Dims dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), request.input);
@@ -127,6 +130,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   Outputs outputs;
   Statistics used;
   Array<float> y;
+  step(progress, "forward");
   if (mode == Mode::train) {
     y = forward_train(engine, plan, x, params, request.eps, &used);
     refuse_zero_variance(plan, used.var, request.eps, "batch");
@@ -141,6 +145,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
     outputs.push_back({"var", {stats_array(used.var, plan.stat_shape), false}});
   }
   if (dy) {
+    step(progress, "backward");
     Gradients<float> grads = backward(engine, plan, mode, x, *dy, params, used, request.eps);
     outputs.push_back({"dx", {std::move(grads.dx), true}});
     if (plan.has_affine()) {
@@ -155,6 +160,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request) {
   }
 
   for (const auto& [name, entry] : outputs) require_finite(entry.first, name);
+  step(progress, "writing " + request.out_dir);
   std::error_code ec;
   const bool out_dir_existed = std::filesystem::exists(request.out_dir, ec);
   std::filesystem::create_directories(request.out_dir, ec);

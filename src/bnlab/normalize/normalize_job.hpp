@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bnlab/core/progress.hpp"
+
 namespace bnlab {
 
 struct NormalizeRequest {
@@ -25,7 +27,8 @@ struct NormalizeRequest {
 };
 
 // Runs the request; returns the summary it also writes to out_dir/summary.json.
-// Throws Error with a one-line message naming the culprit.
-nlohmann::ordered_json run_normalize(const NormalizeRequest& request);
+// Throws Error with a one-line message naming the culprit. `progress` (may be
+// null) is told each step (reading, forward, backward, writing) as it starts.
+nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* progress = nullptr);
 
 }  // namespace bnlab

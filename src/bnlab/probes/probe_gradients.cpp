@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bnlab/core/error.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
 #include "bnlab/probes/probes.hpp"
@@ -177,12 +178,22 @@ void finite_difference(const MethodPlan& plan, const Array<float>& x, const Arra
 
 }  // namespace
 
+Array<float> upstream_gradient(const Dims& dims, std::uint64_t seed) {
+  return normal_array(dims, probe::sub_seed(seed, probe::Stream::dy));  // (N, C, H, W)
+}
+
 GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed) {
   probe::require_probe_input(plan, x, "probe_gradients");
+  return probe_gradients(plan, x, eps, seed, upstream_gradient(plan.dims, seed));
+}
+
+GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed,
+                               const Array<float>& dy) {  // dy: (N, C, H, W)
+  probe::require_probe_input(plan, x, "probe_gradients");
+  if (dy.shape() != x.shape()) throw Error("probe_gradients: dy must have the shape of x");
   GradientsProbe result;
   probe::Notes& notes = result.notes;
   result.dy_seed = probe::sub_seed(seed, probe::Stream::dy);
-  const Array<float> dy = normal_array(plan.dims, result.dy_seed);  // (N, C, H, W)
   const Params<float> params = identity_params<float>(plan);
   const Statistics stats = batch_statistics(plan, x);  // (num_stats)
 

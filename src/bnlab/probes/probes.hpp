@@ -104,6 +104,17 @@ struct GradientsProbe {
 };
 GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed);
 
+// The upstream gradient probe_gradients draws for an input of these dims and
+// this seed: dy ~ N(0, 1), (N, C, H, W). It does not depend on the method, so
+// a caller probing several methods on one input (compare) draws it once and
+// passes it to the overload below: the same report, without one sequential
+// pass of the random generator per method.
+Array<float> upstream_gradient(const Dims& dims, std::uint64_t seed);
+
+// probe_gradients with dy = upstream_gradient(plan.dims, seed), given.
+GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed,
+                               const Array<float>& dy);
+
 // Invariance measurements (relative L2 errors, maximum over a fixed set of shifts).
 // JSON keys: shifts, constant_statistics, per_sample_shift {rel_error, leakage},
 // global_shift {rel_error}, global_shift_uniform_params {rel_error},

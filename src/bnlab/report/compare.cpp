@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/engine/constant_statistic.hpp"
@@ -58,26 +59,56 @@ InputSummary describe_input(const Array<float>& x, const Dims& d) {  // x: (N, C
 Json strings(const std::vector<std::string>& v) { return Json(v); }
 
 // Everything measured for one method.
-MethodResult measure_method(const Method& method, const Dims& dims, const Array<float>& x, const CompareConfig& config) {
+// The probes run on a method that is not degenerate (one progress step each).
+constexpr std::size_t kProbesPerMethod = 6;
+
+// A method's result before any probe: its plan, and whether train mode is
+// defined (a statistic pooling a single value is degenerate: nothing is measured).
+MethodResult plan_method(const Method& method, const Dims& dims) {
   MethodResult m;
   m.method = method;
   m.plan = make_plan(method, AffineMode::natural, dims);
-  if (m.plan.elements_per_stat < 2) {
-    m.degenerate = true;
-    return m;
-  }
-  m.output = probe_output(m.plan, x, config.eps);
-  m.gradients = probe_gradients(m.plan, x, config.eps, config.seed);
-  m.invariance = probe_invariance(m.plan, x, config.eps, config.seed);
-  m.constant_statistics = m.invariance->constant_statistics;
-  m.samples = probe_samples(m.plan, x);
-  m.batch_size = probe_batch_size(m.plan, x, config.eps);
-  // Channel standardization for the verdict, at the eps of the invariance
-  // probes (kEpsConstantSafe): the configured eps shrinks the variance of a
-  // low-variance channel to var / (var + eps), which is eps's doing, not the
-  // axes'. Constant input channels are left out.
-  m.channel_standardization = probe_channel_standardization(m.plan, x);
+  m.degenerate = m.plan.elements_per_stat < 2;
   return m;
+}
+
+// Every probe of every method, in two rounds over the methods. The gradients
+// probe's upstream gradient dy does not depend on the method: it is drawn
+// once (a sequential pass of the random generator over the whole tensor) for
+// the first round, and freed before the second, whose probes hold several
+// input-sized tensors at a time, so the peak memory does not grow. Each probe
+// is deterministic and writes only its own method's result: the order of the
+// rounds changes nothing in the report.
+void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, const CompareConfig& config,
+                     Progress* progress) {
+  auto name = [](const MethodResult& m, const char* probe) { return "method " + m.method.id + ": " + probe; };
+  {
+    std::optional<Array<float>> dy;  // (N, C, H, W), drawn when first needed
+    for (MethodResult& m : results) {
+      if (m.degenerate) continue;
+      step(progress, name(m, "output"));
+      m.output = probe_output(m.plan, x, config.eps);
+      step(progress, name(m, "gradients"));
+      if (!dy) dy = upstream_gradient(m.plan.dims, config.seed);
+      m.gradients = probe_gradients(m.plan, x, config.eps, config.seed, *dy);
+    }
+  }
+  for (MethodResult& m : results) {
+    if (m.degenerate) continue;
+    step(progress, name(m, "invariance"));
+    m.invariance = probe_invariance(m.plan, x, config.eps, config.seed);
+    m.constant_statistics = m.invariance->constant_statistics;
+    step(progress, name(m, "samples"));
+    m.samples = probe_samples(m.plan, x);
+    step(progress, name(m, "batch size"));
+    m.batch_size = probe_batch_size(m.plan, x, config.eps);
+    step(progress, name(m, "channel standardization"));
+    // Channel standardization for the verdict, at the eps of the invariance
+    // probes (kEpsConstantSafe): the configured eps shrinks the variance of a
+    // low-variance channel to var / (var + eps), which is eps's doing, not the
+    // axes'. Constant input channels are left out.
+    m.channel_standardization = probe_channel_standardization(m.plan, x);
+  }
 }
 
 template <class T>
@@ -122,7 +153,7 @@ Array<float> load_compare_input(const CompareConfig& config) {
   return synthesize(SynthSpec{config.shape, parse_distribution(config.dist, "dist"), config.seed});
 }
 
-CompareResult compare(const CompareConfig& config, const Array<float>& x) {
+CompareResult compare(const CompareConfig& config, const Array<float>& x, Progress* progress) {
   CompareResult result;
   result.config = config;
   result.dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), config.input.value_or("input"));
@@ -139,8 +170,15 @@ CompareResult compare(const CompareConfig& config, const Array<float>& x) {
       }
     }
   }
+  for (const Method& method : methods) result.methods.push_back(plan_method(method, result.dims));
+  if (progress) {
+    std::size_t measured = 0;
+    for (const MethodResult& m : result.methods) measured += m.degenerate ? 0 : 1;
+    progress->add_steps(1 + kProbesPerMethod * measured);
+  }
+  step(progress, "input summary");
   result.input = describe_input(x, result.dims);
-  for (const Method& method : methods) result.methods.push_back(measure_method(method, result.dims, x, config));
+  measure_methods(result.methods, x, config, progress);
   result.verdict = judge_methods(result.methods);
   return result;
 }
@@ -175,7 +213,10 @@ Json to_json(const CompareResult& result) {
 
 Json build_compare_report(const CompareConfig& config, const Array<float>& x) { return to_json(compare(config, x)); }
 
-CompareResult run_compare_result(const CompareConfig& config) { return compare(config, load_compare_input(config)); }
+CompareResult run_compare_result(const CompareConfig& config, Progress* progress) {
+  step(progress, config.input ? "reading " + *config.input : "synthesizing the input");
+  return compare(config, load_compare_input(config), progress);
+}
 
 Json run_compare(const CompareConfig& config) { return to_json(run_compare_result(config)); }
 

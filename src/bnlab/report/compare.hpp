@@ -10,6 +10,7 @@
 
 #include "bnlab/core/shape.hpp"
 #include "bnlab/core/tensor.hpp"
+#include "bnlab/core/progress.hpp"
 #include "bnlab/report/compare_config.hpp"
 #include "bnlab/report/method_result.hpp"
 #include "bnlab/report/verdict.hpp"
@@ -38,8 +39,9 @@ struct CompareResult {
 // The input tensor of a config: (N, C, H, W), read from the .npy file or synthesized.
 Array<float> load_compare_input(const CompareConfig& config);
 
-// Every probe for every method, and the verdict.
-CompareResult compare(const CompareConfig& config, const Array<float>& x);
+// Every probe for every method, and the verdict. `progress` (may be null)
+// is told each probe as it starts.
+CompareResult compare(const CompareConfig& config, const Array<float>& x, Progress* progress = nullptr);
 
 // The report (schema bnlab.compare/2).
 nlohmann::ordered_json to_json(const CompareResult& result);
@@ -48,7 +50,7 @@ nlohmann::ordered_json to_json(const CompareResult& result);
 nlohmann::ordered_json build_compare_report(const CompareConfig& config, const Array<float>& x);
 
 // load_compare_input + compare / build_compare_report.
-CompareResult run_compare_result(const CompareConfig& config);
+CompareResult run_compare_result(const CompareConfig& config, Progress* progress = nullptr);
 nlohmann::ordered_json run_compare(const CompareConfig& config);
 
 }  // namespace bnlab

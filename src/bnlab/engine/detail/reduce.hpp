@@ -59,6 +59,17 @@ inline std::size_t& fuse_min_elements() {
   return value;
 }
 
+// The tensor size from which a pass runs on more than one thread. Below it a
+// pass is over in tens of microseconds (streamed at ~1 ns per element or
+// less), about what waking the other threads and meeting them at the barrier
+// costs, and far less than a barrier costs when a busy neighbour holds the
+// other core. The work items are the same either way (an `if` clause only
+// chooses who runs them), so results do not depend on it.
+inline constexpr std::size_t kMinParallelElements = std::size_t(1) << 16;
+
+// Whether passes over a tensor of these dims are worth sharing among threads.
+inline bool worth_threads(const Dims& dims) { return dims.count() >= kMinParallelElements; }
+
 // ---- lanes ------------------------------------------------------------------------
 
 // Vec8d, load, store and the prefetch hints: core/simd.hpp.
@@ -221,7 +232,7 @@ void reduce_inner(const Dims& dims, const IndexMap& map, double* out_a, double* 
   const std::size_t runs = dims.n * dims.c;
   std::vector<Partial> partials(runs * chunks_per_run);  // (N*C, chunks_per_run)
   const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(partials.size());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(dims))
   for (std::ptrdiff_t t = 0; t < tasks; ++t) {
     const std::size_t run = static_cast<std::size_t>(t) / chunks_per_run;
     const std::size_t s_begin = static_cast<std::size_t>(t) % chunks_per_run * kChunk;
@@ -230,7 +241,7 @@ void reduce_inner(const Dims& dims, const IndexMap& map, double* out_a, double* 
   }
   RunGroups groups = group_runs(dims, map);
   const std::ptrdiff_t num_groups = static_cast<std::ptrdiff_t>(groups.size());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(dims))
   for (std::ptrdiff_t g = 0; g < num_groups; ++g) {
     Partial total_g;
     for (std::size_t i = groups.offset[g]; i < groups.offset[g + 1]; ++i) {
@@ -277,14 +288,14 @@ void reduce_leading(const Dims& dims, const IndexMap& map, std::size_t num_outpu
     return k == 0 ? out : part.data() + (k - 1) * num_outputs;
   };
   const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(tiles.size());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(dims))
   for (std::ptrdiff_t t = 0; t < tasks; ++t) {
     const std::size_t k = static_cast<std::size_t>(t) % tiles.splits;
     reduce_tile(tiles, S, static_cast<std::size_t>(t), acc(k, out_a, part_a), acc(k, out_b, part_b), row);
   }
   if (tiles.splits == 1) return;
   const std::ptrdiff_t merges = static_cast<std::ptrdiff_t>(tiles.groups.size() * tiles.blocks);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(dims))
   for (std::ptrdiff_t t = 0; t < merges; ++t) {
     const std::size_t b = static_cast<std::size_t>(t) % tiles.blocks, g = static_cast<std::size_t>(t) / tiles.blocks;
     const std::size_t s_begin = b * tiles.block, len = std::min(S, s_begin + tiles.block) - s_begin;
@@ -313,7 +324,7 @@ void for_each_piece(const Dims& dims, const std::vector<const IndexMap*>& follow
   if (follow.empty()) {
     const std::size_t pieces_per_run = (S + kPiece - 1) / kPiece;
     const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(dims.n * dims.c * pieces_per_run);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(dims))
     for (std::ptrdiff_t t = 0; t < tasks; ++t) {
       Rows rows;
       rows.count = 1;
@@ -327,7 +338,7 @@ void for_each_piece(const Dims& dims, const std::vector<const IndexMap*>& follow
   }
   const Tiles tiles = make_tiles(dims, follow);
   const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(tiles.size());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(dims))
   for (std::ptrdiff_t t = 0; t < tasks; ++t) visit_tile(tiles, S, static_cast<std::size_t>(t), body);
 }
 
@@ -362,7 +373,7 @@ void reduce_inner_then(const RunGroups& groups, const Dims& dims, double* out_a,
                        MergeFn merge, Then then) {
   const std::size_t S = dims.s(), chunks_per_run = (S + kChunk - 1) / kChunk;
   const std::ptrdiff_t num_groups = static_cast<std::ptrdiff_t>(groups.size());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(dims))
   for (std::ptrdiff_t g = 0; g < num_groups; ++g) {
     Partial total;
     for (std::size_t i = groups.offset[g]; i < groups.offset[g + 1]; ++i) {
@@ -393,7 +404,7 @@ bool leading_fits(const Tiles& tiles, std::size_t bytes_per_element);
 template <class RowFn, class Then>
 void reduce_leading_then(const Tiles& tiles, const Dims& dims, double* out_a, double* out_b, RowFn row, Then then) {
   const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(tiles.size());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(dims))
   for (std::ptrdiff_t t = 0; t < tasks; ++t) {
     reduce_tile(tiles, dims.s(), static_cast<std::size_t>(t), out_a, out_b, row);
     then(static_cast<std::size_t>(t));
