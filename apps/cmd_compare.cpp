@@ -78,15 +78,19 @@ void setup_compare(CLI::App& app) {
     keep_freed_memory();  // the probes allocate many input-sized tensors in turn
     // Invalid UTF-8 in a string echoed from the input (a path, a layer name) is replaced, not thrown.
     constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
-    if (compare_input_is_archive(config)) {  // an .npz: one block per layer, a summary across layers
-      const nlohmann::ordered_json report = build_layers_report(config);
+    // The report to --output and --html, and to stdout as JSON or as the table.
+    auto emit = [&](const nlohmann::ordered_json& report, const std::string& table_text) {
       const std::string json = report.dump(2, ' ', false, kReplace) + "\n";
       if (config.output) write_file_atomically(*config.output, json);
       if (!options->html.empty()) write_file_atomically(options->html, html::render_report_html(report));
-      if (table) std::cout << format_layers_table(report);
+      if (table) std::cout << table_text;
       else if (!config.output) std::cout << json;
       if (config.output) std::cerr << "bnlab: wrote " << *config.output << "\n";
       if (!options->html.empty()) std::cerr << "bnlab: wrote " << options->html << "\n";
+    };
+    if (compare_input_is_archive(config)) {  // an .npz: one block per layer, a summary across layers
+      const nlohmann::ordered_json report = build_layers_report(config);
+      emit(report, table ? format_layers_table(report) : "");
       return;
     }
     check_layers_need_archive(config);
@@ -95,14 +99,7 @@ void setup_compare(CLI::App& app) {
       Progress progress("compare", 1);  // + the steps compare() adds; on stderr, when it is a terminal and the run is slow
       result = run_compare_result(config, &progress);
     }
-    const nlohmann::ordered_json report = to_json(result);
-    const std::string json = report.dump(2, ' ', false, kReplace) + "\n";
-    if (config.output) write_file_atomically(*config.output, json);
-    if (!options->html.empty()) write_file_atomically(options->html, html::render_report_html(report));
-    if (table) std::cout << format_compare_table(result);
-    else if (!config.output) std::cout << json;
-    if (config.output) std::cerr << "bnlab: wrote " << *config.output << "\n";
-    if (!options->html.empty()) std::cerr << "bnlab: wrote " << options->html << "\n";
+    emit(to_json(result), table ? format_compare_table(result) : "");
   });
 }
 

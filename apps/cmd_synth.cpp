@@ -28,12 +28,14 @@ void setup_synth(CLI::App& app) {
       "Write a synthesized float32 (N, C, H, W) tensor as .npy\n"
       "The same shape, distribution and seed give the same bytes on every machine.");
   cmd->add_option("--shape", options->shape, "N,C,H,W")->capture_default_str();
-  cmd->add_option("--dist", options->dist,
-                  "normal: i.i.d. N(0,1)\n"
-                  "conv-like: per-channel scales spanning three decades, per-channel offsets, a spatial\n"
-                  "  mean pattern shared by all samples, spatially correlated per-sample noise\n"
-                  "offset: 1e4 + N(0,1), a large common offset for checking the numerics")
-      ->capture_default_str();
+  std::string dist_help;  // one line per distribution, from the library's descriptions
+  for (Distribution dist : kDistributions) {
+    if (!dist_help.empty()) dist_help += "\n";
+    dist_help += to_string(dist);
+    dist_help += ": ";
+    dist_help += describe(dist);
+  }
+  cmd->add_option("--dist", options->dist, dist_help)->capture_default_str();
   add_seed_option(cmd, "--seed", [options](std::uint64_t seed) { options->seed = seed; },
                   "Seed of the generator (mt19937_64)", "0");
   cmd->add_option("--output", options->output, "Output .npy path (written atomically)")->required();

@@ -113,23 +113,33 @@ TEST_CASE("normalize refuses bad requests with one line naming the culprit, and 
   SECTION("an unknown method") { auto r = base; r.method = "4"; fails_with(r, "unknown method \"4\""); }
   SECTION("gamma of the wrong shape states the expected one") {
     auto r = base; r.input = dir / "x2.npy"; r.gamma = dir / "gamma5.npy";
-    fails_with(r, "gamma5.npy: gamma of method 3 (--affine natural) must have shape (4,), got (5,)");
+    fails_with(r, "gamma5.npy: gamma of method 3 (affine natural) must have shape (4,), got (5,)");
   }
   SECTION("running statistics of the wrong shape") {
     auto r = base; r.input = dir / "x2.npy"; r.running_mean = dir / "rm.npy"; r.running_var = dir / "rv.npy";
     fails_with(r, "rm.npy: running mean of method 3");
   }
-  SECTION("eval mode without running statistics") { auto r = base; r.mode = "eval"; fails_with(r, "--running-mean"); }
+  SECTION("eval mode without running statistics") { auto r = base; r.mode = "eval"; fails_with(r, "running_mean"); }
   SECTION("only one of the running statistics") { auto r = base; r.running_mean = dir / "rm.npy"; fails_with(r, "come in pairs"); }
   SECTION("eval mode for a method without batch statistics") {
     auto r = base; r.method = "ln"; r.mode = "eval"; r.running_mean = dir / "rm.npy"; r.running_var = dir / "rv.npy";
     fails_with(r, "eval mode applies only to methods 1, 2, 3");
   }
-  SECTION("an unknown mode") { auto r = base; r.mode = "test"; fails_with(r, "--mode: unknown mode \"test\""); }
-  SECTION("an unknown layout") { auto r = base; r.layout = "CHWN"; fails_with(r, "--layout"); }
-  SECTION("negative eps") { auto r = base; r.eps = -1; fails_with(r, "--eps"); }
-  SECTION("momentum above 1") { auto r = base; r.momentum = 2; fails_with(r, "--momentum"); }
-  SECTION("gamma with affine none") { auto r = base; r.affine = "none"; r.gamma = dir / "gamma5.npy"; fails_with(r, "--affine none"); }
+  SECTION("an unknown mode") { auto r = base; r.mode = "test"; fails_with(r, "mode: unknown mode \"test\""); }
+  SECTION("errors name the values as the caller names them") {
+    auto r = base;
+    r.mode = "test";
+    r.names.mode = "--mode";
+    fails_with(r, "--mode: unknown mode \"test\"");
+    r = base;
+    r.eps = -1;
+    r.names.eps = "the eps key";
+    fails_with(r, "the eps key: must be in");
+  }
+  SECTION("an unknown layout") { auto r = base; r.layout = "CHWN"; fails_with(r, "layout"); }
+  SECTION("negative eps") { auto r = base; r.eps = -1; fails_with(r, "eps"); }
+  SECTION("momentum above 1") { auto r = base; r.momentum = 2; fails_with(r, "momentum"); }
+  SECTION("gamma with affine none") { auto r = base; r.affine = "none"; r.gamma = dir / "gamma5.npy"; fails_with(r, "affine none"); }
   SECTION("a missing input file") { auto r = base; r.input = dir / "missing.npy"; fails_with(r, "missing.npy"); }
   SECTION("dy of another shape") { auto r = base; r.input = dir / "x2.npy"; r.dy = dir / "x.npy"; fails_with(r, "dy"); }
   SECTION("gn with C not a multiple of G") { auto r = base; r.method = "gn:2"; fails_with(r, "C=3 is not a multiple of G=2"); }

@@ -364,13 +364,13 @@ TEST_CASE("normalize --layer reads one array of an .npz, as the same .npy would 
   request.layer.reset();
   request.out_dir = (dir.path / "none").string();
   REQUIRE_THROWS_WITH(bnlab::run_normalize(request),
-                      StartsWith(request.input + ": an .npz archive of 5 arrays: choose one with --layer NAME (it holds: conv1 "));
+                      StartsWith(request.input + ": an .npz archive of 5 arrays: choose one with layer NAME (it holds: conv1 "));
   request.layer = "conv9";
   REQUIRE_THROWS_WITH(bnlab::run_normalize(request),
-                      StartsWith("--layer: " + request.input + " holds no array named \"conv9\" (it holds: "));
+                      StartsWith("layer: " + request.input + " holds no array named \"conv9\" (it holds: "));
   plain.layer = "conv1";
-  REQUIRE_THROWS_WITH(bnlab::run_normalize(plain), "--layer: " + plain.input +
-                                                       " is not an .npz archive (--layer chooses an array of an .npz)");
+  REQUIRE_THROWS_WITH(bnlab::run_normalize(plain), "layer: " + plain.input +
+                                                       " is not an .npz archive (layer chooses an array of an .npz)");
   CHECK(!fs::exists(dir.path / "none"));
 }
 

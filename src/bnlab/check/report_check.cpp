@@ -11,6 +11,7 @@
 #include <string>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/io/json_text.hpp"
 
 namespace bnlab {
@@ -18,25 +19,9 @@ namespace {
 
 using json = nlohmann::json;
 
-// RFC 6901: "~" -> "~0", "/" -> "~1".
-std::string pointer_token(const std::string& key) {
-  std::string out;
-  for (char ch : key) {
-    if (ch == '~') out += "~0";
-    else if (ch == '/') out += "~1";
-    else out += ch;
-  }
-  return out;
-}
 
 // Integers and doubles are one kind: "number".
 std::string kind(const json& j) { return j.is_number() ? "number" : j.type_name(); }
-
-std::string format_number(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return json(v).dump();  // shortest round-trip form
-}
 
 std::string format_sci(double v) {
   char buf[32];
@@ -48,11 +33,8 @@ std::string format_sci(double v) {
 std::string preview(const json& j) {
   if (j.is_object()) return "object with " + std::to_string(j.size()) + (j.size() == 1 ? " key" : " keys");
   if (j.is_array()) return "array of " + std::to_string(j.size());
-  if (j.is_number_float()) return format_number(j.get<double>());
-  std::string text = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  constexpr std::size_t kMax = 60;
-  if (text.size() > kMax) text = text.substr(0, kMax - 3) + "...";
-  return text;
+  if (j.is_number_float()) return number_text(j.get<double>());  // nan and inf too
+  return json_preview(j);
 }
 
 // A string for a difference line: JSON-quoted and escaped (control characters
@@ -128,8 +110,8 @@ std::string format_tolerances(double rtol, double atol, const std::vector<std::s
 }
 
 void validate_tolerances(double rtol, double atol) {
-  if (!(rtol >= 0)) throw Error("rtol must be >= 0 (got " + format_number(rtol) + ")");
-  if (!(atol >= 0)) throw Error("atol must be >= 0 (got " + format_number(atol) + ")");
+  if (!(rtol >= 0)) throw Error("rtol must be >= 0 (got " + number_text(rtol) + ")");
+  if (!(atol >= 0)) throw Error("atol must be >= 0 (got " + number_text(atol) + ")");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
 #include "bnlab/core/size.hpp"
+#include "bnlab/core/split.hpp"
 
 namespace bnlab {
 
@@ -22,18 +23,13 @@ Dims dims_from_shape(const std::vector<std::size_t>& shape, const std::string& w
 
 Dims parse_dims(const std::string& text, const std::string& what) {
   std::vector<std::size_t> extents;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t comma = text.find(',', start);
-    std::string field = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& field : split_commas(text)) {
     std::size_t value = 0;
     auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
     if (field.empty() || ec != std::errc() || end != field.data() + field.size()) {
       throw Error(what + ": expected N,C,H,W (four positive integers), got " + quoted(text));
     }
     extents.push_back(value);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   if (extents.size() != 4) {
     throw Error(what + ": expected N,C,H,W (four positive integers), got " + quoted(text));

@@ -19,13 +19,9 @@ std::string normalized_name(const std::string& text) {
 
 bool names_row(const MethodRow& row, const std::string& name) {
   if (name == row.id) return true;
-  std::string aliases = row.aliases;
-  std::size_t start = 0;
-  while (start <= aliases.size() && !aliases.empty()) {
-    std::size_t comma = aliases.find(',', start);
-    if (aliases.substr(start, comma - start) == name) return true;
-    if (comma == std::string::npos) break;
-    start = comma + 1;
+  if (*row.aliases == '\0') return false;
+  for (const std::string& alias : split_commas(row.aliases)) {
+    if (alias == name) return true;
   }
   return false;
 }

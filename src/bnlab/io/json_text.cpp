@@ -18,16 +18,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// RFC 6901: "~" -> "~0", "/" -> "~1".
-std::string pointer_token(const std::string& key) {
-  std::string out;
-  for (char ch : key) {
-    if (ch == '~') out += "~0";
-    else if (ch == '/') out += "~1";
-    else out += ch;
-  }
-  return out;
-}
 
 // "[json.exception.parse_error.101] parse error at line 2, ..." -> "parse error at line 2, ..."
 std::string parser_message(const std::string& what) {
@@ -151,6 +141,16 @@ void check_json_text(std::string_view text, const std::string& path) {
     throw Error(path + ": invalid JSON: " + parser_message(e.what()));
   }
   if (!ok) throw Error(sax.error.empty() ? path + ": invalid JSON" : sax.error);
+}
+
+std::string pointer_token(const std::string& key) {
+  std::string out;
+  for (char ch : key) {
+    if (ch == '~') out += "~0";
+    else if (ch == '/') out += "~1";
+    else out += ch;
+  }
+  return out;
 }
 
 }  // namespace bnlab

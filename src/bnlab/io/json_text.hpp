@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 namespace bnlab {
 
 // Objects and arrays nested deeper than this are refused (a config is 2 deep,
@@ -31,5 +33,18 @@ std::string read_text_file(const std::string& path);
 // nested deeper than 64 levels (...)", "<path>: <pointer>: 1e-400 is not
 // representable as a double (underflows to 0)".
 void check_json_text(std::string_view text, const std::string& path);
+
+// A JSON value as it appears in a message: compact, one line, invalid UTF-8
+// replaced, cut after 60 characters with "...". (Any nlohmann json type.)
+template <class Json>
+std::string json_preview(const Json& value) {
+  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  constexpr std::size_t kMax = 60;
+  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  return text;
+}
+
+// One key as a JSON pointer (RFC 6901) token: "~" -> "~0", "/" -> "~1".
+std::string pointer_token(const std::string& key);
 
 }  // namespace bnlab

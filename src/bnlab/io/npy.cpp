@@ -298,7 +298,7 @@ Array<float> read_feature_map(const std::string& path, DataLayout layout) {
 }
 
 Array<float> as_feature_map(Array<float> x, DataLayout layout, const std::string& path) {
-  const Shape shape(x.shape().begin(), x.shape().end());
+  const Shape shape = shape_of(x);
   if (layout == DataLayout::nchw) {
     dims_from_shape(shape, path);  // rank 4, no zero-sized extent
     note_if_channels_last(shape, path);
@@ -314,7 +314,7 @@ Array<float> as_feature_map(Array<float> x, DataLayout layout, const std::string
 }
 
 std::string npy_bytes(const Array<float>& array) {
-  const Shape shape(array.shape().begin(), array.shape().end());
+  const Shape shape = shape_of(array);
   // numpy 1.24's header: the dict with sorted keys, then spare spaces so the
   // leading extent can grow in place to 21 digits, then spaces to align the
   // data on 64 bytes (a full 64 when already aligned), then '\n'.
@@ -346,7 +346,7 @@ void write_npy(const std::string& path, const Array<float>& array) {
 }
 
 std::string feature_map_npy_bytes(const Array<float>& x_nchw, DataLayout layout, const std::string& path) {
-  dims_from_shape(Shape(x_nchw.shape().begin(), x_nchw.shape().end()), path);
+  dims_from_shape(shape_of(x_nchw), path);
   if (layout == DataLayout::nchw) return npy_bytes(x_nchw);
   // (N, C, H, W) -> (N, H, W, C): output axis k is input axis {0, 2, 3, 1}[k].
   return npy_bytes(Array<float>(xt::transpose(x_nchw, {0, 2, 3, 1})));

@@ -129,19 +129,19 @@ std::string NpzArchive::contents() const {
 }
 
 Array<float> read_feature_map_or_layer(const std::string& path, const std::optional<std::string>& layer,
-                                       DataLayout layout) {
+                                       DataLayout layout, const std::string& what) {
   if (!file_starts_like_zip(path)) {
-    if (layer) throw Error("--layer: " + path + " is not an .npz archive (--layer chooses an array of an .npz)");
+    if (layer) throw Error(what + ": " + path + " is not an .npz archive (" + what + " chooses an array of an .npz)");
     return read_feature_map(path, layout);
   }
   const NpzArchive archive(path);
   if (!layer) {
     throw Error(path + ": an .npz archive of " + std::to_string(archive.entries().size()) +
-                " arrays: choose one with --layer NAME (it holds: " + archive.contents() + ")");
+                " arrays: choose one with " + what + " NAME (it holds: " + archive.contents() + ")");
   }
   const NpzEntry* entry = archive.find(*layer);
   if (!entry) {
-    throw Error("--layer: " + path + " holds no array named \"" + printable_name(*layer) + "\" (it holds: " +
+    throw Error(what + ": " + path + " holds no array named \"" + printable_name(*layer) + "\" (it holds: " +
                 archive.contents() + ")");
   }
   return as_feature_map(archive.read(*entry), layout, archive.member_path(*entry));

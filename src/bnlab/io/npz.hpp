@@ -62,12 +62,13 @@ class NpzArchive {
 };
 
 // The feature map of read_feature_map from a .npy file, or from the array
-// `layer` of an .npz archive (named "<path>:<layer>" in errors). Errors:
+// `layer` of an .npz archive (named "<path>:<layer>" in errors). `what` is
+// how the caller names the layer ("--layer" on the command line). Errors:
 //   "--layer: acts.npz holds no array named \"x\" (it holds: ...)"
 //   "acts.npz: an .npz archive of 5 arrays: choose one with --layer NAME (it holds: ...)"
 //   "--layer: x.npy is not an .npz archive (--layer chooses an array of an .npz)"
 Array<float> read_feature_map_or_layer(const std::string& path, const std::optional<std::string>& layer,
-                                       DataLayout layout);
+                                       DataLayout layout, const std::string& what);
 
 // True when `bytes` starts like a zip archive ("PK\3\4", or "PK\5\6" when empty).
 bool starts_like_zip(const std::string& bytes);

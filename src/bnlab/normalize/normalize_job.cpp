@@ -27,11 +27,11 @@ std::vector<double> stats_values(const Array<float>& a) { return std::vector<dou
 
 // Reads a parameter or statistic file and checks its shape against the plan's.
 Array<float> read_shaped(const std::string& path, const std::vector<std::size_t>& expected, const std::string& role,
-                         const MethodPlan& plan) {
+                         const MethodPlan& plan, const std::string& affine_name) {
   Array<float> a = read_npy(path);
   std::vector<std::size_t> got(a.shape().begin(), a.shape().end());
   if (got != expected) {
-    throw Error(path + ": " + role + " of method " + plan.method.id + " (--affine " + to_string(plan.affine) +
+    throw Error(path + ": " + role + " of method " + plan.method.id + " (" + affine_name + " " + to_string(plan.affine) +
                 ") must have shape " + shape_to_string(expected) + ", got " + shape_to_string(got));
   }
   return a;
@@ -50,10 +50,10 @@ void require_finite(const Array<float>& a, const std::string& name) {
 
 // eps = 0 with a constant statistic: xhat = 0/0. Refused, naming the statistic.
 void refuse_zero_variance(const MethodPlan& plan, const std::vector<double>& var, double eps,
-                          const std::string& source) {
+                          const std::string& source, const std::string& eps_name) {
   if (auto statistic = find_zero_variance_statistic(plan, var, eps)) {
-    throw Error("--eps " + number_text(eps) + ": " + *statistic + " of method " + plan.method.id + " has " + source +
-                " variance 0, so (x - mean) / sqrt(var + eps) is 0/0; give --eps > 0 (e.g. the default 1e-5)");
+    throw Error(eps_name + " " + number_text(eps) + ": " + *statistic + " of method " + plan.method.id + " has " + source +
+                " variance 0, so (x - mean) / sqrt(var + eps) is 0/0; give " + eps_name + " > 0 (e.g. the default 1e-5)");
   }
 }
 
@@ -77,53 +77,54 @@ nlohmann::ordered_json write_outputs(const NormalizeRequest& request, const Meth
 }  // namespace
 
 nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* progress) {
-  const Method method = parse_method(request.method, "--method");
-  const AffineMode affine = parse_affine_mode(request.affine, "--affine");
-  const DataLayout data_layout = parse_data_layout(request.layout, "--layout");
-  const EngineKind engine = parse_engine_kind(request.engine, "--engine");
+  const NormalizeNames& n = request.names;
+  const Method method = parse_method(request.method, n.method);
+  const AffineMode affine = parse_affine_mode(request.affine, n.affine);
+  const DataLayout data_layout = parse_data_layout(request.layout, n.layout);
+  const EngineKind engine = parse_engine_kind(request.engine, n.engine);
   if (request.mode != "train" && request.mode != "eval") {
-    throw Error("--mode: unknown mode \"" + request.mode + "\" (valid: train, eval)");
+    throw Error(n.mode + ": unknown mode \"" + request.mode + "\" (valid: train, eval)");
   }
   const Mode mode = request.mode == "train" ? Mode::train : Mode::eval;
-  require_in_range(request.eps, kEpsRange, "--eps", number_text(request.eps));
-  require_in_range(request.momentum, kMomentumRange, "--momentum", number_text(request.momentum));
+  require_in_range(request.eps, kEpsRange, n.eps, number_text(request.eps));
+  require_in_range(request.momentum, kMomentumRange, n.momentum, number_text(request.momentum));
   if (request.running_mean.has_value() != request.running_var.has_value()) {
-    throw Error(std::string(request.running_mean ? "--running-var" : "--running-mean") +
-                ": running statistics come in pairs: give both --running-mean and --running-var");
+    throw Error((request.running_mean ? n.running_var : n.running_mean) +
+                ": running statistics come in pairs: give both " + n.running_mean + " and " + n.running_var);
   }
   if (mode == Mode::eval && !request.running_mean) {
-    throw Error("--mode eval: needs the running statistics: give --running-mean and --running-var");
+    throw Error(n.mode + " eval: needs the running statistics: give " + n.running_mean + " and " + n.running_var);
   }
   if (affine == AffineMode::none && (request.gamma || request.beta)) {
-    throw Error(std::string(request.gamma ? "--gamma" : "--beta") + ": given with --affine none, which has no parameters");
+    throw Error((request.gamma ? n.gamma : n.beta) + ": given with " + n.affine + " none, which has no parameters");
   }
 
   // Steps: read, forward, backward (with dy), write.
   if (progress) progress->add_steps(request.dy ? 4 : 3);
   step(progress, "reading " + request.input);
   // x: (N, C, H, W) in memory, whatever the file's layout.
-  Array<float> x = read_feature_map_or_layer(request.input, request.layer, data_layout);  // .npy, or --layer of an .npz
-  Dims dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), request.input);
+  Array<float> x = read_feature_map_or_layer(request.input, request.layer, data_layout, n.layer);  // .npy, or --layer of an .npz
+  Dims dims = dims_from_shape(shape_of(x), request.input);
   MethodPlan plan = make_plan(method, affine, dims);
   if (mode == Mode::eval && !method.batch_dependent()) {
-    throw Error("--mode eval: method " + method.id +
+    throw Error(n.mode + " eval: method " + method.id +
                 " has no batch statistics (eval mode applies only to methods 1, 2, 3; its train mode is what it does at inference)");
   }
 
   Params<float> params = identity_params<float>(plan);
-  if (request.gamma) params.gamma = read_shaped(*request.gamma, plan.param_shape, "gamma", plan);
-  if (request.beta) params.beta = read_shaped(*request.beta, plan.param_shape, "beta", plan);
+  if (request.gamma) params.gamma = read_shaped(*request.gamma, plan.param_shape, "gamma", plan, n.affine);
+  if (request.beta) params.beta = read_shaped(*request.beta, plan.param_shape, "beta", plan, n.affine);
 
   std::optional<Statistics> running;
   if (request.running_mean) {
-    running = Statistics{stats_values(read_shaped(*request.running_mean, plan.stat_shape, "running mean", plan)),
-                         stats_values(read_shaped(*request.running_var, plan.stat_shape, "running var", plan))};
+    running = Statistics{stats_values(read_shaped(*request.running_mean, plan.stat_shape, "running mean", plan, n.affine)),
+                         stats_values(read_shaped(*request.running_var, plan.stat_shape, "running var", plan, n.affine))};
     require_nonnegative(running->var, *request.running_var);
   }
   std::optional<Array<float>> dy;
   if (request.dy) {
     dy = read_feature_map(*request.dy, data_layout);
-    require_shape(Shape(dy->shape().begin(), dy->shape().end()), dims.to_vector(), *request.dy + ": dy (as N, C, H, W)");
+    require_shape(shape_of(*dy), dims.to_vector(), *request.dy + ": dy (as N, C, H, W)");
   }
 
   // Compute everything first; write only when all of it succeeded.
@@ -133,10 +134,10 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   step(progress, "forward");
   if (mode == Mode::train) {
     y = forward_train(engine, plan, x, params, request.eps, &used);
-    refuse_zero_variance(plan, used.var, request.eps, "batch");
+    refuse_zero_variance(plan, used.var, request.eps, "batch", n.eps);
   } else {
     used = *running;
-    refuse_zero_variance(plan, used.var, request.eps, "running");
+    refuse_zero_variance(plan, used.var, request.eps, "running", n.eps);
     y = forward_eval(engine, plan, x, params, used, request.eps);
   }
   outputs.push_back({"y", {std::move(y), true}});

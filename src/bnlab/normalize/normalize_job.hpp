@@ -12,6 +12,14 @@
 
 namespace bnlab {
 
+// How the caller names each value in error messages: the request's own field
+// names by default; the command line passes its option names ("--eps").
+struct NormalizeNames {
+  std::string method = "method", input = "input", layer = "layer", affine = "affine", mode = "mode",
+              layout = "layout", engine = "engine", eps = "eps", momentum = "momentum", gamma = "gamma",
+              beta = "beta", running_mean = "running_mean", running_var = "running_var";
+};
+
 struct NormalizeRequest {
   std::string method = "3";
   std::string input;                 // X.npy, (N, C, H, W) or (N, H, W, C); or an .npz with layer
@@ -24,6 +32,7 @@ struct NormalizeRequest {
   std::string engine = "fast";       // fast | reference (engine/engine_choice.hpp)
   double eps = 1e-5;
   double momentum = 0.1;
+  NormalizeNames names;
 };
 
 // Runs the request; returns the summary it also writes to out_dir/summary.json.

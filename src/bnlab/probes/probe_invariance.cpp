@@ -1,6 +1,7 @@
 // probe_invariance: which transformations of the input the normalization
 // commutes with. Each measurement is a relative L2 error
-//   rel(a, b) = ||a - b|| / ||b||    (double accumulation, sequential)
+//   rel(a, b) = ||a - b|| / ||b||    (double accumulation over fixed runs,
+//                                     combined in a fixed order: any thread count)
 // and the maximum over the fixed shift set of probe_util.hpp
 //   {(1, 0), (0, 1), (1, 2), (H/2, W/3)} mod (H, W), minus (0, 0) and repeats.
 // With H = W = 1 no shift exists: the shift measurements are 0, with a note.

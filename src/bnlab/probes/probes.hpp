@@ -20,8 +20,9 @@
 // values to 0 instead of 0/0; the channel-standardization judgement leaves
 // the elements of constant statistics out; both count what they left out.
 //
-// Determinism: the engine is deterministic, the probes' own reductions are
-// sequential in a fixed order, and every random number comes from
+// Determinism: the engine is deterministic, the probes' own reductions run
+// over fixed runs combined in a fixed order (parallel, but independent of the
+// thread count), and every random number comes from
 // bnlab::Rng(seed + stream) with the fixed streams of probe_util.hpp, so the
 // dumped JSON is byte-identical across runs and thread counts.
 //

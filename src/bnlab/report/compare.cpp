@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/size.hpp"
 #include "bnlab/engine/constant_statistic.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/engine/method.hpp"
@@ -156,7 +157,14 @@ Array<float> load_compare_input(const CompareConfig& config) {
 CompareResult compare(const CompareConfig& config, const Array<float>& x, Progress* progress) {
   CompareResult result;
   result.config = config;
-  result.dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), config.input.value_or("input"));
+  result.dims = dims_from_shape(shape_of(x), config.input.value_or("input"));
+  // The probes hold a few input-sized tensors at once (probes.hpp: at most 4,
+  // measured peak 5.4x the input with the allocator's slack): refuse up front,
+  // naming the bytes and the input, rather than fail deep inside a probe.
+  constexpr std::size_t kPeakInputCopies = 6;
+  const std::string asked_by = config.input.value_or("--shape");
+  require_memory(checked_byte_size(x.size(), kPeakInputCopies * sizeof(float), asked_by), asked_by,
+                 "compare's probes (about 6 tensors of the input's size at once)");
   // Validate every method against the shape before measuring anything.
   std::vector<Method> methods;
   for (const std::string& id : config.methods) {

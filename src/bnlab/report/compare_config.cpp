@@ -31,26 +31,13 @@ using Json = nlohmann::ordered_json;
 const char* kValidKeys =
     "description, methods, source, input, layout, layers, shape, dist, seed, eps, momentum, format, output";
 
-// A JSON value as it appears in an error message: compact, one line, cut short.
-std::string shown(const Json& value) {
-  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
-  constexpr std::size_t kMax = 60;
-  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
-  return text;
-}
+// A JSON value as it appears in an error message (json_text.hpp).
+std::string shown(const Json& value) { return json_preview(value); }
 
 std::string json_quoted(const std::string& text) { return Json(text).dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-// "/key" with RFC 6901 escaping ("~" -> "~0", "/" -> "~1").
-std::string pointer(const std::string& key) {
-  std::string out = "/";
-  for (char ch : key) {
-    if (ch == '~') out += "~0";
-    else if (ch == '/') out += "~1";
-    else out += ch;
-  }
-  return out;
-}
+// "/key" with RFC 6901 escaping.
+std::string pointer(const std::string& key) { return "/" + pointer_token(key); }
 
 // ---- values shared by the file parser and the command-line overrides ------------
 

@@ -24,6 +24,7 @@
 namespace bnlab {
 
 enum class Distribution { normal, conv_like, offset };
+inline constexpr Distribution kDistributions[] = {Distribution::normal, Distribution::conv_like, Distribution::offset};
 
 // "normal", "conv-like", "offset". Throws Error naming `what` and the value,
 // listing the valid names:  --dist: unknown distribution "foo" (valid: normal, conv-like, offset)

@@ -24,7 +24,7 @@ Array<float> Relu::backward(const Array<float>& dy) {
 
 Array<float> GlobalAveragePool::forward(const Array<float>& x) {
   if (x.dimension() != 4) throw Error("global average pool: expected an (N, C, H, W) input");
-  input_shape_ = Shape(x.shape().begin(), x.shape().end());
+  input_shape_ = shape_of(x);
   const std::size_t rows = x.shape()[0] * x.shape()[1], plane = x.shape()[2] * x.shape()[3];
   auto y = Array<float>::from_shape({x.shape()[0], x.shape()[1]});  // (N, C)
   for (std::size_t r = 0; r < rows; ++r) {

@@ -145,7 +145,7 @@ Conv2d::Conv2d(const ConvShape& shape, Rng& rng) : shape_(shape) {
 Array<float> Conv2d::forward(const Array<float>& x) {
   if (x.dimension() != 4 || x.shape()[1] != shape_.in_channels) {
     throw Error("conv: expected (N, " + std::to_string(shape_.in_channels) + ", H, W) input, got " +
-                shape_to_string(Shape(x.shape().begin(), x.shape().end())));
+                shape_to_string(shape_of(x)));
   }
   const Geometry g{x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3], shape_.out_extent(x.shape()[2]),
                    shape_.out_extent(x.shape()[3]), shape_.kernel, shape_.stride, shape_.pad};

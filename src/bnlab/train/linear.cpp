@@ -21,7 +21,7 @@ Array<float> Linear::forward(const Array<float>& x) {
   const std::size_t out = weight.shape()[0], in = weight.shape()[1];
   if (x.dimension() != 2 || x.shape()[1] != in) {
     throw Error("linear: expected (N, " + std::to_string(in) + ") input, got " +
-                shape_to_string(Shape(x.shape().begin(), x.shape().end())));
+                shape_to_string(shape_of(x)));
   }
   input_ = x;
   const std::size_t batch = x.shape()[0];

@@ -20,7 +20,7 @@ NormLayer::NormLayer(const Method& method, std::size_t c, std::size_t h, std::si
 }
 
 MethodPlan NormLayer::plan_for(const Array<float>& x) const {
-  Dims dims = dims_from_shape(Shape(x.shape().begin(), x.shape().end()), "norm layer input");
+  Dims dims = dims_from_shape(shape_of(x), "norm layer input");
   if (auto problem = other_size_problem(dims.h, dims.w)) throw Error("norm layer: " + *problem);
   if (dims.c != built_for_.c) throw Error("norm layer: expected " + std::to_string(built_for_.c) + " channels");
   return make_plan(method_, AffineMode::natural, dims);
