@@ -10,6 +10,7 @@
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/train/experiment.hpp"
 #include "bnlab/train/train_report.hpp"
+#include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {
@@ -93,8 +94,7 @@ void setup_train(CLI::App& app) {
     if (o->batch_size) config.batch_size = *o->batch_size;
     if (o->lr) config.lr = *o->lr;
     if (!o->format.empty()) {
-      if (o->format != "table" && o->format != "json") throw Error("--format: expected table or json, got \"" + o->format + "\"");
-      config.format = o->format;
+      config.format = parse_output_format(o->format, "--format");  // case-insensitive, as in every subcommand
     }
     if (!o->output.empty()) config.output = o->output;
     if (config.train_images < 1 || config.train_images > 60000) throw Error("--train-images: expected 1 to 60000");
