@@ -222,5 +222,5 @@ TEST_CASE("bnlab train: a missing data set is one line naming the file and the p
   CHECK(Json::parse(read_file(out))["schema"] == "bnlab.train/1");
   r = run(std::string(BNLAB_BINARY) + " train --format xml 2>" + err.string());
   CHECK(r.code == 1);
-  CHECK(read_file(err) == "bnlab: --format: expected table or json, got \"xml\"\n");
+  CHECK(read_file(err) == "bnlab: --format: unknown format \"xml\" (valid: json, table)\n");
 }
