@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
-#include <regex>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -28,13 +28,25 @@ constexpr std::size_t kMaxPageBytes = 2 * 1024 * 1024;  // the issue's limit for
 // Every element closed in order (HTML void elements and self-closed SVG
 // elements aside); returns the first problem, or "" when the page is well formed.
 std::string nesting_problem(const std::string& page) {
-  static const std::regex tag(R"(<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>)");
+  // A plain scan of "<name ...>", "</name>" and "<name .../>" (std::regex
+  // recurses per character and overflows the stack on long SVG paths under
+  // AddressSanitizer).
   static const std::vector<std::string> kVoid = {"meta", "br", "img", "hr", "link", "input"};
   std::vector<std::string> open;
-  for (auto it = std::sregex_iterator(page.begin(), page.end(), tag); it != std::sregex_iterator(); ++it) {
-    const std::string name = (*it)[2], closing = (*it)[1], self = (*it)[3];
-    if (!self.empty() || std::find(kVoid.begin(), kVoid.end(), name) != kVoid.end()) continue;
-    if (closing.empty()) {
+  auto is_name_char = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; };
+  for (std::size_t at = page.find('<'); at != std::string::npos; at = page.find('<', at + 1)) {
+    std::size_t i = at + 1;
+    const bool closing = i < page.size() && page[i] == '/';
+    if (closing) ++i;
+    if (i >= page.size() || !std::isalpha(static_cast<unsigned char>(page[i]))) continue;  // "<!DOCTYPE", "< 3"
+    const std::size_t name_start = i;
+    while (i < page.size() && is_name_char(page[i])) ++i;
+    const std::string name = page.substr(name_start, i - name_start);
+    const std::size_t end = page.find('>', i);
+    if (end == std::string::npos) return "<" + name + " never ends";
+    const bool self = page[end - 1] == '/';
+    if (self || std::find(kVoid.begin(), kVoid.end(), name) != kVoid.end()) continue;
+    if (!closing) {
       open.push_back(name);
     } else if (open.empty() || open.back() != name) {
       return "</" + name + "> closes <" + (open.empty() ? std::string("nothing") : open.back()) + ">";
@@ -46,11 +58,19 @@ std::string nesting_problem(const std::string& page) {
 }
 
 // The <figure> elements of a page, by id.
+// A plain scan, not std::regex: libstdc++'s regex recurses once per
+// character of a lazy [\s\S]*? and overflows the stack on a long figure
+// under AddressSanitizer.
 std::map<std::string, std::string> figures_of(const std::string& page) {
   std::map<std::string, std::string> out;
-  static const std::regex figure(R"re(<figure id="([^"]+)"[^>]*>([\s\S]*?)</figure>)re");
-  for (auto it = std::sregex_iterator(page.begin(), page.end(), figure); it != std::sregex_iterator(); ++it)
-    out[(*it)[1]] = (*it)[2];
+  const std::string open = "<figure id=\"", close = "</figure>";
+  for (std::size_t at = page.find(open); at != std::string::npos; at = page.find(open, at + 1)) {
+    const std::size_t id_end = page.find('"', at + open.size());
+    const std::size_t body = id_end == std::string::npos ? id_end : page.find('>', id_end);
+    const std::size_t end = body == std::string::npos ? body : page.find(close, body);
+    if (end == std::string::npos) break;
+    out[page.substr(at + open.size(), id_end - at - open.size())] = page.substr(body + 1, end - body - 1);
+  }
   return out;
 }
 
@@ -118,7 +138,8 @@ TEST_CASE("the default page: well formed, self-contained, every figure titled, l
   require_figures_complete(page, 3);
   CHECK(page.size() < kMaxPageBytes);
   // The verdict table: one row per property with its label, yes/NO in words.
-  for (const auto& [key, p] : default_report()["verdict"]["properties"].items()) {
+  const Json report = default_report();  // held: items() of a temporary would dangle inside the loop
+  for (const auto& [key, p] : report["verdict"]["properties"].items()) {
     std::string row = ">";  // appended step by step: GCC 12 warns (-Wrestrict, falsely) on a + chain
     row += p["label"].get<std::string>();
     row += " (";

@@ -78,11 +78,11 @@ std::string panel(std::size_t index, const std::string& id, const Json& block, c
     out += text(left - 25, y, label + ": " + std::to_string(value.get<std::size_t>()), "font-size=\"14\"");
     y += 19;
   };
-  line("statistics", block["num_statistics"]);
-  line("values per statistic", block["elements_per_statistic"]);
-  line("gamma/beta values", block["num_parameters"]);
+  line("statistics", block.at("num_statistics"));
+  line("values per statistic", block.at("elements_per_statistic"));
+  line("gamma/beta values", block.at("num_parameters"));
   std::string over;
-  for (const auto& axis : block["reduce_axes"]) {
+  for (const auto& axis : block.at("reduce_axes")) {
     if (!over.empty()) over += ",";
     over += axis.get<std::string>();
   }
@@ -93,10 +93,10 @@ std::string panel(std::size_t index, const std::string& id, const Json& block, c
 }  // namespace
 
 std::string axes_figure(const Json& report) {
-  const Json& methods = report["methods"];
+  const Json& methods = report.at("methods");
   std::string body;
   std::size_t i = 0;
-  for (const auto& [id, block] : methods.items()) body += panel(i++, id, block, report["input"]["shape"]);
+  for (const auto& [id, block] : methods.items()) body += panel(i++, id, block, report.at("input").at("shape"));
   const std::size_t columns = std::clamp<std::size_t>(i, 1, kPanelsPerRow),
                     rows = std::max<std::size_t>(1, (i + kPanelsPerRow - 1) / kPanelsPerRow);
   return figure("fig-axes", "1. Which values share a mean and variance", double(columns) * kPanelWidth + 30,

@@ -31,14 +31,14 @@ std::string batch_size_figure(const Json& report) {
   std::vector<Curve> curves;
   std::vector<std::string> per_sample;
   std::size_t index = 0;
-  for (const auto& [id, block] : report["methods"].items()) {
+  for (const auto& [id, block] : report.at("methods").items()) {
     const Method method = parse_method(id, "methods");
-    const Json& probe = block["batch_size"];
+    const Json& probe = block.at("batch_size");
     if (probe.is_object() && probe.value("applicable", false)) {
       Curve curve{index, method.column, method.name, {}};
-      for (const Json& size : probe["sizes"]) {
+      for (const Json& size : probe.at("sizes")) {
         const double error = size.value("var_error", 0.0);
-        if (!size.value("degenerate", false) && error > 0) curve.points.push_back({size["n"].get<double>(), error});
+        if (!size.value("degenerate", false) && error > 0) curve.points.push_back({size.at("n").get<double>(), error});
       }
       if (!curve.points.empty()) curves.push_back(curve);
     } else {
@@ -49,7 +49,7 @@ std::string batch_size_figure(const Json& report) {
   if (curves.empty()) {
     return figure_not_applicable(
         "fig-batch-size", title,
-        report["input"]["shape"][0].get<std::size_t>() < 2
+        report.at("input").at("shape")[0].get<std::size_t>() < 2
             ? "the batch holds a single sample (N = 1): there is no smaller batch to compare with"
             : "no method here takes its statistics over the batch (per-sample methods do not depend on it)");
   }

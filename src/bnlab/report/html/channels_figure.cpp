@@ -98,16 +98,16 @@ std::string panel(const std::vector<Series>& series, std::size_t channels, bool 
 
 std::string channels_figure(const Json& report) {
   const std::string title = "2. Output per channel: is every channel standardized?";
-  const std::size_t channels = report["input"]["shape"][1].get<std::size_t>();
+  const std::size_t channels = report.at("input").at("shape")[1].get<std::size_t>();
   std::vector<Series> series;
   std::vector<std::string> unmeasured;
   std::size_t index = 0;
-  for (const auto& [id, block] : report["methods"].items()) {
+  for (const auto& [id, block] : report.at("methods").items()) {
     const Method method = parse_method(id, "methods");
-    const Json& output = block["output"];
+    const Json& output = block.at("output");
     if (output.is_object() && output.contains("per_channel")) {
-      series.push_back({index, method.column, method.name, output["per_channel"]["mean"].get<std::vector<double>>(),
-                        output["per_channel"]["var"].get<std::vector<double>>()});
+      series.push_back({index, method.column, method.name, output.at("per_channel").at("mean").get<std::vector<double>>(),
+                        output.at("per_channel").at("var").get<std::vector<double>>()});
     } else {
       unmeasured.push_back(method.column);
     }

@@ -23,7 +23,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 std::vector<std::string> method_ids(const Json& report) {
-  return report["config"]["methods"].get<std::vector<std::string>>();
+  return report.at("config").at("methods").get<std::vector<std::string>>();
 }
 
 // The property row of a key; nullptr for a key this build does not know (a
@@ -50,23 +50,23 @@ std::string shape_text(const Json& shape) {
 
 // What was measured: the tensor, where it came from, its moments.
 std::string input_section(const Json& report) {
-  const Json& in = report["input"];
-  const Json& summary = in["summary"];
+  const Json& in = report.at("input");
+  const Json& summary = in.at("summary");
   std::string where = in.contains("path")
-                          ? "file " + in["path"].get<std::string>() + " (" + in.value("layout", "NCHW") + ")"
+                          ? "file " + in.at("path").get<std::string>() + " (" + in.value("layout", "NCHW") + ")"
                           : "synthetic, " + in.value("dist", "?") + ", seed " + std::to_string(in.value("seed", 0));
   std::string out = "<section id=\"input\">\n<h2>The input</h2>\n<table>\n";
   const auto row = [&](const std::string& label, const std::string& value) {
     out += "<tr><td>" + escape(label) + "</td><td>" + escape(value) + "</td></tr>\n";
   };
-  row("shape (N, C, H, W)", shape_text(in["shape"]));
+  row("shape (N, C, H, W)", shape_text(in.at("shape")));
   row("source", where);
-  row("mean, std", number(summary["mean"].get<double>()) + ", " + number(summary["std"].get<double>()));
-  row("min, max", number(summary["min"].get<double>()) + ", " + number(summary["max"].get<double>()));
+  row("mean, std", number(summary.at("mean").get<double>()) + ", " + number(summary.at("std").get<double>()));
+  row("min, max", number(summary.at("min").get<double>()) + ", " + number(summary.at("max").get<double>()));
   row("channel std, smallest to largest",
-      number(summary["channel_std_min"].get<double>()) + " to " + number(summary["channel_std_max"].get<double>()));
+      number(summary.at("channel_std_min").get<double>()) + " to " + number(summary.at("channel_std_max").get<double>()));
   row("eps, momentum",
-      number(report["config"]["eps"].get<double>()) + ", " + number(report["config"]["momentum"].get<double>()));
+      number(report.at("config").at("eps").get<double>()) + ", " + number(report.at("config").at("momentum").get<double>()));
   return out + "</table>\n</section>\n";
 }
 
@@ -74,13 +74,13 @@ std::string input_section(const Json& report) {
 // colour only repeats it), the legend line under the table, the verdict.
 std::string verdict_section(const Json& report) {
   const std::vector<std::string> ids = method_ids(report);
-  const Json& verdict = report["verdict"];
+  const Json& verdict = report.at("verdict");
   std::string out = "<section id=\"verdict\">\n<h2>The verdict</h2>\n<p class=\"summary\">" +
                     escape(verdict.value("summary", "")) + "</p>\n<table>\n<tr><th>property (criterion)</th>";
   for (const std::string& id : ids) out += "<th>" + escape(parse_method(id, "methods").column) + "</th>";
   out += "</tr>\n";
   std::string group;
-  for (const auto& [key, p] : verdict["properties"].items()) {
+  for (const auto& [key, p] : verdict.at("properties").items()) {
     const std::string g = p.value("group", "question");
     if (g != group) {
       group = g;
@@ -89,8 +89,8 @@ std::string verdict_section(const Json& report) {
     }
     out += "<tr><td>" + escape(p.value("label", key)) + " (" + escape(p.value("criterion", "")) + ")</td>";
     for (const std::string& id : ids) {
-      const bool holds = p["holds"].value(id, false);
-      const Json& v = p["values"].contains(id) ? p["values"][id] : Json(nullptr);
+      const bool holds = p.at("holds").value(id, false);
+      const Json& v = p.at("values").contains(id) ? p.at("values").at(id) : Json(nullptr);
       const Property* row = property_of(key);
       const bool yes_no = row && row->yes_no;  // the value is 1 or 0: yes/NO says it all
       const std::string value = yes_no ? "" : v.is_number() ? number(v.get<double>()) + " " : "- ";
@@ -101,13 +101,13 @@ std::string verdict_section(const Json& report) {
   }
   out += "<tr><td>constant statistics (left out)</td>";
   for (const std::string& id : ids)
-    out += "<td>" + std::to_string(verdict["constant_statistics"].value(id, 0)) + "</td>";
+    out += "<td>" + std::to_string(verdict.at("constant_statistics").value(id, 0)) + "</td>";
   out += "</tr>\n</table>\n<ul class=\"legend\">\n";
   for (const std::string& id : ids) {
     const Method m = parse_method(id, "methods");
     out += "<li><b>" + escape(m.column) + "</b> = " + escape(m.title) + "</li>\n";
   }
-  for (const auto& [key, p] : verdict["properties"].items())
+  for (const auto& [key, p] : verdict.at("properties").items())
     out += "<li><b>" + escape(p.value("label", key)) + "</b>: " + escape(legend_of(key, p)) + ".</li>\n";
   out += "</ul>\n<p>" + escape(verdict.value("note", "")) + "</p>\n";
   out += "<p>Full definitions: docs/properties.md in the bnlab repository and <code>bnlab explain</code>.</p>\n";
@@ -128,11 +128,11 @@ std::string compare_page(const Json& report) {
 // The .npz layers report: properties held per layer and method, layers where each property holds.
 std::string layers_page(const Json& report) {
   const std::vector<std::string> ids = method_ids(report);
-  const Json& layers = report["layers"];
-  const Json& across = report["across_layers"];
-  const std::size_t total = layers.size(), n_properties = across["properties"].size();
+  const Json& layers = report.at("layers");
+  const Json& across = report.at("across_layers");
+  const std::size_t total = layers.size(), n_properties = across.at("properties").size();
   std::string body = "<h1>bnlab compare: " + std::to_string(total) + (total == 1 ? " layer of " : " layers of ") +
-                     escape(report["input"].value("path", "an archive")) + "</h1>\n<p class=\"summary\">" +
+                     escape(report.at("input").value("path", "an archive")) + "</h1>\n<p class=\"summary\">" +
                      escape(across.value("summary", "")) + "</p>\n";
   const auto header = [&](const std::string& first) {
     std::string h = "<tr><th>" + escape(first) + "</th>";
@@ -142,15 +142,15 @@ std::string layers_page(const Json& report) {
   body += "<section id=\"layers\">\n<h2>Properties held per layer, of " + std::to_string(n_properties) +
           "</h2>\n<table>\n" + header("layer (N, C, H, W)");
   for (const auto& [name, layer] : layers.items()) {
-    body += "<tr><td>" + escape(name) + " (" + escape(shape_text(layer["input"]["shape"])) + ")</td>";
+    body += "<tr><td>" + escape(name) + " (" + escape(shape_text(layer.at("input").at("shape"))) + ")</td>";
     for (const std::string& id : ids) {
-      if (layer["methods"][id].value("degenerate", false)) {
+      if (layer.at("methods").at(id).value("degenerate", false)) {
         body += "<td>not measured</td>";
         continue;
       }
       std::size_t held = 0;
-      for (const auto& [key, p] : across["properties"].items())
-        held += layer["verdict"]["properties"][key]["holds"].value(id, false);
+      for (const auto& [key, p] : across.at("properties").items())
+        held += layer.at("verdict").at("properties").at(key).at("holds").value(id, false);
       body +=
           std::string("<td class=\"") + (held == n_properties ? "yes" : "no") + "\">" + std::to_string(held) + "</td>";
     }
@@ -158,17 +158,17 @@ std::string layers_page(const Json& report) {
   }
   body += "<tr><td>layers with every property</td>";
   for (const std::string& id : ids)
-    body += "<td>" + std::to_string(across["methods"][id]["layers_with_every_property"].get<std::size_t>()) + "/" +
+    body += "<td>" + std::to_string(across.at("methods").at(id).at("layers_with_every_property").get<std::size_t>()) + "/" +
             std::to_string(total) + "</td>";
   body +=
       "</tr>\n</table>\n</section>\n<section id=\"properties\">\n<h2>Layers where each property holds</h2>\n<table>\n" +
       header("property");
-  for (const auto& [key, p] : across["properties"].items()) {
+  for (const auto& [key, p] : across.at("properties").items()) {
     const Property* row = property_of(key);
     const std::string label = row ? row->label : key;
     body += "<tr><td>" + escape(label) + "</td>";
     for (const std::string& id : ids)
-      body += "<td>" + std::to_string(p["holds_in"][id].get<std::size_t>()) + "/" + std::to_string(total) + "</td>";
+      body += "<td>" + std::to_string(p.at("holds_in").at(id).get<std::size_t>()) + "/" + std::to_string(total) + "</td>";
     body += "</tr>\n";
   }
   body += "</table>\n<ul class=\"legend\">\n";
@@ -185,8 +185,8 @@ std::string layers_page(const Json& report) {
 }  // namespace
 
 std::string render_report_html(const Json& report, const std::string& source) {
-  const std::string schema = report.is_object() && report.contains("schema") && report["schema"].is_string()
-                                 ? report["schema"].get<std::string>()
+  const std::string schema = report.is_object() && report.contains("schema") && report.at("schema").is_string()
+                                 ? report.at("schema").get<std::string>()
                                  : "";
   if (schema != kCompareSchema && schema != kCompareLayersSchema) {
     throw Error(source + ": /schema: expected \"" + std::string(kCompareSchema) + "\" or \"" + kCompareLayersSchema +
