@@ -3,8 +3,6 @@
 #include <iostream>
 #include <memory>
 
-#include <unistd.h>
-
 #include "bnlab/core/memory_policy.hpp"
 #include "bnlab/core/progress.hpp"
 #include "bnlab/engine/method.hpp"
@@ -16,6 +14,7 @@
 #include "bnlab/report/report_table.hpp"
 #include "commands.hpp"
 #include "number_options.hpp"
+#include "stdout_format.hpp"
 
 namespace bnlab::app {
 
@@ -56,8 +55,7 @@ void setup_compare(CLI::App& app) {
                     "Added to the variance", "1e-5");
   add_number_option(cmd, "--momentum", kMomentumRange, [&o](double momentum) { o.momentum = momentum; },
                     "Running-statistics momentum", "0.1");
-  cmd->add_option("--format", o.format,
-                  "json (the report) or table (a summary)  [default: table on a terminal, json otherwise]");
+  cmd->add_option("--format", o.format, kFormatHelp);
   cmd->add_option("--output", o.output, "Also write the JSON report to this file (atomically)");
   cmd->add_option("--html", options->html,
                   "Also draw the report as one self-contained HTML page (figures, verdict table; see bnlab render)");
@@ -74,7 +72,7 @@ void setup_compare(CLI::App& app) {
     apply_overrides(config, options->overrides);
     if (config.output) check_output_path(*config.output, "--output");  // before minutes of computation
     if (!options->html.empty()) check_output_path(options->html, "--html");
-    const bool table = config.format ? *config.format == "table" : ::isatty(STDOUT_FILENO) == 1;
+    const bool table = table_on_stdout(config.format);
     keep_freed_memory();  // the probes allocate many input-sized tensors in turn
     // Invalid UTF-8 in a string echoed from the input (a path, a layer name) is replaced, not thrown.
     constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;

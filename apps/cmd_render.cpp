@@ -1,8 +1,10 @@
-// bnlab render: a saved report (compare --output) as a self-contained HTML page.
+// bnlab render: a saved report (compare --output, train --output) as a self-contained HTML page.
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "bnlab/core/error.hpp"
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/report/compare_config.hpp"
 #include "bnlab/report/html/html_report.hpp"
@@ -12,7 +14,8 @@ namespace bnlab::app {
 
 namespace {
 struct RenderOptions {
-  std::string report, html;
+  std::vector<std::string> reports;
+  std::string train, html;
 };
 }  // namespace
 
@@ -25,17 +28,32 @@ void setup_render(CLI::App& app) {
       "SVG figures (which values share a statistic, output per channel, batch size), the verdict table\n"
       "with its legend and the input summary. No script, no network, no external font: it opens offline\n"
       "in any browser and prints on paper; the same report gives the same bytes. An .npz layers report\n"
-      "(schema bnlab.compare-layers/1) gives its per-layer summary.");
-  cmd->add_option("report", options->report, "The JSON report (schema bnlab.compare/2 or bnlab.compare-layers/1)")
-      ->required();
+      "(schema bnlab.compare-layers/1) gives its per-layer summary; a training result (bnlab train\n"
+      "--output TRAIN.json, schema bnlab.train/1) its loss curves, accuracy bars and summary. A compare\n"
+      "report and a training result (--train, or a second positional file) make one page together.");
+  cmd->add_option("report", options->reports,
+                  "The JSON report (schema bnlab.compare/2, bnlab.compare-layers/1 or bnlab.train/1); a second\n"
+                  "file, a training result, joins the first on one page (the same as --train)")
+      ->required()
+      ->expected(1, 2);
+  cmd->add_option("--train", options->train,
+                  "A training result (bnlab train --output TRAIN.json) whose section follows the compare report");
   cmd->add_option("--html", options->html, "The page to write (atomically), e.g. report.html")->required();
   cmd->footer(
       "\nExamples:\n"
       "  bnlab compare --output report.json && bnlab render report.json --html report.html\n"
-      "  bnlab compare --html report.html        # the same page in one step\n");
+      "  bnlab compare --html report.html        # the same page in one step\n"
+      "  bnlab train --output train.json && bnlab render train.json --html train.html\n"
+      "  bnlab render report.json --train train.json --html both.html\n");
   cmd->callback([options] {
+    std::vector<std::string> files = options->reports;
+    if (!options->train.empty()) files.push_back(options->train);
+    if (files.size() > 2) throw Error("--train: the page joins one compare report and one training result; got 3 files");
     check_output_path(options->html, "--html");
-    const std::string page = html::render_report_html(html::read_report_file(options->report), options->report);
+    const nlohmann::ordered_json first = html::read_report_file(files[0]);
+    const std::string page =
+        files.size() == 1 ? html::render_report_html(first, files[0])
+                          : html::render_joined_html(first, files[0], html::read_report_file(files[1]), files[1]);
     write_file_atomically(options->html, page);
     std::cerr << "bnlab: wrote " << options->html << "\n";
   });

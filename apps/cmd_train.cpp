@@ -4,23 +4,22 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <vector>
 
-#include "bnlab/core/error.hpp"
-#include "bnlab/engine/method.hpp"
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/train/experiment.hpp"
 #include "bnlab/train/train_report.hpp"
 #include "bnlab/report/compare_config.hpp"
+#include "bnlab/report/html/html_report.hpp"
 #include "commands.hpp"
+#include "stdout_format.hpp"
 
 namespace bnlab::app {
 
 namespace {
 struct TrainOptions {
-  std::string config, data, methods, format, output;
-  std::vector<std::uint64_t> seeds;
-  std::optional<std::size_t> train_images, test_images, epochs, batch_size;
-  std::optional<double> lr;
+  std::string config, html;
+  train::TrainOverrides overrides;
 };
 
 // Step counters overwrite one another on a terminal; elsewhere only the
@@ -47,17 +46,21 @@ void setup_train(CLI::App& app) {
       "after translating the images by 1, 2, 4 pixels, on a 36x36 canvas (where the method's parameters\n"
       "allow another H x W), and after training with batch 4. Data: Debian's dataset-fashion-mnist\n"
       "(/usr/share/datasets/fashion-mnist; scripts/bnlab installs it).");
+  train::TrainOverrides& v = o->overrides;
   cmd->add_option("--config", o->config, "JSON config (configs/train/default.json is the default; configs/train/full.json the full experiment)");
-  cmd->add_option("--data", o->data, "Directory with the four Fashion-MNIST .gz files, or stand-in (generated images)");
-  cmd->add_option("--methods", o->methods, "Methods, e.g. 1,2,3 or 3,ln,in,gn:4");
-  cmd->add_option("--seeds", o->seeds, "Seeds, e.g. --seeds 0 1 2 (one training run per method and seed)");
-  cmd->add_option("--train-images", o->train_images, "Use the first n training images (<= 60000)");
-  cmd->add_option("--test-images", o->test_images, "Use the first n test images (<= 10000; a multiple of the test batch sizes)");
-  cmd->add_option("--epochs", o->epochs, "Passes over the training images");
-  cmd->add_option("--batch-size", o->batch_size, "Training batch size");
-  cmd->add_option("--lr", o->lr, "SGD learning rate");
-  cmd->add_option("--format", o->format, "table (default) or json on stdout");
-  cmd->add_option("--output", o->output, "Also write the JSON result (schema bnlab.train/1) to this file");
+  cmd->add_option("--data", v.data, "Directory with the four Fashion-MNIST .gz files, or stand-in (generated images)");
+  cmd->add_option("--methods", v.methods, "Methods, e.g. 1,2,3 or 3,ln,in,gn:4");
+  cmd->add_option("--seeds", v.seeds, "Seeds, e.g. --seeds 0 1 2 (one training run per method and seed)");
+  cmd->add_option("--train-images", v.train_images, "Use the first n training images (<= 60000)");
+  cmd->add_option("--test-images", v.test_images, "Use the first n test images (<= 10000; a multiple of the test batch sizes)");
+  cmd->add_option("--epochs", v.epochs, "Passes over the training images");
+  cmd->add_option("--batch-size", v.batch_size, "Training batch size");
+  cmd->add_option("--lr", v.lr, "SGD learning rate");
+  cmd->add_option("--format", v.format, kFormatHelp);
+  cmd->add_option("--output", v.output, "Also write the JSON result (schema bnlab.train/1) to this file");
+  cmd->add_option("--html", o->html,
+                  "Also draw the result as one self-contained HTML page: loss curves, accuracy bars, summary\n"
+                  "(bnlab render TRAIN.json --html PAGE draws a saved result)");
   const train::TrainConfig defaults;
   std::string methods, seeds;
   for (const std::string& id : defaults.methods) methods += (methods.empty() ? "" : ",") + id;
@@ -72,50 +75,26 @@ void setup_train(CLI::App& app) {
       "Examples:\n"
       "  bnlab train\n"
       "  bnlab train --config configs/train/full.json --output train.json\n"
-      "  bnlab train --methods 3,gn:4 --seeds 0 --format json\n");
+      "  bnlab train --methods 3,gn:4 --seeds 0 --format json\n"
+      "  bnlab train --html train.html          # open train.html in a browser\n");
   cmd->callback([o] {
     train::TrainConfig config = o->config.empty() ? train::TrainConfig{} : train::load_train_config(o->config);
-    if (!o->data.empty()) config.data = o->data;
-    if (!o->methods.empty()) {
-      config.methods.clear();
-      for (const Method& m : parse_method_list(o->methods, "--methods")) config.methods.push_back(m.id);
-    }
-    if (!o->seeds.empty()) {
-      for (std::size_t i = 0; i < o->seeds.size(); ++i) {
-        for (std::size_t j = 0; j < i; ++j) {
-          if (o->seeds[i] == o->seeds[j]) throw Error("--seeds: duplicate seed " + std::to_string(o->seeds[i]));
-        }
-      }
-      config.seeds = o->seeds;
-    }
-    if (o->train_images) config.train_images = *o->train_images;
-    if (o->test_images) config.test_images = *o->test_images;
-    if (o->epochs) config.epochs = *o->epochs;
-    if (o->batch_size) config.batch_size = *o->batch_size;
-    if (o->lr) config.lr = *o->lr;
-    if (!o->format.empty()) {
-      config.format = parse_output_format(o->format, "--format");  // case-insensitive, as in every subcommand
-    }
-    if (!o->output.empty()) config.output = o->output;
-    if (config.train_images < 1 || config.train_images > 60000) throw Error("--train-images: expected 1 to 60000");
-    if (config.test_images < 1 || config.test_images > 10000) throw Error("--test-images: expected 1 to 10000");
-    if (config.epochs < 1) throw Error("--epochs: expected >= 1");
-    if (config.batch_size < 2) throw Error("--batch-size: expected >= 2");
-    if (!(config.lr > 0 && config.lr <= 10)) throw Error("--lr: expected a number in (0, 10]");
-    if (o->test_images) {
-      for (std::size_t b : config.test_batch_sizes) {
-        if (config.test_images % b != 0) {
-          throw Error("--test-images: " + std::to_string(config.test_images) + " is not a multiple of the test batch size " +
-                      std::to_string(b) + " (test_batch_sizes in a --config file sets them)");
-        }
-      }
-    }
-    train::validate(config);
+    train::TrainOverrides overrides = o->overrides;
+    if (overrides.format) overrides.format = parse_output_format(*overrides.format, "--format");  // case-insensitive
+    train::apply_overrides(config, overrides);  // ranges and relations checked in the library
+    if (config.output) check_output_path(*config.output, "--output");  // before minutes of training
+    if (!o->html.empty()) check_output_path(o->html, "--html");
+    const bool table = table_on_stdout(config.format);
 
     const train::TrainResult result = train::run_experiment(config, show_progress);
-    const std::string json = train::to_json(result).dump(2) + "\n";
+    const nlohmann::ordered_json report = train::to_json(result);
+    const std::string json = report.dump(2) + "\n";
     if (config.output) write_file_atomically(*config.output, json);
-    std::cout << (config.format == "json" ? json : train::format_table(result)) << std::flush;
+    if (!o->html.empty()) write_file_atomically(o->html, html::render_report_html(report));
+    if (table) std::cout << train::format_table(result) << std::flush;
+    else if (!config.output) std::cout << json << std::flush;  // as compare: the JSON once, in the file if one is named
+    if (config.output) std::cerr << "bnlab: wrote " << *config.output << "\n";
+    if (!o->html.empty()) std::cerr << "bnlab: wrote " << o->html << "\n";
   });
 }
 

@@ -1,8 +1,18 @@
 #pragma once
-// Small helpers shared by the tests: seeded data, conversions, error norms.
+// Small helpers shared by the tests: seeded data, conversions, error norms, a
+// temporary directory, running a command.
+#include <stdlib.h>
+#include <sys/wait.h>
+
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "bnlab/core/tensor.hpp"
@@ -64,6 +74,67 @@ double max_abs_diff(const A& a, const std::vector<double>& b) {
   double m = 0;
   for (std::size_t i = 0; i < b.size(); ++i) m = std::max(m, std::abs(double(a[i]) - b[i]));
   return m;
+}
+
+// A fresh directory under the system's temporary one ("bnlab-test-NAME-XXXXXX",
+// unique even when test executables run in parallel), removed with its
+// contents at the end of the scope (read-only entries made writable first).
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name = "tmp") {
+    std::string pattern = (std::filesystem::temp_directory_path() / ("bnlab-test-" + name + "-XXXXXX")).string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create a directory like " + pattern);
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  // The full path of `name` in the directory.
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+  // Writes `text` to `name` (creating subdirectories); returns the full path.
+  std::string write(const std::string& name, const std::string& text) const {
+    const std::filesystem::path file = path / name;
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary) << text;
+    return file.string();
+  }
+  // The number of entries directly in the directory.
+  std::size_t entries() const {
+    return std::size_t(std::distance(std::filesystem::directory_iterator(path), std::filesystem::directory_iterator()));
+  }
+};
+
+// A whole file as bytes ("" when it cannot be read).
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+struct Run {
+  int code = -1;  // exit code; -1 when killed by a signal
+  std::string out, err;
+};
+
+// Runs a shell command, e.g. std::string(BNLAB_BINARY) + " compare --shape 2,2,2,2":
+// stdout through a pipe (not a terminal), stderr through a file. A command that
+// redirects its own stderr ("... 2>err.txt") keeps that redirection (err is then "").
+inline Run run(const std::string& command) {
+  TempDir dir("run");
+  const std::string err_file = dir / "stderr.txt";
+  Run r;
+  FILE* pipe = popen(("( " + command + " ) 2>" + err_file).c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("popen failed: " + command);
+  char buf[4096];
+  std::size_t got = 0;
+  while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, got);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = read_text(err_file);
+  return r;
 }
 
 }  // namespace testing

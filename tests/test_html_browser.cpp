@@ -1,5 +1,6 @@
 // The HTML report in a real browser: Debian's chromium, headless and offline,
-// loads the default page and an awkward one (six methods, a dead channel).
+// loads the default page, an awkward one (six methods, a dead channel) and a
+// training result's page.
 // A copy of each page gets a probe script (the page itself has none) that
 // records, into the DOM that --dump-dom prints, every figure's rendered box and
 // how many resources the page fetched; the console must stay silent; a
@@ -13,6 +14,8 @@
 #include <string>
 
 #include "bnlab/report/html/html_report.hpp"
+#include "bnlab/train/experiment.hpp"
+#include "bnlab/train/train_report.hpp"
 #include "html_test_util.hpp"
 
 using namespace html_test;
@@ -103,4 +106,15 @@ TEST_CASE("chromium renders the default page and an awkward one: figures drawn, 
   }
   check_in_browser(binary, bnlab::run_compare(bnlab::CompareConfig{}), "default", 3);
   check_in_browser(binary, awkward_report(), "awkward", 3);
+  // The training section, from a few steps of real training on the generated stand-in.
+  bnlab::train::TrainConfig train;
+  train.data = "stand-in";
+  train.seeds = {0, 1};
+  train.train_images = 64;
+  train.batch_size = 16;
+  train.test_images = 64;
+  train.test_batch_sizes = {32, 2};
+  train.small_batch_images = 32;
+  train.loss_every = 1;
+  check_in_browser(binary, bnlab::train::to_json(bnlab::train::run_experiment(train, nullptr)), "train", 2);
 }

@@ -92,6 +92,9 @@ TEST_CASE("train on the stand-in: the result's content, learning, parameters, no
       CHECK(s["loss_curve"].size() == 2);    // every 2 steps
       CHECK(s["small_batch"]["steps"] == 16);  // 64 / 4
       for (const char* key : {"eval_accuracy"}) CHECK((s[key] >= 0.0 && s[key] <= 1.0));
+      // An epoch of 4 steps has no whole last tenth: the final loss is its last step's, not NaN (null).
+      CHECK(s["final_loss"].is_number());
+      CHECK(s["final_loss"].get<double>() > 0.0);
     }
     // The spread is over the two seeds' values.
     const double a = m["seeds"][0]["eval_accuracy"], b = m["seeds"][1]["eval_accuracy"];
@@ -213,14 +216,78 @@ TEST_CASE("bnlab train: a missing data set is one line naming the file and the p
   CHECK(read_file(err) == "bnlab: " + (dir / "nothing" / "train-images-idx3-ubyte.gz").string() +
                               ": no such file (Debian's dataset-fashion-mnist package provides it: apt-get install "
                               "dataset-fashion-mnist, or give --data DIR with the four Fashion-MNIST files)\n");
-  // A quick run on the stand-in writes the JSON file and prints the table.
-  r = run("OMP_NUM_THREADS=1 " + std::string(BNLAB_BINARY) + " train --config " +
-          (fs::path(BNLAB_SOURCE_DIR) / "tests" / "fixtures" / "train-quick.json").string() + " --output " + out.string() +
-          " 2>" + err.string());
+  // A quick run on the stand-in writes the JSON file. stdout is a pipe here:
+  // without --format it gets the JSON (as compare), or nothing when --output has it.
+  const std::string quick = "OMP_NUM_THREADS=1 " + std::string(BNLAB_BINARY) + " train --config " +
+                            (fs::path(BNLAB_SOURCE_DIR) / "tests" / "fixtures" / "train-quick.json").string();
+  r = run(quick + " --output " + out.string() + " 2>" + err.string());
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  Json saved = Json::parse(read_file(out));
+  CHECK(saved["schema"] == "bnlab.train/1");
+  r = run(quick + " 2>" + err.string());
+  CHECK(r.code == 0);
+  Json piped = Json::parse(r.out);
+  saved.erase("timing");
+  piped.erase("timing");
+  CHECK(piped == saved);
+  r = run(quick + " --format TABLE 2>" + err.string());
   CHECK(r.code == 0);
   CHECK(r.out.rfind("bnlab train: generated stand-in data, 64 training images", 0) == 0);
-  CHECK(Json::parse(read_file(out))["schema"] == "bnlab.train/1");
   r = run(std::string(BNLAB_BINARY) + " train --format xml 2>" + err.string());
   CHECK(r.code == 1);
   CHECK(read_file(err) == "bnlab: --format: unknown format \"xml\" (valid: json, table)\n");
+}
+
+TEST_CASE("bnlab train: out-of-range options are one line naming the option, as the config keys are") {
+  const fs::path dir = fs::temp_directory_path() / "bnlab-test-train-options";
+  fs::create_directories(dir);
+  const fs::path err = dir / "err.txt", out = dir / "out.json";
+  fs::remove(out);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--lr 0", "--lr: expected a number in (0, 10], got 0"},
+      {"--lr 11", "--lr: expected a number in (0, 10], got 11"},
+      {"--train-images 0", "--train-images: expected an integer in [1, 60000], got 0"},
+      {"--train-images 60001", "--train-images: expected an integer in [1, 60000], got 60001"},
+      {"--test-images 10001", "--test-images: expected an integer in [1, 10000], got 10001"},
+      {"--epochs 0", "--epochs: expected an integer in [1, 1000], got 0"},
+      {"--batch-size 1", "--batch-size: expected an integer in [2, 60000], got 1"},
+      {"--test-images 300",
+       "--test-images: 300 is not a multiple of the test batch size 500 (test_batch_sizes in a --config file sets them)"},
+      {"--seeds 1 1", "--seeds: duplicate seed 1"},
+      {"--methods 3,4", "--methods: unknown method"},
+  };
+  for (const auto& [args, expected] : cases) {
+    INFO(args);
+    const Run r = run(std::string(BNLAB_BINARY) + " train --data stand-in " + args + " --output " + out.string() + " 2>" +
+                      err.string());
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    const std::string message = read_file(err);
+    CHECK(message.rfind("bnlab: " + expected, 0) == 0);
+    CHECK(std::count(message.begin(), message.end(), '\n') == 1);
+    CHECK_FALSE(fs::exists(out));
+  }
+}
+
+TEST_CASE("train overrides: the config file's ranges, the option's name, the config untouched on error") {
+  TrainConfig config;
+  TrainOverrides o;
+  o.lr = 0.5;
+  o.train_images = 640;
+  o.seeds = {7};
+  apply_overrides(config, o);
+  CHECK(config.lr == 0.5);
+  CHECK(config.train_images == 640);
+  CHECK(config.seeds == std::vector<std::uint64_t>{7});
+  const std::string before = to_json(config).dump();
+  TrainOverrides bad;
+  bad.epochs = 2;
+  bad.lr = -1;
+  CHECK_THROWS_WITH(apply_overrides(config, bad), "--lr: expected a number in (0, 10], got -1");
+  CHECK(to_json(config).dump() == before);
+  TrainOverrides relation;  // each value in range, together impossible: validate() names the keys
+  relation.batch_size = 1000;
+  CHECK_THROWS_WITH(apply_overrides(config, relation), "/batch_size: 1000 is more than /train_images (640)");
+  CHECK(to_json(config).dump() == before);
 }

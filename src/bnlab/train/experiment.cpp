@@ -59,7 +59,9 @@ TrainingRun train(Network& net, const Images& images, const TrainConfig& config,
         run.loss_curve.push_back(std::accumulate(window.begin(), window.end(), 0.0) / double(window.size()));
         window.clear();
       }
-      if (epoch + 1 == epochs && b * 10 >= per_epoch * 9) last_losses.push_back(loss.loss);
+      // The last tenth of the last epoch's steps; at least its last step (an
+      // epoch of fewer than 10 steps has no whole tenth: the mean of none was NaN).
+      if (epoch + 1 == epochs && (b * 10 >= per_epoch * 9 || b + 1 == per_epoch)) last_losses.push_back(loss.loss);
       if (progress && (run.steps % 10 == 0 || run.steps == total)) {
         progress(label + ": step " + std::to_string(run.steps) + "/" + std::to_string(total) + ", loss " +
                      std::to_string(loss.loss).substr(0, 6),

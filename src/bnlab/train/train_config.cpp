@@ -18,6 +18,42 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
+// The valid range of each numeric key, shared by the config file and the
+// command line (one fact in one place).
+struct CountRange {
+  std::size_t lo, hi;
+};
+constexpr CountRange kTrainImages{1, 60000}, kEpochs{1, 1000}, kBatchSize{2, 60000}, kTestImages{1, 10000},
+    kTestBatchSize{1, 10000}, kShift{1, 27}, kCanvas{0, 256}, kSmallBatch{0, 60000}, kSmallBatchImages{1, 60000},
+    kLossEvery{1, 100000};
+struct RealRange {
+  double lo, hi;
+  bool lo_closed, hi_open;
+};
+constexpr RealRange kLr{0.0, 10.0, false, false}, kMomentum{0.0, 1.0, true, true}, kEps{0.0, 1.0, true, false},
+    kNormMomentum{0.0, 1.0, true, false};
+
+std::string count_range_text(const CountRange& r) {
+  return "expected an integer in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]";
+}
+
+// "0.1", "10", "1e-05": a number as a person would type it.
+std::string short_number(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", v);
+  return buffer;
+}
+
+std::string real_range_text(const RealRange& r) {
+  const auto text = short_number;
+  return "expected a number in " + std::string(r.lo_closed ? "[" : "(") + text(r.lo) + ", " + text(r.hi) +
+         (r.hi_open ? ")" : "]");
+}
+
+bool in_range(double x, const RealRange& r) {
+  return (r.lo_closed ? x >= r.lo : x > r.lo) && (r.hi_open ? x < r.hi : x <= r.hi);
+}
+
 const char* kValidKeys =
     "description, data, methods, seeds, train_images, epochs, batch_size, lr, momentum, eps, norm_momentum, "
     "test_images, test_batch_sizes, shifts, canvas, small_batch, small_batch_images, loss_every, format, output";
@@ -41,20 +77,20 @@ class Parser {
       else if (key == "data") c.data = data(value, where);
       else if (key == "methods") c.methods = methods(value, where);
       else if (key == "seeds") c.seeds = seeds(value, where);
-      else if (key == "train_images") c.train_images = count(value, where, 1, 60000);
-      else if (key == "epochs") c.epochs = count(value, where, 1, 1000);
-      else if (key == "batch_size") c.batch_size = count(value, where, 2, 60000);
-      else if (key == "lr") c.lr = number(value, where, 0.0, 10.0, false);
-      else if (key == "momentum") c.momentum = number(value, where, 0.0, 1.0, true, true);
-      else if (key == "eps") c.eps = number(value, where, 0.0, 1.0, true);
-      else if (key == "norm_momentum") c.norm_momentum = number(value, where, 0.0, 1.0, true);
-      else if (key == "test_images") c.test_images = count(value, where, 1, 10000);
-      else if (key == "test_batch_sizes") c.test_batch_sizes = counts(value, where, 1, 10000);
-      else if (key == "shifts") c.shifts = counts(value, where, 1, 27);
-      else if (key == "canvas") c.canvas = count(value, where, 0, 256);
-      else if (key == "small_batch") c.small_batch = count(value, where, 0, 60000);
-      else if (key == "small_batch_images") c.small_batch_images = count(value, where, 1, 60000);
-      else if (key == "loss_every") c.loss_every = count(value, where, 1, 100000);
+      else if (key == "train_images") c.train_images = count(value, where, kTrainImages);
+      else if (key == "epochs") c.epochs = count(value, where, kEpochs);
+      else if (key == "batch_size") c.batch_size = count(value, where, kBatchSize);
+      else if (key == "lr") c.lr = number(value, where, kLr);
+      else if (key == "momentum") c.momentum = number(value, where, kMomentum);
+      else if (key == "eps") c.eps = number(value, where, kEps);
+      else if (key == "norm_momentum") c.norm_momentum = number(value, where, kNormMomentum);
+      else if (key == "test_images") c.test_images = count(value, where, kTestImages);
+      else if (key == "test_batch_sizes") c.test_batch_sizes = counts(value, where, kTestBatchSize);
+      else if (key == "shifts") c.shifts = counts(value, where, kShift);
+      else if (key == "canvas") c.canvas = count(value, where, kCanvas);
+      else if (key == "small_batch") c.small_batch = count(value, where, kSmallBatch);
+      else if (key == "small_batch_images") c.small_batch_images = count(value, where, kSmallBatchImages);
+      else if (key == "loss_every") c.loss_every = count(value, where, kLossEvery);
       else if (key == "format") c.format = format(value, where);
       else if (key == "output") c.output = str(value, where);
       else fail(where, std::string("unknown key (valid: ") + kValidKeys + ")");
@@ -109,21 +145,19 @@ class Parser {
     return ids;
   }
 
-  std::size_t count(const Json& value, const std::string& where, std::size_t lo, std::size_t hi) const {
+  std::size_t count(const Json& value, const std::string& where, const CountRange& range) const {
     if (!value.is_number_integer() || (value.is_number_integer() && !value.is_number_unsigned() && value.get<long long>() < 0)) {
-      fail(where, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + shown(value));
+      fail(where, count_range_text(range) + ", got " + shown(value));
     }
     std::uint64_t n = value.get<std::uint64_t>();
-    if (n < lo || n > hi) {
-      fail(where, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + shown(value));
-    }
+    if (n < range.lo || n > range.hi) fail(where, count_range_text(range) + ", got " + shown(value));
     return std::size_t(n);
   }
 
-  std::vector<std::size_t> counts(const Json& value, const std::string& where, std::size_t lo, std::size_t hi) const {
+  std::vector<std::size_t> counts(const Json& value, const std::string& where, const CountRange& range) const {
     if (!value.is_array()) fail(where, "expected an array of integers, got " + shown(value));
     std::vector<std::size_t> out;
-    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(count(value[i], where + "/" + std::to_string(i), lo, hi));
+    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(count(value[i], where + "/" + std::to_string(i), range));
     return out;
   }
 
@@ -140,20 +174,11 @@ class Parser {
     return out;
   }
 
-  double number(const Json& value, const std::string& where, double lo, double hi, bool lo_closed,
-                bool hi_open = false) const {
-    auto text = [](double v) {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%g", v);
-      return std::string(buffer);
-    };
-    const std::string range =
-        std::string(lo_closed ? "[" : "(") + text(lo) + ", " + text(hi) + (hi_open ? ")" : "]");
-    if (!value.is_number()) fail(where, "expected a number in " + range + ", got " + shown(value));
-    const double x = value.get<double>();
-    const bool ok = (lo_closed ? x >= lo : x > lo) && (hi_open ? x < hi : x <= hi);
-    if (!ok) fail(where, "expected a number in " + range + ", got " + shown(value));
-    return x;
+  double number(const Json& value, const std::string& where, const RealRange& range) const {
+    if (!value.is_number() || !in_range(value.get<double>(), range)) {
+      fail(where, real_range_text(range) + ", got " + shown(value));
+    }
+    return value.get<double>();
   }
 
   std::string path_;
@@ -194,6 +219,49 @@ TrainConfig load_train_config(const std::string& path) {
     throw Error(path + ": invalid JSON: " + message);
   }
   return Parser(path).parse(root);
+}
+
+void apply_overrides(TrainConfig& config, const TrainOverrides& o) {
+  TrainConfig c = config;
+  const auto count = [](std::size_t n, const CountRange& range, const char* option) {
+    if (n < range.lo || n > range.hi) throw Error(std::string(option) + ": " + count_range_text(range) + ", got " + std::to_string(n));
+    return n;
+  };
+  if (o.data) {
+    if (o.data->empty()) throw Error("--data: expected a directory or \"stand-in\", got \"\"");
+    c.data = *o.data;
+  }
+  if (o.methods) {
+    c.methods.clear();
+    for (const Method& m : parse_method_list(*o.methods, "--methods")) c.methods.push_back(m.id);
+  }
+  if (!o.seeds.empty()) {
+    std::set<std::uint64_t> seen;
+    for (std::uint64_t seed : o.seeds) {
+      if (!seen.insert(seed).second) throw Error("--seeds: duplicate seed " + std::to_string(seed));
+    }
+    c.seeds = o.seeds;
+  }
+  if (o.train_images) c.train_images = count(*o.train_images, kTrainImages, "--train-images");
+  if (o.test_images) c.test_images = count(*o.test_images, kTestImages, "--test-images");
+  if (o.epochs) c.epochs = count(*o.epochs, kEpochs, "--epochs");
+  if (o.batch_size) c.batch_size = count(*o.batch_size, kBatchSize, "--batch-size");
+  if (o.lr) {
+    if (!in_range(*o.lr, kLr)) throw Error("--lr: " + real_range_text(kLr) + ", got " + short_number(*o.lr));
+    c.lr = *o.lr;
+  }
+  if (o.format) c.format = *o.format;
+  if (o.output) c.output = *o.output;
+  if (o.test_images) {
+    for (std::size_t b : c.test_batch_sizes) {
+      if (c.test_images % b != 0) {
+        throw Error("--test-images: " + std::to_string(c.test_images) + " is not a multiple of the test batch size " +
+                    std::to_string(b) + " (test_batch_sizes in a --config file sets them)");
+      }
+    }
+  }
+  validate(c);
+  config = std::move(c);
 }
 
 void validate(const TrainConfig& c) {

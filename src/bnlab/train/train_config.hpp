@@ -22,7 +22,7 @@
 //   small_batch         integer     batch size of the small-batch run (0: skip), >= 2
 //   small_batch_images  integer     training images of the small-batch run (one epoch)
 //   loss_every          integer     steps averaged into one point of the loss curve
-//   format              "table" | "json"
+//   format              "table" | "json" (default: table on a terminal, json otherwise)
 //   output              string      JSON result path
 // Errors are one line: "<file>: <JSON path>: <what is wrong> (got <value>)".
 #include <cstdint>
@@ -53,14 +53,29 @@ struct TrainConfig {
   std::size_t small_batch = 4;
   std::size_t small_batch_images = 2000;
   std::size_t loss_every = 10;
-  std::string format = "table";
+  std::optional<std::string> format;  // "table" | "json"; unset: table on a terminal, json otherwise
   std::optional<std::string> output;
+};
+
+// Every command-line option of `bnlab train` (unset = not given).
+struct TrainOverrides {
+  std::optional<std::string> data, methods /* "1,2,3" */, output;
+  std::optional<std::string> format;  // "table" or "json", as parse_output_format gives it
+  std::vector<std::uint64_t> seeds;  // empty = not given
+  std::optional<std::size_t> train_images, test_images, epochs, batch_size;
+  std::optional<double> lr;
 };
 
 // Parses a config file strictly, starting from TrainConfig{}.
 TrainConfig load_train_config(const std::string& path);
 
-// Checks the relations between keys; `where` names the source ("config").
+// Applies command-line overrides over `config` (a config file's or the
+// default). Each value is checked against the same range as its config key;
+// errors name the option: "--lr: expected a number in (0, 10], got 0". Then
+// validate(). On error `config` is unchanged.
+void apply_overrides(TrainConfig& config, const TrainOverrides& overrides);
+
+// Checks the relations between keys; errors name them as JSON paths ("/batch_size: ...").
 void validate(const TrainConfig& config);
 
 // The experiment part (no format, output, description): itself a valid config file.

@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include "bnlab/engine/method.hpp"
+#include "bnlab/train/train_schema.hpp"
 
 namespace bnlab::train {
 namespace {
@@ -229,7 +230,7 @@ std::string summary(const TrainResult& result) {
 nlohmann::ordered_json to_json(const TrainResult& result) {
   const TrainConfig& c = result.config;
   Json j;
-  j["schema"] = "bnlab.train/1";
+  j["schema"] = kTrainSchema;
   j["question"] = "Do the properties of the normalization methods matter once a network is trained?";
   j["config"] = to_json(c);
   j["data"] = Json{{"source", result.data_source},

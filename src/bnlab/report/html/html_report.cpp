@@ -15,7 +15,9 @@
 #include "bnlab/report/html/figures.hpp"
 #include "bnlab/report/html/html_page.hpp"
 #include "bnlab/report/html/svg.hpp"
+#include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/report/verdict.hpp"
+#include "bnlab/train/train_schema.hpp"
 
 namespace bnlab::html {
 namespace {
@@ -114,7 +116,7 @@ std::string verdict_section(const Json& report) {
   return out + "</section>\n";
 }
 
-std::string compare_page(const Json& report) {
+std::string compare_body(const Json& report) {
   std::string body = "<h1>bnlab compare: where should batch normalization take its statistics?</h1>\n<p>" +
                      escape(report.value("question", "")) + "</p>\n";
   body += input_section(report);
@@ -122,11 +124,11 @@ std::string compare_page(const Json& report) {
   body += channels_figure(report);
   body += batch_size_figure(report);
   body += verdict_section(report);
-  return page("bnlab compare report", body);
+  return body;
 }
 
 // The .npz layers report: properties held per layer and method, layers where each property holds.
-std::string layers_page(const Json& report) {
+std::string layers_body(const Json& report) {
   const std::vector<std::string> ids = method_ids(report);
   const Json& layers = report.at("layers");
   const Json& across = report.at("across_layers");
@@ -179,27 +181,70 @@ std::string layers_page(const Json& report) {
   body +=
       "</ul>\n<p>The figures are drawn for a single tensor: save one layer with numpy.save and run "
       "<code>bnlab compare --input LAYER.npy --html PAGE.html</code>.</p>\n</section>\n";
-  return page("bnlab compare report (layers)", body);
+  return body;
+}
+
+// One renderable schema: its page title and the body that draws it.
+struct Schema {
+  const char* name;
+  const char* title;
+  std::string (*body)(const Json&);
+};
+
+const Schema kSchemas[] = {
+    {kCompareSchema, "bnlab compare report", compare_body},
+    {kCompareLayersSchema, "bnlab compare report (layers)", layers_body},
+    {train::kTrainSchema, "bnlab train report", train_section},
+};
+
+// The schema row of a report; Error naming `source` when the schema is missing,
+// unknown or not one of `allowed` (empty: any).
+const Schema& schema_of(const Json& report, const std::string& source, const std::vector<std::string>& allowed) {
+  const std::string schema = report.is_object() && report.contains("schema") && report.at("schema").is_string()
+                                 ? report.at("schema").get<std::string>()
+                                 : "";
+  for (const Schema& s : kSchemas) {
+    if (schema == s.name && (allowed.empty() || std::find(allowed.begin(), allowed.end(), schema) != allowed.end()))
+      return s;
+  }
+  std::vector<std::string> names;  // "a", "b" or "c"
+  for (const Schema& s : kSchemas) {
+    if (allowed.empty() || std::find(allowed.begin(), allowed.end(), s.name) != allowed.end())
+      names.push_back(Json(s.name).dump());
+  }
+  std::string expected;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    expected += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  throw Error(source + ": /schema: expected " + expected + ", got " +
+              (schema.empty() ? std::string("none") : Json(schema).dump()));
+}
+
+// The body of one report; a key missing or of the wrong type (an edited or
+// truncated report) is one line naming the source.
+std::string body_of(const Schema& schema, const Json& report, const std::string& source) {
+  try {
+    return schema.body(report);
+  } catch (const Json::exception& e) {
+    std::string message = e.what();
+    const std::size_t close = message.find("] ");
+    if (!message.empty() && message.front() == '[' && close != std::string::npos) message = message.substr(close + 2);
+    throw Error(source + ": not a complete " + schema.name + " report: " + message);
+  }
 }
 
 }  // namespace
 
 std::string render_report_html(const Json& report, const std::string& source) {
-  const std::string schema = report.is_object() && report.contains("schema") && report.at("schema").is_string()
-                                 ? report.at("schema").get<std::string>()
-                                 : "";
-  if (schema != kCompareSchema && schema != kCompareLayersSchema) {
-    throw Error(source + ": /schema: expected \"" + std::string(kCompareSchema) + "\" or \"" + kCompareLayersSchema +
-                "\", got " + (schema.empty() ? std::string("none") : Json(schema).dump()));
-  }
-  try {
-    return schema == kCompareSchema ? compare_page(report) : layers_page(report);
-  } catch (const Json::exception& e) {  // a key missing or of the wrong type: an edited or truncated report
-    std::string message = e.what();
-    const std::size_t close = message.find("] ");
-    if (!message.empty() && message.front() == '[' && close != std::string::npos) message = message.substr(close + 2);
-    throw Error(source + ": not a complete " + schema + " report: " + message);
-  }
+  const Schema& schema = schema_of(report, source, {});
+  return page(schema.title, body_of(schema, report, source));
+}
+
+std::string render_joined_html(const Json& report, const std::string& report_source, const Json& train_result,
+                               const std::string& train_source) {
+  const Schema& first = schema_of(report, report_source, {kCompareSchema, kCompareLayersSchema});
+  const Schema& second = schema_of(train_result, train_source, {train::kTrainSchema});
+  return page(std::string(first.title) + " and bnlab train report",
+              body_of(first, report, report_source) + body_of(second, train_result, train_source));
 }
 
 Json read_report_file(const std::string& path) {
