@@ -27,24 +27,13 @@
 #include <thread>
 #include <vector>
 
+#include "test_helpers.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("bnlab-bad-input-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-};
+using testing::TempDir;
 
 void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -70,12 +59,10 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
   return files;
 }
 
-struct Run {
-  int status = -1;  // exit code, or 128 + signal
-  std::string out, err;
-};
+using testing::Run;
 
-// Runs bnlab with `args` in `dir`; optionally sends `signal_number` after `delay`.
+// Runs bnlab with `args` in `dir`; optionally sends `signal_number` after
+// `delay`. Run::code is the exit code, or 128 + the signal that killed it.
 Run run_bnlab(const fs::path& dir, const std::vector<std::string>& args, int signal_number = 0,
               std::chrono::milliseconds delay = std::chrono::milliseconds(0)) {
   const fs::path out_path = dir.parent_path() / (dir.filename().string() + ".stdout");
@@ -106,7 +93,7 @@ Run run_bnlab(const fs::path& dir, const std::vector<std::string>& args, int sig
   int wstatus = 0;
   ::waitpid(pid, &wstatus, 0);
   Run run;
-  run.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  run.code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
   run.out = read_bytes(out_path);
   run.err = read_bytes(err_path);
   fs::remove(out_path);
@@ -273,7 +260,7 @@ TEST_CASE("every crafted input fails with one line naming the culprit and leaves
     const auto before = snapshot(dir.path);
     const Run run = run_bnlab(dir.path, c.args);
     INFO("stderr: " << run.err);
-    CHECK(run.status == c.status);
+    CHECK(run.code == c.status);
     CHECK(run.out.empty());
     REQUIRE(!run.err.empty());
     CHECK(run.err.back() == '\n');
@@ -291,7 +278,7 @@ TEST_CASE("a read-only output is refused and left as it was") {
   fs::permissions(dir.path / "x.npy", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
   const auto before = snapshot(dir.path);
   const Run run = run_bnlab(dir.path, {"synth", "--shape", "1,1,2,2", "--output", "x.npy"});
-  CHECK(run.status == 1);
+  CHECK(run.code == 1);
   CHECK(run.err == "bnlab: x.npy: is read-only; bnlab does not replace a file without write permission\n");
   CHECK(snapshot(dir.path) == before);
 }
@@ -302,14 +289,14 @@ TEST_CASE("a symbolic link as output is written through: the link stays, its tar
   write_bytes(dir.path / "data" / "x.npy", "old");
   fs::create_symlink("data/x.npy", dir.path / "link.npy");
   const Run run = run_bnlab(dir.path, {"synth", "--shape", "1,1,2,2", "--output", "link.npy"});
-  CHECK(run.status == 0);
+  CHECK(run.code == 0);
   CHECK(fs::is_symlink(dir.path / "link.npy"));
   CHECK(read_bytes(dir.path / "data" / "x.npy").rfind("\x93NUMPY", 0) == 0);
   CHECK(std::distance(fs::directory_iterator(dir.path / "data"), fs::directory_iterator()) == 1);
 
   fs::create_symlink("data/nothing.npy", dir.path / "dangling.npy");
   const Run dangling = run_bnlab(dir.path, {"synth", "--shape", "1,1,2,2", "--output", "dangling.npy"});
-  CHECK(dangling.status == 1);
+  CHECK(dangling.code == 1);
   CHECK(dangling.err == "bnlab: dangling.npy: is a dangling symbolic link (bnlab writes through a link to its target)\n");
 }
 
@@ -323,7 +310,7 @@ TEST_CASE("a killed run leaves no temporary and no partial file") {
       INFO("signal " << signal_number << " after " << delay_ms << " ms");
       TempDir dir;
       const Run synth = run_bnlab(dir.path, {"synth", "--shape", "16,32,128,128", "--dist", "normal", "--output", "x.npy"});
-      REQUIRE(synth.status == 0);
+      REQUIRE(synth.code == 0);
       run_bnlab(dir.path, {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--dy", "x.npy"}, signal_number,
                 std::chrono::milliseconds(delay_ms));
       for (const auto& [name, bytes] : snapshot(dir.path)) {

@@ -24,23 +24,10 @@ using namespace bnlab;
 
 namespace {
 
-struct Run {
-  int code;
-  std::string out;
-};
+using testing::Run;
 
 // Runs a shell command, returns its exit code and stdout.
-Run run(const std::string& command) {
-  Run r{0, ""};
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t got;
-  while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, got);
-  int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::run;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

@@ -15,6 +15,7 @@
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/check/report_check.hpp"
+#include "test_helpers.hpp"
 
 using bnlab::compare_reports;
 using bnlab::ReportDifference;
@@ -42,41 +43,9 @@ std::string describe(const std::vector<ReportDifference>& diffs) {
   return out;
 }
 
-// Runs a shell command, returns its exit code and its stdout.
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-Run run(const std::string& command) {
-  Run r;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, got);
-  int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// A fresh temporary directory, removed at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "bnlab_test_check_XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
+using testing::Run;
+using testing::run;
+using testing::TempDir;
 
 }  // namespace
 

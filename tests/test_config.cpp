@@ -15,6 +15,7 @@
 
 #include "bnlab/report/compare_config.hpp"
 #include "bnlab/core/error.hpp"
+#include "test_helpers.hpp"
 
 namespace fs = std::filesystem;
 using bnlab::CompareConfig;
@@ -25,27 +26,7 @@ using Catch::Contains;
 namespace {
 
 // A fresh directory under the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("bnlab-test-config-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  // Writes `text` to `name` (creating subdirectories); returns the full path.
-  std::string write(const std::string& name, const std::string& text) const {
-    fs::path file = path / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << text;
-    return file.string();
-  }
-};
+using testing::TempDir;
 
 // The message of the Error that loading `text` as a config throws ("" if none).
 std::string load_error(const std::string& text) {

@@ -20,15 +20,7 @@ using namespace bnlab;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("bnlab-test-" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& file) const { return (path / file).string(); }
-};
+using testing::TempDir;
 
 void write_filled(const std::string& path, const std::vector<std::size_t>& shape, std::uint64_t seed, double lo,
                   double hi) {

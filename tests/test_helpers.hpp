@@ -115,7 +115,7 @@ inline std::string read_text(const std::filesystem::path& path) {
 }
 
 struct Run {
-  int code = -1;  // exit code; -1 when killed by a signal
+  int code = -1;  // exit code (run(): -1 when killed by a signal)
   std::string out, err;
 };
 

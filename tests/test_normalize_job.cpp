@@ -16,15 +16,7 @@ using namespace bnlab;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("bnlab-test-" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& file) const { return (path / file).string(); }
-};
+using testing::TempDir;
 
 void write_x(const std::string& path, Dims dims, std::uint64_t seed = 1) {
   write_npy(path, synthesize(SynthSpec{dims, Distribution::conv_like, seed}));

@@ -29,18 +29,7 @@ namespace {
 std::string fixture(const std::string& name) { return std::string(BNLAB_SOURCE_DIR) + "/tests/fixtures/" + name; }
 
 // A fresh directory under the system temp dir, removed with its contents.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("bnlab-test-npy-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using testing::TempDir;
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -101,7 +90,7 @@ TEST_CASE("write_npy then read_npy round-trips float32 arrays of every rank bit 
       x.data()[1] = std::numeric_limits<float>::denorm_min();
       x.data()[2] = -std::numeric_limits<float>::max();
     }
-    const std::string path = dir.file("x.npy");
+    const std::string path = (dir / "x.npy");
     bnlab::write_npy(path, x);
     CHECK(same_bits(bnlab::read_npy(path), x));
   }
@@ -131,8 +120,8 @@ TEST_CASE("write_npy is byte-identical to numpy.save for the same values") {
     INFO(name);
     const std::string numpy_bytes = read_bytes(fixture(name));
     CHECK(bnlab::npy_bytes(bnlab::read_npy(fixture(name))) == numpy_bytes);
-    bnlab::write_npy(dir.file(name), bnlab::read_npy(fixture(name)));
-    CHECK(read_bytes(dir.file(name)) == numpy_bytes);
+    bnlab::write_npy((dir / name), bnlab::read_npy(fixture(name)));
+    CHECK(read_bytes((dir / name)) == numpy_bytes);
   }
 }
 
@@ -165,10 +154,10 @@ TEST_CASE("read_feature_map with NHWC transposes the file to (N, C, H, W)") {
 TEST_CASE("write_feature_map with NHWC writes what numpy wrote for the (N, H, W, C) tensor") {
   TempDir dir;
   const Array<float> x = bnlab::read_npy(fixture("nchw_f4.npy"));
-  bnlab::write_feature_map(dir.file("nhwc.npy"), x, DataLayout::nhwc);
-  bnlab::write_feature_map(dir.file("nchw.npy"), x, DataLayout::nchw);
-  CHECK(read_bytes(dir.file("nhwc.npy")) == read_bytes(fixture("nhwc_f4.npy")));
-  CHECK(read_bytes(dir.file("nchw.npy")) == read_bytes(fixture("nchw_f4.npy")));
+  bnlab::write_feature_map((dir / "nhwc.npy"), x, DataLayout::nhwc);
+  bnlab::write_feature_map((dir / "nchw.npy"), x, DataLayout::nchw);
+  CHECK(read_bytes((dir / "nhwc.npy")) == read_bytes(fixture("nhwc_f4.npy")));
+  CHECK(read_bytes((dir / "nchw.npy")) == read_bytes(fixture("nchw_f4.npy")));
 }
 
 TEST_CASE("read_npy reads numpy's 1-d fixture") {
@@ -183,8 +172,8 @@ TEST_CASE("read_npy reads numpy's 1-d fixture") {
 TEST_CASE("read_npy parses a header with keys in any order, either quote, odd spacing, version 2.0") {
   TempDir dir;
   const std::string dict = "{ \"shape\" :( 2 ,3 ),'fortran_order':True ,  'descr':\"<f4\"   }   ";
-  write_bytes(dir.file("odd.npy"), raw_npy(dict, data_bytes<float>({0, 3, 1, 4, 2, 5}), 2));
-  const Array<float> a = bnlab::read_npy(dir.file("odd.npy"));
+  write_bytes((dir / "odd.npy"), raw_npy(dict, data_bytes<float>({0, 3, 1, 4, 2, 5}), 2));
+  const Array<float> a = bnlab::read_npy((dir / "odd.npy"));
   REQUIRE(shape_of(a) == bnlab::Shape{2, 3});
   CHECK(a(0, 1) == 1.0f);  // Fortran order: (0,1) is the third value stored
   CHECK(a(1, 0) == 3.0f);
@@ -197,7 +186,7 @@ TEST_CASE("read_npy rejects a missing file naming it") {
 
 TEST_CASE("read_npy rejects a file with the wrong magic") {
   TempDir dir;
-  const std::string path = dir.file("zip.npy");
+  const std::string path = (dir / "zip.npy");
   write_bytes(path, "PK\x03\x04 this is a zip file, not an array");
   REQUIRE_THROWS_WITH(bnlab::read_npy(path), path + ": not a .npy file (bad magic)");
 }
@@ -207,14 +196,14 @@ TEST_CASE("read_npy rejects a truncated header") {
   const std::string bytes = read_bytes(fixture("nchw_f4.npy"));
   for (std::size_t cut : {std::size_t{0}, std::size_t{8}, std::size_t{50}}) {
     INFO("cut at " << cut);
-    write_bytes(dir.file("cut.npy"), bytes.substr(0, cut));
-    REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("cut.npy")), Contains("truncated header"));
+    write_bytes((dir / "cut.npy"), bytes.substr(0, cut));
+    REQUIRE_THROWS_WITH(bnlab::read_npy((dir / "cut.npy")), Contains("truncated header"));
   }
 }
 
 TEST_CASE("read_npy rejects a malformed header dict") {
   TempDir dir;
-  const std::string path = dir.file("bad.npy");
+  const std::string path = (dir / "bad.npy");
   const std::string data = data_bytes<float>({1, 2});
   write_bytes(path, raw_npy("{'descr': '<f4', 'shape': (2,), }", data));
   REQUIRE_THROWS_WITH(bnlab::read_npy(path), Contains("malformed .npy header: missing key 'fortran_order'"));
@@ -229,11 +218,11 @@ TEST_CASE("read_npy rejects a malformed header dict") {
 TEST_CASE("read_npy rejects truncated data and trailing bytes, counting both") {
   TempDir dir;
   const std::string bytes = read_bytes(fixture("nchw_f4.npy"));  // 128-byte header + 480 bytes of data
-  write_bytes(dir.file("short.npy"), bytes.substr(0, bytes.size() - 4));
-  REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("short.npy")),
-                      Catch::StartsWith(dir.file("short.npy") + ": expected 480 bytes of data, got 476"));
-  write_bytes(dir.file("long.npy"), bytes + "x");
-  REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("long.npy")), Contains("expected 480 bytes of data, got 481"));
+  write_bytes((dir / "short.npy"), bytes.substr(0, bytes.size() - 4));
+  REQUIRE_THROWS_WITH(bnlab::read_npy((dir / "short.npy")),
+                      Catch::StartsWith((dir / "short.npy") + ": expected 480 bytes of data, got 476"));
+  write_bytes((dir / "long.npy"), bytes + "x");
+  REQUIRE_THROWS_WITH(bnlab::read_npy((dir / "long.npy")), Contains("expected 480 bytes of data, got 481"));
 }
 
 TEST_CASE("read_npy rejects an int64 file naming the dtype") {
@@ -268,14 +257,14 @@ TEST_CASE("read_npy rejects Inf, naming its multi-index") {
 
 TEST_CASE("read_npy rejects a float64 value beyond float32's range") {
   TempDir dir;
-  const std::string path = dir.file("huge.npy");
+  const std::string path = (dir / "huge.npy");
   write_bytes(path, raw_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", data_bytes<double>({1.0, 1e300})));
   REQUIRE_THROWS_WITH(bnlab::read_npy(path), Contains("value 1e+300 at index (1,) is out of float32 range"));
 }
 
 TEST_CASE("write_file_atomically replaces the file and leaves no temporary behind") {
   TempDir dir;
-  const std::string path = dir.file("out.txt");
+  const std::string path = (dir / "out.txt");
   write_bytes(path, "old contents, longer than the new ones");
   bnlab::write_file_atomically(path, "new");
   CHECK(read_bytes(path) == "new");
@@ -284,12 +273,12 @@ TEST_CASE("write_file_atomically replaces the file and leaves no temporary behin
 
 TEST_CASE("write_file_atomically fails cleanly, naming the path and leaving nothing behind") {
   TempDir dir;
-  const std::string missing = dir.file("no-such-dir/out.npy");
+  const std::string missing = (dir / "no-such-dir/out.npy");
   REQUIRE_THROWS_WITH(bnlab::write_file_atomically(missing, "x"),
                       missing + ": cannot write: No such file or directory");
   fs::create_directory(dir.path / "taken");  // a directory is refused before anything is written
-  REQUIRE_THROWS_WITH(bnlab::write_npy(dir.file("taken"), Array<float>::from_shape({2})),
-                      Contains(dir.file("taken") + ": is not a regular file"));
+  REQUIRE_THROWS_WITH(bnlab::write_npy((dir / "taken"), Array<float>::from_shape({2})),
+                      Contains((dir / "taken") + ": is not a regular file"));
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
   CHECK(fs::is_directory(dir.path / "taken"));
 }

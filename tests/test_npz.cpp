@@ -25,6 +25,7 @@
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/layers_table.hpp"
+#include "test_helpers.hpp"
 
 namespace fs = std::filesystem;
 using bnlab::Array;
@@ -54,37 +55,12 @@ struct NoteCapture {
   ~NoteCapture() { bnlab::set_note_sink(previous); }
 };
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "bnlab_test_npz_XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using testing::TempDir;
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
+using testing::Run;
 
 // Runs the real binary; stderr is captured through a file.
-Run run_bnlab(const std::string& args) {
-  TempDir dir;
-  const std::string err_file = (dir.path / "stderr.txt").string();
-  Run r;
-  FILE* pipe = popen((std::string(BNLAB_BINARY) + " " + args + " 2>" + err_file).c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, got);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return r;
-}
+Run run_bnlab(const std::string& args) { return testing::run(std::string(BNLAB_BINARY) + " " + args); }
 
 bnlab::CompareConfig config_for(const std::string& input) {
   bnlab::CompareConfig config;

@@ -14,6 +14,7 @@
 #include "bnlab/core/error.hpp"
 #include "bnlab/train/experiment.hpp"
 #include "bnlab/train/train_report.hpp"
+#include "test_helpers.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab;
@@ -55,22 +56,9 @@ TrainResult run_with_threads(const TrainConfig& config, int threads) {
   return result;
 }
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
+using testing::Run;
 
-Run run(const std::string& command) {
-  Run r;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, got);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::run;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);
@@ -163,8 +151,8 @@ TEST_CASE("train: the same bits for 1 and 2 threads, side by side or one job at 
 }
 
 TEST_CASE("train config: strict parsing with one-line errors") {
-  const fs::path dir = fs::temp_directory_path() / "bnlab-test-train-config";
-  fs::create_directories(dir);
+  const testing::TempDir temp("train-config");
+  const fs::path dir = temp.path;
   auto error_of = [&](const std::string& text) {
     const fs::path file = dir / "c.json";
     std::ofstream(file) << text;
@@ -204,8 +192,8 @@ TEST_CASE("train config: strict parsing with one-line errors") {
 }
 
 TEST_CASE("bnlab train: a missing data set is one line naming the file and the package; exit 1") {
-  const fs::path dir = fs::temp_directory_path() / "bnlab-test-train-cli";
-  fs::create_directories(dir);
+  const testing::TempDir temp("train-cli");
+  const fs::path dir = temp.path;
   const fs::path err = dir / "err.txt", out = dir / "out.json";
   fs::remove(out);
   Run r = run("OMP_NUM_THREADS=1 " + std::string(BNLAB_BINARY) + " train --data " + (dir / "nothing").string() + " --output " + out.string() +
@@ -240,8 +228,8 @@ TEST_CASE("bnlab train: a missing data set is one line naming the file and the p
 }
 
 TEST_CASE("bnlab train: out-of-range options are one line naming the option, as the config keys are") {
-  const fs::path dir = fs::temp_directory_path() / "bnlab-test-train-options";
-  fs::create_directories(dir);
+  const testing::TempDir temp("train-options");
+  const fs::path dir = temp.path;
   const fs::path err = dir / "err.txt", out = dir / "out.json";
   fs::remove(out);
   const std::vector<std::pair<std::string, std::string>> cases = {
