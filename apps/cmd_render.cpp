@@ -6,8 +6,11 @@
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/io/atomic_file.hpp"
+#include "bnlab/report/compare.hpp"
 #include "bnlab/report/compare_config.hpp"
+#include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/html/html_report.hpp"
+#include "bnlab/train/train_schema.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {
@@ -32,8 +35,8 @@ void setup_render(CLI::App& app) {
       "--output TRAIN.json, schema bnlab.train/1) its loss curves, accuracy bars and summary. A compare\n"
       "report and a training result (--train, or a second positional file) make one page together.");
   cmd->add_option("report", options->reports,
-                  "The JSON report (schema bnlab.compare/2, bnlab.compare-layers/1 or bnlab.train/1); a second\n"
-                  "file, a training result, joins the first on one page (the same as --train)")
+                  std::string("The JSON report (schema ") + kCompareSchema + ", " + kCompareLayersSchema + " or " +
+                      train::kTrainSchema + "); a second\nfile, a training result, joins the first on one page (the same as --train)")
       ->required()
       ->expected(1, 2);
   cmd->add_option("--train", options->train,

@@ -15,6 +15,8 @@
 #include <omp.h>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/report/compare.hpp"
+#include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/html/html_report.hpp"
 #include "bnlab/report/html/svg.hpp"
 #include "bnlab/train/experiment.hpp"
@@ -257,18 +259,17 @@ TEST_CASE("bnlab train --html, bnlab render TRAIN.json and a joined page; bad in
   truncated["methods"]["3"].erase("loss_curve");
   const std::string truncated_path = dir.write("truncated.json", truncated.dump());
   const std::string out = dir / "out.html";
+  const std::string compare = Json(kCompareSchema).dump(), layers = Json(kCompareLayersSchema).dump();  // quoted
   struct Case {
     std::string args, expected;
   };
   const std::vector<Case> cases = {
       {dir / "truncated.json", "truncated.json: not a complete bnlab.train/1 report: "},
       {dir.write("other.json", "{\"schema\": \"bnlab.normalize/1\"}"),
-       "other.json: /schema: expected \"bnlab.compare/2\", \"bnlab.compare-layers/1\" or \"bnlab.train/1\", got "
-       "\"bnlab.normalize/1\""},
+       "other.json: /schema: expected " + compare + ", " + layers + " or \"bnlab.train/1\", got \"bnlab.normalize/1\""},
       {(dir / "t.json") + " " + (dir / "c.json"),
-       "t.json: /schema: expected \"bnlab.compare/2\" or \"bnlab.compare-layers/1\", got \"bnlab.train/1\""},
-      {(dir / "c.json") + " --train " + (dir / "c.json"),
-       "c.json: /schema: expected \"bnlab.train/1\", got \"bnlab.compare/2\""},
+       "t.json: /schema: expected " + compare + " or " + layers + ", got \"bnlab.train/1\""},
+      {(dir / "c.json") + " --train " + (dir / "c.json"), "c.json: /schema: expected \"bnlab.train/1\", got " + compare},
       {(dir / "c.json") + " " + (dir / "t.json") + " --train " + (dir / "t.json"),
        "--train: the page joins one compare report and one training result; got 3 files"},
   };
