@@ -87,8 +87,8 @@ void setup_compare(CLI::App& app) {
       if (!options->html.empty()) std::cerr << "bnlab: wrote " << options->html << "\n";
     };
     if (compare_input_is_archive(config)) {  // an .npz: one block per layer, a summary across layers
-      const nlohmann::ordered_json report = build_layers_report(config);
-      emit(report, table ? format_layers_table(report) : "");
+      const LayersResult layers = compare_layers(config);
+      emit(to_json(layers), table ? format_layers_table(layers) : "");
       return;
     }
     check_layers_need_archive(config);

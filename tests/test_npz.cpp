@@ -230,42 +230,65 @@ TEST_CASE("an .npz without a 4-d array lists what it holds") {
 }
 
 TEST_CASE("the summary across layers counts, per method, the layers with every property") {
-  // Three layers; method 3 has both properties everywhere, method 1 in one layer.
-  auto layer = [](bool m1_a, bool m1_b) {
-    Json verdict;
-    verdict["properties"]["a"]["holds"] = {{"1", m1_a}, {"3", true}};
-    verdict["properties"]["b"]["holds"] = {{"1", m1_b}, {"3", true}};
-    verdict["methods_with_every_property"] = (m1_a && m1_b) ? Json{"1", "3"} : Json{"3"};
-    return Json{{"verdict", verdict}};
+  // Two properties of the question, a and b, judged in three layers; method 3
+  // has both everywhere, method 1 both in one layer. Typed verdicts, as compare gives them.
+  std::vector<const bnlab::Property*> question;
+  for (const bnlab::Property& p : bnlab::properties()) {
+    if (p.group == bnlab::PropertyGroup::question && question.size() < 2) question.push_back(&p);
+  }
+  REQUIRE(question.size() == 2);
+  const bnlab::Property *a = question[0], *b = question[1];
+  // holds[property][method], methods in `ids` order.
+  auto layer = [&](const std::string& name, const std::vector<std::string>& ids, std::vector<std::vector<bool>> holds) {
+    bnlab::LayerResult l;
+    l.name = name;
+    for (const std::string& id : ids) {
+      bnlab::MethodResult m;
+      m.method = bnlab::parse_method(id, "methods");
+      l.result.methods.push_back(m);
+    }
+    for (std::size_t k = 0; k < 2; ++k) {
+      bnlab::PropertyJudgement j;
+      j.property = question[k];
+      j.values.assign(ids.size(), 0.0);
+      j.holds = holds[k];
+      l.result.verdict.judgements.push_back(j);
+    }
+    for (std::size_t m = 0; m < ids.size(); ++m) {
+      if (holds[0][m] && holds[1][m]) l.result.verdict.with_every_property.push_back(ids[m]);
+    }
+    return l;
   };
-  Json layers;
-  layers["x"] = layer(true, true);
-  layers["y"] = layer(false, true);
-  layers["z"] = layer(false, false);
-  const Json summary = bnlab::summarize_layers(layers, {"1", "3"});
-  CHECK(summary["layers"] == 3);
-  CHECK(summary["methods"]["3"]["layers_with_every_property"] == 3);
-  CHECK(summary["methods"]["1"]["layers_with_every_property"] == 1);
-  CHECK(summary["methods"]["1"]["layers_lacking"]["a"] == Json{"y", "z"});
-  CHECK(summary["methods"]["1"]["layers_lacking"]["b"] == Json{"z"});
-  CHECK(summary["properties"]["a"]["holds_in"]["1"] == 1);
-  CHECK(summary["properties"]["b"]["holds_in"]["1"] == 2);
-  CHECK(summary["summary"] == "Method 3 has every property in 3 of 3 layers; Method 1 in 1.");
+  const std::vector<std::string> ids = {"1", "3"};
+  const std::vector<bnlab::LayerResult> layers = {layer("x", ids, {{true, true}, {true, true}}),
+                                                  layer("y", ids, {{false, true}, {true, true}}),
+                                                  layer("z", ids, {{false, true}, {false, true}})};
+  const bnlab::LayersSummary summary = bnlab::summarize_layers(layers, ids);
+  CHECK(summary.with_every_property == std::vector<std::size_t>{1, 3});
+  CHECK(bnlab::properties_held(summary, layers[1], 0) == 1);
+  CHECK(bnlab::properties_held(summary, layers[2], 0) == 0);
+  CHECK(bnlab::properties_held(summary, layers[2], 1) == 2);
+  const Json json = summary.to_json();
+  CHECK(json["layers"] == 3);
+  CHECK(json["methods"]["3"]["layers_with_every_property"] == 3);
+  CHECK(json["methods"]["3"]["layers_lacking"] == Json::object());
+  CHECK(json["methods"]["1"]["layers_with_every_property"] == 1);
+  CHECK(json["methods"]["1"]["layers_lacking"][a->key] == Json{"y", "z"});
+  CHECK(json["methods"]["1"]["layers_lacking"][b->key] == Json{"z"});
+  CHECK(json["properties"][a->key]["holds_in"]["1"] == 1);
+  CHECK(json["properties"][b->key]["holds_in"]["1"] == 2);
+  CHECK(json["summary"] == "Method 3 has every property in 3 of 3 layers; Method 1 in 1.");
 
   // When the leading method falls short somewhere, the sentence says where.
-  Json two;
-  two["x"] = layer(true, true);
-  two["z"] = layer(false, false);
-  two["z"]["verdict"]["properties"]["b"]["holds"]["3"] = false;
-  two["z"]["verdict"]["methods_with_every_property"] = Json::array();
-  const Json short_summary = bnlab::summarize_layers(two, {"3", "1"});
-  CHECK(short_summary["summary"] ==
-        "Method 3 has every property in 1 of 2 layers; Method 1 in 1. Method 3 lacks b in 1 layer (z).");
+  const std::vector<std::string> ids2 = {"3", "1"};
+  const std::vector<bnlab::LayerResult> two = {layer("x", ids2, {{true, true}, {true, true}}),
+                                               layer("z", ids2, {{true, false}, {false, false}})};
+  CHECK(bnlab::summarize_layers(two, ids2).summary == "Method 3 has every property in 1 of 2 layers; Method 1 in 1. Method 3 lacks " +
+                                                         std::string(b->label) + " in 1 layer (z).");
 }
 
 TEST_CASE("the per-layer table has one row per layer and the summary") {
-  const Json report = bnlab::run_compare_any(config_for(fixture("layers_savez.npz")));
-  const std::string table = bnlab::format_layers_table(report);
+  const std::string table = bnlab::format_layers_table(bnlab::compare_layers(config_for(fixture("layers_savez.npz"))));
   INFO(table);
   CHECK_THAT(table, StartsWith("bnlab compare: 3 layers of " + fixture("layers_savez.npz") + " (NCHW)"));
   CHECK_THAT(table, Contains("\n  conv1_half  (2,3,4,5)"));

@@ -1,7 +1,6 @@
 #include "bnlab/report/compare_layers.hpp"
 
 #include <algorithm>
-#include <map>
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/engine/method.hpp"
@@ -17,14 +16,6 @@ using Json = nlohmann::ordered_json;
 
 // "Method 3", "ln", "gn:4": the method table's name for sentences.
 std::string method_display_name(const std::string& id) { return parse_method(id, "method").name; }
-
-// The property's table label ("per-sample shift") for the summary sentence.
-std::string short_name(const std::string& property) {
-  for (const Property& p : properties()) {
-    if (p.key == property) return p.label;
-  }
-  return property;
-}
 
 // The arrays to compare: config.layers in that order, or every 4-d array in archive order.
 std::vector<const NpzEntry*> select_layers(const NpzArchive& archive, const CompareConfig& config) {
@@ -66,7 +57,7 @@ bool compare_input_is_archive(const CompareConfig& config) {
   return config.input && file_starts_like_zip(*config.input);
 }
 
-Json build_layers_report(const CompareConfig& config) {
+LayersResult compare_layers(const CompareConfig& config) {
   const NpzArchive archive(config.input.value());
   const DataLayout layout = parse_data_layout(config.layout, "layout");
   const std::vector<const NpzEntry*> chosen = select_layers(archive, config);
@@ -83,114 +74,158 @@ Json build_layers_report(const CompareConfig& config) {
     }
   }
 
+  LayersResult result;
+  result.config = config;
+  result.arrays = Json::array();
+  for (const NpzEntry& entry : archive.entries()) {
+    const bool compared = std::find(chosen.begin(), chosen.end(), &entry) != chosen.end();
+    result.arrays.push_back({{"name", entry.name}, {"dtype", entry.descr}, {"shape", entry.shape}, {"compared", compared}});
+  }
+  for (const NpzEntry* entry : chosen) {
+    CompareConfig layer_config = config;
+    layer_config.input = archive.member_path(*entry);  // how the block's input.path names it
+    const Array<float> x = as_feature_map(archive.read(*entry), layout, archive.member_path(*entry));  // (N, C, H, W)
+    result.layers.push_back(LayerResult{entry->name, entry->descr, compare(layer_config, x)});
+  }
+  return result;
+}
+
+Json to_json(const LayersResult& result) {
+  const CompareConfig& config = result.config;
   Json report;
   report["schema"] = kCompareLayersSchema;
   report["question"] =
       "Over which axes should batch normalization of an (N, C, H, W) feature map take its mean and variance, "
       "judged on every layer of a network?";
-  Json arrays = Json::array();
-  for (const NpzEntry& entry : archive.entries()) {
-    const bool compared = std::find(chosen.begin(), chosen.end(), &entry) != chosen.end();
-    arrays.push_back({{"name", entry.name}, {"dtype", entry.descr}, {"shape", entry.shape}, {"compared", compared}});
-  }
-  report["input"] = {{"source", "npz"}, {"path", *config.input}, {"layout", config.layout}, {"arrays", arrays}};
+  report["input"] = {{"source", "npz"}, {"path", *config.input}, {"layout", config.layout}, {"arrays", result.arrays}};
   report["config"] = to_json(config);
-
   Json layers = Json::object();
-  for (const NpzEntry* entry : chosen) {
-    CompareConfig layer_config = config;
-    layer_config.input = archive.member_path(*entry);  // how the block's input.path names it
-    const Array<float> x = as_feature_map(archive.read(*entry), layout, archive.member_path(*entry));  // (N, C, H, W)
-    const Json single = build_compare_report(layer_config, x);
+  for (const LayerResult& layer : result.layers) {
     Json block;
-    block["name"] = entry->name;
-    block["dtype"] = entry->descr;
+    block["name"] = layer.name;
+    block["dtype"] = layer.dtype;
+    const Json single = to_json(layer.result);  // held: items() refers into it
     for (const auto& [key, value] : single.items()) {
       if (key != "schema" && key != "question" && key != "config") block[key] = value;
     }
-    layers[entry->name] = std::move(block);
+    layers[layer.name] = std::move(block);
   }
-  Json across = summarize_layers(layers, config.methods);
   report["layers"] = std::move(layers);
-  report["across_layers"] = std::move(across);
+  report["across_layers"] = summarize_layers(result.layers, config.methods).to_json();
   return report;
 }
 
-Json summarize_layers(const Json& layers, const std::vector<std::string>& ids) {
-  const std::size_t total = layers.size();
-  std::vector<std::string> property_keys;
-  if (total > 0) {
-    // The question's properties only: the trade-offs (what ln/in/gn gain) do not
-    // count towards "every property", as in the single-tensor verdict.
-    for (const auto& [key, value] : layers.begin().value()["verdict"]["properties"].items()) {
-      if (value.value("group", "question") == "question") property_keys.push_back(key);
+Json build_layers_report(const CompareConfig& config) { return to_json(compare_layers(config)); }
+
+namespace {
+
+// Whether judgement `property` holds for the method with id `id` in one layer's verdict.
+bool holds_in_layer(const LayerResult& layer, const Property* property, const std::string& id) {
+  const std::vector<MethodResult>& methods = layer.result.methods;
+  const auto method = std::find_if(methods.begin(), methods.end(), [&](const MethodResult& m) { return m.method.id == id; });
+  if (method == methods.end()) throw Error("layer " + layer.name + ": no result for method " + id);
+  for (const PropertyJudgement& j : layer.result.verdict.judgements) {
+    if (j.property == property) return j.holds[std::size_t(method - methods.begin())];
+  }
+  throw Error("layer " + layer.name + ": no judgement of " + property->key);
+}
+
+}  // namespace
+
+std::size_t properties_held(const LayersSummary& summary, const LayerResult& layer, std::size_t method) {
+  std::size_t held = 0;
+  for (const Property* p : summary.properties) held += holds_in_layer(layer, p, summary.ids[method]);
+  return held;
+}
+
+LayersSummary summarize_layers(const std::vector<LayerResult>& layers, const std::vector<std::string>& ids) {
+  LayersSummary out;
+  out.layers = layers.size();
+  out.ids = ids;
+  // The question's properties only: the trade-offs (what ln/in/gn gain) do not
+  // count towards "every property", as in the single-tensor verdict.
+  if (!layers.empty()) {
+    for (const PropertyJudgement& j : layers.front().result.verdict.judgements) {
+      if (j.property->group == PropertyGroup::question) out.properties.push_back(j.property);
     }
   }
-
-  // Per method: layers with every property, and per property the layers where it fails.
-  Json methods = Json::object();
-  std::map<std::string, std::size_t> complete;
   for (const std::string& id : ids) {
-    Json lacking = Json::object();
     std::size_t count = 0;
-    for (const std::string& key : property_keys) lacking[key] = Json::array();
-    for (const auto& [name, layer] : layers.items()) {
-      const Json& verdict = layer["verdict"];
-      const Json& all = verdict["methods_with_every_property"];
-      count += std::find(all.begin(), all.end(), Json(id)) != all.end();
-      for (const std::string& key : property_keys) {
-        if (!verdict["properties"][key]["holds"][id].get<bool>()) lacking[key].push_back(name);
+    std::vector<std::vector<std::string>> lacking(out.properties.size());
+    for (const LayerResult& layer : layers) {
+      const std::vector<std::string>& all = layer.result.verdict.with_every_property;
+      count += std::find(all.begin(), all.end(), id) != all.end();
+      for (std::size_t k = 0; k < out.properties.size(); ++k) {
+        if (!holds_in_layer(layer, out.properties[k], id)) lacking[k].push_back(layer.name);
       }
     }
-    for (const std::string& key : property_keys) {
-      if (lacking[key].empty()) lacking.erase(key);
-    }
-    complete[id] = count;
-    methods[id] = {{"layers_with_every_property", count}, {"layers_lacking", lacking}};
-  }
-  Json properties = Json::object();
-  for (const std::string& key : property_keys) {
-    Json holds_in = Json::object();
-    for (const std::string& id : ids) {
-      const Json& lacking = methods[id]["layers_lacking"];
-      holds_in[id] = total - (lacking.contains(key) ? lacking[key].size() : 0);
-    }
-    properties[key] = {{"holds_in", holds_in}};
+    out.with_every_property.push_back(count);
+    out.lacking.push_back(std::move(lacking));
   }
 
   // "Method 3 has every property in 17 of 17 layers; Method 1 in 0; Method 2 in 0."
   // Methods by that count, most first; ties by the (layer, property) pairs
   // that hold, then in report order.
-  std::map<std::string, std::size_t> held;
-  for (const std::string& id : ids) {
-    for (const std::string& key : property_keys) held[id] += properties[key]["holds_in"][id].get<std::size_t>();
+  std::vector<std::size_t> held(ids.size(), 0), order(ids.size());
+  for (std::size_t m = 0; m < ids.size(); ++m) {
+    order[m] = m;
+    for (std::size_t k = 0; k < out.properties.size(); ++k) held[m] += out.holds_in(m, k);
   }
-  std::vector<std::string> order = ids;
-  std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+  const std::vector<std::size_t>& complete = out.with_every_property;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return complete[a] != complete[b] ? complete[a] > complete[b] : held[a] > held[b];
   });
   std::string summary;
   for (std::size_t i = 0; i < order.size(); ++i) {
     const std::string count = std::to_string(complete[order[i]]);
-    summary += i == 0 ? method_display_name(order[i]) + " has every property in " + count + " of " +
-                            std::to_string(total) + (total == 1 ? " layer" : " layers")
-                      : "; " + method_display_name(order[i]) + " in " + count;
+    summary += i == 0 ? method_display_name(ids[order[i]]) + " has every property in " + count + " of " +
+                            std::to_string(out.layers) + (out.layers == 1 ? " layer" : " layers")
+                      : "; " + method_display_name(ids[order[i]]) + " in " + count;
   }
   if (!order.empty()) summary += ".";
   // Where the leading method falls short, name the properties and layers.
-  if (!order.empty() && complete[order[0]] < total) {
+  if (!order.empty() && complete[order[0]] < out.layers) {
     std::vector<std::string> parts;
-    for (const auto& [key, names] : methods[order[0]]["layers_lacking"].items()) {
-      std::string part = short_name(key) + " in " + std::to_string(names.size()) + (names.size() == 1 ? " layer (" : " layers (");
-      for (std::size_t i = 0; i < names.size() && i < 3; ++i) part += (i ? ", " : "") + names[i].get<std::string>();
+    for (std::size_t k = 0; k < out.properties.size(); ++k) {
+      const std::vector<std::string>& names = out.lacking[order[0]][k];
+      if (names.empty()) continue;
+      std::string part =
+          std::string(out.properties[k]->label) + " in " + std::to_string(names.size()) + (names.size() == 1 ? " layer (" : " layers (");
+      for (std::size_t i = 0; i < names.size() && i < 3; ++i) {
+        if (i) part += ", ";
+        part += names[i];
+      }
       part += names.size() > 3 ? ", ...)" : ")";
       parts.push_back(part);
     }
     std::string lacks;
-    for (std::size_t i = 0; i < parts.size(); ++i) lacks += (i ? "; " : "") + parts[i];
-    summary += " " + method_display_name(order[0]) + " lacks " + lacks + ".";
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (i) lacks += "; ";
+      lacks += parts[i];
+    }
+    // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on " " + std::string here.
+    summary.append(" ").append(method_display_name(ids[order[0]])).append(" lacks ").append(lacks).append(".");
   }
-  return {{"layers", total}, {"methods", methods}, {"properties", properties}, {"summary", summary}};
+  out.summary = summary;
+  return out;
+}
+
+Json LayersSummary::to_json() const {
+  Json methods = Json::object();
+  for (std::size_t m = 0; m < ids.size(); ++m) {
+    Json lacks = Json::object();
+    for (std::size_t k = 0; k < properties.size(); ++k) {
+      if (!lacking[m][k].empty()) lacks[properties[k]->key] = lacking[m][k];
+    }
+    methods[ids[m]] = {{"layers_with_every_property", with_every_property[m]}, {"layers_lacking", lacks}};
+  }
+  Json by_property = Json::object();
+  for (std::size_t k = 0; k < properties.size(); ++k) {
+    Json holds = Json::object();
+    for (std::size_t m = 0; m < ids.size(); ++m) holds[ids[m]] = holds_in(m, k);
+    by_property[properties[k]->key] = {{"holds_in", holds}};
+  }
+  return {{"layers", layers}, {"methods", methods}, {"properties", by_property}, {"summary", summary}};
 }
 
 void check_layers_need_archive(const CompareConfig& config) {

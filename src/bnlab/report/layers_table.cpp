@@ -13,8 +13,6 @@
 namespace bnlab {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
 constexpr std::size_t kWidth = 80;
 constexpr std::size_t kColumn = 7;  // "17/17" plus room
 
@@ -22,11 +20,11 @@ std::string pad_right(const std::string& s, std::size_t w) { return s.size() >= 
 std::string pad_left(const std::string& s, std::size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
 std::string column_title(const std::string& id) { return parse_method(id, "method").column; }  // "M3", "ln"
 
-std::string compact_shape(const Json& shape) {  // "(8,64,32,32)"
+std::string compact_shape(const std::vector<std::size_t>& shape) {  // "(8,64,32,32)"
   std::string s = "(";
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (i) s += ",";
-    s += std::to_string(shape[i].get<std::size_t>());
+    s += std::to_string(shape[i]);
   }
   return s + ")";
 }
@@ -35,31 +33,27 @@ std::string fraction(std::size_t part, std::size_t whole) { return std::to_strin
 
 }  // namespace
 
-std::string format_layers_table(const Json& report) {
-  std::vector<std::string> ids = report["config"]["methods"].get<std::vector<std::string>>();
-  const Json& layers = report["layers"];
-  const Json& across = report["across_layers"];
-  const std::size_t total = layers.size();
+std::string format_layers_table(const LayersResult& result) {
+  const std::vector<std::string>& ids = result.config.methods;
+  const LayersSummary across = summarize_layers(result.layers, ids);
+  const std::size_t total = result.layers.size();
 
   // Label column: "  NAME  SHAPE", at least wide enough for the property names.
   std::size_t name_w = 5, shape_w = 0;
-  for (const auto& [name, layer] : layers.items()) {
-    name_w = std::max(name_w, name.size());
-    shape_w = std::max(shape_w, compact_shape(layer["input"]["shape"]).size());
+  for (const LayerResult& layer : result.layers) {
+    name_w = std::max(name_w, layer.name.size());
+    shape_w = std::max(shape_w, compact_shape(layer.result.dims.to_vector()).size());
   }
   const std::size_t label_w = std::max<std::size_t>(34, 2 + name_w + 2 + shape_w + 2);
   std::ostringstream out;
 
-  const Json& in = report["input"];
   char eps[64];
-  std::snprintf(eps, sizeof eps, "eps %.1e, momentum %g", report["config"]["eps"].get<double>(),
-                report["config"]["momentum"].get<double>());
-  out << "bnlab compare: " << total << (total == 1 ? " layer of " : " layers of ") << in["path"].get<std::string>()
-      << " (" << in["layout"].get<std::string>() << ")\n";
+  std::snprintf(eps, sizeof eps, "eps %.1e, momentum %g", result.config.eps, result.config.momentum);
+  out << "bnlab compare: " << total << (total == 1 ? " layer of " : " layers of ") << result.config.input.value_or("")
+      << " (" << result.config.layout << ")\n";
   out << "               " << eps << "\n\n";
 
-  std::size_t n_properties = 0;
-  if (total > 0) n_properties = across["properties"].size();  // the question's properties
+  const std::size_t n_properties = across.properties.size();  // the question's properties
   auto header = [&](const std::string& title) {
     out << pad_right(title, label_w);
     for (const auto& id : ids) out << pad_left(column_title(id), kColumn);
@@ -67,38 +61,28 @@ std::string format_layers_table(const Json& report) {
   };
 
   header("Properties held, of " + std::to_string(n_properties));
-  for (const auto& [name, layer] : layers.items()) {
-    out << pad_right("  " + pad_right(name, name_w) + "  " + compact_shape(layer["input"]["shape"]), label_w);
-    const Json& properties = layer["verdict"]["properties"];
-    for (const auto& id : ids) {
-      const Json& method = layer["methods"][id];
-      if (method.value("degenerate", false)) {
+  for (const LayerResult& layer : result.layers) {
+    out << pad_right("  " + pad_right(layer.name, name_w) + "  " + compact_shape(layer.result.dims.to_vector()), label_w);
+    for (std::size_t m = 0; m < ids.size(); ++m) {
+      if (layer.result.methods[m].degenerate) {
         out << pad_left("degen.", kColumn);
         continue;
       }
-      std::size_t held = 0;
-      for (const auto& [key, p] : across["properties"].items()) held += properties[key]["holds"][id].get<bool>();
-      out << pad_left(std::to_string(held), kColumn);
+      out << pad_left(std::to_string(properties_held(across, layer, m)), kColumn);
     }
     out << "\n";
   }
   out << pad_right("  layers with every property", label_w);
-  for (const auto& id : ids) {
-    out << pad_left(fraction(across["methods"][id]["layers_with_every_property"].get<std::size_t>(), total), kColumn);
-  }
+  for (std::size_t m = 0; m < ids.size(); ++m) out << pad_left(fraction(across.with_every_property[m], total), kColumn);
   out << "\n\n";
 
   header("Layers where each property holds");
-  for (const auto& [key, p] : across["properties"].items()) {
-    std::string label = key;
-    for (const Property& property : properties()) {
-      if (property.key == key) label = property.label;
-    }
-    out << pad_right("  " + label, label_w);
-    for (const auto& id : ids) out << pad_left(fraction(p["holds_in"][id].get<std::size_t>(), total), kColumn);
+  for (std::size_t k = 0; k < n_properties; ++k) {
+    out << pad_right("  " + std::string(across.properties[k]->label), label_w);
+    for (std::size_t m = 0; m < ids.size(); ++m) out << pad_left(fraction(across.holds_in(m, k), total), kColumn);
     out << "\n";
   }
-  out << "\n" << wrap_text("Summary: " + across["summary"].get<std::string>(), kWidth, "");
+  out << "\n" << wrap_text("Summary: " + across.summary, kWidth, "");
   return out.str();
 }
 

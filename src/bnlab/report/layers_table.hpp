@@ -4,11 +4,12 @@
 // of layers where it holds, then the summary across layers.
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "bnlab/report/compare_layers.hpp"
 
 namespace bnlab {
 
-// report: schema bnlab.compare-layers/1 (see compare_layers.hpp).
-std::string format_layers_table(const nlohmann::ordered_json& report);
+// From the typed per-layer results (compare_layers), as the report's
+// across_layers block is.
+std::string format_layers_table(const LayersResult& result);
 
 }  // namespace bnlab
