@@ -5,12 +5,12 @@
 #include <vector>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/train_schema.hpp"
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/compare_config.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/html/html_report.hpp"
-#include "bnlab/train/train_schema.hpp"
 #include "commands.hpp"
 
 namespace bnlab::app {

@@ -8,8 +8,8 @@
 
 #include <omp.h>
 
+#include "bnlab/core/train_schema.hpp"
 #include "bnlab/engine/method.hpp"
-#include "bnlab/train/train_schema.hpp"
 
 namespace bnlab::train {
 namespace {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/train_schema.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/compare_layers.hpp"
@@ -17,7 +18,6 @@
 #include "bnlab/report/html/svg.hpp"
 #include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/report/verdict.hpp"
-#include "bnlab/train/train_schema.hpp"
 
 namespace bnlab::html {
 namespace {
