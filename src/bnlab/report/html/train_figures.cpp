@@ -149,7 +149,7 @@ std::string train_loss_figure(const Json& result) {
   const double y_hi = std::ceil(hi / y_step) * y_step + (hi <= 0 ? y_step : 0);
   // Point i averages steps i*every + 1 .. (i+1)*every: drawn at its last step.
   const double x_hi = double(points * every);
-  const double x_step = tick_step(x_hi);
+  const double x_step = std::max(1.0, tick_step(x_hi));  // whole steps
   const auto x_of = [&](double step) { return kLossLeft + step / x_hi * (kLossRight - kLossLeft); };
   const auto y_of = [&](double loss) { return kLossTop + kLossHeight - loss / y_hi * kLossHeight; };
 
