@@ -142,6 +142,9 @@ TEST_CASE("the train page from a real training run: loss curves, accuracy bars, 
     CHECK(fig.find("training step (batches of 16 images)") != std::string::npos);
     CHECK(fig.find("training loss (cross-entropy, nats)") != std::string::npos);
     CHECK(count(fig, "<polyline") == 3);
+    // Points at steps 2, 4, 6 of the 6 (x from 80 to 700 units): 286.7, 493.3, 700.0.
+    CHECK(count(fig, "<polyline points=\"286.7,") == 3);
+    CHECK(count(fig, " 493.3,") >= 3);
     CHECK(count(fig, "fill-opacity=\"0.18\"") == 3);
     for (const auto& [id, m] : result.at("methods").items()) {
       INFO(id);
@@ -233,7 +236,12 @@ TEST_CASE("bnlab train --html, bnlab render TRAIN.json and a joined page; bad in
   REQUIRE(r.code == 0);
   const std::string train_page = read_text(dir / "t.html");
   check_page_shape(train_page);
-  CHECK(!figure_body(train_page, "fig-train-loss").empty());
+  // Two steps with a point every 10 (train-quick.json): one point, at step 2, the end of the axis (x = 700),
+  // which is labelled 0, 1, 2 (not up to 10: the last window is as long as the run).
+  const std::string loss = figure_body(train_page, "fig-train-loss");
+  CHECK(loss.find("<polyline points=\"700.0,") != std::string::npos);
+  CHECK(loss.find("<text x=\"700.0\" y=\"315.0\" text-anchor=\"middle\" font-size=\"11\">2</text>") != std::string::npos);
+  CHECK(loss.find(">10</text>") == std::string::npos);
   // A saved result renders to the same bytes.
   r = run(bin + " render " + (dir / "t.json") + " --html " + (dir / "r.html"));
   REQUIRE(r.code == 0);

@@ -52,6 +52,7 @@ struct LossCurve {
   std::size_t index;
   Method method;
   std::vector<double> mean, std;  // (points)
+  std::vector<double> step;       // (points): the last training step each point averages
   std::string final_loss;         // "0.747 ± 0.011"
 };
 
@@ -124,22 +125,24 @@ std::string seeds_text(const Json& result) {
 std::string train_loss_figure(const Json& result) {
   const std::string title = "Training loss per method";
   std::vector<LossCurve> curves;
-  std::size_t index = 0, points = 0;
+  const std::size_t every = result.at("config").at("loss_every").get<std::size_t>();
+  std::size_t index = 0;
+  double x_hi = 0;
   for (const auto& [id, block] : result.at("methods").items()) {
     const Json& curve = block.at("loss_curve");
-    LossCurve c{index++, parse_method(id, "methods"), curve.at("mean").get<std::vector<double>>(), {},
+    LossCurve c{index++, parse_method(id, "methods"), curve.at("mean").get<std::vector<double>>(), {}, {},
                 plus_minus(block.at("final_loss"))};
-    // at(): a std array shorter than the means is an incomplete result, not a crash.
-    for (std::size_t i = 0; i < c.mean.size(); ++i) c.std.push_back(curve.at("std").at(i).get<double>());
-    points = std::max(points, c.mean.size());
+    // Point i averages steps i*every + 1 .. (i+1)*every, the last one up to the
+    // run's last step (a shorter window when every does not divide the steps).
+    const std::size_t steps = block.at("seeds").at(0).at("steps").get<std::size_t>();
+    for (std::size_t i = 0; i < c.mean.size(); ++i) {
+      c.std.push_back(curve.at("std").at(i).get<double>());  // at(): a short std array is an incomplete result
+      c.step.push_back(double(std::min((i + 1) * every, steps)));
+      x_hi = std::max(x_hi, c.step.back());
+    }
     if (!c.mean.empty()) curves.push_back(std::move(c));
   }
-  const std::size_t every = result.at("config").at("loss_every").get<std::size_t>();
-  if (curves.empty()) {
-    return figure_not_applicable("fig-train-loss", title,
-                                 "each run was shorter than one point of the loss curve (" + std::to_string(every) +
-                                     " steps, loss_every in the config)");
-  }
+  if (curves.empty()) return figure_not_applicable("fig-train-loss", title, "the result holds no point of a loss curve");
   // Linear axes from 0 (a cross-entropy loss is >= 0); log would stretch the
   // few high points of the first steps over most of the height.
   double hi = 0;
@@ -147,8 +150,6 @@ std::string train_loss_figure(const Json& result) {
     for (std::size_t i = 0; i < c.mean.size(); ++i) hi = std::max(hi, c.mean[i] + c.std[i]);
   const double y_step = tick_step(std::max(hi, 1e-3));
   const double y_hi = std::ceil(hi / y_step) * y_step + (hi <= 0 ? y_step : 0);
-  // Point i averages steps i*every + 1 .. (i+1)*every: drawn at its last step.
-  const double x_hi = double(points * every);
   const double x_step = std::max(1.0, tick_step(x_hi));  // whole steps
   const auto x_of = [&](double step) { return kLossLeft + step / x_hi * (kLossRight - kLossLeft); };
   const auto y_of = [&](double loss) { return kLossTop + kLossHeight - loss / y_hi * kLossHeight; };
@@ -173,10 +174,10 @@ std::string train_loss_figure(const Json& result) {
   for (const LossCurve& c : curves) {
     std::string upper, lower;
     for (std::size_t i = 0; i < c.mean.size(); ++i) {
-      const double x = x_of(double((i + 1) * every));
+      const double x = x_of(c.step[i]);
       upper += coord(x) + "," + coord(y_of(c.mean[i] + c.std[i])) + " ";
       const std::size_t j = c.mean.size() - 1 - i;  // the lower edge, backwards
-      lower += coord(x_of(double((j + 1) * every))) + "," + coord(y_of(std::max(0.0, c.mean[j] - c.std[j]))) +
+      lower += coord(x_of(c.step[j])) + "," + coord(y_of(std::max(0.0, c.mean[j] - c.std[j]))) +
                (i + 1 < c.mean.size() ? " " : "");
     }
     body += "<polygon points=\"" + upper + lower + "\" fill=\"" + series_colour(c.index) +
@@ -186,13 +187,13 @@ std::string train_loss_figure(const Json& result) {
   for (const LossCurve& c : curves) {
     std::string pts;
     for (std::size_t i = 0; i < c.mean.size(); ++i)
-      pts += (i ? " " : "") + coord(x_of(double((i + 1) * every))) + "," + coord(y_of(c.mean[i]));
+      pts += (i ? " " : "") + coord(x_of(c.step[i])) + "," + coord(y_of(c.mean[i]));
     body += "<polyline points=\"" + pts + "\" fill=\"none\" stroke=\"" + series_colour(c.index) +
             "\" stroke-width=\"1.5\"/>\n";
     // About ten markers per curve: its shape tells the methods apart without colour.
     const std::size_t stride = std::max<std::size_t>(1, (c.mean.size() + 9) / 10);
     for (std::size_t i = c.mean.size() - 1;; i -= std::min(i, stride)) {
-      body += marker(c.index, x_of(double((i + 1) * every)), y_of(c.mean[i]), 3.5);
+      body += marker(c.index, x_of(c.step[i]), y_of(c.mean[i]), 3.5);
       if (i == 0) break;
     }
     body += marker(c.index, kLossRight + 24, legend_y - 4, 4.5);
