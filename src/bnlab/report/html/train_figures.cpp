@@ -161,7 +161,7 @@ std::string train_loss_figure(const Json& result) {
     body += line(kLossLeft, y_of(t), kLossRight, y_of(t), "stroke=\"#ddd\"");
     body += text(kLossLeft - 6, y_of(t) + 4, number(t), "text-anchor=\"end\" font-size=\"11\"");
   }
-  for (double t = 0; t <= x_hi + x_step / 2; t += x_step)
+  for (double t = 0; t <= x_hi * (1 + 1e-9); t += x_step)  // no tick beyond the last step
     body += text(x_of(t), kLossTop + kLossHeight + 15, number(t), "text-anchor=\"middle\" font-size=\"11\"");
   body += text((kLossLeft + kLossRight) / 2, kLossTop + kLossHeight + 34,
                "training step (batches of " + std::to_string(result.at("config").at("batch_size").get<std::size_t>()) +
@@ -238,7 +238,9 @@ std::string train_accuracy_figure(const Json& result) {
 
   double y = kBarsTop;
   for (const Measurement& row : rows) {
-    body += text(8, y + 14, row.label, "font-size=\"12\" font-weight=\"bold\"");
+    // A white halo keeps a long label readable where it crosses the axis and the chance line.
+    body += text(8, y + 14, row.label,
+                 "font-size=\"12\" font-weight=\"bold\" stroke=\"white\" stroke-width=\"4\" paint-order=\"stroke\"");
     y += kGroupHeader;
     for (std::size_t i = 0; i < methods.size(); ++i) {
       const double mid = y + kRow / 2;
