@@ -26,7 +26,7 @@ void setup_render(CLI::App& app) {
       "with its legend and the input summary. No script, no network, no external font: it opens offline\n"
       "in any browser and prints on paper; the same report gives the same bytes. An .npz layers report\n"
       "(schema bnlab.compare-layers/1) gives its per-layer summary.");
-  cmd->add_option("report", options->report, "The JSON report (schema bnlab.compare/2 or bnlab.compare-layers/1)")
+  cmd->add_option("report", options->report, "The JSON report (schema bnlab.compare/3 or bnlab.compare-layers/1)")
       ->required();
   cmd->add_option("--html", options->html, "The page to write (atomically), e.g. report.html")->required();
   cmd->footer(

@@ -75,7 +75,7 @@ std::string input_section(const Json& report) {
 std::string verdict_section(const Json& report) {
   const std::vector<std::string> ids = method_ids(report);
   const Json& verdict = report.at("verdict");
-  std::string out = "<section id=\"verdict\">\n<h2>The verdict</h2>\n<p class=\"summary\">" +
+  std::string out = "<section id=\"verdict\">\n<h2>7. The verdict</h2>\n<p class=\"summary\">" +
                     escape(verdict.value("summary", "")) + "</p>\n<table>\n<tr><th>property (criterion)</th>";
   for (const std::string& id : ids) out += "<th>" + escape(parse_method(id, "methods").column) + "</th>";
   out += "</tr>\n";
@@ -120,6 +120,9 @@ std::string compare_page(const Json& report) {
   body += input_section(report);
   body += axes_figure(report);
   body += channels_figure(report);
+  body += spatial_figure(report);
+  body += shift_figure(report);
+  body += statistics_figure(report);
   body += batch_size_figure(report);
   body += verdict_section(report);
   return page("bnlab compare report", body);
