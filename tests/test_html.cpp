@@ -239,9 +239,9 @@ TEST_CASE("bad input: one line naming the file, exit 1, no page left behind") {
       {(dir.path / "missing.json").string(), "missing.json: cannot read"},
       {write("bad.json", "{\"schema\": "), "bad.json: invalid JSON: "},
       {write("other.json", "{\"schema\": \"bnlab.normalize/1\"}"),
-       "other.json: /schema: expected \"bnlab.compare/2\" or \"bnlab.compare-layers/1\", got \"bnlab.normalize/1\""},
+       "other.json: /schema: expected \"bnlab.compare/3\" or \"bnlab.compare-layers/1\", got \"bnlab.normalize/1\""},
       {write("list.json", "[1, 2]"), "list.json: /schema: expected"},
-      {write("truncated.json", truncated.dump()), "truncated.json: not a complete bnlab.compare/2 report: "},
+      {write("truncated.json", truncated.dump()), "truncated.json: not a complete bnlab.compare/3 report: "},
   };
   for (const Case& c : cases) {
     INFO(c.file);
