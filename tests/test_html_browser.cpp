@@ -44,6 +44,9 @@ std::string chromium_command(const std::string& binary, const fs::path& profile,
 constexpr const char* kProbe =
     "<script>document.body.setAttribute('data-probe', "
     "'resources=' + performance.getEntriesByType('resource').length + ';' + "
+    "'heatmaps=' + Array.from(document.querySelectorAll('g.heat-map')).filter(g => { "
+    "const b = g.getBoundingClientRect(); return b.width > 40 && b.height > 40; }).length + '/' + "
+    "document.querySelectorAll('g.heat-map').length + ';' + "
     "Array.from(document.querySelectorAll('figure')).map(f => { const s = f.querySelector('svg'); "
     "const b = (s || f).getBoundingClientRect(); "
     "return f.id + ':' + (s ? 'svg' : 'text') + ':' + Math.round(b.width) + 'x' + Math.round(b.height); "
@@ -73,6 +76,11 @@ void check_in_browser(const std::string& binary, const Json& report, const std::
   const std::string probe = m[1];
   INFO("probe: " << probe);
   CHECK(probe.rfind("resources=0;", 0) == 0);  // nothing fetched: the page is self-contained
+  // Every heat map of figures 3 to 5 is drawn with a visible box (map, axes, colour bar).
+  std::smatch heat;
+  REQUIRE(std::regex_search(probe, heat, std::regex(R"(heatmaps=(\d+)/(\d+);)")));
+  CHECK(std::stoi(heat[2]) > 10);
+  CHECK(heat[1] == heat[2]);
   std::vector<Box> boxes;
   static const std::regex box(R"(([a-z-]+):(svg|text):(\d+)x(\d+))");
   for (auto it = std::sregex_iterator(probe.begin(), probe.end(), box); it != std::sregex_iterator(); ++it)
@@ -101,6 +109,6 @@ TEST_CASE("chromium renders the default page and an awkward one: figures drawn, 
     std::cout << "SKIPPED: chromium is not installed (scripts/test installs it; apt-get install chromium)\n";
     return;
   }
-  check_in_browser(binary, bnlab::run_compare(bnlab::CompareConfig{}), "default", 3);
-  check_in_browser(binary, awkward_report(), "awkward", 3);
+  check_in_browser(binary, bnlab::run_compare(bnlab::CompareConfig{}), "default", 6);  // figures 1 to 6 (7 is the verdict table)
+  check_in_browser(binary, awkward_report(), "awkward", 6);
 }
