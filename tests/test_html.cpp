@@ -265,6 +265,23 @@ TEST_CASE("an .npz layers report renders its per-layer summary") {
     CHECK(page.find(cell) != std::string::npos);
   }
   CHECK(page.find(report["across_layers"]["summary"].get<std::string>()) != std::string::npos);
+  // Figures 2 to 5 of every layer, each layer in its own <details> block, ids unique on the page.
+  const auto figures = figures_of(page);
+  CHECK(figures.size() == 4 * report["layers"].size());
+  std::size_t details = 0;
+  for (std::size_t at = page.find("<details>"); at != std::string::npos; at = page.find("<details>", at + 1)) ++details;
+  CHECK(details == report["layers"].size());
+  for (const char* id : {"layer1-fig-channels", "layer1-fig-pattern", "layer1-fig-shift", "layer1-fig-statistics"}) {
+    INFO(id);
+    REQUIRE(figures.count(id) == 1);
+    CHECK(between(figures.at(id), "<figcaption>", "</figcaption>").size() > 40);
+  }
+  CHECK(page.size() < kMaxPageBytes);
+  // A report whose layers have no maps (written before them) still renders, saying so.
+  Json old = report;
+  for (auto& [name, layer] : old["layers"].items()) layer["input"].erase("maps");
+  const std::string old_page = html::render_report_html(old);
+  CHECK(old_page.find("no figures (this report has no maps") != std::string::npos);
 }
 
 TEST_CASE("bad input: one line naming the file, exit 1, no page left behind") {

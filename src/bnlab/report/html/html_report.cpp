@@ -180,8 +180,8 @@ std::string layers_page(const Json& report) {
     body += "<li><b>" + escape(m.column) + "</b> = " + escape(m.title) + "</li>\n";
   }
   body +=
-      "</ul>\n<p>The figures are drawn for a single tensor: save one layer with numpy.save and run "
-      "<code>bnlab compare --input LAYER.npy --html PAGE.html</code>.</p>\n</section>\n";
+      "</ul>\n</section>\n";
+  body += layer_figures(report);
   return page("bnlab compare report (layers)", body);
 }
 
