@@ -37,8 +37,9 @@ std::string batch_size_figure(const nlohmann::ordered_json& report);
 
 // Figure 7, the verdict table, is html_report.cpp's verdict section.
 
-// The .npz layers page (bnlab.compare-layers/1): figures 2 to 5 of every
-// layer, each layer in a <details> block; figure ids prefixed "layerK-".
+// The .npz layers page (bnlab.compare-layers/1): figures 3 to 5 of every
+// layer (within a size budget), each layer in a <details> block; figure ids
+// prefixed "layerK-".
 std::string layer_figures(const nlohmann::ordered_json& report);
 
 }  // namespace bnlab::html
