@@ -182,14 +182,25 @@ void PanelGrid::close_row() {
 
 void PanelGrid::heading(const std::string& label) {
   close_row();
-  svg += text(0, y_ + 14, label, "font-size=\"13\" font-weight=\"bold\"");
+  svg += text(0, y_ + 14, label, "font-size=\"11.5\" font-weight=\"bold\"");
   y_ += 22;
 }
 
 PanelGrid::Corner PanelGrid::next(double panel_height) {
   if (column_ == per_row_) close_row();
   row_height_ = std::max(row_height_, panel_height);
+  widest_ = std::max(widest_, column_ + 1);
   return Corner{double(column_++) * kPanelWidth, y_};
+}
+
+std::string panel_figure(const std::string& id, const std::string& title, const PanelGrid& grid,
+                         const std::string& caption) {
+  const double fit = kFigureWidth / (kPanelWidth * double(std::max<std::size_t>(1, grid.widest_row())));
+  const double scale = std::clamp(fit, 1.0, 1.4);
+  char factor[16];
+  std::snprintf(factor, sizeof factor, "%.3f", scale);
+  return figure(id, title, kFigureWidth, grid.height() * scale,
+                std::string("<g transform=\"scale(") + factor + ")\">\n" + grid.svg + "</g>\n", caption);
 }
 
 }  // namespace bnlab::html

@@ -71,13 +71,20 @@ class PanelGrid {
   };
   Corner next(double panel_height = kPanelHeight);
   double height() const { return y_ + row_height_; }
-  std::string svg;  // the headings; the caller appends its panels
+  std::size_t widest_row() const { return widest_; }  // the most panels in one row
+  std::string svg;  // the headings and the panels
 
  private:
   void close_row();
-  std::size_t per_row_, column_ = 0;
+  std::size_t per_row_, column_ = 0, widest_ = 0;
   double y_ = 0, row_height_ = 0;
 };
+
+// The figure (svg.hpp's html::figure) of a grid of panels, kFigureWidth wide:
+// with fewer than seven panels to a row the panels are enlarged (at most 1.4
+// times) to use the width.
+std::string panel_figure(const std::string& id, const std::string& title, const PanelGrid& grid,
+                         const std::string& caption);
 
 // The height of a heat panel drawing this map (a strip is lower than a square map).
 double heat_panel_height(const HeatPanel& panel, const Cells& map);

@@ -69,7 +69,8 @@ std::string shift_figure(const Json& report) {
                            "something wherever a statistic pools sample 0's values location by location."
                          : "With N = 1 there is no other sample for the shift to leak into.";
   caption += downsampling_sentence(*methods.front().maps) + not_measured_sentence(not_measured);
-  return figure(id, title, kFigureWidth, grid.height(), grid.svg + panels, caption);
+  grid.svg += panels;
+  return panel_figure(id, title, grid, caption);
 }
 
 }  // namespace bnlab::html

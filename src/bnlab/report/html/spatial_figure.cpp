@@ -53,9 +53,11 @@ std::string spatial_figure(const Json& report) {
       "per channel, so it keeps the pattern as it is, only rescaled. Method 2 subtracts each activation's own mean "
       "over N, so its output mean is 0 at every location: the pattern is erased (an all-white map). Method 1 divides "
       "each location by a statistic pooled over all channels, which reshapes the pattern. The per-sample methods "
-      "(ln, in, gn) also pool over H and W, so they keep it too.";
+      "(ln, in, gn) also pool over H and W, so they do not erase it; but ln and gn, like Method 1, flatten a quiet "
+      "channel that shares its statistics with loud ones.";
   caption += downsampling_sentence(input) + not_measured_sentence(not_measured);
-  return figure(id, title, kFigureWidth, grid.height(), grid.svg + panels, caption);
+  grid.svg += panels;
+  return panel_figure(id, title, grid, caption);
 }
 
 }  // namespace bnlab::html

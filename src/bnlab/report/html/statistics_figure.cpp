@@ -92,7 +92,8 @@ std::string statistics_figure(const Json& report) {
       "its own colour bar.";
   if (C == 1) caption += " With C = 1 a strip is a single value.";
   caption += downsampling_sentence(*methods.front().maps) + not_measured_sentence(not_measured);
-  return figure(id, title, kFigureWidth, grid.height(), grid.svg + panels, caption);
+  grid.svg += panels;
+  return panel_figure(id, title, grid, caption);
 }
 
 }  // namespace bnlab::html
