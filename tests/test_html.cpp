@@ -304,6 +304,10 @@ TEST_CASE("bad input: one line naming the file, exit 1, no page left behind") {
   Json truncated = default_report();
   truncated["methods"]["3"].erase("output");
   truncated["input"].erase("shape");
+  Json no_shift = default_report();  // a maps block without its shift
+  no_shift["methods"]["2"]["maps"].erase("shift");
+  Json bad_map = default_report();  // a map cell that is not a number
+  bad_map["input"]["maps"]["mean_over_n"][0][3][2] = "x";
   const std::vector<Case> cases = {
       {(dir.path / "missing.json").string(), "missing.json: cannot read"},
       {write("bad.json", "{\"schema\": "), "bad.json: invalid JSON: "},
@@ -311,6 +315,8 @@ TEST_CASE("bad input: one line naming the file, exit 1, no page left behind") {
        "other.json: /schema: expected \"bnlab.compare/3\" or \"bnlab.compare-layers/1\", got \"bnlab.normalize/1\""},
       {write("list.json", "[1, 2]"), "list.json: /schema: expected"},
       {write("truncated.json", truncated.dump()), "truncated.json: not a complete bnlab.compare/3 report: "},
+      {write("no_shift.json", no_shift.dump()), "no_shift.json: not a complete bnlab.compare/3 report: "},
+      {write("bad_map.json", bad_map.dump()), "bad_map.json: not a complete bnlab.compare/3 report: "},
   };
   for (const Case& c : cases) {
     INFO(c.file);
