@@ -22,10 +22,11 @@ void setup_render(CLI::App& app) {
       "render",
       "Draw a saved report as one HTML page: figures, verdict table, input summary\n"
       "Draw a saved report (bnlab compare --output REPORT.json) as one self-contained HTML page: inline\n"
-      "SVG figures (which values share a statistic, output per channel, batch size), the verdict table\n"
-      "with its legend and the input summary. No script, no network, no external font: it opens offline\n"
-      "in any browser and prints on paper; the same report gives the same bytes. An .npz layers report\n"
-      "(schema bnlab.compare-layers/1) gives its per-layer summary.");
+      "SVG figures (which values share a statistic, output per channel, the shared spatial pattern, shifts,\n"
+      "where the statistics live, batch size), the verdict table with its legend and the input summary.\n"
+      "No script, no network, no external font: it opens offline in any browser and prints on paper; the\n"
+      "same report gives the same bytes. An .npz layers report (schema bnlab.compare-layers/1) gives its\n"
+      "per-layer summary and each layer's heat-map figures.");
   cmd->add_option("report", options->report, "The JSON report (schema bnlab.compare/3 or bnlab.compare-layers/1)")
       ->required();
   cmd->add_option("--html", options->html, "The page to write (atomically), e.g. report.html")->required();
