@@ -39,10 +39,13 @@ std::string hex(const std::vector<Stop>& stops, double t) {
 // The quantized level of v (see heat_map.hpp) and the colour of a level.
 int level_of(double v, const ColourScale& s) {
   if (!(s.range > 0) || !std::isfinite(v)) return 0;
-  if (s.palette == Palette::diverging)
-    return int(std::clamp(std::lround(kDivergingSteps * (v - s.centre) / s.range), long(-kDivergingSteps),
-                          long(kDivergingSteps)));
-  return int(std::clamp(std::lround(kSequentialSteps * v / s.range), 0L, long(kSequentialSteps)));
+  // Clamped before rounding: a value far outside the scale (an edited report) cannot overflow lround.
+  if (s.palette == Palette::diverging) {
+    const double t = std::clamp(kDivergingSteps * (v - s.centre) / s.range, -double(kDivergingSteps),
+                                double(kDivergingSteps));
+    return int(std::lround(t));
+  }
+  return int(std::lround(std::clamp(kSequentialSteps * v / s.range, 0.0, double(kSequentialSteps))));
 }
 
 std::string colour_of(int level, Palette palette) {
