@@ -162,11 +162,11 @@ TEST_CASE("the default page: well formed, self-contained, every figure titled, l
   CHECK(shift.find(">M3, max |d| 0<") != std::string::npos);
   CHECK(shift.find(">M1, max |d| 0<") == std::string::npos);
   CHECK(shift.find(">M2, max |d| 0<") == std::string::npos);
+  const Json report = default_report();  // held: a loop over a temporary's member would dangle
   // Figure 3: the chosen channels are named, as the report has them.
-  for (const auto& c : default_report()["input"]["maps"]["channels"])
+  for (const auto& c : report["input"]["maps"]["channels"])
     CHECK(figures_of(page).at("fig-pattern").find("Channel " + std::to_string(c.get<int>())) != std::string::npos);
   // The verdict table: one row per property with its label, yes/NO in words.
-  const Json report = default_report();  // held: items() of a temporary would dangle inside the loop
   for (const auto& [key, p] : report["verdict"]["properties"].items()) {
     std::string row = ">";  // appended step by step: GCC 12 warns (-Wrestrict, falsely) on a + chain
     row += p["label"].get<std::string>();

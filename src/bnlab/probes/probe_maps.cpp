@@ -111,10 +111,10 @@ double spatial_variance(const std::vector<double>& plane) {
   return sq / double(plane.size());
 }
 
-Json grid_json(const MapGrid& g, Json& block) {
+// The grid's keys "block" and "size", added to a block.
+void add_grid(const MapGrid& g, Json& block) {
   block["block"] = Json::array({g.block_h, g.block_w});
   block["size"] = Json::array({g.rows, g.cols});
-  return block;
 }
 
 Json maps_json(const std::vector<Map>& maps) {
@@ -204,7 +204,7 @@ InputMaps probe_input_maps(const Array<float>& x) {
 nlohmann::ordered_json InputMaps::to_json() const {
   Json block;
   block["channels"] = channels;
-  grid_json(grid, block);
+  add_grid(grid, block);
   block["mean_over_n"] = maps_json(mean_over_n);
   block["spatial_variance"] = spatial_variance;
   return block;
@@ -251,7 +251,7 @@ MapsProbe probe_maps(const MethodPlan& plan, const Array<float>& x, const Array<
 nlohmann::ordered_json MapsProbe::to_json() const {
   Json block;
   block["channels"] = channels;
-  grid_json(grid, block);
+  add_grid(grid, block);
   block["output_mean"] = maps_json(output_mean);
   Json statistics;
   statistics["stat_axes"] = stat_axes;
