@@ -28,12 +28,13 @@ void setup_render(CLI::App& app) {
       "render",
       "Draw a saved report as one HTML page: figures, verdict table, input summary\n"
       "Draw a saved report (bnlab compare --output REPORT.json) as one self-contained HTML page: inline\n"
-      "SVG figures (which values share a statistic, output per channel, batch size), the verdict table\n"
-      "with its legend and the input summary. No script, no network, no external font: it opens offline\n"
-      "in any browser and prints on paper; the same report gives the same bytes. An .npz layers report\n"
-      "(schema bnlab.compare-layers/1) gives its per-layer summary; a training result (bnlab train\n"
-      "--output TRAIN.json, schema bnlab.train/1) its loss curves, accuracy bars and summary. A compare\n"
-      "report and a training result (--train, or a second positional file) make one page together.");
+      "SVG figures (which values share a statistic, output per channel, the shared spatial pattern, shifts,\n"
+      "where the statistics live, batch size), the verdict table with its legend and the input summary.\n"
+      "No script, no network, no external font: it opens offline in any browser and prints on paper; the\n"
+      "same report gives the same bytes. An .npz layers report (schema bnlab.compare-layers/1) gives its\n"
+      "per-layer summary and each layer's heat-map figures; a training result (bnlab train --output\n"
+      "TRAIN.json, schema bnlab.train/1) its loss curves, accuracy bars and summary. A compare report and\n"
+      "a training result (--train, or a second positional file) make one page together.");
   cmd->add_option("report", options->reports,
                   std::string("The JSON report (schema ") + kCompareSchema + ", " + kCompareLayersSchema + " or " +
                       train::kTrainSchema + "); a second\nfile, a training result, joins the first on one page (the same as --train)")

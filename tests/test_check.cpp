@@ -247,7 +247,7 @@ TEST_CASE("keys with '/' and '~' are escaped in the JSON pointer (RFC 6901)", "[
 
 TEST_CASE("every difference in a report is listed, not only the first", "[check]") {
   json report = golden_report();
-  report["schema"] = "bnlab.compare/2";
+  report["schema"] = "bnlab.compare/3";
   report["methods"].erase("2");
   report["samples"][1] = -2.0;
   auto diffs = compare_reports(golden_report(), report, 1e-6, 1e-12);

@@ -66,7 +66,7 @@ TEST_CASE("enumerations are case-insensitive in every subcommand") {
   CHECK(r.out.rfind("bnlab compare: input", 0) == 0);
   r = run_bnlab("compare --shape 2,4,4,4 --format Json --methods BN,LN");
   CHECK(r.code == 0);
-  CHECK(r.out.find("\"schema\": \"bnlab.compare/2\"") != std::string::npos);
+  CHECK(r.out.find("\"schema\": \"bnlab.compare/3\"") != std::string::npos);
   r = run_bnlab("explain --shape 2,4,4,4 --methods 3 --format JSON");
   CHECK(r.code == 0);
   CHECK(r.out.find("\"schema\": \"bnlab.explain/1\"") != std::string::npos);

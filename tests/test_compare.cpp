@@ -107,7 +107,7 @@ std::string read_text(const std::string& path) {
 
 TEST_CASE("the default report answers the question: only Method 3 has every property") {
   Json report = run_compare(CompareConfig{});
-  CHECK(report["schema"] == "bnlab.compare/2");
+  CHECK(report["schema"] == "bnlab.compare/3");
   CHECK(report["input"]["source"] == "synth");
   CHECK(report["input"]["shape"] == std::vector<std::size_t>{16, 16, 16, 16});
   std::vector<std::string> order;
@@ -352,7 +352,7 @@ TEST_CASE("the command writes the JSON report with --output and prints the table
                         " > " + (dir / "out.txt").string() + " 2>/dev/null";
   REQUIRE(std::system(command.c_str()) == 0);
   Json report = Json::parse(read_text(report_path));
-  CHECK(report["schema"] == "bnlab.compare/2");
+  CHECK(report["schema"] == "bnlab.compare/3");
   CHECK(read_text((dir / "out.txt").string()).rfind("bnlab compare: input (N,C,H,W)=(4,4,4,4)", 0) == 0);
 
   std::string bad = std::string(BNLAB_BINARY) + " compare --methods 1,4 2> " + (dir / "err.txt").string();

@@ -100,8 +100,27 @@ void require_self_contained(const std::string& page) {
 const std::map<std::string, std::vector<std::string>> kAxisLabels = {
     {"fig-axes", {"C = ", "H·W = ", "N = "}},
     {"fig-channels", {"channel c (index)", "output mean per channel", "output std per channel"}},
+    {"fig-pattern", {"w (pixels)", "h (pixels)", "input, mean over N", "output mean"}},
+    {"fig-shift", {"w (pixels)", "h (pixels)", "f(shift(x)) - shift(f(x))"}},
+    {"fig-statistics", {"mean", "variance", "w (pixels)", "channel c"}},
     {"fig-batch-size", {"batch size n", "relative error of the variance"}},
 };
+
+// Every heat map (figures 3 to 5) has its colour bar, and the bar its numbers.
+void require_colour_bars(const std::string& figure) {
+  std::size_t maps = 0, bars = 0;
+  for (std::size_t at = figure.find("class=\"heat-map\""); at != std::string::npos;
+       at = figure.find("class=\"heat-map\"", at + 1))
+    ++maps;
+  for (std::size_t at = figure.find("class=\"colour-bar\""); at != std::string::npos;
+       at = figure.find("class=\"colour-bar\"", at + 1)) {
+    ++bars;
+    const std::string bar = figure.substr(at, figure.find("</g>", at) - at);
+    CHECK(bar.find("<text") != std::string::npos);
+  }
+  CHECK(maps > 0);
+  CHECK(bars == maps);
+}
 
 void require_figures_complete(const std::string& page, std::size_t expected_drawn) {
   const auto figures = figures_of(page);
@@ -118,6 +137,7 @@ void require_figures_complete(const std::string& page, std::size_t expected_draw
     CHECK(!between(inner, "<title>", "</title>").empty());
     REQUIRE(kAxisLabels.count(id) == 1);
     for (const std::string& label : kAxisLabels.at(id)) CHECK(inner.find(label) != std::string::npos);
+    if (id == "fig-pattern" || id == "fig-shift" || id == "fig-statistics") require_colour_bars(inner);
   }
   CHECK(figures.size() == kAxisLabels.size());
   CHECK(drawn == expected_drawn);
@@ -135,10 +155,18 @@ TEST_CASE("the default page: well formed, self-contained, every figure titled, l
   CHECK(nesting_problem(page) == "");
   CHECK(page.rfind("<!DOCTYPE html>", 0) == 0);
   require_self_contained(page);
-  require_figures_complete(page, 3);
+  require_figures_complete(page, 6);
   CHECK(page.size() < kMaxPageBytes);
+  // Figure 4: Method 3 commutes with the shift (max |d| 0, an all-white map), Methods 1 and 2 do not.
+  const std::string shift = figures_of(page).at("fig-shift");
+  CHECK(shift.find(">M3, max |d| 0<") != std::string::npos);
+  CHECK(shift.find(">M1, max |d| 0<") == std::string::npos);
+  CHECK(shift.find(">M2, max |d| 0<") == std::string::npos);
+  const Json report = default_report();  // held: a loop over a temporary's member would dangle
+  // Figure 3: the chosen channels are named, as the report has them.
+  for (const auto& c : report["input"]["maps"]["channels"])
+    CHECK(figures_of(page).at("fig-pattern").find("Channel " + std::to_string(c.get<int>())) != std::string::npos);
   // The verdict table: one row per property with its label, yes/NO in words.
-  const Json report = default_report();  // held: items() of a temporary would dangle inside the loop
   for (const auto& [key, p] : report["verdict"]["properties"].items()) {
     std::string row = ">";  // appended step by step: GCC 12 warns (-Wrestrict, falsely) on a + chain
     row += p["label"].get<std::string>();
@@ -172,7 +200,7 @@ TEST_CASE("awkward inputs render: six methods and a dead channel, N = 1, H = W =
   SECTION("six methods, channel 3 dead: its dots hollow, every figure drawn") {
     const std::string page = html::render_report_html(awkward_report());
     CHECK(nesting_problem(page) == "");
-    require_figures_complete(page, 3);
+    require_figures_complete(page, 6);
     const std::string channels = figures_of(page).at("fig-channels");
     // Channel 3 is constant for every method but Method 1 (which pools it with the others) and ln.
     CHECK(channels.find("fill=\"white\"") != std::string::npos);
@@ -184,8 +212,10 @@ TEST_CASE("awkward inputs render: six methods and a dead channel, N = 1, H = W =
     config.methods = {"1", "2", "3", "in"};
     const std::string page = html::render_report_html(run_compare(config));
     CHECK(nesting_problem(page) == "");
-    require_figures_complete(page, 2);
+    require_figures_complete(page, 5);
     CHECK(figures_of(page).at("fig-batch-size").find("single sample") != std::string::npos);
+    CHECK(figures_of(page).at("fig-shift").find("With N = 1 there is no other sample") != std::string::npos);
+    CHECK(figures_of(page).at("fig-pattern").find("Not drawn: M2") != std::string::npos);
     CHECK(figures_of(page).at("fig-channels").find("Not drawn: M2") != std::string::npos);
   }
   SECTION("H = W = 1") {
@@ -195,6 +225,21 @@ TEST_CASE("awkward inputs render: six methods and a dead channel, N = 1, H = W =
     const std::string page = html::render_report_html(run_compare(config));
     CHECK(nesting_problem(page) == "");
     CHECK(page.find("H·W = 1") != std::string::npos);
+    require_figures_complete(page, 4);  // no pattern and no shift on a single location: said in their place
+    CHECK(figures_of(page).at("fig-pattern").find("H = W = 1") != std::string::npos);
+    CHECK(figures_of(page).at("fig-shift").find("H = W = 1") != std::string::npos);
+  }
+  SECTION("a 64 x 64 plane, six methods: maps downsampled to 32 x 32, under the size limit") {
+    CompareConfig config;
+    config.shape = {4, 8, 64, 64};
+    config.methods = {"1", "2", "3", "ln", "in", "gn:4"};
+    const Json report = run_compare(config);
+    CHECK(report["input"]["maps"]["size"] == Json::array({32, 32}));
+    const std::string page = html::render_report_html(report);
+    CHECK(nesting_problem(page) == "");
+    require_figures_complete(page, 6);
+    CHECK(figures_of(page).at("fig-pattern").find("block of 2 x 2 pixels") != std::string::npos);
+    CHECK(page.size() < kMaxPageBytes);
   }
   SECTION("256 channels stay under the size limit") {
     CompareConfig config;
@@ -220,6 +265,30 @@ TEST_CASE("an .npz layers report renders its per-layer summary") {
     CHECK(page.find(cell) != std::string::npos);
   }
   CHECK(page.find(report["across_layers"]["summary"].get<std::string>()) != std::string::npos);
+  // Figures 3 to 5 of every layer, each layer in its own <details> block, ids unique on the page.
+  const auto figures = figures_of(page);
+  CHECK(figures.size() == 3 * report["layers"].size());
+  std::size_t details = 0;
+  for (std::size_t at = page.find("<details>"); at != std::string::npos; at = page.find("<details>", at + 1)) ++details;
+  CHECK(details == report["layers"].size());
+  for (const char* id : {"layer1-fig-pattern", "layer1-fig-shift", "layer1-fig-statistics"}) {
+    INFO(id);
+    REQUIRE(figures.count(id) == 1);
+    CHECK(between(figures.at(id), "<figcaption>", "</figcaption>").size() > 40);
+  }
+  CHECK(page.size() < kMaxPageBytes);
+  // Many layers: the figures stop before the page reaches 2 MB, with a note.
+  Json many = report;
+  const Json first = report["layers"].begin().value();
+  for (int i = 0; i < 400; ++i) many["layers"]["copy" + std::to_string(i)] = first;
+  const std::string many_page = html::render_report_html(many);
+  CHECK(many_page.size() < kMaxPageBytes);
+  CHECK(many_page.find("and the layers after it are left out to keep the page under 2 MB") != std::string::npos);
+  // A report whose layers have no maps (written before them) still renders, saying so.
+  Json old = report;
+  for (auto& [name, layer] : old["layers"].items()) layer["input"].erase("maps");
+  const std::string old_page = html::render_report_html(old);
+  CHECK(old_page.find("no figures (this report has no maps") != std::string::npos);
 }
 
 TEST_CASE("bad input: one line naming the file, exit 1, no page left behind") {
@@ -235,13 +304,19 @@ TEST_CASE("bad input: one line naming the file, exit 1, no page left behind") {
   Json truncated = default_report();
   truncated["methods"]["3"].erase("output");
   truncated["input"].erase("shape");
+  Json no_shift = default_report();  // a maps block without its shift
+  no_shift["methods"]["2"]["maps"].erase("shift");
+  Json bad_map = default_report();  // a map cell that is not a number
+  bad_map["input"]["maps"]["mean_over_n"][0][3][2] = "x";
   const std::vector<Case> cases = {
       {(dir.path / "missing.json").string(), "missing.json: cannot read"},
       {write("bad.json", "{\"schema\": "), "bad.json: invalid JSON: "},
       {write("other.json", "{\"schema\": \"bnlab.normalize/1\"}"),
-       "other.json: /schema: expected \"bnlab.compare/2\", \"bnlab.compare-layers/1\" or \"bnlab.train/1\", got \"bnlab.normalize/1\""},
+       "other.json: /schema: expected \"bnlab.compare/3\", \"bnlab.compare-layers/1\" or \"bnlab.train/1\", got \"bnlab.normalize/1\""},
       {write("list.json", "[1, 2]"), "list.json: /schema: expected"},
-      {write("truncated.json", truncated.dump()), "truncated.json: not a complete bnlab.compare/2 report: "},
+      {write("truncated.json", truncated.dump()), "truncated.json: not a complete bnlab.compare/3 report: "},
+      {write("no_shift.json", no_shift.dump()), "no_shift.json: not a complete bnlab.compare/3 report: "},
+      {write("bad_map.json", bad_map.dump()), "bad_map.json: not a complete bnlab.compare/3 report: "},
   };
   for (const Case& c : cases) {
     INFO(c.file);

@@ -47,6 +47,9 @@ std::string chromium_command(const std::string& binary, const fs::path& profile,
 constexpr const char* kProbe =
     "<script>document.body.setAttribute('data-probe', "
     "'resources=' + performance.getEntriesByType('resource').length + ';' + "
+    "'heatmaps=' + Array.from(document.querySelectorAll('g.heat-map')).filter(g => { "
+    "const b = g.getBoundingClientRect(); return b.width > 40 && b.height > 40; }).length + '/' + "
+    "document.querySelectorAll('g.heat-map').length + ';' + "
     "Array.from(document.querySelectorAll('figure')).map(f => { const s = f.querySelector('svg'); "
     "const b = (s || f).getBoundingClientRect(); "
     "return f.id + ':' + (s ? 'svg' : 'text') + ':' + Math.round(b.width) + 'x' + Math.round(b.height); "
@@ -58,7 +61,7 @@ struct Box {
 };
 
 void check_in_browser(const std::string& binary, const Json& report, const std::string& name,
-                      std::size_t expected_figures) {
+                      std::size_t expected_figures, bool heat_maps = true) {
   TempDir dir;
   const std::string page = bnlab::html::render_report_html(report);
   const fs::path page_path = dir.path / (name + ".html"), probe_path = dir.path / (name + "_probe.html");
@@ -76,6 +79,13 @@ void check_in_browser(const std::string& binary, const Json& report, const std::
   const std::string probe = m[1];
   INFO("probe: " << probe);
   CHECK(probe.rfind("resources=0;", 0) == 0);  // nothing fetched: the page is self-contained
+  // Every heat map of figures 3 to 5 is drawn with a visible box (map, axes,
+  // colour bar); a training page has none.
+  std::smatch heat;
+  REQUIRE(std::regex_search(probe, heat, std::regex(R"(heatmaps=(\d+)/(\d+);)")));
+  if (heat_maps) CHECK(std::stoi(heat[2]) > 10);
+  else CHECK(std::stoi(heat[2]) == 0);
+  CHECK(heat[1] == heat[2]);
   std::vector<Box> boxes;
   static const std::regex box(R"(([a-z-]+):(svg|text):(\d+)x(\d+))");
   for (auto it = std::sregex_iterator(probe.begin(), probe.end(), box); it != std::sregex_iterator(); ++it)
@@ -98,14 +108,14 @@ void check_in_browser(const std::string& binary, const Json& report, const std::
 
 }  // namespace
 
-TEST_CASE("chromium renders the default page and an awkward one: figures drawn, console silent, nothing fetched") {
+TEST_CASE("chromium renders the default page, an awkward one and a training page: figures drawn, console silent, nothing fetched") {
   const std::string binary = chromium_binary();
   if (binary.empty()) {
     std::cout << "SKIPPED: chromium is not installed (scripts/test installs it; apt-get install chromium)\n";
     return;
   }
-  check_in_browser(binary, bnlab::run_compare(bnlab::CompareConfig{}), "default", 3);
-  check_in_browser(binary, awkward_report(), "awkward", 3);
+  check_in_browser(binary, bnlab::run_compare(bnlab::CompareConfig{}), "default", 6);  // figures 1 to 6 (7 is the verdict table)
+  check_in_browser(binary, awkward_report(), "awkward", 6);
   // The training section, from a few steps of real training on the generated stand-in.
   bnlab::train::TrainConfig train;
   train.data = "stand-in";
@@ -116,5 +126,5 @@ TEST_CASE("chromium renders the default page and an awkward one: figures drawn, 
   train.test_batch_sizes = {32, 2};
   train.small_batch_images = 32;
   train.loss_every = 1;
-  check_in_browser(binary, bnlab::train::to_json(bnlab::train::run_experiment(train, nullptr)), "train", 2);
+  check_in_browser(binary, bnlab::train::to_json(bnlab::train::run_experiment(train, nullptr)), "train", 2, /*heat_maps=*/false);
 }

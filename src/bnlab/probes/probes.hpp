@@ -172,4 +172,67 @@ struct BatchSizeProbe {
 };
 BatchSizeProbe probe_batch_size(const MethodPlan& plan, const Array<float>& x, double eps);
 
+// Spatial maps for the HTML report's figures 3 to 5 (probe_maps.cpp has the
+// definitions). Every map is an (H, W) plane downsampled to at most
+// kMapMaxSide x kMapMaxSide by block means (MapGrid) and rounded to 4
+// significant digits of its largest magnitude, so the JSON stays compact.
+inline constexpr std::size_t kMapMaxSide = 32;
+
+// Block means: block = (ceil(H / 32), ceil(W / 32)) pixels, grid = (ceil(H /
+// block_h), ceil(W / block_w)) cells; cell (i, j) is the mean over the pixels
+// h in [i block_h, min(H, (i + 1) block_h)), w likewise (the last block may
+// be smaller). JSON: "block": [block_h, block_w], "size": [rows, cols].
+struct MapGrid {
+  std::size_t block_h = 1, block_w = 1, rows = 1, cols = 1;
+};
+MapGrid map_grid(const Dims& dims);
+
+using Map = std::vector<std::vector<double>>;  // (rows, cols) of a MapGrid
+
+// The channels the maps show, from the input alone (the same for every
+// method): channel 0, then the channel whose input mean map over N has the
+// largest spatial variance (the lowest index on a tie), if that is not 0.
+std::vector<std::size_t> map_channels(const Array<float>& x);
+
+// The input's side of figure 3. JSON (the report's input.maps): channels,
+// block, size, mean_over_n [one map per channel: mean over n of x[n, c]],
+// spatial_variance [per channel: variance over (h, w) of that map].
+struct InputMaps {
+  std::vector<std::size_t> channels;
+  MapGrid grid;
+  std::vector<Map> mean_over_n;
+  std::vector<double> spatial_variance;
+  nlohmann::ordered_json to_json() const;
+};
+InputMaps probe_input_maps(const Array<float>& x);
+
+// One method's maps, for the channels of map_channels(x), at kEpsConstantSafe,
+// gamma = 1, beta = 0; base = forward_train(plan, x, identity_params, kEpsConstantSafe).
+// JSON keys: channels, block, size, output_mean [per channel: mean over n of
+// base[n, c]], statistics {stat_axes, spatial, sample, then either mean, var
+// [per channel: sample 0's batch statistic at each (h, w)] when the statistics
+// vary over H or W, or channel_mean, channel_var [C: sample 0's statistic of
+// each channel]}, shift {applicable, reason | shift [dh, dw], sample, channel,
+// difference, max_abs_difference, leakage, max_leakage}, eps, notes.
+struct MapsProbe {
+  std::vector<std::size_t> channels;
+  MapGrid grid;
+  std::vector<Map> output_mean;                    // per channel
+  std::vector<std::string> stat_axes;              // e.g. {"H", "W"} for Method 1
+  bool spatial_statistics = false;                 // H or W is a statistic axis
+  std::vector<Map> stat_mean, stat_var;            // per channel, when spatial
+  std::vector<double> channel_mean, channel_var;   // (C), when not spatial
+  bool shift_applicable = false;
+  std::string shift_reason;                        // when not applicable
+  std::size_t shift_dh = 0, shift_dw = 0, shift_channel = 0;
+  Map shift_difference;                            // f(x')[0, c] - shift(f(x)[0, c])
+  double max_abs_difference = 0;
+  std::optional<Map> leakage;                      // mean over n >= 1 of |f(x')[n, c] - f(x)[n, c]|; none when N = 1
+  double max_leakage = 0;
+  double eps = kEpsConstantSafe;
+  ProbeNotes notes;
+  nlohmann::ordered_json to_json() const;
+};
+MapsProbe probe_maps(const MethodPlan& plan, const Array<float>& x, const Array<float>& base);
+
 }  // namespace bnlab

@@ -61,7 +61,7 @@ Json strings(const std::vector<std::string>& v) { return Json(v); }
 
 // Everything measured for one method.
 // The probes run on a method that is not degenerate (one progress step each).
-constexpr std::size_t kProbesPerMethod = 6;
+constexpr std::size_t kProbesPerMethod = 7;
 
 // A method's result before any probe: its plan, and whether train mode is
 // defined (a statistic pooling a single value is degenerate: nothing is measured).
@@ -109,6 +109,12 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
     // low-variance channel to var / (var + eps), which is eps's doing, not the
     // axes'. Constant input channels are left out.
     m.channel_standardization = probe_channel_standardization(m.plan, x);
+    step(progress, name(m, "maps"));
+    {
+      // f(x) at gamma 1, beta 0 and the invariance probes' eps: (N, C, H, W)
+      const Array<float> base = forward_train(m.plan, x, identity_params<float>(m.plan), kEpsConstantSafe, nullptr);
+      m.maps = probe_maps(m.plan, x, base);
+    }
   }
 }
 
@@ -144,6 +150,7 @@ Json method_json(const MethodResult& m) {
   j["samples"] = json_or_null(m.samples);
   j["batch_size"] = json_or_null(m.batch_size);
   if (!m.degenerate) j["channel_standardization"] = json_or_null(m.channel_standardization);
+  j["maps"] = json_or_null(m.maps);
   return j;
 }
 
@@ -186,6 +193,7 @@ CompareResult compare(const CompareConfig& config, const Array<float>& x, Progre
   }
   step(progress, "input summary");
   result.input = describe_input(x, result.dims);
+  result.input_maps = probe_input_maps(x);
   measure_methods(result.methods, x, config, progress);
   result.verdict = judge_methods(result.methods);
   return result;
@@ -210,6 +218,7 @@ Json to_json(const CompareResult& result) {
   const InputSummary& in = result.input;
   input["summary"] = Json{{"mean", in.mean}, {"std", in.std}, {"min", in.min}, {"max", in.max},
                           {"channel_std_min", in.channel_std_min}, {"channel_std_max", in.channel_std_max}};
+  input["maps"] = result.input_maps.to_json();
   report["input"] = input;
   report["config"] = to_json(config);
   Json blocks = Json::object();

@@ -19,8 +19,9 @@ namespace bnlab {
 
 // Version 2: constant statistics left out and counted, eps_used = 2.2e-308,
 // the sample properties (sample_scale_kept, batch_independent), property groups,
-// input paths as written in the config.
-inline constexpr const char* kCompareSchema = "bnlab.compare/2";
+// input paths as written in the config. Version 3: the maps of the HTML
+// figures 3 to 5 (input.maps, methods.ID.maps).
+inline constexpr const char* kCompareSchema = "bnlab.compare/3";
 
 // What the input looks like before any normalization.
 struct InputSummary {
@@ -32,6 +33,7 @@ struct CompareResult {
   CompareConfig config;
   Dims dims;
   InputSummary input;
+  InputMaps input_maps;               // the input's side of the HTML figure 3
   std::vector<MethodResult> methods;  // in the requested order
   Verdict verdict;
 };
@@ -43,7 +45,7 @@ Array<float> load_compare_input(const CompareConfig& config);
 // is told each probe as it starts.
 CompareResult compare(const CompareConfig& config, const Array<float>& x, Progress* progress = nullptr);
 
-// The report (schema bnlab.compare/2).
+// The report (schema kCompareSchema).
 nlohmann::ordered_json to_json(const CompareResult& result);
 
 // to_json(compare(config, x)).

@@ -25,6 +25,7 @@ struct MethodResult {
   std::optional<SamplesProbe> samples;
   std::optional<BatchSizeProbe> batch_size;
   std::optional<ChannelStandardization> channel_standardization;
+  std::optional<MapsProbe> maps;  // the HTML report's figures 3 to 5
 };
 
 }  // namespace bnlab

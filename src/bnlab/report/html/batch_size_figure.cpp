@@ -1,4 +1,4 @@
-// Figure 3, batch size: how far the batch variance of the first n samples is
+// Figure 6, batch size: how far the batch variance of the first n samples is
 // from the variance over the whole input, as n halves (the probe's
 // batch_size.sizes: var_error = RMS over statistics of (var_n - var) / (var + eps)).
 // Log-log axes; a zero error (n = N: the batch is the population) cannot be
@@ -27,7 +27,7 @@ struct Curve {
 }  // namespace
 
 std::string batch_size_figure(const Json& report) {
-  const std::string title = "3. Batch size: how noisy are the batch statistics?";
+  const std::string title = "6. Batch size: how noisy are the batch statistics?";
   std::vector<Curve> curves;
   std::vector<std::string> per_sample;
   std::size_t index = 0;

@@ -77,7 +77,7 @@ std::string input_section(const Json& report) {
 std::string verdict_section(const Json& report) {
   const std::vector<std::string> ids = method_ids(report);
   const Json& verdict = report.at("verdict");
-  std::string out = "<section id=\"verdict\">\n<h2>The verdict</h2>\n<p class=\"summary\">" +
+  std::string out = "<section id=\"verdict\">\n<h2>7. The verdict</h2>\n<p class=\"summary\">" +
                     escape(verdict.value("summary", "")) + "</p>\n<table>\n<tr><th>property (criterion)</th>";
   for (const std::string& id : ids) out += "<th>" + escape(parse_method(id, "methods").column) + "</th>";
   out += "</tr>\n";
@@ -122,6 +122,9 @@ std::string compare_body(const Json& report) {
   body += input_section(report);
   body += axes_figure(report);
   body += channels_figure(report);
+  body += spatial_figure(report);
+  body += shift_figure(report);
+  body += statistics_figure(report);
   body += batch_size_figure(report);
   body += verdict_section(report);
   return body;
@@ -179,8 +182,8 @@ std::string layers_body(const Json& report) {
     body += "<li><b>" + escape(m.column) + "</b> = " + escape(m.title) + "</li>\n";
   }
   body +=
-      "</ul>\n<p>The figures are drawn for a single tensor: save one layer with numpy.save and run "
-      "<code>bnlab compare --input LAYER.npy --html PAGE.html</code>.</p>\n</section>\n";
+      "</ul>\n</section>\n";
+  body += layer_figures(report);
   return body;
 }
 

@@ -2,7 +2,7 @@
 // `bnlab render` and `bnlab compare --html`: a saved report as one
 // self-contained HTML page (inline SVG and CSS; no script, no network, no
 // external font), the same bytes for the same report.
-//   bnlab.compare/2         the input summary, the figures (figures.hpp), the
+//   bnlab.compare/3         the input summary, the figures (figures.hpp), the
 //                           verdict table with its legend and the verdict
 //   bnlab.compare-layers/1  the per-layer summary: properties held per layer
 //                           and method, layers where each property holds

@@ -1,0 +1,39 @@
+#pragma once
+// The maps a compare report holds for the HTML figures 3 to 5 (input.maps and
+// methods.ID.maps, written by probe_maps), read for drawing.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bnlab/report/html/heat_map.hpp"
+
+namespace bnlab::html {
+
+// One method's maps block and how the page names the method.
+struct MethodMaps {
+  std::string id, column, name;
+  std::vector<std::string> reduce_axes;  // e.g. {"N", "H", "W"}
+  const nlohmann::ordered_json* maps = nullptr;
+};
+
+// The methods whose maps were measured, in the report's order; the columns of
+// the others (a statistic pooling a single value: nothing measured) go to
+// `not_measured`.
+std::vector<MethodMaps> methods_with_maps(const nlohmann::ordered_json& report, std::vector<std::string>& not_measured);
+
+// The plane's (H, W) from the report's input shape.
+std::size_t plane_height(const nlohmann::ordered_json& report);
+std::size_t plane_width(const nlohmann::ordered_json& report);
+
+// "M2" or "M2, ln" ... joined with ", ".
+std::string join(const std::vector<std::string>& words);
+
+// " Not drawn: M2 (each statistic pools a single value, nothing is measured)." or "".
+std::string not_measured_sentence(const std::vector<std::string>& not_measured);
+
+// The block and grid sentence of a caption: "" when every cell is one pixel.
+std::string downsampling_sentence(const nlohmann::ordered_json& maps);
+
+}  // namespace bnlab::html
