@@ -18,7 +18,7 @@ namespace bnlab::html {
 // file, or "report") when the schema is missing or unknown.
 std::string render_report_html(const nlohmann::ordered_json& report, const std::string& source = "report");
 
-// One page holding a compare report (bnlab.compare/2 or bnlab.compare-layers/1)
+// One page holding a compare report (bnlab.compare/3 or bnlab.compare-layers/1)
 // and then the training section of a train result (bnlab.train/1); Error naming
 // the source whose schema is not the one expected there, or that is incomplete.
 std::string render_joined_html(const nlohmann::ordered_json& report, const std::string& report_source,
