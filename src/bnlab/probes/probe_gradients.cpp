@@ -189,43 +189,53 @@ GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, do
 
 GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed,
                                const Array<float>& dy) {  // dy: (N, C, H, W)
-  probe::require_probe_input(plan, x, "probe_gradients");
+  Workspace workspace(shape_of(x));
+  return probe_gradients(method_context(plan, x, "probe_gradients"), x, eps, seed, dy, workspace);
+}
+
+GradientsProbe probe_gradients(const MethodContext& context, const Array<float>& x, double eps, std::uint64_t seed,
+                               const Array<float>& dy, Workspace& workspace) {  // dy: (N, C, H, W)
+  const MethodPlan& plan = context.plan;
   if (dy.shape() != x.shape()) throw Error("probe_gradients: dy must have the shape of x");
   GradientsProbe result;
   probe::Notes& notes = result.notes;
   result.dy_seed = probe::sub_seed(seed, probe::Stream::dy);
   const Params<float> params = identity_params<float>(plan);
-  const Statistics stats = batch_statistics(plan, x);  // (num_stats)
+  const Statistics& stats = context.stats;  // (num_stats)
+  Array<float>& dx = workspace.scratch();   // (N, C, H, W)
 
   {
-    const Gradients<float> g = backward(plan, Mode::train, x, dy, params, stats, eps);
-    result.dx_norm = l2_norm(g.dx);
+    const Gradients<float> g = backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps, dx.data());
+    result.dx_norm = l2_norm(dx);
     // Affine none: the engine leaves dgamma, dbeta default-constructed (0-d); the norms are 0.
     result.dgamma_norm = plan.has_affine() ? l2_norm(g.dgamma) : 0.0;
     result.dbeta_norm = plan.has_affine() ? l2_norm(g.dbeta) : 0.0;
-    result.sum_dx_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(g.dx.data()[i]); });
-  }  // dx freed before the finite differences
+    result.sum_dx_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(dx.data()[i]); });
+  }
   if (!plan.has_affine()) notes.push_back("affine none: there is no gamma or beta; their norms are 0");
 
-  finite_difference(plan, x, dy, eps, seed, result);
-
   // sum_S dx * xhat = 0 needs eps = 0 (and gamma constant on S: gamma = 1 here).
-  const std::size_t zero_var = probe::zero_variance_count(stats);
+  const std::size_t zero_var = context.constant_statistics;
   const double eps_xhat = zero_var == 0 ? 0.0 : eps;
-  if (zero_var > 0) {
-    notes.push_back(std::to_string(zero_var) + " statistic(s) have zero variance: sum_dx_xhat uses eps = " +
-                    probe::format_number(eps) + " instead of 0, so it is only approximately 0");
-  }
   {
-    const Gradients<float> g = backward(plan, Mode::train, x, dy, params, stats, eps_xhat);
+    backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps_xhat, dx.data());
     std::vector<double> rstd(plan.num_stats);  // (num_stats)
     for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps_xhat);
     result.sum_dx_xhat_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t o) {
       double xhat = (double(x.data()[i]) - stats.mean[o]) * rstd[o];
-      return double(g.dx.data()[i]) * xhat;
+      return double(dx.data()[i]) * xhat;
     });
   }
   result.sum_dx_xhat_eps = eps_xhat;
+
+  // The finite differences hold a few double tensors of the sub-batch: the
+  // scratch goes first, so they never add to the peak.
+  workspace.release();
+  finite_difference(plan, x, dy, eps, seed, result);
+  if (zero_var > 0) {
+    notes.push_back(std::to_string(zero_var) + " statistic(s) have zero variance: sum_dx_xhat uses eps = " +
+                    probe::format_number(eps) + " instead of 0, so it is only approximately 0");
+  }
   return result;
 }
 

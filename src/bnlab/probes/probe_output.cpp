@@ -136,13 +136,19 @@ Json Deviation::to_json() const {
 }
 
 OutputProbe probe_output(const MethodPlan& plan, const Array<float>& x, double eps) {
-  probe::require_probe_input(plan, x, "probe_output");
+  Workspace workspace(shape_of(x));
+  return probe_output(method_context(plan, x, "probe_output"), x, eps, workspace);
+}
+
+OutputProbe probe_output(const MethodContext& context, const Array<float>& x, double eps, Workspace& workspace) {
+  const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   OutputProbe result;
   result.eps = eps;
 
   ChannelSummary in = summarize_channels(x, d);
-  Array<float> y = forward_train(plan, x, identity_params<float>(plan), eps, nullptr);  // (N, C, H, W)
+  Array<float>& y = workspace.scratch();  // (N, C, H, W)
+  forward_train_into(plan, x.data(), identity_params<float>(plan), eps, y.data());
   ChannelSummary out = summarize_channels(y, d);
 
   double std_min = std::numeric_limits<double>::infinity(), std_max = 0;
@@ -214,12 +220,18 @@ Json OutputProbe::to_json() const {
 // axes; e.g. Method 2 on post-ReLU input, where an activation is 0 in every
 // sample). A channel with no such element is left out and counted.
 ChannelStandardization probe_channel_standardization(const MethodPlan& plan, const Array<float>& x) {
-  probe::require_probe_input(plan, x, "probe_channel_standardization");
+  MethodContext context = method_context(plan, x, "probe_channel_standardization");
+  compute_base(context, x);
+  return probe_channel_standardization(context);
+}
+
+ChannelStandardization probe_channel_standardization(const MethodContext& context) {
+  const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   const std::size_t S = d.s();
   ChannelStandardization result;
-  const Statistics stats = batch_statistics(plan, x);  // (num_stats)
-  const Array<float> y = forward_train(plan, x, identity_params<float>(plan), result.eps, nullptr);  // (N, C, H, W)
+  const Statistics& stats = context.stats;  // (num_stats)
+  const Array<float>& y = context.base;     // (N, C, H, W) f(x) at kEpsConstantSafe = result.eps
   auto counted = [&](std::size_t n, std::size_t c, std::size_t s) {
     return stats.var[plan.stat.base(n, c) + s * plan.stat.s_stride] != 0.0;
   };
