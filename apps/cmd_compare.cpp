@@ -75,7 +75,6 @@ void setup_compare(CLI::App& app) {
     if (config.output) check_output_path(*config.output, "--output");  // before minutes of computation
     if (!options->html.empty()) check_output_path(options->html, "--html");
     const bool table = config.format ? *config.format == "table" : ::isatty(STDOUT_FILENO) == 1;
-    keep_freed_memory();  // the probes allocate many input-sized tensors in turn
     // Invalid UTF-8 in a string echoed from the input (a path, a layer name) is replaced, not thrown.
     constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
     // The report to --output and --html, and to stdout as JSON or as the table.
@@ -97,7 +96,10 @@ void setup_compare(CLI::App& app) {
     CompareResult result;
     {
       Progress progress("compare", 1);  // + the steps compare() adds; on stderr, when it is a terminal and the run is slow
-      result = run_compare_result(config, &progress);
+      // Once the input is in memory (its reading buffers went back to the
+      // kernel at once), keep freed memory: the probes' few input-sized
+      // tensors then reuse pages already mapped instead of faulting in new ones.
+      result = run_compare_result(config, &progress, keep_freed_memory);
     }
     emit(to_json(result), table ? format_compare_table(result) : "");
   });

@@ -235,9 +235,12 @@ Json to_json(const CompareResult& result) {
 
 Json build_compare_report(const CompareConfig& config, const Array<float>& x) { return to_json(compare(config, x)); }
 
-CompareResult run_compare_result(const CompareConfig& config, Progress* progress) {
+CompareResult run_compare_result(const CompareConfig& config, Progress* progress,
+                                 const std::function<void()>& loaded) {
   step(progress, config.input ? "reading " + *config.input : "synthesizing the input");
-  return compare(config, load_compare_input(config), progress);
+  const Array<float> x = load_compare_input(config);  // (N, C, H, W)
+  if (loaded) loaded();
+  return compare(config, x, progress);
 }
 
 Json run_compare(const CompareConfig& config) { return to_json(run_compare_result(config)); }
