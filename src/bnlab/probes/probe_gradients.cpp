@@ -72,21 +72,36 @@ std::size_t stat_of(const MethodPlan& plan, std::size_t i) {
 }
 
 // max over statistics o of |sum_{S_o} v| / sum_{S_o} |v|, v = value(i, o) per element.
+// Each statistic's sums run over its elements in memory order; the work is
+// shared out by the runs that share a statistic base (and blocks of s where
+// the statistics follow s), which no two work items share: any thread count.
 template <class Value>
 double max_rel_sum(const MethodPlan& plan, Value value) {
   const Dims& d = plan.dims;
   const std::size_t S = d.s();
   std::vector<double> sum(plan.num_stats, 0.0), abs_sum(plan.num_stats, 0.0);  // (num_stats)
-  for (std::size_t n = 0; n < d.n; ++n)
-    for (std::size_t c = 0; c < d.c; ++c) {
-      const std::size_t o = plan.stat.base(n, c), i0 = (n * d.c + c) * S;
-      for (std::size_t s = 0; s < S; ++s) {
+  std::vector<std::pair<std::size_t, std::size_t>> runs;  // (N*C) (base, run), grouped by base, runs ascending
+  for (std::size_t r = 0; r < d.n * d.c; ++r) runs.emplace_back(plan.stat.base(r / d.c, r % d.c), r);
+  std::stable_sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::size_t> group_start;  // (groups + 1) into runs
+  for (std::size_t k = 0; k < runs.size(); ++k)
+    if (k == 0 || runs[k].first != runs[k - 1].first) group_start.push_back(k);
+  group_start.push_back(runs.size());
+  constexpr std::size_t kBlock = 256;  // s per work item where the statistics follow s
+  const std::size_t blocks = plan.stat.s_stride != 0 ? (S + kBlock - 1) / kBlock : 1;
+  const std::size_t s_per_block = plan.stat.s_stride != 0 ? kBlock : S;
+  probe::for_each_item((group_start.size() - 1) * blocks, [&](std::size_t item) {
+    const std::size_t g = item / blocks, s0 = item % blocks * s_per_block, s1 = std::min(S, s0 + s_per_block);
+    for (std::size_t k = group_start[g]; k < group_start[g + 1]; ++k) {
+      const std::size_t o = runs[k].first, i0 = runs[k].second * S;
+      for (std::size_t s = s0; s < s1; ++s) {
         std::size_t os = o + s * plan.stat.s_stride;
         double v = value(i0 + s, os);
         sum[os] += v;
         abs_sum[os] += std::abs(v);
       }
     }
+  });
   double worst = 0;
   for (std::size_t o = 0; o < plan.num_stats; ++o) {
     // 0 for an all-zero group; a NaN (a degenerate statistic with eps = 0) propagates.

@@ -76,21 +76,21 @@ void rescale_channels_into(const Array<float>& x, const Dims& d, std::uint64_t s
   std::vector<double> a(C), b(C);  // (C)
   Rng rng(probe::sub_seed(seed, probe::Stream::channel_rescale));
   for (double& ac : a) ac = det_exp((4.0 * rng.uniform() - 2.0) * kLn2);
-  for (std::size_t c = 0; c < C; ++c) {
+  std::vector<double> sd(C);  // (C) std_c(x) over (N, H, W), channel by channel in parallel
+  probe::for_each_item(C, [&](std::size_t c) {
     double mean = 0, sq = 0;  // two passes over channel c
     for (std::size_t n = 0; n < N; ++n)
       for (std::size_t s = 0; s < S; ++s) mean += p[(n * C + c) * S + s];
     mean /= double(N * S);
     for (std::size_t n = 0; n < N; ++n)
       for (std::size_t s = 0; s < S; ++s) sq += (p[(n * C + c) * S + s] - mean) * (p[(n * C + c) * S + s] - mean);
-    b[c] = 2.0 * rng.normal() * std::sqrt(sq / double(N * S));
-  }
-  for (std::size_t n = 0; n < N; ++n)
-    for (std::size_t c = 0; c < C; ++c)
-      for (std::size_t s = 0; s < S; ++s) {
-        std::size_t i = (n * C + c) * S + s;
-        out[i] = float(a[c] * double(p[i]) + b[c]);
-      }
+    sd[c] = std::sqrt(sq / double(N * S));
+  });
+  for (std::size_t c = 0; c < C; ++c) b[c] = 2.0 * rng.normal() * sd[c];
+  probe::for_each_item(N * C, [&](std::size_t run) {
+    const std::size_t c = run % C;
+    for (std::size_t i = run * S; i < (run + 1) * S; ++i) out[i] = float(a[c] * double(p[i]) + b[c]);
+  });
 }
 
 void other_spatial_size(const MethodPlan& plan, InvarianceProbe& result) {

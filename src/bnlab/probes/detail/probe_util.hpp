@@ -24,6 +24,16 @@ namespace bnlab::probe {
 using Json = nlohmann::ordered_json;
 using Notes = std::vector<std::string>;
 
+// f(i) for i in [0, count), in parallel: for work items that each write
+// only their own results (a channel's sums, a sample's), each summed in its
+// own fixed order, so the bits do not depend on the thread count.
+template <class F>
+void for_each_item(std::size_t count, F f) {
+  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(count);
+#pragma omp parallel for schedule(dynamic)
+  for (std::ptrdiff_t i = 0; i < n; ++i) f(static_cast<std::size_t>(i));
+}
+
 // Random streams: stream k draws from bnlab::Rng(seed + k) (mt19937_64, the
 // 53-bit uniform, the polar normal of rng.hpp). Stream 0 is left to whoever
 // synthesizes the input from the same seed.
