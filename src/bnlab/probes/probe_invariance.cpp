@@ -213,21 +213,27 @@ InvarianceProbe probe_invariance(const MethodContext& context, const Array<float
     }
   }
 
-  // Eval mode with running statistics estimated from x.
+  // Eval mode with running statistics estimated from x: elementwise, so one
+  // sample at a time, all of it in cache: f_eval(x[n]) once, then for each
+  // shift f_eval(shift(x[n])) against it.
   if (plan.method.batch_dependent()) {
     Statistics running = stats;  // mean, unbiased var = m / (m - 1) * var: (num_stats)
     const double m = double(plan.elements_per_stat);
     for (double& v : running.var) v *= m / (m - 1.0);
-    double worst = 0;
-    for (Shift s : shifts) {
-      probe::circular_shift_into(x, s, 0, d.n, ys.data());
-      normalize_into(plan, ys.data(), running, unit, eps_used, ys.data());
-      RelL2 acc;
-      probe::for_each_normalized_sample(plan, x, running, unit, eps_used, [&](std::size_t n, const float* ref) {
-        probe::add_shifted(acc, one, ys.data() + n * sample, ref, s, 0, 1);
-      });
-      take_max(worst, acc.value());
+    const FixedNormalize<float> eval(plan, running, unit, eps_used);
+    std::vector<RelL2> acc(shifts.size());                    // (shifts)
+    std::vector<float> ref(sample), shifted(sample);          // (C, H, W) each
+    for (std::size_t n = 0; n < d.n; ++n) {
+      const float* xn = x.data() + n * sample;  // (C, H, W)
+      eval.apply(xn, 1, ref.data());
+      for (std::size_t k = 0; k < shifts.size(); ++k) {
+        probe::circular_shift_into(one, xn, shifts[k], 0, 1, shifted.data());
+        eval.apply(shifted.data(), 1, shifted.data());
+        probe::add_shifted(acc[k], one, shifted.data(), ref.data(), shifts[k], 0, 1);
+      }
     }
+    double worst = 0;
+    for (const RelL2& a : acc) take_max(worst, a.value());
     result.eval_mode = true;
     result.eval_shift = worst;
   } else {

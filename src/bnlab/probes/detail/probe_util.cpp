@@ -141,9 +141,12 @@ void add_per_run(RelL2& acc, const Dims& d, std::size_t n_begin, std::size_t n_e
 // row h, rotated right by dw: out[h][w] = in[h'][(w - dw) mod W], i.e. the
 // row's last dw entries first, then its first W - dw.
 void circular_shift_into(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end, float* out) {
-  const Dims d = dims_of(x);
+  circular_shift_into(dims_of(x), x.data(), shift, n_begin, n_end, out);
+}
+
+void circular_shift_into(const Dims& d, const float* in, Shift shift, std::size_t n_begin, std::size_t n_end,
+                         float* out) {
   const std::vector<std::size_t> hsrc = circular_source(d.h, shift.dh);  // (H)
-  const float* in = x.data();
   const std::size_t W = d.w, S = d.s(), dw = shift.dw;
   for_each_run(d, 0, d.n, [&](std::size_t n, std::size_t c) {
     if (n < n_begin || n >= n_end) {  // copied unshifted
@@ -153,8 +156,8 @@ void circular_shift_into(const Array<float>& x, Shift shift, std::size_t n_begin
     for (std::size_t h = 0; h < d.h; ++h) {
       const float* src = in + at(d, n, c, hsrc[h], 0);
       float* dst = out + at(d, n, c, h, 0);
-      std::copy(src + (W - dw), src + W, dst);
-      std::copy(src, src + (W - dw), dst + dw);
+      for (std::size_t w = 0; w < dw; ++w) dst[w] = src[W - dw + w];  // loops: a row is too short for memmove
+      for (std::size_t w = dw; w < W; ++w) dst[w] = src[w - dw];
     }
   });
 }

@@ -83,6 +83,9 @@ Json shifts_json(const std::vector<Shift>& shifts);  // [[dh, dw], ...]
 Array<float> circular_shift(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end);
 // The same into a caller's buffer of x's size (not x itself).  out: (N, C, H, W)
 void circular_shift_into(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end, float* out);
+// The same on a tensor of dims d at x (e.g. one sample: d = (1, C, H, W)).
+void circular_shift_into(const Dims& d, const float* x, Shift shift, std::size_t n_begin, std::size_t n_end,
+                         float* out);
 
 // Zero-filled (non-circular) translation of every sample:
 //   out[n, c, h, w] = x[n, c, h - dh, w - dw] if h >= dh and w >= dw, else 0.   out: (N, C, H, W)
