@@ -225,6 +225,30 @@ TEST_CASE("into a caller's buffer, in place: the Array versions' bits, and the f
       }
 }
 
+TEST_CASE("FixedNormalize: a few samples at a time, the bits of normalize on the whole batch and the float64 reference") {
+  for (const Dims& dims : kShapes)
+    for (const std::string method : {"1", "2", "3"})
+      for (const auto& affine : kAffines) {
+        Case k = make_case(method, affine, dims, 17);
+        INFO("method " << method << " affine " << affine << " shape " << shape_to_string(dims.to_vector()));
+        const Array<float> x = to_array<float>(k.x, dims.to_vector());  // (N, C, H, W)
+        const Statistics rs{normals(k.plan.num_stats, 3), testing::uniforms(k.plan.num_stats, 4, 0.2, 3.0)};
+        const Array<float> whole = normalize(k.plan, x, rs, params_of<float>(k), 1e-5);  // (N, C, H, W)
+        const FixedNormalize<float> fixed(k.plan, rs, params_of<float>(k), 1e-5);
+        Array<float> pieces = x;  // (N, C, H, W), normalized in place: sample 0 alone, then the rest at once
+        const std::size_t sample = dims.c * dims.s();
+        fixed.apply(pieces.data(), 1, pieces.data());
+        fixed.apply(pieces.data() + sample, dims.n - 1, pieces.data() + sample);
+        CHECK(same_bytes(pieces, whole));
+        const Array<double> ry = reference::forward_eval(k.plan, k.x64(), params_of<double>(k), rs, 1e-5);
+        CHECK(testing::rel_l2(pieces.data(), testing::to_doubles(ry)) < 1e-6);
+      }
+  // Per-sample statistics (an N axis) are refused.
+  Case ln = make_case("ln", "natural", Dims{2, 4, 3, 3}, 1);
+  const Statistics rs{std::vector<double>(ln.plan.num_stats, 0.0), std::vector<double>(ln.plan.num_stats, 1.0)};
+  CHECK_THROWS_AS(FixedNormalize<float>(ln.plan, rs, params_of<float>(ln), 1e-5), Error);
+}
+
 TEST_CASE("eval-mode forward uses the given running statistics") {
   for (const Dims& dims : kShapes)
     for (const std::string method : {"1", "2", "3"})

@@ -7,14 +7,15 @@
 // With H = W = 1 no shift exists: the shift measurements are 0, with a note.
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
-//   x, base, ys: (N, C, H, W) float32; ref: (C, H, W), one sample;
+//   x, base, ys: (N, C, H, W) float32; ref, shifted: (C, H, W), one sample;
 //   gamma, beta: plan.param_shape; mean, var (statistics): (num_stats).
 //
 // Memory: f(x) with gamma = 1, beta = 0 is the context's base; every
 // transformed input is written into the workspace's scratch and normalized
-// there in place (ys); the references with trained parameters and in eval
-// mode are computed one sample at a time (probe_util.hpp:
-// for_each_normalized_sample) and compared as they come, in sample order.
+// there in place (ys); the reference with trained parameters is computed one
+// sample at a time (probe_util.hpp: for_each_normalized_sample) and compared
+// as it comes, in sample order; eval mode, elementwise, runs one sample at a
+// time throughout (the shifted sample too). Same bits as whole-batch passes.
 //
 // Measurements (f = forward in train mode unless named, eps = eps_used):
 //   per_sample_shift   x' = x with only sample 0 circularly shifted;
