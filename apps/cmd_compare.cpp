@@ -88,6 +88,7 @@ void setup_compare(CLI::App& app) {
       if (!options->html.empty()) std::cerr << "bnlab: wrote " << options->html << "\n";
     };
     if (compare_input_is_archive(config)) {  // an .npz: one block per layer, a summary across layers
+      keep_freed_memory();  // each layer's probes allocate their tensors in turn
       const nlohmann::ordered_json report = build_layers_report(config);
       emit(report, table ? format_layers_table(report) : "");
       return;
