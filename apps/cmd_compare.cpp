@@ -73,7 +73,6 @@ void setup_compare(CLI::App& app) {
     if (config.output) check_output_path(*config.output, "--output");  // before minutes of computation
     if (!options->html.empty()) check_output_path(options->html, "--html");
     const bool table = table_on_stdout(config.format);
-    keep_freed_memory();  // the probes allocate many input-sized tensors in turn
     // Invalid UTF-8 in a string echoed from the input (a path, a layer name) is replaced, not thrown.
     constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
     // The report to --output and --html, and to stdout as JSON or as the table.
@@ -87,6 +86,7 @@ void setup_compare(CLI::App& app) {
       if (!options->html.empty()) std::cerr << "bnlab: wrote " << options->html << "\n";
     };
     if (compare_input_is_archive(config)) {  // an .npz: one block per layer, a summary across layers
+      keep_freed_memory();  // each layer's probes allocate their tensors in turn
       const LayersResult layers = compare_layers(config);
       emit(to_json(layers), table ? format_layers_table(layers) : "");
       return;
@@ -95,7 +95,10 @@ void setup_compare(CLI::App& app) {
     CompareResult result;
     {
       Progress progress("compare", 1);  // + the steps compare() adds; on stderr, when it is a terminal and the run is slow
-      result = run_compare_result(config, &progress);
+      // Once the input is in memory (its reading buffers went back to the
+      // kernel at once), keep freed memory: the probes' few input-sized
+      // tensors then reuse pages already mapped instead of faulting in new ones.
+      result = run_compare_result(config, &progress, keep_freed_memory);
     }
     emit(to_json(result), table ? format_compare_table(result) : "");
   });

@@ -183,6 +183,72 @@ TEST_CASE("train-mode forward matches the float64 reference for every method, af
       }
 }
 
+TEST_CASE("into a caller's buffer, in place: the Array versions' bits, and the float64 reference") {
+  for (const Dims& dims : kShapes)
+    for (const auto& method : kMethods)
+      for (const auto& affine : kAffines) {
+        if (method == "gn:2" && dims.c % 2) continue;
+        Case k = make_case(method, affine, dims, 13);
+        if (k.plan.elements_per_stat < 2) continue;
+        INFO("method " << method << " affine " << affine << " shape " << shape_to_string(dims.to_vector()));
+        const Array<float> x = to_array<float>(k.x, dims.to_vector());    // (N, C, H, W)
+        const Array<float> dy = to_array<float>(k.dy, dims.to_vector());  // (N, C, H, W)
+        const Params<float> params = params_of<float>(k);
+        Statistics batch;
+        const Array<float> y = forward_train(k.plan, x, params, 1e-5, &batch);  // (N, C, H, W)
+        Array<float> xy = x;  // (N, C, H, W): x, then y in place
+        const Statistics batch_in_place = forward_train_into(k.plan, xy.data(), params, 1e-5, xy.data());
+        CHECK(same_bytes(xy, y));
+        CHECK(batch_in_place.mean == batch.mean);
+        CHECK(batch_in_place.var == batch.var);
+        const Array<double> ry = reference::forward_train(k.plan, k.x64(), params_of<double>(k), 1e-5, nullptr);
+        CHECK(testing::rel_l2(xy.data(), testing::to_doubles(ry)) < 1e-6);
+
+        xy = x;
+        normalize_into(k.plan, xy.data(), batch, params, 1e-5, xy.data());
+        CHECK(same_bytes(xy, normalize(k.plan, x, batch, params, 1e-5)));
+        CHECK(same_bytes(xy, y));  // train mode is normalize with the batch statistics
+
+        const Gradients<float> g = backward(k.plan, Mode::train, x, dy, params, batch, 1e-5);
+        Array<float> dydx = dy;  // (N, C, H, W): dy, then dx in place
+        const Gradients<float> gi = backward_into(k.plan, Mode::train, x.data(), dydx.data(), params, batch, 1e-5,
+                                                  dydx.data());
+        CHECK(same_bytes(dydx, g.dx));
+        CHECK(shape_of(gi.dx).empty());
+        if (affine != "none") {
+          CHECK(same_bytes(gi.dgamma, g.dgamma));
+          CHECK(same_bytes(gi.dbeta, g.dbeta));
+        }
+        const Gradients<double> r = reference::backward(k.plan, Mode::train, k.x64(), k.dy64(), params_of<double>(k),
+                                                        reference::batch_statistics(k.plan, k.x64()), 1e-5);
+        CHECK(testing::rel_l2(dydx.data(), testing::to_doubles(r.dx)) < 1e-6);
+      }
+}
+
+TEST_CASE("FixedNormalize: a few samples at a time, the bits of normalize on the whole batch and the float64 reference") {
+  for (const Dims& dims : kShapes)
+    for (const std::string method : {"1", "2", "3"})
+      for (const auto& affine : kAffines) {
+        Case k = make_case(method, affine, dims, 17);
+        INFO("method " << method << " affine " << affine << " shape " << shape_to_string(dims.to_vector()));
+        const Array<float> x = to_array<float>(k.x, dims.to_vector());  // (N, C, H, W)
+        const Statistics rs{normals(k.plan.num_stats, 3), testing::uniforms(k.plan.num_stats, 4, 0.2, 3.0)};
+        const Array<float> whole = normalize(k.plan, x, rs, params_of<float>(k), 1e-5);  // (N, C, H, W)
+        const FixedNormalize<float> fixed(k.plan, rs, params_of<float>(k), 1e-5);
+        Array<float> pieces = x;  // (N, C, H, W), normalized in place: sample 0 alone, then the rest at once
+        const std::size_t sample = dims.c * dims.s();
+        fixed.apply(pieces.data(), 1, pieces.data());
+        fixed.apply(pieces.data() + sample, dims.n - 1, pieces.data() + sample);
+        CHECK(same_bytes(pieces, whole));
+        const Array<double> ry = reference::forward_eval(k.plan, k.x64(), params_of<double>(k), rs, 1e-5);
+        CHECK(testing::rel_l2(pieces.data(), testing::to_doubles(ry)) < 1e-6);
+      }
+  // Per-sample statistics (an N axis) are refused.
+  Case ln = make_case("ln", "natural", Dims{2, 4, 3, 3}, 1);
+  const Statistics rs{std::vector<double>(ln.plan.num_stats, 0.0), std::vector<double>(ln.plan.num_stats, 1.0)};
+  CHECK_THROWS_AS(FixedNormalize<float>(ln.plan, rs, params_of<float>(ln), 1e-5), Error);
+}
+
 TEST_CASE("eval-mode forward uses the given running statistics") {
   for (const Dims& dims : kShapes)
     for (const std::string method : {"1", "2", "3"})

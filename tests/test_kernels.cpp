@@ -135,6 +135,39 @@ TEST_CASE("kernels: the fused forward gives the same bits as statistics, then no
       }
 }
 
+TEST_CASE("kernels: in place (y into x, dx into dy), fused or not, gives the bits of separate buffers") {
+  for (bool fuse_everywhere : {false, true}) {
+    FusedEverywhere fused;
+    if (!fuse_everywhere) detail::fuse_min_elements() = fused.saved;
+    for (const Dims& dims : kPartitionShapes)
+      for (const std::string method : {"1", "2", "3", "ln", "in", "gn:2"})
+        for (const std::string affine : {"natural", "none"}) {
+          INFO("shape " << shape_to_string(dims.to_vector()) << " method " << method << " affine " << affine
+                        << " fused everywhere " << fuse_everywhere);
+          MethodPlan plan = make_plan(parse_method(method, "test"), parse_affine_mode(affine, "test"), dims);
+          const Array<float> x =
+              testing::to_array<float>(testing::normals(dims.count(), 98, 10.0, 3.0), dims.to_vector());
+          const Array<float> dy = testing::to_array<float>(testing::normals(dims.count(), 99), dims.to_vector());
+          Params<float> params;
+          if (plan.has_affine()) {
+            params.gamma = testing::to_array<float>(testing::uniforms(plan.num_params, 96, 0.5, 1.5), plan.param_shape);
+            params.beta = testing::to_array<float>(testing::normals(plan.num_params, 97), plan.param_shape);
+          }
+          Statistics stats;
+          const Array<float> y = forward_train(plan, x, params, 1e-5, &stats);  // (N, C, H, W)
+          Array<float> xy = x;  // (N, C, H, W)
+          const Statistics in_place = forward_train_into(plan, xy.data(), params, 1e-5, xy.data());
+          CHECK(same_bytes(xy, y));
+          CHECK(in_place.mean == stats.mean);
+          CHECK(in_place.var == stats.var);
+          const Gradients<float> g = backward(plan, Mode::train, x, dy, params, stats, 1e-5);
+          Array<float> dydx = dy;  // (N, C, H, W)
+          backward_into(plan, Mode::train, x.data(), dydx.data(), params, stats, 1e-5, dydx.data());
+          CHECK(same_bytes(dydx, g.dx));
+        }
+  }
+}
+
 TEST_CASE("kernels: the fused passes give the same bits as the separate ones") {
   for (const Dims& dims : kPartitionShapes)
     for (const std::string method : {"1", "2", "3", "ln", "in", "gn:2"})

@@ -30,8 +30,8 @@ std::pair<Source<T>, Source<T>> param_sources(const MethodPlan& plan, const Para
 // y from x and the statistics: scale per statistic, then the normalize pass.
 // x, y: (N, C, H, W)
 template <class T>
-void normalize_into(const MethodPlan& plan, const T* x, const Statistics& stats, const Source<T>& gamma,
-                    const Source<T>& beta, double eps, T* y) {
+void normalize_sources(const MethodPlan& plan, const T* x, const Statistics& stats, const Source<T>& gamma,
+                       const Source<T>& beta, double eps, T* y) {
   const GammaFold<T> fold(plan, gamma);
   Buffer scale = buffer(plan.num_stats);  // (num_stats)
   for_each_stat(plan.num_stats,
@@ -50,7 +50,7 @@ Statistics forward_into(const MethodPlan& plan, const T* x, const Source<T>& gam
   Statistics stats;
   if (!fuses(plan, sizeof(T), followed_maps(plan, gamma_e, beta))) {
     stats = batch_statistics_of(plan, x);
-    normalize_into(plan, x, stats, gamma, beta, eps, y);
+    normalize_sources(plan, x, stats, gamma, beta, eps, y);
     return stats;
   }
   stats.mean.resize(plan.num_stats);  // (num_stats)
@@ -97,10 +97,17 @@ Array<T> normalize(const MethodPlan& plan, const Array<T>& x, const Statistics& 
                    double eps) {
   check_input(plan, shape_of(x), "input");
   check_statistics(plan, stats, "statistics");
-  auto [gamma, beta] = param_sources(plan, params);
   Array<T> y = make_like<T>(plan.dims.to_vector());  // (N, C, H, W)
-  normalize_into(plan, x.data(), stats, gamma, beta, eps, y.data());
+  normalize_into(plan, x.data(), stats, params, eps, y.data());
   return y;
+}
+
+template <class T>
+void normalize_into(const MethodPlan& plan, const T* x, const Statistics& stats, const Params<T>& params, double eps,
+                    T* y) {  // x, y: (N, C, H, W)
+  check_statistics(plan, stats, "statistics");
+  auto [gamma, beta] = param_sources(plan, params);
+  normalize_sources(plan, x, stats, gamma, beta, eps, y);
 }
 
 template <class T>
@@ -108,11 +115,18 @@ Array<T> forward_train(const MethodPlan& plan, const Array<T>& x, const Params<T
                        Statistics* batch_out) {
   check_train_mode(plan);
   check_input(plan, shape_of(x), "input");
-  auto [gamma, beta] = param_sources(plan, params);
   Array<T> y = make_like<T>(plan.dims.to_vector());  // (N, C, H, W)
-  Statistics batch = forward_into(plan, x.data(), gamma, beta, eps, y.data());
+  Statistics batch = forward_train_into(plan, x.data(), params, eps, y.data());
   if (batch_out) *batch_out = std::move(batch);
   return y;
+}
+
+template <class T>
+Statistics forward_train_into(const MethodPlan& plan, const T* x, const Params<T>& params, double eps,
+                              T* y) {  // x, y: (N, C, H, W)
+  check_train_mode(plan);
+  auto [gamma, beta] = param_sources(plan, params);
+  return forward_into(plan, x, gamma, beta, eps, y);
 }
 
 template <class T>
@@ -128,6 +142,15 @@ Gradients<T> backward(const MethodPlan& plan, Mode mode, const Array<T>& x, cons
                       const Statistics& stats, double eps) {
   check_input(plan, shape_of(x), "input");
   check_input(plan, shape_of(dy), "dy");
+  Array<T> dx = make_like<T>(plan.dims.to_vector());  // (N, C, H, W)
+  Gradients<T> grads = backward_into(plan, mode, x.data(), dy.data(), params, stats, eps, dx.data());
+  grads.dx = std::move(dx);
+  return grads;
+}
+
+template <class T>
+Gradients<T> backward_into(const MethodPlan& plan, Mode mode, const T* xd, const T* dyd, const Params<T>& params,
+                           const Statistics& stats, double eps, T* dxd) {  // xd, dyd, dxd: (N, C, H, W)
   check_statistics(plan, stats, "statistics");
   if (mode == Mode::eval) check_eval_mode(plan);
   auto [gamma, beta] = param_sources(plan, params);
@@ -135,8 +158,6 @@ Gradients<T> backward(const MethodPlan& plan, Mode mode, const Array<T>& x, cons
   const std::size_t num_stats = plan.num_stats, num_params = plan.num_params;
   const double m = double(plan.elements_per_stat);
   const double* mean = stats.mean.data();
-  const T* xd = x.data();
-  const T* dyd = dy.data();
 
   // Per statistic o, the backward of y = gamma * xhat + beta, xhat = (x - mean) * rstd:
   //   dx = rstd * (g - mean_S(g) - xhat * mean_S(g * xhat)),  g = gamma * dy   (train)
@@ -146,9 +167,7 @@ Gradients<T> backward(const MethodPlan& plan, Mode mode, const Array<T>& x, cons
   Buffer rstd = rstd_of(stats.var, eps);                                 // (num_stats)
   Buffer mean_g = buffer(num_stats), mean_gx = buffer(num_stats);        // (num_stats)
   Buffer dgamma_sum = buffer(num_params), dbeta_sum = buffer(num_params);  // param shape
-  Gradients<T> grads;
-  grads.dx = make_like<T>(plan.dims.to_vector());  // (N, C, H, W)
-  T* dxd = grads.dx.data();
+  Gradients<T> grads;  // dx: written into dxd
 
   if (plan.params_constant_per_stat()) {
     // gamma is one value per statistic group, so one read of x and dy gives
@@ -217,6 +236,49 @@ Gradients<T> backward(const MethodPlan& plan, Mode mode, const Array<T>& x, cons
   return grads;
 }
 
+template <class T>
+struct FixedNormalize<T>::State {
+  MethodPlan plan;
+  Params<T> params;          // a copy: gamma_e and beta point into it
+  std::vector<double> mean;  // (num_stats)
+  Buffer scale;              // (num_stats) 1/sqrt(var + eps), times gamma where it folds
+  Source<T> gamma_e, beta;   // gamma per element (unit where it folds), beta
+};
+
+template <class T>
+FixedNormalize<T>::FixedNormalize(const MethodPlan& plan, const Statistics& stats, const Params<T>& params,
+                                  double eps)
+    : state_(std::make_unique<State>()) {
+  check_statistics(plan, stats, "statistics");
+  if (plan.stat.n_stride != 0) {
+    throw Error("internal: FixedNormalize needs statistics without an N axis (method " + plan.method.id + ")");
+  }
+  State& s = *state_;
+  s.plan = plan;
+  s.params = params;
+  s.mean = stats.mean;
+  auto [gamma, beta] = param_sources(plan, s.params);
+  const GammaFold<T> fold(plan, gamma);
+  s.scale = buffer(plan.num_stats);
+  for_each_stat(plan.num_stats,
+                [&](std::size_t o) { s.scale[o] = fold.scale(o, 1.0 / std::sqrt(stats.var[o] + eps)); });
+  s.gamma_e = fold.per_element();
+  s.beta = beta;
+}
+
+template <class T>
+FixedNormalize<T>::~FixedNormalize() = default;
+
+template <class T>
+void FixedNormalize<T>::apply(const T* x, std::size_t count, T* y) const {  // x, y: (count, C, H, W)
+  const State& s = *state_;
+  // The same maps on a batch of `count`: no map has an N axis but the
+  // elements', so the pass is normalize_sources's on fewer samples.
+  MethodPlan piece = s.plan;
+  piece.dims.n = count;
+  normalize_pass(piece, x, y, s.mean.data(), s.scale.get(), s.gamma_e, s.beta);
+}
+
 Statistics update_running(const MethodPlan& plan, const Statistics& running, const Statistics& batch,
                           double momentum) {
   check_statistics(plan, running, "running statistics");
@@ -244,9 +306,16 @@ Statistics update_running(const MethodPlan& plan, const Statistics& running, con
   template Array<T> forward_eval<T>(const MethodPlan&, const Array<T>&, const Params<T>&, const Statistics&,   \
                                     double);                                                              \
   template Gradients<T> backward<T>(const MethodPlan&, Mode, const Array<T>&, const Array<T>&,                 \
-                                    const Params<T>&, const Statistics&, double);
+                                    const Params<T>&, const Statistics&, double);                         \
+  template Statistics forward_train_into<T>(const MethodPlan&, const T*, const Params<T>&, double, T*);       \
+  template void normalize_into<T>(const MethodPlan&, const T*, const Statistics&, const Params<T>&, double,   \
+                                  T*);                                                                    \
+  template Gradients<T> backward_into<T>(const MethodPlan&, Mode, const T*, const T*, const Params<T>&,       \
+                                         const Statistics&, double, T*);
 
 BNLAB_INSTANTIATE_ENGINE(float)
 BNLAB_INSTANTIATE_ENGINE(double)
+template class FixedNormalize<float>;
+template class FixedNormalize<double>;
 
 }  // namespace bnlab

@@ -14,6 +14,7 @@
 // reference.hpp computes the same plainly in float64 (the tests hold this
 // engine to it); engine_choice.hpp runs either behind one float32 API.
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "bnlab/engine/method.hpp"
@@ -73,6 +74,48 @@ Array<T> forward_eval(const MethodPlan& plan, const Array<T>& x, const Params<T>
 template <class T>
 Gradients<T> backward(const MethodPlan& plan, Mode mode, const Array<T>& x, const Array<T>& dy,
                       const Params<T>& params, const Statistics& stats, double eps);
+
+// ---- into a caller's buffer: no allocation; x, y, dy, dx hold plan.dims.count() ----
+// elements, row-major (N, C, H, W). The output may be the input itself (y == x,
+// dx == dy): every pass reads element i before it writes element i, and a
+// statistic's elements are all read before any of them is written. Same
+// arithmetic and bits as the Array versions above (which call these).
+
+// forward_train writing y; returns the batch statistics.
+template <class T>
+Statistics forward_train_into(const MethodPlan& plan, const T* x, const Params<T>& params, double eps, T* y);
+
+// normalize writing y (stats: plan.num_stats entries each; no mode check).
+template <class T>
+void normalize_into(const MethodPlan& plan, const T* x, const Statistics& stats, const Params<T>& params, double eps,
+                    T* y);
+
+// backward writing dx; returns dgamma and dbeta (its dx is left empty).
+template <class T>
+Gradients<T> backward_into(const MethodPlan& plan, Mode mode, const T* x, const T* dy, const Params<T>& params,
+                           const Statistics& stats, double eps, T* dx);
+
+// normalize with fixed statistics that have no N axis (methods 1, 2, 3:
+// running statistics, or a whole batch's), prepared once (the factor
+// 1/sqrt(var + eps) per statistic, folded with gamma) and applied to a few
+// samples at a time: a reference output computed in pieces costs one pass
+// over them, not one factor per statistic per piece. Same bits as normalize.
+template <class T>
+class FixedNormalize {
+ public:
+  // Throws Error when the statistics have an N axis or the wrong size, or
+  // the parameters the wrong shape.
+  FixedNormalize(const MethodPlan& plan, const Statistics& stats, const Params<T>& params, double eps);
+  ~FixedNormalize();
+  FixedNormalize(const FixedNormalize&) = delete;
+  FixedNormalize& operator=(const FixedNormalize&) = delete;
+  // y = normalize(x) for `count` samples: x, y: (count, C, H, W) (y may be x).
+  void apply(const T* x, std::size_t count, T* y) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // running <- (1 - momentum) * running + momentum * batch, using the unbiased
 // batch variance var * m / (m - 1), m = elements per statistic.

@@ -25,11 +25,19 @@
 namespace bnlab {
 
 BatchSizeProbe probe_batch_size(const MethodPlan& plan, const Array<float>& x, double eps) {
+  if (!plan.method.batch_dependent()) return BatchSizeProbe{};
+  Workspace workspace(shape_of(x));
+  return probe_batch_size(method_context(plan, x, "probe_batch_size"), x, eps, workspace);
+}
+
+BatchSizeProbe probe_batch_size(const MethodContext& context, const Array<float>& x, double eps,
+                                Workspace& workspace) {
+  const MethodPlan& plan = context.plan;
   BatchSizeProbe result;
   if (!plan.method.batch_dependent()) return result;
   result.applicable = true;
   const Dims& dims = plan.dims;
-  const Statistics population = batch_statistics(plan, x);
+  const Statistics& population = context.stats;  // (num_stats)
   for (std::size_t n = dims.n; n >= 1; n /= 2) {
     Dims sub_dims{n, dims.c, dims.h, dims.w};
     MethodPlan sub = make_plan(plan.method, AffineMode::none, sub_dims);
@@ -41,11 +49,10 @@ BatchSizeProbe probe_batch_size(const MethodPlan& plan, const Array<float>& x, d
       result.sizes.push_back(entry);
       continue;
     }
-    Array<float> x_sub = Array<float>::from_shape(sub_dims.to_vector());  // (n, C, H, W)
-    std::copy(x.data(), x.data() + sub_dims.count(), x_sub.data());
-    Statistics batch;
-    Array<float> y_train = forward_train(sub, x_sub, Params<float>{}, eps, &batch);  // (n, C, H, W)
-    Array<float> y_eval = forward_eval(sub, x_sub, Params<float>{}, population, eps);  // (n, C, H, W)
+    // x_sub is the leading n samples of x, read in place; y_train goes into
+    // the scratch, y_eval is computed one sample at a time.
+    float* y_train = workspace.scratch().data();  // (n, C, H, W)
+    const Statistics batch = forward_train_into(sub, x.data(), Params<float>{}, eps, y_train);
     double mean_sq = 0, var_sq = 0;
     for (std::size_t o = 0; o < plan.num_stats; ++o) {
       double scale = population.var[o] + eps;
@@ -55,7 +62,11 @@ BatchSizeProbe probe_batch_size(const MethodPlan& plan, const Array<float>& x, d
       var_sq += dv * dv;
     }
     probe::RelL2 gap;
-    probe::add_plain(gap, y_train, y_eval, 0, n);
+    const Dims one{1, dims.c, dims.h, dims.w};
+    const std::size_t sample = one.count();
+    probe::for_each_normalized_sample(sub, x, population, Params<float>{}, eps, [&](std::size_t k, const float* y_eval) {
+      probe::add_plain(gap, one, y_train + k * sample, y_eval, 0, 1);
+    });
     entry.mean_error = std::sqrt(mean_sq / double(plan.num_stats));
     entry.var_error = std::sqrt(var_sq / double(plan.num_stats));
     entry.train_eval_gap = gap.value();

@@ -72,21 +72,36 @@ std::size_t stat_of(const MethodPlan& plan, std::size_t i) {
 }
 
 // max over statistics o of |sum_{S_o} v| / sum_{S_o} |v|, v = value(i, o) per element.
+// Each statistic's sums run over its elements in memory order; the work is
+// shared out by the runs that share a statistic base (and blocks of s where
+// the statistics follow s), which no two work items share: any thread count.
 template <class Value>
 double max_rel_sum(const MethodPlan& plan, Value value) {
   const Dims& d = plan.dims;
   const std::size_t S = d.s();
   std::vector<double> sum(plan.num_stats, 0.0), abs_sum(plan.num_stats, 0.0);  // (num_stats)
-  for (std::size_t n = 0; n < d.n; ++n)
-    for (std::size_t c = 0; c < d.c; ++c) {
-      const std::size_t o = plan.stat.base(n, c), i0 = (n * d.c + c) * S;
-      for (std::size_t s = 0; s < S; ++s) {
+  std::vector<std::pair<std::size_t, std::size_t>> runs;  // (N*C) (base, run), grouped by base, runs ascending
+  for (std::size_t r = 0; r < d.n * d.c; ++r) runs.emplace_back(plan.stat.base(r / d.c, r % d.c), r);
+  std::stable_sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::size_t> group_start;  // (groups + 1) into runs
+  for (std::size_t k = 0; k < runs.size(); ++k)
+    if (k == 0 || runs[k].first != runs[k - 1].first) group_start.push_back(k);
+  group_start.push_back(runs.size());
+  constexpr std::size_t kBlock = 256;  // s per work item where the statistics follow s
+  const std::size_t blocks = plan.stat.s_stride != 0 ? (S + kBlock - 1) / kBlock : 1;
+  const std::size_t s_per_block = plan.stat.s_stride != 0 ? kBlock : S;
+  probe::for_each_item((group_start.size() - 1) * blocks, [&](std::size_t item) {
+    const std::size_t g = item / blocks, s0 = item % blocks * s_per_block, s1 = std::min(S, s0 + s_per_block);
+    for (std::size_t k = group_start[g]; k < group_start[g + 1]; ++k) {
+      const std::size_t o = runs[k].first, i0 = runs[k].second * S;
+      for (std::size_t s = s0; s < s1; ++s) {
         std::size_t os = o + s * plan.stat.s_stride;
         double v = value(i0 + s, os);
         sum[os] += v;
         abs_sum[os] += std::abs(v);
       }
     }
+  });
   double worst = 0;
   for (std::size_t o = 0; o < plan.num_stats; ++o) {
     // 0 for an all-zero group; a NaN (a degenerate statistic with eps = 0) propagates.
@@ -189,43 +204,53 @@ GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, do
 
 GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed,
                                const Array<float>& dy) {  // dy: (N, C, H, W)
-  probe::require_probe_input(plan, x, "probe_gradients");
+  Workspace workspace(shape_of(x));
+  return probe_gradients(method_context(plan, x, "probe_gradients"), x, eps, seed, dy, workspace);
+}
+
+GradientsProbe probe_gradients(const MethodContext& context, const Array<float>& x, double eps, std::uint64_t seed,
+                               const Array<float>& dy, Workspace& workspace) {  // dy: (N, C, H, W)
+  const MethodPlan& plan = context.plan;
   if (dy.shape() != x.shape()) throw Error("probe_gradients: dy must have the shape of x");
   GradientsProbe result;
   probe::Notes& notes = result.notes;
   result.dy_seed = probe::sub_seed(seed, probe::Stream::dy);
   const Params<float> params = identity_params<float>(plan);
-  const Statistics stats = batch_statistics(plan, x);  // (num_stats)
+  const Statistics& stats = context.stats;  // (num_stats)
+  Array<float>& dx = workspace.scratch();   // (N, C, H, W)
 
   {
-    const Gradients<float> g = backward(plan, Mode::train, x, dy, params, stats, eps);
-    result.dx_norm = l2_norm(g.dx);
+    const Gradients<float> g = backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps, dx.data());
+    result.dx_norm = l2_norm(dx);
     // Affine none: the engine leaves dgamma, dbeta default-constructed (0-d); the norms are 0.
     result.dgamma_norm = plan.has_affine() ? l2_norm(g.dgamma) : 0.0;
     result.dbeta_norm = plan.has_affine() ? l2_norm(g.dbeta) : 0.0;
-    result.sum_dx_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(g.dx.data()[i]); });
-  }  // dx freed before the finite differences
+    result.sum_dx_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(dx.data()[i]); });
+  }
   if (!plan.has_affine()) notes.push_back("affine none: there is no gamma or beta; their norms are 0");
 
-  finite_difference(plan, x, dy, eps, seed, result);
-
   // sum_S dx * xhat = 0 needs eps = 0 (and gamma constant on S: gamma = 1 here).
-  const std::size_t zero_var = probe::zero_variance_count(stats);
+  const std::size_t zero_var = context.constant_statistics;
   const double eps_xhat = zero_var == 0 ? 0.0 : eps;
-  if (zero_var > 0) {
-    notes.push_back(std::to_string(zero_var) + " statistic(s) have zero variance: sum_dx_xhat uses eps = " +
-                    probe::format_number(eps) + " instead of 0, so it is only approximately 0");
-  }
   {
-    const Gradients<float> g = backward(plan, Mode::train, x, dy, params, stats, eps_xhat);
+    backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps_xhat, dx.data());
     std::vector<double> rstd(plan.num_stats);  // (num_stats)
     for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps_xhat);
     result.sum_dx_xhat_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t o) {
       double xhat = (double(x.data()[i]) - stats.mean[o]) * rstd[o];
-      return double(g.dx.data()[i]) * xhat;
+      return double(dx.data()[i]) * xhat;
     });
   }
   result.sum_dx_xhat_eps = eps_xhat;
+
+  // The finite differences hold a few double tensors of the sub-batch: the
+  // scratch goes first, so they never add to the peak.
+  workspace.release();
+  finite_difference(plan, x, dy, eps, seed, result);
+  if (zero_var > 0) {
+    notes.push_back(std::to_string(zero_var) + " statistic(s) have zero variance: sum_dx_xhat uses eps = " +
+                    probe::format_number(eps) + " instead of 0, so it is only approximately 0");
+  }
   return result;
 }
 

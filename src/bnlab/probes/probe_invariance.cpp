@@ -7,8 +7,15 @@
 // With H = W = 1 no shift exists: the shift measurements are 0, with a note.
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
-//   x, xs, base, ys: (N, C, H, W) float32; gamma, beta: plan.param_shape;
-//   mean, var (statistics): (num_stats).
+//   x, base, ys: (N, C, H, W) float32; ref, shifted: (C, H, W), one sample;
+//   gamma, beta: plan.param_shape; mean, var (statistics): (num_stats).
+//
+// Memory: f(x) with gamma = 1, beta = 0 is the context's base; every
+// transformed input is written into the workspace's scratch and normalized
+// there in place (ys); the reference with trained parameters is computed one
+// sample at a time (probe_util.hpp: for_each_normalized_sample) and compared
+// as it comes, in sample order; eval mode, elementwise, runs one sample at a
+// time throughout (the shifted sample too). Same bits as whole-batch passes.
 //
 // Measurements (f = forward in train mode unless named, eps = eps_used):
 //   per_sample_shift   x' = x with only sample 0 circularly shifted;
@@ -34,7 +41,7 @@
 //                      The plan is rebuilt there and its shapes compared: running statistics
 //                      (batch-dependent methods only; ln, in, gn recompute theirs per sample)
 //                      and gamma, beta must keep their shapes.
-//   eps_used           kEpsConstantSafe (probes.hpp): exactly eps = 0 for every non-constant
+//   eps_used           kEpsConstantSafe (method_context.hpp): exactly eps = 0 for every non-constant
 //                      statistic, so each measurement isolates the choice of axes (a real eps
 //                      breaks exact scale invariance by about eps / var), and 0 instead of 0/0
 //                      on a constant statistic (a dead channel), whose values then match
@@ -63,30 +70,28 @@ void take_max(double& worst, double v) {
   if (!(v <= worst)) worst = v;
 }
 
-// x'[n, c] = a_c x[n, c] + b_c (see the file comment). (N, C, H, W)
-Array<float> rescale_channels(const Array<float>& x, const Dims& d, std::uint64_t seed) {
+// out[n, c] = a_c x[n, c] + b_c (see the file comment).  x, out: (N, C, H, W)
+void rescale_channels_into(const Array<float>& x, const Dims& d, std::uint64_t seed, float* out) {
   const std::size_t N = d.n, C = d.c, S = d.s();
   const float* p = x.data();  // (N, C, S)
   std::vector<double> a(C), b(C);  // (C)
   Rng rng(probe::sub_seed(seed, probe::Stream::channel_rescale));
   for (double& ac : a) ac = det_exp((4.0 * rng.uniform() - 2.0) * kLn2);
-  for (std::size_t c = 0; c < C; ++c) {
+  std::vector<double> sd(C);  // (C) std_c(x) over (N, H, W), channel by channel in parallel
+  probe::for_each_item(C, [&](std::size_t c) {
     double mean = 0, sq = 0;  // two passes over channel c
     for (std::size_t n = 0; n < N; ++n)
       for (std::size_t s = 0; s < S; ++s) mean += p[(n * C + c) * S + s];
     mean /= double(N * S);
     for (std::size_t n = 0; n < N; ++n)
       for (std::size_t s = 0; s < S; ++s) sq += (p[(n * C + c) * S + s] - mean) * (p[(n * C + c) * S + s] - mean);
-    b[c] = 2.0 * rng.normal() * std::sqrt(sq / double(N * S));
-  }
-  Array<float> out = Array<float>::from_shape(d.to_vector());  // (N, C, H, W)
-  for (std::size_t n = 0; n < N; ++n)
-    for (std::size_t c = 0; c < C; ++c)
-      for (std::size_t s = 0; s < S; ++s) {
-        std::size_t i = (n * C + c) * S + s;
-        out.data()[i] = float(a[c] * double(p[i]) + b[c]);
-      }
-  return out;
+    sd[c] = std::sqrt(sq / double(N * S));
+  });
+  for (std::size_t c = 0; c < C; ++c) b[c] = 2.0 * rng.normal() * sd[c];
+  probe::for_each_item(N * C, [&](std::size_t run) {
+    const std::size_t c = run % C;
+    for (std::size_t i = run * S; i < (run + 1) * S; ++i) out[i] = float(a[c] * double(p[i]) + b[c]);
+  });
 }
 
 void other_spatial_size(const MethodPlan& plan, InvarianceProbe& result) {
@@ -123,12 +128,20 @@ void other_spatial_size(const MethodPlan& plan, InvarianceProbe& result) {
 }  // namespace
 
 InvarianceProbe probe_invariance(const MethodPlan& plan, const Array<float>& x, double /*eps*/, std::uint64_t seed) {
-  probe::require_probe_input(plan, x, "probe_invariance");
+  MethodContext context = method_context(plan, x, "probe_invariance");
+  compute_base(context, x);
+  Workspace workspace(shape_of(x));
+  return probe_invariance(context, x, seed, workspace);
+}
+
+InvarianceProbe probe_invariance(const MethodContext& context, const Array<float>& x, std::uint64_t seed,
+                                 Workspace& workspace) {
+  const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   InvarianceProbe result;
   probe::Notes& notes = result.notes;
-  const Statistics stats = batch_statistics(plan, x);  // (num_stats)
-  result.constant_statistics = probe::zero_variance_count(stats);
+  const Statistics& stats = context.stats;  // (num_stats)
+  result.constant_statistics = context.constant_statistics;
   const double eps_used = result.eps_used;
   if (result.constant_statistics > 0) {
     notes.push_back(std::to_string(result.constant_statistics) + " of " + std::to_string(plan.num_stats) +
@@ -140,17 +153,19 @@ InvarianceProbe probe_invariance(const MethodPlan& plan, const Array<float>& x, 
   if (d.n == 1) notes.push_back("N = 1: per_sample_shift.leakage is 0 (there is no other sample)");
 
   const Params<float> unit = identity_params<float>(plan);
-  auto train = [&](const Array<float>& in, const Params<float>& params) {
-    return forward_train(plan, in, params, eps_used, nullptr);  // (N, C, H, W)
+  Array<float>& ys = workspace.scratch();  // (N, C, H, W): a transformed input, then its output in place
+  auto train_in_place = [&](const Params<float>& params) {
+    forward_train_into(plan, ys.data(), params, eps_used, ys.data());
   };
 
-  // gamma = 1, beta = 0: one base output, one transformed input at a time.
+  // gamma = 1, beta = 0: against the base output f(x).
   double per_sample = 0, leakage = 0, global_uniform = 0, translated = 0, rescaled = 0;
   {
-    const Array<float> base = train(x, unit);  // (N, C, H, W) f(x)
+    const Array<float>& base = context.base;  // (N, C, H, W) f(x)
     for (Shift s : shifts) {
       {
-        const Array<float> ys = train(probe::circular_shift(x, s, 0, 1), unit);  // (N, C, H, W)
+        probe::circular_shift_into(x, s, 0, 1, ys.data());
+        train_in_place(unit);
         RelL2 own, rest;
         probe::add_shifted(own, ys, base, s, 0, 1);
         probe::add_plain(rest, ys, base, 1, d.n);
@@ -158,50 +173,68 @@ InvarianceProbe probe_invariance(const MethodPlan& plan, const Array<float>& x, 
         take_max(leakage, rest.value());
       }
       {
-        const Array<float> ys = train(probe::circular_shift(x, s, 0, d.n), unit);  // (N, C, H, W)
+        probe::circular_shift_into(x, s, 0, d.n, ys.data());
+        train_in_place(unit);
         RelL2 acc;
         probe::add_shifted(acc, ys, base, s, 0, d.n);
         take_max(global_uniform, acc.value());
       }
       {
-        const Array<float> ys = train(probe::translate(x, s), unit);  // (N, C, H, W)
+        probe::translate_into(x, s, ys.data());
+        train_in_place(unit);
         RelL2 acc;
         probe::add_translated(acc, ys, base, s);
         take_max(translated, acc.value());
       }
     }
-    const Array<float> ys = train(rescale_channels(x, d, seed), unit);  // (N, C, H, W)
+    rescale_channels_into(x, d, seed, ys.data());
+    train_in_place(unit);
     RelL2 acc;
     probe::add_plain(acc, ys, base, 0, d.n);
     rescaled = acc.value();
   }
 
-  // Trained-like gamma, beta.
+  // One sample's elements, and the dims of one sample for comparing it.
+  const Dims one{1, d.c, d.h, d.w};
+  const std::size_t sample = one.count();
+
+  // Trained-like gamma, beta: f(x) with them, one sample at a time, against
+  // the output of each shifted input.
   double global_trained = 0;
   {
     const Params<float> trained = probe::trained_like_params(plan, seed);
-    const Array<float> base = train(x, trained);  // (N, C, H, W)
     for (Shift s : shifts) {
-      const Array<float> ys = train(probe::circular_shift(x, s, 0, d.n), trained);  // (N, C, H, W)
+      probe::circular_shift_into(x, s, 0, d.n, ys.data());
+      train_in_place(trained);
       RelL2 acc;
-      probe::add_shifted(acc, ys, base, s, 0, d.n);
+      probe::for_each_normalized_sample(plan, x, stats, trained, eps_used, [&](std::size_t n, const float* ref) {
+        probe::add_shifted(acc, one, ys.data() + n * sample, ref, s, 0, 1);
+      });
       take_max(global_trained, acc.value());
     }
   }
 
-  // Eval mode with running statistics estimated from x.
+  // Eval mode with running statistics estimated from x: elementwise, so one
+  // sample at a time, all of it in cache: f_eval(x[n]) once, then for each
+  // shift f_eval(shift(x[n])) against it.
   if (plan.method.batch_dependent()) {
     Statistics running = stats;  // mean, unbiased var = m / (m - 1) * var: (num_stats)
     const double m = double(plan.elements_per_stat);
     for (double& v : running.var) v *= m / (m - 1.0);
-    const Array<float> base = forward_eval(plan, x, unit, running, eps_used);  // (N, C, H, W)
-    double worst = 0;
-    for (Shift s : shifts) {
-      const Array<float> ys = forward_eval(plan, probe::circular_shift(x, s, 0, d.n), unit, running, eps_used);
-      RelL2 acc;
-      probe::add_shifted(acc, ys, base, s, 0, d.n);
-      take_max(worst, acc.value());
+    const FixedNormalize<float> eval(plan, running, unit, eps_used);
+    std::vector<RelL2> acc(shifts.size());                    // (shifts)
+    std::vector<float> ref(sample), shifted(sample);          // (C, H, W) each
+    for (std::size_t n = 0; n < d.n; ++n) {
+      const float* xn = x.data() + n * sample;  // (C, H, W)
+      eval.apply(xn, 1, ref.data());
+      for (std::size_t k = 0; k < shifts.size(); ++k) {
+        probe::circular_shift_into(one, xn, shifts[k], 0, 1, shifted.data());
+        eval.apply(shifted.data(), 1, shifted.data());
+        probe::add_shifted(acc[k], one, shifted.data(), ref.data(), shifts[k], 0, 1);
+      }
     }
+    double worst = 0;
+    for (const RelL2& a : acc) take_max(worst, a.value());
     result.eval_mode = true;
     result.eval_shift = worst;
   } else {

@@ -126,7 +126,8 @@ Json maps_json(const std::vector<Map>& maps) {
 // Four significant digits, for the few scalars of the block.
 double short_number(double v) { return round_to_scale(v, std::abs(v)); }
 
-void shift_maps(const MethodPlan& plan, const Array<float>& x, const Array<float>& base, MapsProbe& result) {
+void shift_maps(const MethodPlan& plan, const Array<float>& x, const Array<float>& base, Workspace& workspace,
+                MapsProbe& result) {
   const Dims& d = plan.dims;
   const std::vector<probe::Shift> shifts = probe::shift_set(d);
   if (shifts.empty()) {
@@ -136,9 +137,9 @@ void shift_maps(const MethodPlan& plan, const Array<float>& x, const Array<float
   }
   const probe::Shift s = shifts.front();
   const std::size_t c = result.channels.back(), H = d.h, W = d.w;
-  const Array<float> ys =
-      forward_train(plan, probe::circular_shift(x, s, 0, 1), identity_params<float>(plan), kEpsConstantSafe,
-                    nullptr);  // (N, C, H, W) f(x')
+  Array<float>& ys = workspace.scratch();  // (N, C, H, W): x' (sample 0 shifted), then f(x') in place
+  probe::circular_shift_into(x, s, 0, 1, ys.data());
+  forward_train_into(plan, ys.data(), identity_params<float>(plan), kEpsConstantSafe, ys.data());
   std::vector<double> difference(d.s()), leakage(d.s(), 0.0);  // (H, W)
   const float* own = ys.data() + c * d.s();                    // f(x')[0, c]
   const float* ref = base.data() + c * d.s();                  // f(x)[0, c]
@@ -211,16 +212,24 @@ nlohmann::ordered_json InputMaps::to_json() const {
 }
 
 MapsProbe probe_maps(const MethodPlan& plan, const Array<float>& x, const Array<float>& base) {
-  probe::require_probe_input(plan, x, "probe_maps");
-  const Dims& d = plan.dims;
+  MethodContext context = method_context(plan, x, "probe_maps");
   if (shape_of(base) != shape_of(x)) throw Error("probe_maps: base must have the shape of x");
+  context.base = base;
+  Workspace workspace(shape_of(x));
+  return probe_maps(context, x, workspace);
+}
+
+MapsProbe probe_maps(const MethodContext& context, const Array<float>& x, Workspace& workspace) {
+  const MethodPlan& plan = context.plan;
+  const Dims& d = plan.dims;
+  const Array<float>& base = context.base;  // (N, C, H, W) f(x)
   MapsProbe result;
   result.channels = map_channels(x);
   result.grid = map_grid(d);
   for (std::size_t c : result.channels) result.output_mean.push_back(downsample(mean_over_n(base, d, c), d, result.grid));
 
   // Sample 0's statistics: element (0, c, s) uses statistic stat.base(0, c) + s * s_stride.
-  const Statistics stats = batch_statistics(plan, x);  // (num_stats)
+  const Statistics& stats = context.stats;  // (num_stats)
   result.stat_axes = plan.stat_axes();
   result.spatial_statistics = std::any_of(result.stat_axes.begin(), result.stat_axes.end(),
                                           [](const std::string& a) { return a == "H" || a == "W"; });
@@ -243,7 +252,7 @@ MapsProbe probe_maps(const MethodPlan& plan, const Array<float>& x, const Array<
     result.channel_mean = rounded(std::move(result.channel_mean));
     result.channel_var = rounded(std::move(result.channel_var));
   }
-  shift_maps(plan, x, base, result);
+  shift_maps(plan, x, base, workspace, result);
   if (d.h == 1 && d.w == 1) result.notes.push_back("H = W = 1: every map is a single value");
   return result;
 }

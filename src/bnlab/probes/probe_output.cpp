@@ -1,8 +1,10 @@
 // probe_output: what the train-mode output looks like (gamma = 1, beta = 0).
 //
 // Shapes (legend: N batch, C channels, H, W spatial, S = H*W):
-//   x, y: (N, C, H, W) float32; every statistic below accumulates in double,
-//   sequentially, variance from centred values (two passes).
+//   x, y: (N, C, H, W) float32, y in the workspace's scratch; every statistic
+//   below accumulates in double in a fixed order (channels, blocks of
+//   locations, samples in parallel, each sum sequential: any thread count),
+//   variance from centred values (two passes).
 //
 // Definitions:
 //   per_channel   mean_c, var_c of y over (N, H, W) (biased variance).
@@ -36,6 +38,7 @@ struct ChannelSummary {
   std::vector<double> pattern_fraction;  // (C) f_c above
 };
 
+// Channel by channel in parallel; each channel's sums in a fixed order.
 ChannelSummary summarize_channels(const Array<float>& z, const Dims& d) {
   const std::size_t N = d.n, C = d.c, S = d.s();
   const float* p = z.data();  // (N, C, S)
@@ -43,9 +46,8 @@ ChannelSummary summarize_channels(const Array<float>& z, const Dims& d) {
   out.mean.resize(C);
   out.var.resize(C);
   out.pattern_fraction.resize(C);
-  std::vector<double> pattern(S);  // (S) m_c(h, w)
-  for (std::size_t c = 0; c < C; ++c) {
-    std::fill(pattern.begin(), pattern.end(), 0.0);
+  probe::for_each_item(C, [&](std::size_t c) {
+    std::vector<double> pattern(S, 0.0);  // (S) m_c(h, w)
     for (std::size_t n = 0; n < N; ++n) {
       const float* run = p + (n * C + c) * S;
       for (std::size_t s = 0; s < S; ++s) pattern[s] += run[s];
@@ -65,37 +67,45 @@ ChannelSummary summarize_channels(const Array<float>& z, const Dims& d) {
     out.mean[c] = mean;
     out.var[c] = total / double(N * S);
     out.pattern_fraction[c] = total > 0 ? between / total : 0.0;
-  }
+  });
   return out;
 }
 
-// Over (N, C) for each location s.
+// Over (N, C) for each location s: blocks of locations in parallel, each
+// location's sums over the runs in run order.
 Deviation per_location(const Array<float>& y, const Dims& d) {
   const std::size_t S = d.s(), runs = d.n * d.c;
   const float* p = y.data();  // (N*C, S)
   std::vector<double> mean(S, 0.0), sq(S, 0.0);  // (S)
-  for (std::size_t r = 0; r < runs; ++r)
-    for (std::size_t s = 0; s < S; ++s) mean[s] += p[r * S + s];
-  for (double& m : mean) m /= double(runs);
-  for (std::size_t r = 0; r < runs; ++r)
-    for (std::size_t s = 0; s < S; ++s) sq[s] += (p[r * S + s] - mean[s]) * (p[r * S + s] - mean[s]);
+  constexpr std::size_t kBlock = 256;  // locations per work item
+  probe::for_each_item((S + kBlock - 1) / kBlock, [&](std::size_t b) {
+    const std::size_t s0 = b * kBlock, s1 = std::min(S, s0 + kBlock);
+    for (std::size_t r = 0; r < runs; ++r)
+      for (std::size_t s = s0; s < s1; ++s) mean[s] += p[r * S + s];
+    for (std::size_t s = s0; s < s1; ++s) mean[s] /= double(runs);
+    for (std::size_t r = 0; r < runs; ++r)
+      for (std::size_t s = s0; s < s1; ++s) sq[s] += (p[r * S + s] - mean[s]) * (p[r * S + s] - mean[s]);
+  });
   Deviation dev;
   for (std::size_t s = 0; s < S; ++s) dev.add(mean[s], sq[s] / double(runs));
   return dev;
 }
 
-// Over (C, H, W) for each sample n.
+// Over (C, H, W) for each sample n, the samples in parallel.
 Deviation per_sample(const Array<float>& y, const Dims& d) {
   const std::size_t block = d.c * d.s();
-  Deviation dev;
-  for (std::size_t n = 0; n < d.n; ++n) {
+  std::vector<double> means(d.n), vars(d.n);  // (N)
+  probe::for_each_item(d.n, [&](std::size_t n) {
     const float* p = y.data() + n * block;  // (C, H, W)
     double mean = 0, sq = 0;
     for (std::size_t i = 0; i < block; ++i) mean += p[i];
     mean /= double(block);
     for (std::size_t i = 0; i < block; ++i) sq += (p[i] - mean) * (p[i] - mean);
-    dev.add(mean, sq / double(block));
-  }
+    means[n] = mean;
+    vars[n] = sq / double(block);
+  });
+  Deviation dev;
+  for (std::size_t n = 0; n < d.n; ++n) dev.add(means[n], vars[n]);
   return dev;
 }
 
@@ -136,13 +146,19 @@ Json Deviation::to_json() const {
 }
 
 OutputProbe probe_output(const MethodPlan& plan, const Array<float>& x, double eps) {
-  probe::require_probe_input(plan, x, "probe_output");
+  Workspace workspace(shape_of(x));
+  return probe_output(method_context(plan, x, "probe_output"), x, eps, workspace);
+}
+
+OutputProbe probe_output(const MethodContext& context, const Array<float>& x, double eps, Workspace& workspace) {
+  const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   OutputProbe result;
   result.eps = eps;
 
   ChannelSummary in = summarize_channels(x, d);
-  Array<float> y = forward_train(plan, x, identity_params<float>(plan), eps, nullptr);  // (N, C, H, W)
+  Array<float>& y = workspace.scratch();  // (N, C, H, W)
+  forward_train_into(plan, x.data(), identity_params<float>(plan), eps, y.data());
   ChannelSummary out = summarize_channels(y, d);
 
   double std_min = std::numeric_limits<double>::infinity(), std_max = 0;
@@ -214,16 +230,26 @@ Json OutputProbe::to_json() const {
 // axes; e.g. Method 2 on post-ReLU input, where an activation is 0 in every
 // sample). A channel with no such element is left out and counted.
 ChannelStandardization probe_channel_standardization(const MethodPlan& plan, const Array<float>& x) {
-  probe::require_probe_input(plan, x, "probe_channel_standardization");
+  MethodContext context = method_context(plan, x, "probe_channel_standardization");
+  compute_base(context, x);
+  return probe_channel_standardization(context);
+}
+
+ChannelStandardization probe_channel_standardization(const MethodContext& context) {
+  const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   const std::size_t S = d.s();
   ChannelStandardization result;
-  const Statistics stats = batch_statistics(plan, x);  // (num_stats)
-  const Array<float> y = forward_train(plan, x, identity_params<float>(plan), result.eps, nullptr);  // (N, C, H, W)
+  const Statistics& stats = context.stats;  // (num_stats)
+  const Array<float>& y = context.base;     // (N, C, H, W) f(x) at kEpsConstantSafe = result.eps
   auto counted = [&](std::size_t n, std::size_t c, std::size_t s) {
     return stats.var[plan.stat.base(n, c) + s * plan.stat.s_stride] != 0.0;
   };
-  for (std::size_t c = 0; c < d.c; ++c) {
+  // Channel by channel in parallel, each channel's sums in a fixed order;
+  // then the deviations in channel order.
+  std::vector<double> means(d.c), vars(d.c);  // (C)
+  std::vector<char> has_values(d.c, 0);       // (C)
+  probe::for_each_item(d.c, [&](std::size_t c) {
     double sum = 0, count = 0;  // first pass: the mean
     for (std::size_t n = 0; n < d.n; ++n) {
       const float* run = y.data() + (n * d.c + c) * S;
@@ -233,10 +259,7 @@ ChannelStandardization probe_channel_standardization(const MethodPlan& plan, con
           count += 1;
         }
     }
-    if (count == 0) {
-      ++result.constant_channels;
-      continue;
-    }
+    if (count == 0) return;
     const double mean = sum / count;
     double sq = 0;  // second pass: the biased variance from centred values
     for (std::size_t n = 0; n < d.n; ++n) {
@@ -244,7 +267,13 @@ ChannelStandardization probe_channel_standardization(const MethodPlan& plan, con
       for (std::size_t s = 0; s < S; ++s)
         if (counted(n, c, s)) sq += (run[s] - mean) * (run[s] - mean);
     }
-    result.deviation.add(mean, sq / count);
+    has_values[c] = 1;
+    means[c] = mean;
+    vars[c] = sq / count;
+  });
+  for (std::size_t c = 0; c < d.c; ++c) {
+    if (has_values[c]) result.deviation.add(means[c], vars[c]);
+    else ++result.constant_channels;
   }
   return result;
 }

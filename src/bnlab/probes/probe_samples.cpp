@@ -17,9 +17,10 @@
 //                       batch's (and Method 2 has a single value per statistic: null).
 //                       With N = 1 both sides are the same batch: 0 (noted).
 //
-// Both at kEpsConstantSafe (probes.hpp), gamma = 1, beta = 0.
+// Both at kEpsConstantSafe (method_context.hpp), gamma = 1, beta = 0; f(x) is
+// the context's base, f(x') is computed in place in the workspace's scratch.
 // Shapes (legend: N batch, C channels, H, W spatial):
-//   x, xs, y, ys: (N, C, H, W) float32; x0, y0: (1, C, H, W).
+//   x, xs, y: (N, C, H, W) float32; y0: (1, C, H, W).
 #include <algorithm>
 
 #include "bnlab/engine/engine.hpp"
@@ -32,35 +33,42 @@ using probe::Json;
 using probe::number;
 
 SamplesProbe probe_samples(const MethodPlan& plan, const Array<float>& x) {
-  probe::require_probe_input(plan, x, "probe_samples");
+  MethodContext context = method_context(plan, x, "probe_samples");
+  compute_base(context, x);
+  Workspace workspace(shape_of(x));
+  return probe_samples(context, x, workspace);
+}
+
+SamplesProbe probe_samples(const MethodContext& context, const Array<float>& x, Workspace& workspace) {
+  const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   const std::size_t sample = d.c * d.s();  // elements of one sample
   SamplesProbe result;
   const Params<float> unit = identity_params<float>(plan);
   const double eps = kEpsConstantSafe;
-  const Array<float> y = forward_train(plan, x, unit, eps, nullptr);  // (N, C, H, W)
+  const Array<float>& y = context.base;  // (N, C, H, W) f(x)
 
   {
-    Array<float> xs = x;  // (N, C, H, W), sample 0 scaled
+    Array<float>& xs = workspace.scratch();  // (N, C, H, W): x with sample 0 scaled, then its output in place
     for (std::size_t i = 0; i < sample; ++i) xs.data()[i] = float(result.scale_factor * double(x.data()[i]));
-    const Array<float> ys = forward_train(plan, xs, unit, eps, nullptr);  // (N, C, H, W)
+    std::copy(x.data() + sample, x.data() + x.size(), xs.data() + sample);
+    forward_train_into(plan, xs.data(), unit, eps, xs.data());
     probe::RelL2 acc;
-    probe::add_plain(acc, ys, y, 0, 1);
+    probe::add_plain(acc, xs, y, 0, 1);
     result.sample_scale_rel_change = acc.value();
   }
 
   if (d.n == 1) result.notes.push_back("N = 1: there are no other samples, so batch_independent is 0 by construction");
-  const MethodPlan alone = make_plan(plan.method, plan.affine, Dims{1, d.c, d.h, d.w});
+  const MethodPlan alone = probe::sample_plan(plan);
   if (alone.elements_per_stat < 2) {
     result.notes.push_back("batch_independent is null: alone, sample 0 gives each statistic a single value "
                            "(train mode is undefined at N = 1)");
     return result;
   }
-  Array<float> x0 = Array<float>::from_shape(alone.dims.to_vector());  // (1, C, H, W)
-  std::copy(x.data(), x.data() + sample, x0.data());
-  const Array<float> y0 = forward_train(alone, x0, identity_params<float>(alone), eps, nullptr);  // (1, C, H, W)
+  std::vector<float> y0(sample);  // (1, C, H, W): sample 0 normalized alone, read straight from x
+  forward_train_into(alone, x.data(), identity_params<float>(alone), eps, y0.data());
   probe::RelL2 acc;
-  for (std::size_t i = 0; i < sample; ++i) acc.add(y0.data()[i], y.data()[i]);
+  for (std::size_t i = 0; i < sample; ++i) acc.add(y0[i], y.data()[i]);
   result.batch_independent_rel_error = acc.value();
   return result;
 }

@@ -15,9 +15,9 @@
 // Constant statistics: a statistic whose input values are all equal (a dead
 // channel after ReLU for Method 3, a dead activation for Method 2, a constant
 // location for Method 1) is a fact about the input, not about the method's
-// axes. The invariance probes run at kEpsConstantSafe (below), which leaves
-// every other statistic exactly as at eps = 0 and maps a constant statistic's
-// values to 0 instead of 0/0; the channel-standardization judgement leaves
+// axes. The invariance probes run at kEpsConstantSafe (method_context.hpp),
+// which leaves every other statistic exactly as at eps = 0 and maps a constant
+// statistic's values to 0 instead of 0/0; the channel-standardization judgement leaves
 // the elements of constant statistics out; both count what they left out.
 //
 // Determinism: the engine is deterministic, the probes' own reductions run
@@ -26,12 +26,25 @@
 // bnlab::Rng(seed + stream) with the fixed streams of probe_util.hpp, so the
 // dumped JSON is byte-identical across runs and thread counts.
 //
-// Memory: at most 4 full-size float tensors live at once (the input included);
-// the finite-difference check runs in double on at most kFdMaxElements
-// elements (a leading sub-batch of a larger input).
+// Sharing (method_context.hpp): compare computes a MethodContext per method
+// (batch statistics, then the base output f(x)) and one Workspace (a scratch
+// tensor), and calls the overloads that take them; the overloads that take a
+// plan build both themselves (same results, for single probes and tests).
+//
+// Memory, in tensors of the input's size: the input, the context's base and
+// the workspace's scratch (plus dy for the gradients probe, whose caller holds
+// no base meanwhile: compare runs output, gradients and batch size before any
+// base exists), so at most 3 at once. Transformed inputs are written into the
+// scratch and normalized in place; a reference that is not the base (trained
+// parameters, eval mode, a sub-batch in eval mode) is computed one sample at
+// a time. Beside them: O(num_stats) buffers (statistics, the engine's
+// per-statistic sums: tens of MB for Method 2 on a large input) and the
+// allocator's slack; measured on 64x256x56x56 (196 MiB): 3.1x the input for
+// methods 1 and 3, 3.4x with Method 2. The finite-difference check runs in
+// double on at most kFdMaxElements elements (a leading sub-batch of a larger
+// input), after the workspace is released.
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,15 +53,9 @@
 
 #include "bnlab/core/tensor.hpp"
 #include "bnlab/engine/method.hpp"
+#include "bnlab/probes/method_context.hpp"
 
 namespace bnlab {
-
-// The eps of the invariance and standardization measurements: the smallest
-// normal double (2.2e-308). var + eps == var exactly for every variance above
-// about 1e-292, so a non-constant statistic is normalized exactly as with
-// eps = 0 (no blur of the choice of axes by eps / var); a constant statistic
-// (var = 0, x - mean = 0 exactly) gets 0 * 1/sqrt(eps) = 0 instead of NaN.
-inline constexpr double kEpsConstantSafe = std::numeric_limits<double>::min();
 
 using ProbeNotes = std::vector<std::string>;
 
@@ -76,6 +83,7 @@ struct OutputProbe {
   nlohmann::ordered_json to_json() const;
 };
 OutputProbe probe_output(const MethodPlan& plan, const Array<float>& x, double eps);
+OutputProbe probe_output(const MethodContext& context, const Array<float>& x, double eps, Workspace& workspace);
 
 // What the verdict judges for "every channel has mean 0 and variance 1": the
 // output at kEpsConstantSafe, per channel over the elements whose statistic is
@@ -87,6 +95,7 @@ struct ChannelStandardization {
   nlohmann::ordered_json to_json() const;
 };
 ChannelStandardization probe_channel_standardization(const MethodPlan& plan, const Array<float>& x);
+ChannelStandardization probe_channel_standardization(const MethodContext& context);  // needs context.base
 
 // Gradients for a seeded N(0,1) upstream gradient dy, gamma = 1, beta = 0, train mode.
 // JSON keys: dy {dist, seed}, dx_norm, dgamma_norm, dbeta_norm,
@@ -115,6 +124,10 @@ Array<float> upstream_gradient(const Dims& dims, std::uint64_t seed);
 // probe_gradients with dy = upstream_gradient(plan.dims, seed), given.
 GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed,
                                const Array<float>& dy);
+// The same with the context's statistics; dx goes into the workspace's
+// scratch, which is released before the finite differences.
+GradientsProbe probe_gradients(const MethodContext& context, const Array<float>& x, double eps, std::uint64_t seed,
+                               const Array<float>& dy, Workspace& workspace);
 
 // Invariance measurements (relative L2 errors, maximum over a fixed set of shifts).
 // JSON keys: shifts, constant_statistics, per_sample_shift {rel_error, leakage},
@@ -136,6 +149,8 @@ struct InvarianceProbe {
   nlohmann::ordered_json to_json() const;
 };
 InvarianceProbe probe_invariance(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed);
+InvarianceProbe probe_invariance(const MethodContext& context, const Array<float>& x, std::uint64_t seed,
+                                 Workspace& workspace);  // needs context.base
 
 // How each sample's output depends on the batch around it, at kEpsConstantSafe
 // (probe_samples.cpp has the definitions):
@@ -154,6 +169,7 @@ struct SamplesProbe {
   nlohmann::ordered_json to_json() const;
 };
 SamplesProbe probe_samples(const MethodPlan& plan, const Array<float>& x);
+SamplesProbe probe_samples(const MethodContext& context, const Array<float>& x, Workspace& workspace);  // needs base
 
 // Batch statistics of the leading n samples (n = N, N/2, ..., 1) against the
 // statistics of the whole input, and the train/eval gap they cause; methods
@@ -171,6 +187,11 @@ struct BatchSizeProbe {
   nlohmann::ordered_json to_json() const;
 };
 BatchSizeProbe probe_batch_size(const MethodPlan& plan, const Array<float>& x, double eps);
+// The same with the context's statistics as the population (methods 1, 2, 3
+// only: a context needs train mode defined at full batch, which they have
+// whenever compare measures them).
+BatchSizeProbe probe_batch_size(const MethodContext& context, const Array<float>& x, double eps,
+                                Workspace& workspace);
 
 // Spatial maps for the HTML report's figures 3 to 5 (probe_maps.cpp has the
 // definitions). Every map is an (H, W) plane downsampled to at most
@@ -234,5 +255,6 @@ struct MapsProbe {
   nlohmann::ordered_json to_json() const;
 };
 MapsProbe probe_maps(const MethodPlan& plan, const Array<float>& x, const Array<float>& base);
+MapsProbe probe_maps(const MethodContext& context, const Array<float>& x, Workspace& workspace);  // needs base
 
 }  // namespace bnlab

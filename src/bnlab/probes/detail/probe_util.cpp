@@ -7,6 +7,7 @@
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/rng.hpp"
+#include "bnlab/core/simd.hpp"
 
 // Shape legend: N batch, C channels, H, W spatial; every tensor (N, C, H, W).
 namespace bnlab::probe {
@@ -89,16 +90,22 @@ void for_each_run(const Dims& d, std::size_t n_begin, std::size_t n_end, Body bo
 // One run's share of a relative L2 error, in 8 interleaved lanes: the k-th
 // pair a run visits goes to lane k % 8, and the lanes are added in lane order
 // at the end. Eight independent chains instead of one keep the additions from
-// waiting on each other; the order is fixed, so the bits are too.
+// waiting on each other; the order is fixed, so the bits are too. Where a
+// stretch starts at lane 0, eight pairs go at once (one Vec8d: lane j takes
+// pair j, the same additions in the same order as one at a time).
 class RunRelL2 {
  public:
   // Pairs (a[i], b[i]) for i in [0, len), in that order.
   void add_segment(const float* a, const float* b, std::size_t len) {
-    for (std::size_t i = 0; i < len; ++i, ++count_) {
-      double diff = double(a[i]) - double(b[i]);
-      diff2_[count_ & 7] += diff * diff;
-      ref2_[count_ & 7] += double(b[i]) * double(b[i]);
+    std::size_t i = 0;
+    for (; i < len && (count_ & 7) != 0; ++i) add_one(a[i], b[i]);
+    for (; i + 8 <= len; i += 8, count_ += 8) {
+      const simd::Vec8d vb = simd::load(simd::Vec8d{}, b + i);
+      const simd::Vec8d diff = simd::load(simd::Vec8d{}, a + i) - vb;
+      diff2_ += diff * diff;
+      ref2_ += vb * vb;
     }
+    for (; i < len; ++i) add_one(a[i], b[i]);
   }
   void add_to(RelL2& acc) const {
     for (int lane = 0; lane < 8; ++lane) {
@@ -108,7 +115,13 @@ class RunRelL2 {
   }
 
  private:
-  double diff2_[8] = {}, ref2_[8] = {};
+  void add_one(float a, float b) {
+    double diff = double(a) - double(b);
+    diff2_[count_ & 7] += diff * diff;
+    ref2_[count_ & 7] += double(b) * double(b);
+    ++count_;
+  }
+  simd::Vec8d diff2_ = {}, ref2_ = {};
   std::size_t count_ = 0;
 };
 
@@ -127,35 +140,41 @@ void add_per_run(RelL2& acc, const Dims& d, std::size_t n_begin, std::size_t n_e
 // A circular shift by (dh, dw) moves row h' = (h - dh) mod H of the input to
 // row h, rotated right by dw: out[h][w] = in[h'][(w - dw) mod W], i.e. the
 // row's last dw entries first, then its first W - dw.
-Array<float> circular_shift(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end) {
-  const Dims d = dims_of(x);
+void circular_shift_into(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end, float* out) {
+  circular_shift_into(dims_of(x), x.data(), shift, n_begin, n_end, out);
+}
+
+void circular_shift_into(const Dims& d, const float* in, Shift shift, std::size_t n_begin, std::size_t n_end,
+                         float* out) {
   const std::vector<std::size_t> hsrc = circular_source(d.h, shift.dh);  // (H)
-  const bool all_samples = n_begin == 0 && n_end == d.n;
-  // (N, C, H, W): samples outside [n_begin, n_end) are copied unshifted.
-  Array<float> out = all_samples ? Array<float>::from_shape(d.to_vector()) : x;
-  const float* in = x.data();
-  float* o = out.data();
-  const std::size_t W = d.w, dw = shift.dw;
-  for_each_run(d, n_begin, n_end, [&](std::size_t n, std::size_t c) {
+  const std::size_t W = d.w, S = d.s(), dw = shift.dw;
+  for_each_run(d, 0, d.n, [&](std::size_t n, std::size_t c) {
+    if (n < n_begin || n >= n_end) {  // copied unshifted
+      std::copy(in + at(d, n, c, 0, 0), in + at(d, n, c, 0, 0) + S, out + at(d, n, c, 0, 0));
+      return;
+    }
     for (std::size_t h = 0; h < d.h; ++h) {
       const float* src = in + at(d, n, c, hsrc[h], 0);
-      float* dst = o + at(d, n, c, h, 0);
-      std::copy(src + (W - dw), src + W, dst);
-      std::copy(src, src + (W - dw), dst + dw);
+      float* dst = out + at(d, n, c, h, 0);
+      for (std::size_t w = 0; w < dw; ++w) dst[w] = src[W - dw + w];  // loops: a row is too short for memmove
+      for (std::size_t w = dw; w < W; ++w) dst[w] = src[w - dw];
     }
   });
+}
+
+Array<float> circular_shift(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end) {
+  Array<float> out = Array<float>::from_shape(shape_of(x));  // (N, C, H, W)
+  circular_shift_into(x, shift, n_begin, n_end, out.data());
   return out;
 }
 
-Array<float> translate(const Array<float>& x, Shift shift) {
+void translate_into(const Array<float>& x, Shift shift, float* out) {
   const Dims d = dims_of(x);
-  Array<float> out = Array<float>::from_shape(d.to_vector());  // (N, C, H, W)
   const float* in = x.data();
-  float* o = out.data();
   const std::size_t W = d.w, dw = shift.dw;
   for_each_run(d, 0, d.n, [&](std::size_t n, std::size_t c) {
     for (std::size_t h = 0; h < d.h; ++h) {
-      float* dst = o + at(d, n, c, h, 0);
+      float* dst = out + at(d, n, c, h, 0);
       if (h < shift.dh) {
         std::fill(dst, dst + W, 0.0f);
         continue;
@@ -165,15 +184,17 @@ Array<float> translate(const Array<float>& x, Shift shift) {
       std::copy(src, src + (W - dw), dst + dw);
     }
   });
+}
+
+Array<float> translate(const Array<float>& x, Shift shift) {
+  Array<float> out = Array<float>::from_shape(shape_of(x));  // (N, C, H, W)
+  translate_into(x, shift, out.data());
   return out;
 }
 
-void add_shifted(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift, std::size_t n_begin,
+void add_shifted(RelL2& acc, const Dims& d, const float* pa, const float* pb, Shift shift, std::size_t n_begin,
                  std::size_t n_end) {
-  const Dims d = dims_of(a);
   const std::vector<std::size_t> hsrc = circular_source(d.h, shift.dh);  // (H)
-  const float* pa = a.data();
-  const float* pb = b.data();
   const std::size_t W = d.w, dw = shift.dw;
   add_per_run(acc, d, n_begin, n_end, [&](std::size_t n, std::size_t c, RunRelL2& part) {
     // a[h][w] against b[h'][(w - dw) mod W], w in order (see circular_shift).
@@ -186,15 +207,21 @@ void add_shifted(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift
   });
 }
 
-void add_plain(RelL2& acc, const Array<float>& a, const Array<float>& b, std::size_t n_begin, std::size_t n_end) {
-  const Dims d = dims_of(a);
+void add_shifted(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift, std::size_t n_begin,
+                 std::size_t n_end) {
+  add_shifted(acc, dims_of(a), a.data(), b.data(), shift, n_begin, n_end);
+}
+
+void add_plain(RelL2& acc, const Dims& d, const float* pa, const float* pb, std::size_t n_begin, std::size_t n_end) {
   const std::size_t S = d.s();
-  const float* pa = a.data();
-  const float* pb = b.data();
   add_per_run(acc, d, n_begin, n_end, [&](std::size_t n, std::size_t c, RunRelL2& part) {
     const std::size_t begin = (n * d.c + c) * S;
     part.add_segment(pa + begin, pb + begin, S);
   });
+}
+
+void add_plain(RelL2& acc, const Array<float>& a, const Array<float>& b, std::size_t n_begin, std::size_t n_end) {
+  add_plain(acc, dims_of(a), a.data(), b.data(), n_begin, n_end);
 }
 
 void add_translated(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift) {
@@ -221,6 +248,23 @@ Params<float> trained_like_params(const MethodPlan& plan, std::uint64_t seed) {
 
 std::size_t zero_variance_count(const Statistics& stats) {
   return std::size_t(std::count(stats.var.begin(), stats.var.end(), 0.0));
+}
+
+MethodPlan sample_plan(const MethodPlan& plan) {
+  const Dims& d = plan.dims;
+  return make_plan(plan.method, plan.affine, Dims{1, d.c, d.h, d.w});
+}
+
+// Statistic o of sample n sits at n * n_stride + o' (IndexMap: n is the
+// outermost axis), o' < n_stride the statistic's index in a batch of one.
+const Statistics& sample_statistics(const MethodPlan& plan, const Statistics& stats, std::size_t n,
+                                    Statistics& slice) {
+  const std::size_t per_sample = plan.stat.n_stride;
+  if (per_sample == 0) return stats;
+  if (per_sample * plan.dims.n != plan.num_stats) throw Error("internal: per-sample statistics are not sample-major");
+  slice.mean.assign(stats.mean.begin() + n * per_sample, stats.mean.begin() + (n + 1) * per_sample);
+  slice.var.assign(stats.var.begin() + n * per_sample, stats.var.begin() + (n + 1) * per_sample);
+  return slice;
 }
 
 }  // namespace bnlab::probe
