@@ -47,7 +47,7 @@ using Header = NpyHeader;
 // ---- reading ---------------------------------------------------------------
 
 constexpr std::size_t kHeadBytes = 4096;         // read first: numpy's headers are 128 bytes
-constexpr std::size_t kMaxReadBytes = 1 << 30;   // per pread call (Linux moves < 2 GiB at once)
+constexpr std::size_t kReadPieceBytes = 8 << 20;  // a large read is split into pieces of 8 MiB
 constexpr std::size_t kConvertBytes = 1 << 20;   // float16/float64 data is converted in pieces of this size
 
 // An open regular file, read with pread(2) at given offsets. Only regular
@@ -70,17 +70,25 @@ class InputFile {
 
   std::size_t size() const { return size_; }
 
-  // Exactly `count` bytes from `offset` into `out`.
+  // Exactly `count` bytes from `offset` into `out`. A large read is split
+  // into pieces read by the OpenMP threads at once: most of its time is the
+  // kernel copying from the page cache and faulting in the destination's
+  // fresh pages, work the cores share. Pieces go to whichever thread is free
+  // (dynamic), so a thread that another process delays holds up no one.
   void read_at(std::size_t offset, char* out, std::size_t count) const {
-    while (count > 0) {
-      const ssize_t got = ::pread(fd_, out, std::min(count, kMaxReadBytes), static_cast<off_t>(offset));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) throw Error(path_ + ": cannot read: " + std::strerror(errno));
-      if (got == 0) throw Error(path_ + ": cannot read: the file became shorter while bnlab read it");
-      out += got;
-      offset += static_cast<std::size_t>(got);
-      count -= static_cast<std::size_t>(got);
+    const std::size_t pieces = (count + kReadPieceBytes - 1) / kReadPieceBytes;
+    int error_number = 0;  // the first failure: an errno, or -1 for a file that became shorter
+#pragma omp parallel for schedule(dynamic, 1) if (pieces > 1)
+    for (std::size_t piece = 0; piece < pieces; ++piece) {
+      const std::size_t begin = piece * kReadPieceBytes, size = std::min(kReadPieceBytes, count - begin);
+      const int failure = read_piece(offset + begin, out + begin, size);
+      if (failure != 0) {
+#pragma omp critical(bnlab_npy_read_error)
+        if (error_number == 0) error_number = failure;
+      }
     }
+    if (error_number > 0) throw Error(path_ + ": cannot read: " + std::strerror(error_number));
+    if (error_number < 0) throw Error(path_ + ": cannot read: the file became shorter while bnlab read it");
   }
 
   std::string read_string(std::size_t offset, std::size_t count) const {
@@ -90,6 +98,20 @@ class InputFile {
   }
 
  private:
+  // pread(2) until `count` bytes are in: 0, an errno, or -1 at an early end of file.
+  int read_piece(std::size_t offset, char* out, std::size_t count) const {
+    while (count > 0) {
+      const ssize_t got = ::pread(fd_, out, count, static_cast<off_t>(offset));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return errno;
+      if (got == 0) return -1;
+      out += got;
+      offset += static_cast<std::size_t>(got);
+      count -= static_cast<std::size_t>(got);
+    }
+    return 0;
+  }
+
   const std::string& path_;
   int fd_;
   std::size_t size_ = 0;
