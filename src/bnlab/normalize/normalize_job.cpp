@@ -11,7 +11,6 @@
 #include "bnlab/engine/engine_choice.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/finite.hpp"
-#include "bnlab/core/memory_policy.hpp"
 #include "bnlab/core/number.hpp"
 #include "bnlab/engine/constant_statistic.hpp"
 #include "bnlab/io/npy.hpp"
@@ -123,10 +122,6 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
     throw Error((request.gamma ? n.gamma : n.beta) + ": given with " + n.affine + " none, which has no parameters");
   }
 
-  // Freed tensors stay with the allocator while the job runs, so that dx
-  // reuses the pages of y (freed once y is written) instead of new ones.
-  const KeepFreedMemory keep_freed_memory;
-
   // Steps: read, forward, backward (with dy), write.
   if (progress) progress->add_steps(request.dy ? 4 : 3);
   step(progress, "reading " + request.input);
@@ -158,8 +153,8 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   // Each output is checked (no NaN or Inf passed off as a result) and staged
   // as soon as it is computed: written to an anonymous file that appears only
   // when the group commits, all outputs together or none (io/atomic_file.hpp).
-  // y is staged and freed before the backward allocates dx, which then takes
-  // over y's memory (KeepFreedMemory) instead of faulting in fresh pages.
+  // y is staged and freed before the backward allocates dx, so at most three
+  // input-sized tensors live at once (x, dy, then y or dx).
   if (progress && dy) progress->add_steps(1);  // "writing y.npy" between forward and backward
   std::optional<OutputDirectory> directory;
   std::optional<OutputGroup> group;

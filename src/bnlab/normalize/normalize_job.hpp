@@ -2,7 +2,8 @@
 // `bnlab normalize` as a library call: read .npy inputs, run one method in
 // train or eval mode (and backward with dy), write every output .npy and a
 // summary.json. Each output is staged as an anonymous file as soon as it is
-// computed (y before the backward runs, so that dx can reuse y's memory) and
+// computed (y before the backward runs, and freed: x, dy and y or dx are the
+// only input-sized tensors alive at once) and
 // all of them appear together at the end, so an error or a kill never leaves
 // a half-written output, nor some outputs without the others.
 #include <optional>
