@@ -74,7 +74,8 @@ class InputFile {
   // into pieces read by the OpenMP threads at once: most of its time is the
   // kernel copying from the page cache and faulting in the destination's
   // fresh pages, work the cores share. Pieces go to whichever thread is free
-  // (dynamic), so a thread that another process delays holds up no one.
+  // (dynamic), so a thread that another process delays holds up only the
+  // piece it is reading.
   void read_at(std::size_t offset, char* out, std::size_t count) const {
     const std::size_t pieces = (count + kReadPieceBytes - 1) / kReadPieceBytes;
     int error_number = 0;  // the first failure: an errno, or -1 for a file that became shorter
