@@ -64,7 +64,7 @@ void setup_normalize(CLI::App& app) {
   cmd->add_flag("--sync,!--no-sync", r.sync,
                 "fsync every output before they appear, so that a power cut leaves them whole or absent\n"
                 "(default: --sync). --no-sync skips it: a crash or kill of bnlab still leaves no partial\n"
-                "file; it saves about 0.1 s per 200 MB output, the time the disk takes to store it");
+                "file; it saves the time the disk takes to store them (0.06-0.1 s per 200 MB output, more on a busy disk)");
   cmd->footer(
       "\nStatistic shapes: 1: (H,W)  2: (C,H,W)  3: (C)  ln: (N)  in: (N,C)  gn:G: (N,G)\n"
       "Example:\n"
