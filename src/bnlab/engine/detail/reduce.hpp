@@ -64,10 +64,10 @@ inline std::size_t& fuse_min_elements() {
 // microseconds or less, the order of what waking the other threads and
 // meeting them at the barrier costs, and far less than a barrier costs when a
 // busy neighbour holds the other core (measured with `bnlab bench --threads 1`
-// and `--threads 2` on 2 shared cores: one thread was faster at 16x16x16x16 for
-// every method, even at 16x16x32x32 for methods 1 and 3). The work items are
-// the same either way (an `if` clause only chooses who runs them), so results
-// do not depend on it. Passes that do go parallel hand out their work items in
+// and `--threads 2` on 2 shared cores: one thread was faster at 16x16x16x16
+// for every method and pass, and still for 4 of the 6 passes at 16x16x32x32).
+// The work items are the same either way (an `if` clause only chooses who
+// runs them), so results do not depend on it. Passes that do go parallel hand out their work items in
 // 64 dynamic chunks, so a thread another process delays holds up only its
 // current chunk instead of a static half of the pass.
 inline constexpr std::size_t kMinParallelElements = std::size_t(1) << 18;
