@@ -61,6 +61,10 @@ void setup_normalize(CLI::App& app) {
                     "Running statistics: running = (1 - momentum) * running + momentum * batch", "0.1");
   cmd->add_option("--layout", r.layout, "Layout of the .npy files: NCHW or NHWC (channels last)")->capture_default_str();
   cmd->add_option("--engine", r.engine, engine_help())->capture_default_str();
+  cmd->add_flag("--sync,!--no-sync", r.sync,
+                "fsync every output before they appear, so that a power cut leaves them whole or absent\n"
+                "(default: --sync). --no-sync skips it: a crash or kill of bnlab still leaves no partial\n"
+                "file; it saves the time the disk takes to store them (0.06-0.1 s per 200 MB output, more on a busy disk)");
   cmd->footer(
       "\nStatistic shapes: 1: (H,W)  2: (C,H,W)  3: (C)  ln: (N)  in: (N,C)  gn:G: (N,G)\n"
       "Example:\n"

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "bnlab/normalize/normalize_job.hpp"
 #include "bnlab/io/npy.hpp"
@@ -150,4 +151,39 @@ TEST_CASE("the bnlab binary prints one error line and exits 1 on bad input") {
   CHECK(std::count(all.begin(), all.end(), '\n') == 1);
   CHECK(all.rfind("bnlab: method 2: train mode needs more than one value per statistic", 0) == 0);
   CHECK(!fs::exists(dir / "out/y.npy"));
+}
+
+TEST_CASE("an output refused after y was staged leaves no file and no created directory; --no-sync writes the same") {
+  // y is staged (an anonymous file) before the backward; dx overflowing
+  // float32 must still leave nothing behind: x with a tiny spread (rstd ~ 1e4)
+  // and one dy of 3e38 (the rest 0) give a finite y, dgamma, dbeta and an
+  // infinite dx.
+  TempDir dir("normalize-late-error");
+  Array<float> x = testing::to_array<float>(testing::normals(2 * 3 * 4 * 4, 5, 0.0, 1e-4), {2, 3, 4, 4});
+  write_npy(dir / "x.npy", x);
+  Array<float> dy = Array<float>::from_shape({2, 3, 4, 4});
+  std::fill(dy.begin(), dy.end(), 0.0f);
+  dy(1, 2, 3, 0) = 3e38f;
+  write_npy(dir / "dy.npy", dy);
+  NormalizeRequest r = request_for(dir, "3");
+  r.dy = dir / "dy.npy";
+  r.out_dir = dir / "new/out";
+  REQUIRE_THROWS_WITH(run_normalize(r), Catch::Contains("dx.npy: would hold"));
+  CHECK(!fs::exists(dir / "new/out"));
+
+  // The same job with and without fsync writes the same bytes.
+  write_x(dir / "x.npy", {2, 3, 4, 4});
+  write_x(dir / "dy.npy", {2, 3, 4, 4}, 2);
+  r.out_dir = dir / "synced";
+  run_normalize(r);
+  r.out_dir = dir / "unsynced";
+  r.sync = false;
+  run_normalize(r);
+  for (const char* name : {"y.npy", "mean.npy", "var.npy", "dx.npy", "dgamma.npy", "dbeta.npy", "summary.json"}) {
+    INFO(name);
+    std::ifstream a(dir / ("synced/" + std::string(name)), std::ios::binary), b(dir / ("unsynced/" + std::string(name)), std::ios::binary);
+    const std::string bytes_a((std::istreambuf_iterator<char>(a)), {}), bytes_b((std::istreambuf_iterator<char>(b)), {});
+    CHECK(!bytes_a.empty());
+    CHECK(bytes_a == bytes_b);
+  }
 }

@@ -2,10 +2,12 @@
 // (tests/fixtures, made by scripts/make_npy_fixtures.py), byte-identity with
 // numpy.save, and one test per kind of bad input.
 // Fixture tensor x: (N, C, H, W) = (2, 3, 4, 5), x.flat[i] = (i - 60) / 4.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -281,4 +283,87 @@ TEST_CASE("write_file_atomically fails cleanly, naming the path and leaving noth
                       Contains((dir / "taken") + ": is not a regular file"));
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
   CHECK(fs::is_directory(dir.path / "taken"));
+}
+
+// ---- reading straight into the array, converting in pieces, writing from the array ----
+
+TEST_CASE("read_npy converts float16 and float64 data spanning several 1 MiB pieces exactly, in order") {
+  // 300,000 values: 0.6 MB as float16, 2.4 MB as float64 (three pieces), so
+  // values cross piece boundaries; each must land at its own index.
+  TempDir dir;
+  const std::size_t count = 300000;
+  std::string f2, f8;
+  for (std::size_t i = 0; i < count; ++i) {
+    const double value = double(i % 2048) - 1024.0;  // integers: exact in float16, float32, float64
+    const std::uint16_t half = value == 0 ? 0 : [&] {
+      // binary16 of an integer |v| < 2048: exponent e = floor(log2 |v|) + 15, fraction (|v| / 2^(e-15) - 1) * 1024
+      const double magnitude = std::fabs(value);
+      const int e = int(std::floor(std::log2(magnitude)));
+      const auto fraction = std::uint16_t((magnitude / std::ldexp(1.0, e) - 1.0) * 1024.0);
+      return std::uint16_t((value < 0 ? 0x8000 : 0) | ((e + 15) << 10) | fraction);
+    }();
+    f2.append(reinterpret_cast<const char*>(&half), 2);
+    f8.append(reinterpret_cast<const char*>(&value), 8);
+  }
+  const std::string shape = "'shape': (" + std::to_string(count) + ",), }";
+  write_bytes(dir.file("f2.npy"), raw_npy("{'descr': '<f2', 'fortran_order': False, " + shape, f2));
+  write_bytes(dir.file("f8.npy"), raw_npy("{'descr': '<f8', 'fortran_order': False, " + shape, f8));
+  for (const char* name : {"f2.npy", "f8.npy"}) {
+    INFO(name);
+    const Array<float> a = bnlab::read_npy(dir.file(name));
+    REQUIRE(a.size() == count);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < count; ++i) wrong += a.data()[i] != float(double(i % 2048) - 1024.0);
+    CHECK(wrong == 0);
+  }
+  // A NaN in the third float64 piece is named by its own index.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::memcpy(f8.data() + 8 * 290001, &nan, 8);
+  write_bytes(dir.file("nan.npy"), raw_npy("{'descr': '<f8', 'fortran_order': False, " + shape, f8));
+  REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("nan.npy")), dir.file("nan.npy") + ": NaN at index (290001,)");
+}
+
+TEST_CASE("read_npy finds a NaN far into a float32 file at its index") {
+  TempDir dir;
+  const bnlab::Shape shape = {4, 8, 64, 64};  // 131,072 values: the NaN is in a later block of the check
+  Array<float> x = testing::to_array<float>(testing::normals(bnlab::element_count(shape), 3, 0.0, 1.0), shape);
+  x(3, 7, 63, 62) = std::numeric_limits<float>::quiet_NaN();
+  x(3, 7, 63, 63) = std::numeric_limits<float>::infinity();
+  write_bytes(dir.file("x.npy"), bnlab::npy_bytes(x));
+  REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("x.npy")), dir.file("x.npy") + ": NaN at index (3, 7, 63, 62)");
+}
+
+TEST_CASE("read_npy reads a header longer than its first read (4 KiB)") {
+  TempDir dir;
+  const std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + std::string(5000, ' ');
+  write_bytes(dir.file("long.npy"), raw_npy(dict, data_bytes<float>({1.5f, -2.0f, 3.25f})));
+  const Array<float> a = bnlab::read_npy(dir.file("long.npy"));
+  REQUIRE(shape_of(a) == bnlab::Shape{3});
+  CHECK(a(2) == 3.25f);
+  // ... and says how long it should be when the file ends inside it.
+  write_bytes(dir.file("cut.npy"), raw_npy(dict, "").substr(0, 4500));
+  REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("cut.npy")),
+                      dir.file("cut.npy") + ": truncated header (it should be 5058 bytes, the file holds 4490)");
+}
+
+TEST_CASE("read_npy refuses a FIFO without waiting for a writer") {
+  TempDir dir;
+  REQUIRE(::mkfifo(dir.file("fifo.npy").c_str(), 0644) == 0);
+  REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("fifo.npy")), Contains("fifo.npy: not a regular file"));
+}
+
+TEST_CASE("write_npy writes the same bytes as npy_bytes, header then the array's data, with or without fsync") {
+  TempDir dir;
+  const bnlab::Shape shape = {3, 5, 17, 19};
+  const Array<float> x = testing::to_array<float>(testing::normals(bnlab::element_count(shape), 5, 1.0, 2.0), shape);
+  bnlab::write_npy(dir.file("a.npy"), x);
+  CHECK(read_bytes(dir.file("a.npy")) == bnlab::npy_bytes(x));
+  CHECK(bnlab::npy_bytes(x).substr(0, bnlab::npy_header(shape).size()) == bnlab::npy_header(shape));
+  bnlab::OutputGroup group(bnlab::FileSync::none);
+  bnlab::add_npy(group, dir.file("b.npy"), x);
+  bnlab::add_feature_map(group, dir.file("c.npy"), x, DataLayout::nhwc);
+  CHECK(!fs::exists(dir.file("b.npy")));
+  group.commit();
+  CHECK(read_bytes(dir.file("b.npy")) == bnlab::npy_bytes(x));
+  CHECK(same_bits(bnlab::read_feature_map(dir.file("c.npy"), DataLayout::nhwc), x));
 }

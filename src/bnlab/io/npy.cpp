@@ -1,6 +1,8 @@
 #include "bnlab/io/npy.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -11,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +25,7 @@
 #include "bnlab/io/notes.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
+#include "bnlab/core/finite.hpp"
 #include "bnlab/core/shape.hpp"
 #include "bnlab/core/size.hpp"
 
@@ -42,31 +46,96 @@ using Header = NpyHeader;
 
 // ---- reading ---------------------------------------------------------------
 
-// Only regular files: a device or a pipe (/dev/zero, a FIFO) could be read
-// forever. The size is known up front and checked against the memory.
-std::string read_whole_file(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) throw Error(path + ": cannot open: " + std::strerror(errno));
-  struct stat status {};
-  if (::fstat(::fileno(file), &status) != 0 || !S_ISREG(status.st_mode)) {
-    std::fclose(file);
-    throw Error(path + ": not a regular file (bnlab reads .npy files, not devices, pipes or directories)");
+constexpr std::size_t kHeadBytes = 4096;         // read first: numpy's headers are 128 bytes
+constexpr std::size_t kReadPieceBytes = 8 << 20;  // a large read is split into pieces of 8 MiB
+constexpr std::size_t kConvertBytes = 1 << 20;   // float16/float64 data is converted in pieces of this size
+
+// An open regular file, read with pread(2) at given offsets. Only regular
+// files: a device or a pipe (/dev/zero, a FIFO) could be read forever
+// (O_NONBLOCK: opening a FIFO does not wait for a writer).
+class InputFile {
+ public:
+  explicit InputFile(const std::string& path) : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)) {
+    if (fd_ < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
+    struct stat status {};
+    if (::fstat(fd_, &status) != 0 || !S_ISREG(status.st_mode)) {
+      ::close(fd_);
+      throw Error(path + ": not a regular file (bnlab reads .npy files, not devices, pipes or directories)");
+    }
+    size_ = static_cast<std::size_t>(status.st_size);
   }
-  try {
-    require_memory(static_cast<std::size_t>(status.st_size), path, "reading the file");
-  } catch (...) {
-    std::fclose(file);
-    throw;
+  ~InputFile() { ::close(fd_); }
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  std::size_t size() const { return size_; }
+
+  // Exactly `count` bytes from `offset` into `out`. A large read is split
+  // into pieces read by the OpenMP threads at once: most of its time is the
+  // kernel copying from the page cache and faulting in the destination's
+  // fresh pages, work the cores share. Pieces go to whichever thread is free
+  // (dynamic), so a thread that another process delays holds up only the
+  // piece it is reading.
+  void read_at(std::size_t offset, char* out, std::size_t count) const {
+    const std::size_t pieces = (count + kReadPieceBytes - 1) / kReadPieceBytes;
+    int error_number = 0;  // the first failure: an errno, or -1 for a file that became shorter
+#pragma omp parallel for schedule(dynamic, 1) if (pieces > 1)
+    for (std::size_t piece = 0; piece < pieces; ++piece) {
+      const std::size_t begin = piece * kReadPieceBytes, size = std::min(kReadPieceBytes, count - begin);
+      const int failure = read_piece(offset + begin, out + begin, size);
+      if (failure != 0) {
+#pragma omp critical(bnlab_npy_read_error)
+        if (error_number == 0) error_number = failure;
+      }
+    }
+    if (error_number > 0) throw Error(path_ + ": cannot read: " + std::strerror(error_number));
+    if (error_number < 0) throw Error(path_ + ": cannot read: the file became shorter while bnlab read it");
   }
-  std::string bytes;
-  char buffer[1 << 16];
-  std::size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.append(buffer, got);
-  const int error_number = errno;
-  const bool failed = std::ferror(file);
-  std::fclose(file);
-  if (failed) throw Error(path + ": cannot read: " + std::strerror(error_number));
-  return bytes;
+
+  std::string read_string(std::size_t offset, std::size_t count) const {
+    std::string bytes(count, '\0');
+    read_at(offset, bytes.data(), count);
+    return bytes;
+  }
+
+ private:
+  // pread(2) until `count` bytes are in: 0, an errno, or -1 at an early end of file.
+  int read_piece(std::size_t offset, char* out, std::size_t count) const {
+    while (count > 0) {
+      const ssize_t got = ::pread(fd_, out, count, static_cast<off_t>(offset));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return errno;
+      if (got == 0) return -1;
+      out += got;
+      offset += static_cast<std::size_t>(got);
+      count -= static_cast<std::size_t>(got);
+    }
+    return 0;
+  }
+
+  const std::string& path_;
+  int fd_;
+  std::size_t size_ = 0;
+};
+
+// Whether `head` (the file's first bytes) agrees with the magic as far as it goes.
+bool could_be_npy(std::string_view head) {
+  return head.substr(0, kMagic.size()) == kMagic.substr(0, std::min(head.size(), kMagic.size()));
+}
+
+// The preamble and header's length in bytes, from the first bytes of a file;
+// 0 when they do not say (too short, or a version parse_npy_header refuses).
+std::size_t header_end(std::string_view head) {
+  if (head.size() < kMagic.size() + 2 || !could_be_npy(head)) return 0;
+  const int major = static_cast<unsigned char>(head[6]);
+  if (major < 1 || major > 3) return 0;
+  const std::size_t length_bytes = major == 1 ? 2 : 4, preamble = kMagic.size() + 2 + length_bytes;
+  if (head.size() < preamble) return 0;
+  std::size_t header_length = 0;
+  for (std::size_t i = 0; i < length_bytes; ++i) {
+    header_length |= std::size_t{static_cast<unsigned char>(head[8 + i])} << (8 * i);
+  }
+  return preamble + header_length;
 }
 
 // A parser for the header's Python dict literal, e.g.
@@ -172,31 +241,124 @@ Shape unravel_index(std::size_t flat, const Shape& shape) {
   return index;
 }
 
-// Converts the file's data (element type T, storage order of `header`) to a
+// The error for a value that is not a finite float32: NaN, Inf, or (from
+// float64) beyond float32's range. `value` as stored, `flat` its C-order index.
+template <class T>
+[[noreturn]] void throw_not_finite(T value, std::size_t flat, const Shape& shape, const std::string& path) {
+  const std::string where = " at index " + shape_to_string(unravel_index(flat, shape));
+  if (std::isnan(value)) throw Error(path + ": NaN" + where);
+  if (std::isinf(value)) throw Error(path + ": " + (value < 0 ? "-Inf" : "Inf") + where);
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", static_cast<double>(value));
+  throw Error(path + ": value " + text + where + " is out of float32 range");
+}
+
+// Fortran order: converts the file's data (element type T, column-major) to a
 // float32 C-order array, rejecting NaN, Inf and values beyond float32's range.
 template <class T>
-Array<float> decode_data(const char* data, const Header& header, const std::string& path) {
+Array<float> decode_fortran(const char* data, const Header& header, const std::string& path) {
   Shape storage_shape = header.shape;  // Fortran order = C order of the reversed shape
-  if (header.fortran_order) std::reverse(storage_shape.begin(), storage_shape.end());
+  std::reverse(storage_shape.begin(), storage_shape.end());
   // The count was checked (checked_element_count) before any of this; an
   // empty array has no data to copy (and data() may be null).
   Array<T> stored = Array<T>::from_shape(storage_shape);
   if (stored.size() > 0) std::memcpy(stored.data(), data, stored.size() * sizeof(T));
-  const Array<T> values = header.fortran_order ? Array<T>(xt::transpose(stored)) : std::move(stored);
+  const Array<T> values = Array<T>(xt::transpose(stored));
 
   Array<float> out = Array<float>::from_shape(header.shape);
   for (std::size_t i = 0; i < values.size(); ++i) {
     const T value = values.data()[i];
     const float converted = static_cast<float>(value);
-    if (!std::isfinite(converted)) {
-      const std::string where = " at index " + shape_to_string(unravel_index(i, header.shape));
-      if (std::isnan(value)) throw Error(path + ": NaN" + where);
-      if (std::isinf(value)) throw Error(path + ": " + (value < 0 ? "-Inf" : "Inf") + where);
-      char text[32];
-      std::snprintf(text, sizeof text, "%g", static_cast<double>(value));
-      throw Error(path + ": value " + text + where + " is out of float32 range");
-    }
+    if (!std::isfinite(converted)) throw_not_finite(value, i, header.shape, path);
     out.data()[i] = converted;
+  }
+  return out;
+}
+
+// The item size of a supported dtype (2, 4 or 8 bytes), or the error naming it.
+// Byte order: '<' little, '=' native (little: see the static_assert), '>' big.
+std::size_t item_size_of(const std::string& descr, const std::string& path) {
+  const std::string type = descr.size() == 3 ? descr.substr(1) : "";
+  if (type == "f4" || type == "f8" || type == "f2") {
+    if (descr[0] == '>') {
+      throw Error(path + ": big-endian dtype " + quoted(descr, 40, '\'') + " is not supported (" + kExpectedDtypes + ")");
+    }
+    if (descr[0] == '<' || descr[0] == '=') return type == "f4" ? 4 : type == "f8" ? 8 : 2;
+  }
+  // NumPy has no bfloat16: such dumps arrive as their raw 2-byte patterns.
+  if (type == "i2" || type == "u2" || type == "V2") {
+    throw Error(path + ": unsupported dtype '" + descr + "' (" + kExpectedDtypes + "); if it holds bfloat16 bits, " +
+                kBfloat16HowTo);
+  }
+  throw Error(path + ": unsupported dtype " + quoted(descr, 40, '\'') + " (" + kExpectedDtypes + ")");
+}
+
+// read_data(offset, out, count): copies `count` bytes of the data, starting
+// `offset` bytes after the header, to `out`.
+using ReadData = std::function<void(std::size_t offset, char* out, std::size_t count)>;
+
+// The array of a .npy with this header and `available` bytes after it.
+// float32 in C order (what numpy.save writes) is read straight into the
+// array's buffer and then checked; float16 and float64 are converted into it
+// piece by piece; Fortran order goes through a transposed copy.
+Array<float> decode(const Header& header, std::size_t available, const ReadData& read_data, const std::string& path) {
+  const std::size_t item_size = item_size_of(header.descr, path);
+  // The data: exactly count * item_size bytes (trailing bytes are an error too).
+  // The count is checked before xtensor sees the shape (it multiplies the
+  // extents into strides, even beside a zero extent).
+  const std::size_t count = checked_element_count(header.shape, path);
+  const std::size_t expected = checked_byte_size(count, item_size, path);
+  if (available != expected) {
+    throw Error(path + ": expected " + std::to_string(expected) + " bytes of data, got " + std::to_string(available) +
+                " (shape " + shape_to_string(header.shape) + ", dtype " + quoted(header.descr, 40, '\'') + ")");
+  }
+
+  if (header.fortran_order) {
+    // The raw bytes, the stored array, its transpose and the result at once.
+    require_memory(checked_byte_size(count, 3 * std::max(item_size, sizeof(float)) + sizeof(float), path), path,
+                   "decoding its data");
+    std::vector<char> raw(expected);
+    if (expected > 0) read_data(0, raw.data(), expected);
+    if (item_size == 2) {  // float16: widened exactly to float32, then checked like '<f4'
+      std::vector<float> widened(count);
+      float16_to_float32(raw.data(), count, widened.data());
+      return decode_fortran<float>(reinterpret_cast<const char*>(widened.data()), header, path);
+    }
+    return item_size == 4 ? decode_fortran<float>(raw.data(), header, path)
+                          : decode_fortran<double>(raw.data(), header, path);
+  }
+
+  require_memory(checked_byte_size(count, sizeof(float), path), path, "decoding its data");
+  Array<float> out = Array<float>::from_shape(header.shape);
+  float* values = out.data();
+  if (item_size == sizeof(float)) {
+    if (count > 0) read_data(0, reinterpret_cast<char*>(values), expected);
+    if (const std::size_t bad = first_non_finite(values, count); bad < count) {
+      throw_not_finite(values[bad], bad, header.shape, path);
+    }
+    return out;
+  }
+  std::vector<char> piece(kConvertBytes);
+  const std::size_t per_piece = kConvertBytes / item_size;
+  for (std::size_t first = 0; first < count; first += per_piece) {
+    const std::size_t n = std::min(per_piece, count - first);
+    read_data(first * item_size, piece.data(), n * item_size);
+    float* converted = values + first;
+    if (item_size == 2) {
+      float16_to_float32(piece.data(), n, converted);  // exact
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        double value;
+        std::memcpy(&value, piece.data() + i * sizeof value, sizeof value);
+        converted[i] = static_cast<float>(value);
+      }
+    }
+    if (const std::size_t bad = first_non_finite(converted, n); bad < n) {
+      if (item_size == 2) throw_not_finite(converted[bad], first + bad, header.shape, path);
+      double value;
+      std::memcpy(&value, piece.data() + bad * sizeof value, sizeof value);
+      throw_not_finite(value, first + bad, header.shape, path);
+    }
   }
   return out;
 }
@@ -219,10 +381,10 @@ DataLayout parse_data_layout(const std::string& text, const std::string& what) {
 
 std::string to_string(DataLayout layout) { return layout == DataLayout::nchw ? "NCHW" : "NHWC"; }
 
-NpyHeader parse_npy_header(const std::string& bytes, const std::string& path) {
+NpyHeader parse_npy_header(std::string_view bytes, const std::string& path) {
   // Preamble: magic, version, header length (2 bytes in 1.0, 4 in 2.0/3.0).
   if (bytes.compare(0, kMagic.size(), kMagic.substr(0, std::min(bytes.size(), kMagic.size()))) != 0) {
-    throw Error(path + ": " + describe_non_npy(bytes));  // "not a .npy file (bad magic)", or what it is
+    throw Error(path + ": " + describe_non_npy(std::string(bytes)));  // "not a .npy file (bad magic)", or what it is
   }
   if (bytes.size() < kMagic.size() + 2) {
     throw Error(path + ": truncated header (the file is only " + std::to_string(bytes.size()) + " bytes)");
@@ -245,53 +407,40 @@ NpyHeader parse_npy_header(const std::string& bytes, const std::string& path) {
     throw Error(path + ": truncated header (it should be " + std::to_string(header_length) +
                 " bytes, the file holds " + std::to_string(bytes.size() - preamble) + ")");
   }
-  Header header = HeaderParser(std::string_view(bytes).substr(preamble, header_length), path).parse();
+  Header header = HeaderParser(bytes.substr(preamble, header_length), path).parse();
   header.data_offset = preamble + header_length;
   return header;
 }
 
-Array<float> parse_npy(const std::string& bytes, const std::string& path) {
+Array<float> parse_npy(std::string_view bytes, const std::string& path) {
   const Header header = parse_npy_header(bytes, path);
-
-  // The dtype: byte order ('<' little, '=' native, '>' big), kind, item size.
-  std::size_t item_size = 0;
-  const std::string& descr = header.descr;
-  const std::string type = descr.size() == 3 ? descr.substr(1) : "";
-  if (type == "f4" || type == "f8" || type == "f2") {
-    if (descr[0] == '>') {
-      throw Error(path + ": big-endian dtype " + quoted(descr, 40, '\'') + " is not supported (" + kExpectedDtypes + ")");
-    }
-    if (descr[0] == '<' || descr[0] == '=') item_size = type == "f4" ? 4 : type == "f8" ? 8 : 2;
-  }
-  // NumPy has no bfloat16: such dumps arrive as their raw 2-byte patterns.
-  if (type == "i2" || type == "u2" || type == "V2") {
-    throw Error(path + ": unsupported dtype '" + descr + "' (" + kExpectedDtypes + "); if it holds bfloat16 bits, " +
-                kBfloat16HowTo);
-  }
-  if (item_size == 0) throw Error(path + ": unsupported dtype " + quoted(descr, 40, '\'') + " (" + kExpectedDtypes + ")");
-
-  // The data: exactly count * item_size bytes (trailing bytes are an error too).
-  // The count is checked before xtensor sees the shape (it multiplies the
-  // extents into strides, even beside a zero extent).
-  const std::size_t count = checked_element_count(header.shape, path);
-  const std::size_t expected = checked_byte_size(count, item_size, path);
-  const std::size_t available = bytes.size() - header.data_offset;
-  if (available != expected) {
-    throw Error(path + ": expected " + std::to_string(expected) + " bytes of data, got " + std::to_string(available) +
-                " (shape " + shape_to_string(header.shape) + ", dtype " + quoted(descr, 40, '\'') + ")");
-  }
-  // Decoding holds the stored and the converted array at once.
-  require_memory(checked_byte_size(count, item_size + sizeof(float), path), path, "decoding its data");
-  const char* data = bytes.data() + header.data_offset;
-  if (item_size == 2) {  // float16: widened exactly to float32, then checked like '<f4'
-    std::vector<float> widened(count);
-    float16_to_float32(data, count, widened.data());
-    return decode_data<float>(reinterpret_cast<const char*>(widened.data()), header, path);
-  }
-  return item_size == 4 ? decode_data<float>(data, header, path) : decode_data<double>(data, header, path);
+  const std::string_view data = bytes.substr(header.data_offset);
+  return decode(header, data.size(),
+                [&](std::size_t offset, char* out, std::size_t count) { std::memcpy(out, data.data() + offset, count); },
+                path);
 }
 
-Array<float> read_npy(const std::string& path) { return parse_npy(read_whole_file(path), path); }
+Array<float> read_npy(const std::string& path) {
+  const InputFile file(path);
+  // The header: the first bytes say how long it is (numpy's is 128 bytes).
+  std::string head = file.read_string(0, std::min(file.size(), kHeadBytes));
+  if (head.size() < file.size()) {
+    if (!could_be_npy(head)) {  // describe_non_npy names an archive's members: it needs every byte
+      require_memory(file.size(), path, "reading the file");
+      head = file.read_string(0, file.size());
+    } else if (const std::size_t end = std::min(header_end(head), file.size()); end > head.size()) {
+      require_memory(end, path, "reading its header");
+      head = file.read_string(0, end);
+    }
+  }
+  const Header header = parse_npy_header(head, path);
+  // The data, read straight into the array (see decode).
+  return decode(header, file.size() - header.data_offset,
+                [&](std::size_t offset, char* out, std::size_t count) {
+                  file.read_at(header.data_offset + offset, out, count);
+                },
+                path);
+}
 
 Array<float> read_feature_map(const std::string& path, DataLayout layout) {
   return as_feature_map(read_npy(path), layout, path);
@@ -313,8 +462,7 @@ Array<float> as_feature_map(Array<float> x, DataLayout layout, const std::string
   return Array<float>(xt::transpose(x, {0, 3, 1, 2}));
 }
 
-std::string npy_bytes(const Array<float>& array) {
-  const Shape shape = shape_of(array);
+std::string npy_header(const Shape& shape) {
   // numpy 1.24's header: the dict with sorted keys, then spare spaces so the
   // leading extent can grow in place to 21 digits, then spaces to align the
   // data on 64 bytes (a full 64 when already aligned), then '\n'.
@@ -337,23 +485,38 @@ std::string npy_bytes(const Array<float>& array) {
   out += dict;
   out.append(padding, ' ');
   out.push_back('\n');
+  return out;
+}
+
+std::string npy_bytes(const Array<float>& array) {
+  std::string out = npy_header(shape_of(array));
   out.append(reinterpret_cast<const char*>(array.data()), array.size() * sizeof(float));
   return out;
 }
 
-void write_npy(const std::string& path, const Array<float>& array) {
-  write_file_atomically(path, npy_bytes(array));
+void add_npy(OutputGroup& group, const std::string& path, const Array<float>& array) {
+  const std::string header = npy_header(shape_of(array));
+  // The data straight from the array: no serialized copy.
+  group.add(path, {header, std::string_view(reinterpret_cast<const char*>(array.data()), array.size() * sizeof(float))});
 }
 
-std::string feature_map_npy_bytes(const Array<float>& x_nchw, DataLayout layout, const std::string& path) {
+void write_npy(const std::string& path, const Array<float>& array) {
+  OutputGroup group;
+  add_npy(group, path, array);
+  group.commit();
+}
+
+void add_feature_map(OutputGroup& group, const std::string& path, const Array<float>& x_nchw, DataLayout layout) {
   dims_from_shape(shape_of(x_nchw), path);
-  if (layout == DataLayout::nchw) return npy_bytes(x_nchw);
+  if (layout == DataLayout::nchw) return add_npy(group, path, x_nchw);
   // (N, C, H, W) -> (N, H, W, C): output axis k is input axis {0, 2, 3, 1}[k].
-  return npy_bytes(Array<float>(xt::transpose(x_nchw, {0, 2, 3, 1})));
+  add_npy(group, path, Array<float>(xt::transpose(x_nchw, {0, 2, 3, 1})));
 }
 
 void write_feature_map(const std::string& path, const Array<float>& x_nchw, DataLayout layout) {
-  write_file_atomically(path, feature_map_npy_bytes(x_nchw, layout, path));
+  OutputGroup group;
+  add_feature_map(group, path, x_nchw, layout);
+  group.commit();
 }
 
 }  // namespace bnlab

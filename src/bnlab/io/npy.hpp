@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "bnlab/core/tensor.hpp"
+#include "bnlab/io/atomic_file.hpp"
 
 namespace bnlab {
 
@@ -32,6 +33,8 @@ std::string to_string(DataLayout layout);  // "NCHW" / "NHWC"
 // file, another dtype, a data size that does not match the shape, or a NaN,
 // Inf or out-of-float32-range value (naming its index). A file that is not a
 // .npy at all (an .npz, a torch.save archive, a pickle) is named as such.
+// The data is read with one pread(2) straight into the array (float32, C
+// order), or converted into it from pieces of 1 MiB (float16, float64).
 Array<float> read_npy(const std::string& path);
 
 // The header of a .npy held in memory: dtype, order, shape and where the data
@@ -43,10 +46,10 @@ struct NpyHeader {
   Shape shape;
   std::size_t data_offset = 0;  // bytes before the data
 };
-NpyHeader parse_npy_header(const std::string& bytes, const std::string& path);
+NpyHeader parse_npy_header(std::string_view bytes, const std::string& path);
 
 // read_npy on the bytes of a .npy held in memory.
-Array<float> parse_npy(const std::string& bytes, const std::string& path);
+Array<float> parse_npy(std::string_view bytes, const std::string& path);
 
 // Reads a feature map: a 4-d array with no zero-sized extent, stored as
 // (N, C, H, W), or (N, H, W, C) with DataLayout::nhwc. Returns (N, C, H, W).
@@ -56,18 +59,26 @@ Array<float> read_feature_map(const std::string& path, DataLayout layout);
 // The checks and transposition of read_feature_map on an array already read.
 Array<float> as_feature_map(Array<float> x, DataLayout layout, const std::string& path);
 
-// The .npy bytes of `array` (float32, C order), byte-identical to numpy 1.24's
-// numpy.save: version 1.0, the data starting at a multiple of 64.
+// The bytes before the data of a float32 C-order .npy of `shape`,
+// byte-identical to numpy 1.24's numpy.save: version 1.0 (2.0 for a header
+// over 64 KiB), the data starting at a multiple of 64.
+std::string npy_header(const Shape& shape);
+
+// The .npy bytes of `array` (float32, C order): npy_header, then the data.
 std::string npy_bytes(const Array<float>& array);
 
-// Writes npy_bytes(array) to `path` atomically.
+// Stages `array` as a .npy at `path` in `group` (io/atomic_file.hpp): the
+// header, then the data written straight from the array (no copy).
+void add_npy(OutputGroup& group, const std::string& path, const Array<float>& array);
+
+// Writes `array` as a .npy to `path` atomically (and fsynced).
 void write_npy(const std::string& path, const Array<float>& array);
 
-// The .npy bytes of a feature map x_nchw: (N, C, H, W), as is or as
-// (N, H, W, C) with DataLayout::nhwc; `path` names it in errors.
-std::string feature_map_npy_bytes(const Array<float>& x_nchw, DataLayout layout, const std::string& path);
+// Stages a feature map x_nchw: (N, C, H, W), as is or as (N, H, W, C) with
+// DataLayout::nhwc; `path` names it in errors.
+void add_feature_map(OutputGroup& group, const std::string& path, const Array<float>& x_nchw, DataLayout layout);
 
-// x_nchw: (N, C, H, W). Written as is, or as (N, H, W, C) with DataLayout::nhwc.
+// x_nchw: (N, C, H, W). Written atomically as is, or as (N, H, W, C) with DataLayout::nhwc.
 void write_feature_map(const std::string& path, const Array<float>& x_nchw, DataLayout layout);
 
 }  // namespace bnlab

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/engine/engine_choice.hpp"
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/finite.hpp"
 #include "bnlab/core/number.hpp"
 #include "bnlab/engine/constant_statistic.hpp"
 #include "bnlab/io/npy.hpp"
@@ -40,11 +42,9 @@ Array<float> read_shaped(const std::string& path, const std::vector<std::size_t>
 // Never NaN passed off as a result: an output that is not finite (a value
 // overflowing float32, say) is refused before anything is written.
 void require_finite(const Array<float>& a, const std::string& name) {
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (!std::isfinite(a.data()[i])) {
-      throw Error(name + ".npy: would hold " + number_text(a.data()[i]) + " at flat index " + std::to_string(i) +
-                  " (the input's values overflow float32 arithmetic); nothing was written");
-    }
+  if (const std::size_t i = first_non_finite(a.data(), a.size()); i < a.size()) {
+    throw Error(name + ".npy: would hold " + number_text(a.data()[i]) + " at flat index " + std::to_string(i) +
+                " (the input's values overflow float32 arithmetic); nothing was written");
   }
 }
 
@@ -67,12 +67,35 @@ void require_nonnegative(const std::vector<double>& var, const std::string& path
   }
 }
 
-using Outputs = std::vector<std::pair<std::string, std::pair<Array<float>, bool>>>;  // name -> (array, is feature map)
+// The output directory, created when missing; removed again (if still
+// empty) when the run fails before its outputs appear.
+class OutputDirectory {
+ public:
+  explicit OutputDirectory(const std::string& path) : path_(path) {
+    std::error_code ec;
+    created_ = !std::filesystem::exists(path, ec);
+    std::filesystem::create_directories(path, ec);
+    if (ec || !std::filesystem::is_directory(path)) {
+      throw Error(path + ": cannot create the output directory" + (ec ? ": " + ec.message() : ""));
+    }
+  }
+  ~OutputDirectory() {
+    std::error_code ec;
+    if (created_ && !kept_) std::filesystem::remove(path_, ec);  // only if empty
+  }
+  OutputDirectory(const OutputDirectory&) = delete;
+  OutputDirectory& operator=(const OutputDirectory&) = delete;
+  void keep() { kept_ = true; }
 
-// Writes every output and summary.json as one OutputGroup; returns the summary.
-nlohmann::ordered_json write_outputs(const NormalizeRequest& request, const Method& method, AffineMode affine,
-                                     EngineKind engine, DataLayout data_layout, const Dims& dims,
-                                     const MethodPlan& plan, Outputs& outputs);
+ private:
+  std::string path_;
+  bool created_ = false, kept_ = false;
+};
+
+// summary.json: what was computed, from what, into which files.
+nlohmann::ordered_json summary_of(const NormalizeRequest& request, const Method& method, AffineMode affine,
+                                  EngineKind engine, DataLayout data_layout, const Dims& dims, const MethodPlan& plan,
+                                  const nlohmann::ordered_json& files);
 
 }  // namespace
 
@@ -127,71 +150,80 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
     require_shape(shape_of(*dy), dims.to_vector(), *request.dy + ": dy (as N, C, H, W)");
   }
 
-  // Compute everything first; write only when all of it succeeded.
-  Outputs outputs;
+  // Each output is checked (no NaN or Inf passed off as a result) and staged
+  // as soon as it is computed: written to an anonymous file that appears only
+  // when the group commits, all outputs together or none (io/atomic_file.hpp).
+  // y is staged and freed before the backward allocates dx, so at most three
+  // input-sized tensors live at once (x, dy, then y or dx).
+  if (progress && dy) progress->add_steps(1);  // "writing y.npy" between forward and backward
+  std::optional<OutputDirectory> directory;
+  std::optional<OutputGroup> group;
+  nlohmann::ordered_json files = nlohmann::ordered_json::array();
+  auto path_of = [&](const std::string& name) { return (std::filesystem::path(request.out_dir) / name).string(); };
+  auto stage = [&](const std::string& name, const Array<float>& a, bool feature_map) {
+    require_finite(a, name);
+    if (!directory) {
+      directory.emplace(request.out_dir);
+      group.emplace(request.sync ? FileSync::fsync : FileSync::none);
+    }
+    const std::string path = path_of(name + ".npy");
+    if (feature_map) {
+      add_feature_map(*group, path, a, data_layout);
+    } else {
+      add_npy(*group, path, a);
+    }
+    files.push_back(name + ".npy");
+  };
+
   Statistics used;
-  Array<float> y;
   step(progress, "forward");
+  {
+    Array<float> y;  // (N, C, H, W)
+    if (mode == Mode::train) {
+      y = forward_train(engine, plan, x, params, request.eps, &used);
+      refuse_zero_variance(plan, used.var, request.eps, "batch", n.eps);
+    } else {
+      used = *running;
+      refuse_zero_variance(plan, used.var, request.eps, "running", n.eps);
+      y = forward_eval(engine, plan, x, params, used, request.eps);
+    }
+    if (dy) step(progress, "writing y.npy");
+    stage("y", y, true);
+  }  // y is freed here
   if (mode == Mode::train) {
-    y = forward_train(engine, plan, x, params, request.eps, &used);
-    refuse_zero_variance(plan, used.var, request.eps, "batch", n.eps);
-  } else {
-    used = *running;
-    refuse_zero_variance(plan, used.var, request.eps, "running", n.eps);
-    y = forward_eval(engine, plan, x, params, used, request.eps);
-  }
-  outputs.push_back({"y", {std::move(y), true}});
-  if (mode == Mode::train) {
-    outputs.push_back({"mean", {stats_array(used.mean, plan.stat_shape), false}});
-    outputs.push_back({"var", {stats_array(used.var, plan.stat_shape), false}});
+    stage("mean", stats_array(used.mean, plan.stat_shape), false);
+    stage("var", stats_array(used.var, plan.stat_shape), false);
   }
   if (dy) {
     step(progress, "backward");
-    Gradients<float> grads = backward(engine, plan, mode, x, *dy, params, used, request.eps);
-    outputs.push_back({"dx", {std::move(grads.dx), true}});
+    const Gradients<float> grads = backward(engine, plan, mode, x, *dy, params, used, request.eps);
+    stage("dx", grads.dx, true);
     if (plan.has_affine()) {
-      outputs.push_back({"dgamma", {std::move(grads.dgamma), false}});
-      outputs.push_back({"dbeta", {std::move(grads.dbeta), false}});
+      stage("dgamma", grads.dgamma, false);
+      stage("dbeta", grads.dbeta, false);
     }
   }
   if (mode == Mode::train && running) {
     Statistics updated = update_running(engine, plan, *running, used, request.momentum);
-    outputs.push_back({"running_mean", {stats_array(updated.mean, plan.stat_shape), false}});
-    outputs.push_back({"running_var", {stats_array(updated.var, plan.stat_shape), false}});
+    stage("running_mean", stats_array(updated.mean, plan.stat_shape), false);
+    stage("running_var", stats_array(updated.var, plan.stat_shape), false);
   }
 
-  for (const auto& [name, entry] : outputs) require_finite(entry.first, name);
   step(progress, "writing " + request.out_dir);
-  std::error_code ec;
-  const bool out_dir_existed = std::filesystem::exists(request.out_dir, ec);
-  std::filesystem::create_directories(request.out_dir, ec);
-  if (ec || !std::filesystem::is_directory(request.out_dir)) {
-    throw Error(request.out_dir + ": cannot create the output directory" + (ec ? ": " + ec.message() : ""));
-  }
-  // All or nothing: every file is staged, then all appear together; a
-  // directory created for them goes too when they cannot be written.
-  try {
-    return write_outputs(request, method, affine, engine, data_layout, dims, plan, outputs);
-  } catch (...) {
-    if (!out_dir_existed) std::filesystem::remove(request.out_dir, ec);  // only if empty
-    throw;
-  }
+  files.push_back("summary.json");
+  nlohmann::ordered_json summary = summary_of(request, method, affine, engine, data_layout, dims, plan, files);
+  group->add(path_of("summary.json"),
+             summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+  group->commit();
+  directory->keep();
+  return summary;
 }
 
 namespace {
 
-nlohmann::ordered_json write_outputs(const NormalizeRequest& request, const Method& method, AffineMode affine,
-                                     EngineKind engine, DataLayout data_layout, const Dims& dims,
-                                     const MethodPlan& plan, Outputs& outputs) {
-  OutputGroup group;
-  nlohmann::ordered_json files = nlohmann::ordered_json::array();
-  for (auto& [name, entry] : outputs) {
-    std::string path = (std::filesystem::path(request.out_dir) / (name + ".npy")).string();
-    group.add(path, entry.second ? feature_map_npy_bytes(entry.first, data_layout, path) : npy_bytes(entry.first));
-    files.push_back(name + ".npy");
-  }
-  files.push_back("summary.json");
-
+nlohmann::ordered_json summary_of(const NormalizeRequest& request, const Method& method, AffineMode affine,
+                                  EngineKind engine, DataLayout data_layout, const Dims& dims, const MethodPlan& plan,
+                                  const nlohmann::ordered_json& files) {
   nlohmann::ordered_json summary;
   summary["schema"] = "bnlab.normalize/1";
   summary["method"] = method.id;
@@ -216,8 +248,6 @@ nlohmann::ordered_json write_outputs(const NormalizeRequest& request, const Meth
                        {"running_mean", path_or(request.running_mean, nullptr)},
                        {"running_var", path_or(request.running_var, nullptr)}};
   summary["files"] = files;
-  group.add((std::filesystem::path(request.out_dir) / "summary.json").string(), summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
-  group.commit();
   return summary;
 }
 

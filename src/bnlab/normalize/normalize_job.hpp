@@ -1,8 +1,11 @@
 #pragma once
 // `bnlab normalize` as a library call: read .npy inputs, run one method in
 // train or eval mode (and backward with dy), write every output .npy and a
-// summary.json. Everything is computed before anything is written, and each
-// file is written atomically, so an error never leaves a half-written output.
+// summary.json. Each output is staged as an anonymous file as soon as it is
+// computed (y before the backward runs, and freed: x, dy and y or dx are the
+// only input-sized tensors alive at once) and
+// all of them appear together at the end, so an error or a kill never leaves
+// a half-written output, nor some outputs without the others.
 #include <optional>
 #include <string>
 
@@ -32,6 +35,10 @@ struct NormalizeRequest {
   std::string engine = "fast";       // fast | reference (engine/engine_choice.hpp)
   double eps = 1e-5;
   double momentum = 0.1;
+  // fsync each output before the outputs appear (io/atomic_file.hpp): they
+  // survive a power cut whole or not at all. false: a crash or kill of
+  // bnlab still leaves nothing partial; only a power cut or OS crash may.
+  bool sync = true;
   NormalizeNames names;
 };
 

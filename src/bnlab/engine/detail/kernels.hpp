@@ -33,7 +33,7 @@ namespace bnlab::detail {
 template <class F>
 void for_each_stat(std::size_t count, F f) {
   const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(count);
-#pragma omp parallel for schedule(static) if (count >= 16384)
+#pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, n / 64)) if (count >= 16384)
   for (std::ptrdiff_t o = 0; o < n; ++o) f(static_cast<std::size_t>(o));
 }
 

@@ -59,13 +59,18 @@ inline std::size_t& fuse_min_elements() {
   return value;
 }
 
-// The tensor size from which a pass runs on more than one thread. Below it a
-// pass is over in tens of microseconds (streamed at ~1 ns per element or
-// less), about what waking the other threads and meeting them at the barrier
-// costs, and far less than a barrier costs when a busy neighbour holds the
-// other core. The work items are the same either way (an `if` clause only
-// chooses who runs them), so results do not depend on it.
-inline constexpr std::size_t kMinParallelElements = std::size_t(1) << 16;
+// The tensor size from which a pass runs on more than one thread: 2^18
+// elements (1 MiB of float32). Below it a pass is over in about a hundred
+// microseconds or less, the order of what waking the other threads and
+// meeting them at the barrier costs, and far less than a barrier costs when a
+// busy neighbour holds the other core (measured with `bnlab bench --threads 1`
+// and `--threads 2` on 2 shared cores: one thread was faster at 16x16x16x16
+// for every method and pass, and still for 4 of the 6 passes at 16x16x32x32).
+// The work items are the same either way (an `if` clause only chooses who
+// runs them), so results do not depend on it. Passes that do go parallel hand out their work items in
+// 64 dynamic chunks, so a thread another process delays holds up only its
+// current chunk instead of a static half of the pass.
+inline constexpr std::size_t kMinParallelElements = std::size_t(1) << 18;
 
 // Whether passes over a tensor of these dims are worth sharing among threads.
 inline bool worth_threads(const Dims& dims) { return dims.count() >= kMinParallelElements; }
@@ -232,7 +237,7 @@ void reduce_inner(const Dims& dims, const IndexMap& map, double* out_a, double* 
   const std::size_t runs = dims.n * dims.c;
   std::vector<Partial> partials(runs * chunks_per_run);  // (N*C, chunks_per_run)
   const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(partials.size());
-#pragma omp parallel for schedule(static) if (worth_threads(dims))
+#pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, tasks / 64)) if (worth_threads(dims))
   for (std::ptrdiff_t t = 0; t < tasks; ++t) {
     const std::size_t run = static_cast<std::size_t>(t) / chunks_per_run;
     const std::size_t s_begin = static_cast<std::size_t>(t) % chunks_per_run * kChunk;
@@ -241,7 +246,7 @@ void reduce_inner(const Dims& dims, const IndexMap& map, double* out_a, double* 
   }
   RunGroups groups = group_runs(dims, map);
   const std::ptrdiff_t num_groups = static_cast<std::ptrdiff_t>(groups.size());
-#pragma omp parallel for schedule(static) if (worth_threads(dims))
+#pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, num_groups / 64)) if (worth_threads(dims))
   for (std::ptrdiff_t g = 0; g < num_groups; ++g) {
     Partial total_g;
     for (std::size_t i = groups.offset[g]; i < groups.offset[g + 1]; ++i) {
@@ -288,14 +293,14 @@ void reduce_leading(const Dims& dims, const IndexMap& map, std::size_t num_outpu
     return k == 0 ? out : part.data() + (k - 1) * num_outputs;
   };
   const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(tiles.size());
-#pragma omp parallel for schedule(static) if (worth_threads(dims))
+#pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, tasks / 64)) if (worth_threads(dims))
   for (std::ptrdiff_t t = 0; t < tasks; ++t) {
     const std::size_t k = static_cast<std::size_t>(t) % tiles.splits;
     reduce_tile(tiles, S, static_cast<std::size_t>(t), acc(k, out_a, part_a), acc(k, out_b, part_b), row);
   }
   if (tiles.splits == 1) return;
   const std::ptrdiff_t merges = static_cast<std::ptrdiff_t>(tiles.groups.size() * tiles.blocks);
-#pragma omp parallel for schedule(static) if (worth_threads(dims))
+#pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, merges / 64)) if (worth_threads(dims))
   for (std::ptrdiff_t t = 0; t < merges; ++t) {
     const std::size_t b = static_cast<std::size_t>(t) % tiles.blocks, g = static_cast<std::size_t>(t) / tiles.blocks;
     const std::size_t s_begin = b * tiles.block, len = std::min(S, s_begin + tiles.block) - s_begin;
@@ -324,7 +329,7 @@ void for_each_piece(const Dims& dims, const std::vector<const IndexMap*>& follow
   if (follow.empty()) {
     const std::size_t pieces_per_run = (S + kPiece - 1) / kPiece;
     const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(dims.n * dims.c * pieces_per_run);
-#pragma omp parallel for schedule(static) if (worth_threads(dims))
+#pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, tasks / 64)) if (worth_threads(dims))
     for (std::ptrdiff_t t = 0; t < tasks; ++t) {
       Rows rows;
       rows.count = 1;
@@ -338,7 +343,7 @@ void for_each_piece(const Dims& dims, const std::vector<const IndexMap*>& follow
   }
   const Tiles tiles = make_tiles(dims, follow);
   const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(tiles.size());
-#pragma omp parallel for schedule(static) if (worth_threads(dims))
+#pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, tasks / 64)) if (worth_threads(dims))
   for (std::ptrdiff_t t = 0; t < tasks; ++t) visit_tile(tiles, S, static_cast<std::size_t>(t), body);
 }
 
@@ -373,7 +378,7 @@ void reduce_inner_then(const RunGroups& groups, const Dims& dims, double* out_a,
                        MergeFn merge, Then then) {
   const std::size_t S = dims.s(), chunks_per_run = (S + kChunk - 1) / kChunk;
   const std::ptrdiff_t num_groups = static_cast<std::ptrdiff_t>(groups.size());
-#pragma omp parallel for schedule(static) if (worth_threads(dims))
+#pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, num_groups / 64)) if (worth_threads(dims))
   for (std::ptrdiff_t g = 0; g < num_groups; ++g) {
     Partial total;
     for (std::size_t i = groups.offset[g]; i < groups.offset[g + 1]; ++i) {
@@ -404,7 +409,7 @@ bool leading_fits(const Tiles& tiles, std::size_t bytes_per_element);
 template <class RowFn, class Then>
 void reduce_leading_then(const Tiles& tiles, const Dims& dims, double* out_a, double* out_b, RowFn row, Then then) {
   const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(tiles.size());
-#pragma omp parallel for schedule(static) if (worth_threads(dims))
+#pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, tasks / 64)) if (worth_threads(dims))
   for (std::ptrdiff_t t = 0; t < tasks; ++t) {
     reduce_tile(tiles, dims.s(), static_cast<std::size_t>(t), out_a, out_b, row);
     then(static_cast<std::size_t>(t));
