@@ -306,11 +306,11 @@ TEST_CASE("read_npy converts float16 and float64 data spanning several 1 MiB pie
     f8.append(reinterpret_cast<const char*>(&value), 8);
   }
   const std::string shape = "'shape': (" + std::to_string(count) + ",), }";
-  write_bytes(dir.file("f2.npy"), raw_npy("{'descr': '<f2', 'fortran_order': False, " + shape, f2));
-  write_bytes(dir.file("f8.npy"), raw_npy("{'descr': '<f8', 'fortran_order': False, " + shape, f8));
+  write_bytes((dir / "f2.npy"), raw_npy("{'descr': '<f2', 'fortran_order': False, " + shape, f2));
+  write_bytes((dir / "f8.npy"), raw_npy("{'descr': '<f8', 'fortran_order': False, " + shape, f8));
   for (const char* name : {"f2.npy", "f8.npy"}) {
     INFO(name);
-    const Array<float> a = bnlab::read_npy(dir.file(name));
+    const Array<float> a = bnlab::read_npy((dir / name));
     REQUIRE(a.size() == count);
     std::size_t wrong = 0;
     for (std::size_t i = 0; i < count; ++i) wrong += a.data()[i] != float(double(i % 2048) - 1024.0);
@@ -319,8 +319,8 @@ TEST_CASE("read_npy converts float16 and float64 data spanning several 1 MiB pie
   // A NaN in the third float64 piece is named by its own index.
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::memcpy(f8.data() + 8 * 290001, &nan, 8);
-  write_bytes(dir.file("nan.npy"), raw_npy("{'descr': '<f8', 'fortran_order': False, " + shape, f8));
-  REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("nan.npy")), dir.file("nan.npy") + ": NaN at index (290001,)");
+  write_bytes((dir / "nan.npy"), raw_npy("{'descr': '<f8', 'fortran_order': False, " + shape, f8));
+  REQUIRE_THROWS_WITH(bnlab::read_npy((dir / "nan.npy")), (dir / "nan.npy") + ": NaN at index (290001,)");
 }
 
 TEST_CASE("read_npy finds a NaN far into a float32 file at its index") {
@@ -329,41 +329,41 @@ TEST_CASE("read_npy finds a NaN far into a float32 file at its index") {
   Array<float> x = testing::to_array<float>(testing::normals(bnlab::element_count(shape), 3, 0.0, 1.0), shape);
   x(3, 7, 63, 62) = std::numeric_limits<float>::quiet_NaN();
   x(3, 7, 63, 63) = std::numeric_limits<float>::infinity();
-  write_bytes(dir.file("x.npy"), bnlab::npy_bytes(x));
-  REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("x.npy")), dir.file("x.npy") + ": NaN at index (3, 7, 63, 62)");
+  write_bytes((dir / "x.npy"), bnlab::npy_bytes(x));
+  REQUIRE_THROWS_WITH(bnlab::read_npy((dir / "x.npy")), (dir / "x.npy") + ": NaN at index (3, 7, 63, 62)");
 }
 
 TEST_CASE("read_npy reads a header longer than its first read (4 KiB)") {
   TempDir dir;
   const std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + std::string(5000, ' ');
-  write_bytes(dir.file("long.npy"), raw_npy(dict, data_bytes<float>({1.5f, -2.0f, 3.25f})));
-  const Array<float> a = bnlab::read_npy(dir.file("long.npy"));
+  write_bytes((dir / "long.npy"), raw_npy(dict, data_bytes<float>({1.5f, -2.0f, 3.25f})));
+  const Array<float> a = bnlab::read_npy((dir / "long.npy"));
   REQUIRE(shape_of(a) == bnlab::Shape{3});
   CHECK(a(2) == 3.25f);
   // ... and says how long it should be when the file ends inside it.
-  write_bytes(dir.file("cut.npy"), raw_npy(dict, "").substr(0, 4500));
-  REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("cut.npy")),
-                      dir.file("cut.npy") + ": truncated header (it should be 5058 bytes, the file holds 4490)");
+  write_bytes((dir / "cut.npy"), raw_npy(dict, "").substr(0, 4500));
+  REQUIRE_THROWS_WITH(bnlab::read_npy((dir / "cut.npy")),
+                      (dir / "cut.npy") + ": truncated header (it should be 5058 bytes, the file holds 4490)");
 }
 
 TEST_CASE("read_npy refuses a FIFO without waiting for a writer") {
   TempDir dir;
-  REQUIRE(::mkfifo(dir.file("fifo.npy").c_str(), 0644) == 0);
-  REQUIRE_THROWS_WITH(bnlab::read_npy(dir.file("fifo.npy")), Contains("fifo.npy: not a regular file"));
+  REQUIRE(::mkfifo((dir / "fifo.npy").c_str(), 0644) == 0);
+  REQUIRE_THROWS_WITH(bnlab::read_npy((dir / "fifo.npy")), Contains("fifo.npy: not a regular file"));
 }
 
 TEST_CASE("write_npy writes the same bytes as npy_bytes, header then the array's data, with or without fsync") {
   TempDir dir;
   const bnlab::Shape shape = {3, 5, 17, 19};
   const Array<float> x = testing::to_array<float>(testing::normals(bnlab::element_count(shape), 5, 1.0, 2.0), shape);
-  bnlab::write_npy(dir.file("a.npy"), x);
-  CHECK(read_bytes(dir.file("a.npy")) == bnlab::npy_bytes(x));
+  bnlab::write_npy((dir / "a.npy"), x);
+  CHECK(read_bytes((dir / "a.npy")) == bnlab::npy_bytes(x));
   CHECK(bnlab::npy_bytes(x).substr(0, bnlab::npy_header(shape).size()) == bnlab::npy_header(shape));
   bnlab::OutputGroup group(bnlab::FileSync::none);
-  bnlab::add_npy(group, dir.file("b.npy"), x);
-  bnlab::add_feature_map(group, dir.file("c.npy"), x, DataLayout::nhwc);
-  CHECK(!fs::exists(dir.file("b.npy")));
+  bnlab::add_npy(group, (dir / "b.npy"), x);
+  bnlab::add_feature_map(group, (dir / "c.npy"), x, DataLayout::nhwc);
+  CHECK(!fs::exists((dir / "b.npy")));
   group.commit();
-  CHECK(read_bytes(dir.file("b.npy")) == bnlab::npy_bytes(x));
-  CHECK(same_bits(bnlab::read_feature_map(dir.file("c.npy"), DataLayout::nhwc), x));
+  CHECK(read_bytes((dir / "b.npy")) == bnlab::npy_bytes(x));
+  CHECK(same_bits(bnlab::read_feature_map((dir / "c.npy"), DataLayout::nhwc), x));
 }
