@@ -102,3 +102,33 @@ TEST_CASE("an unknown engine is refused with one line naming it") {
   CHECK(out == "bnlab: --engine: unknown engine \"slow\" (valid: fast, reference)\n");
   CHECK(!fs::exists(fs::temp_directory_path() / "bnlab-test-engine-bad"));
 }
+
+TEST_CASE("backward_over_dy: the same dx, dgamma, dbeta as backward, with dx in dy's memory") {
+  const Dims dims{3, 5, 4, 3};
+  const Array<float> x = synthesize(SynthSpec{dims, Distribution::conv_like, 11});  // (N, C, H, W)
+  const Array<float> dy =
+      testing::to_array<float>(testing::uniforms(dims.count(), 12, -1.0, 1.0), dims.to_vector());  // (N, C, H, W)
+  for (EngineKind kind : kEngineKinds)
+    for (const std::string method : {"1", "2", "3", "ln", "in", "gn:5"}) {
+      INFO(to_string(kind) << " engine, method " << method);
+      const MethodPlan plan = make_plan(parse_method(method, "test"), AffineMode::natural, dims);
+      Params<float> params = identity_params<float>(plan);
+      for (std::size_t i = 0; i < params.gamma.size(); ++i) params.gamma.data()[i] = 0.5f + 0.25f * float(i % 5);
+      Statistics stats;
+      (void)forward_train(kind, plan, x, params, 1e-5, &stats);
+      const Gradients<float> expected = backward(kind, plan, Mode::train, x, dy, params, stats, 1e-5);
+      Array<float> dy_copy = dy;  // (N, C, H, W)
+      const float* memory = dy_copy.data();
+      const Gradients<float> got = backward_over_dy(kind, plan, Mode::train, x, std::move(dy_copy), params, stats, 1e-5);
+      CHECK(got.dx.data() == memory);  // written over dy: no new tensor
+      CHECK(got.dx == expected.dx);    // same bits
+      CHECK(got.dgamma == expected.dgamma);
+      CHECK(got.dbeta == expected.dbeta);
+    }
+  const MethodPlan plan = make_plan(parse_method("3", "test"), AffineMode::natural, dims);
+  Statistics stats;
+  (void)forward_train(EngineKind::fast, plan, x, identity_params<float>(plan), 1e-5, &stats);
+  CHECK_THROWS_AS(backward_over_dy(EngineKind::fast, plan, Mode::train, x, Array<float>::from_shape({3, 5, 4, 2}),
+                                   identity_params<float>(plan), stats, 1e-5),
+                  Error);
+}

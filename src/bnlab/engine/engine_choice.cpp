@@ -2,6 +2,8 @@
 // the reference's float64 ones with the data widened and the results rounded.
 #include "bnlab/engine/engine_choice.hpp"
 
+#include <algorithm>
+
 #include "bnlab/core/error.hpp"
 #include "bnlab/engine/reference.hpp"
 
@@ -62,6 +64,21 @@ Gradients<float> backward(EngineKind kind, const MethodPlan& plan, Mode mode, co
     out.dbeta = converted<float>(g.dbeta);
   }
   return out;
+}
+
+Gradients<float> backward_over_dy(EngineKind kind, const MethodPlan& plan, Mode mode, const Array<float>& x,
+                                  Array<float> dy, const Params<float>& params, const Statistics& stats, double eps) {
+  check_input(plan, shape_of(dy), "dy");
+  if (kind == EngineKind::fast) {
+    check_input(plan, shape_of(x), "input");
+    Gradients<float> g = backward_into(plan, mode, x.data(), dy.data(), params, stats, eps, dy.data());
+    g.dx = std::move(dy);  // (N, C, H, W) now dx
+    return g;
+  }
+  Gradients<float> g = backward(kind, plan, mode, x, dy, params, stats, eps);
+  std::copy(g.dx.data(), g.dx.data() + g.dx.size(), dy.data());
+  g.dx = std::move(dy);
+  return g;
 }
 
 Statistics update_running(EngineKind kind, const MethodPlan& plan, const Statistics& running, const Statistics& batch,

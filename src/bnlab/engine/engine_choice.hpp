@@ -25,6 +25,12 @@ Array<float> forward_eval(EngineKind kind, const MethodPlan& plan, const Array<f
                           const Statistics& running, double eps);
 Gradients<float> backward(EngineKind kind, const MethodPlan& plan, Mode mode, const Array<float>& x,
                           const Array<float>& dy, const Params<float>& params, const Statistics& stats, double eps);
+// backward with dx written over dy, which the caller no longer needs: the
+// returned dx is dy's memory (no new input-sized tensor, no fresh pages). The
+// fast engine computes it in place (backward_into allows dx == dy); the
+// reference computes in float64 and copies its rounded dx into that memory.
+Gradients<float> backward_over_dy(EngineKind kind, const MethodPlan& plan, Mode mode, const Array<float>& x,
+                                  Array<float> dy, const Params<float>& params, const Statistics& stats, double eps);
 Statistics update_running(EngineKind kind, const MethodPlan& plan, const Statistics& running, const Statistics& batch,
                           double momentum);
 

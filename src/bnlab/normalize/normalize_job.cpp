@@ -153,8 +153,8 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   // Each output is checked (no NaN or Inf passed off as a result) and staged
   // as soon as it is computed: written to an anonymous file that appears only
   // when the group commits, all outputs together or none (io/atomic_file.hpp).
-  // y is staged and freed before the backward allocates dx, so at most three
-  // input-sized tensors live at once (x, dy, then y or dx).
+  // y is staged and freed before the backward, which writes dx over dy, so at
+  // most three input-sized tensors live at once (x, dy, y), then two (x, dx).
   if (progress && dy) progress->add_steps(1);  // "writing y.npy" between forward and backward
   std::optional<OutputDirectory> directory;
   std::optional<OutputGroup> group;
@@ -196,7 +196,8 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   }
   if (dy) {
     step(progress, "backward");
-    const Gradients<float> grads = backward(engine, plan, mode, x, *dy, params, used, request.eps);
+    // dx is written over dy (no longer needed): no fourth tensor, no fresh pages.
+    const Gradients<float> grads = backward_over_dy(engine, plan, mode, x, std::move(*dy), params, used, request.eps);
     stage("dx", grads.dx, true);
     if (plan.has_affine()) {
       stage("dgamma", grads.dgamma, false);

@@ -47,12 +47,11 @@ MethodContext method_context(const MethodPlan& plan, const Array<float>& x, cons
 void compute_base(MethodContext& context, const Array<float>& x, Array<float> buffer = {});
 
 // One scratch tensor of the input's shape, allocated when first asked for
-// and kept until release(): its contents are unspecified between uses.
+// and kept as long as the workspace: its contents are unspecified between uses.
 class Workspace {
  public:
   explicit Workspace(const Shape& shape) : shape_(shape) {}
   Array<float>& scratch();  // (N, C, H, W)
-  void release() { scratch_ = Array<float>(); }
 
  private:
   Shape shape_;

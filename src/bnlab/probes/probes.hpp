@@ -38,11 +38,14 @@
 // scratch and normalized in place; a reference that is not the base (trained
 // parameters, eval mode, a sub-batch in eval mode) is computed one sample at
 // a time. Beside them: O(num_stats) buffers (statistics, the engine's
-// per-statistic sums: tens of MB for Method 2 on a large input) and the
-// allocator's slack; measured on 64x256x56x56 (196 MiB): 3.1x the input for
-// methods 1 and 3, 3.4x with Method 2. The finite-difference check runs in
-// double on at most kFdMaxElements elements (a leading sub-batch of a larger
-// input), after the workspace is released.
+// per-statistic sums: tens of MB for Method 2 on a large input), the
+// finite-difference check's double tensors (at most kFdMaxElements elements,
+// a leading sub-batch of a larger input, or two samples: about 80 MB beside the
+// scratch for 64x256x56x56) and the allocator's slack; measured on
+// 64x256x56x56 (196 MiB): 3.4x the input for methods 1 and 3 alone, 3.7x with
+// Method 2, the same every run. (Freeing the scratch for the check saves its
+// 80 MB only when the allocator finds the freed block whole again afterwards,
+// which it may not: then the peak is 4x; so the scratch is kept.)
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -120,6 +123,10 @@ GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, do
 // passes it to the overload below: the same report, without one sequential
 // pass of the random generator per method.
 Array<float> upstream_gradient(const Dims& dims, std::uint64_t seed);
+// The same numbers written into dy, which holds dims' elements: (N, C, H, W).
+// compare allocates dy on its own thread and draws it on another (the
+// allocator then reuses its memory for later tensors once it is freed).
+void fill_upstream_gradient(Array<float>& dy, std::uint64_t seed);
 
 // probe_gradients with dy = upstream_gradient(plan.dims, seed), given.
 GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed,

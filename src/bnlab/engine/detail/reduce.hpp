@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "bnlab/core/parallel_threshold.hpp"
 #include "bnlab/core/simd.hpp"
 #include "bnlab/engine/method.hpp"
 
@@ -59,18 +60,7 @@ inline std::size_t& fuse_min_elements() {
   return value;
 }
 
-// The tensor size from which a pass runs on more than one thread: 2^18
-// elements (1 MiB of float32). Below it a pass is over in about a hundred
-// microseconds or less, the order of what waking the other threads and
-// meeting them at the barrier costs, and far less than a barrier costs when a
-// busy neighbour holds the other core (measured with `bnlab bench --threads 1`
-// and `--threads 2` on 2 shared cores: one thread was faster at 16x16x16x16
-// for every method and pass, and still for 4 of the 6 passes at 16x16x32x32).
-// The work items are the same either way (an `if` clause only chooses who
-// runs them), so results do not depend on it. Passes that do go parallel hand out their work items in
-// 64 dynamic chunks, so a thread another process delays holds up only its
-// current chunk instead of a static half of the pass.
-inline constexpr std::size_t kMinParallelElements = std::size_t(1) << 18;
+// kMinParallelElements (core/parallel_threshold.hpp): below it a pass runs on one thread.
 
 // Whether passes over a tensor of these dims are worth sharing among threads.
 inline bool worth_threads(const Dims& dims) { return dims.count() >= kMinParallelElements; }

@@ -1,11 +1,14 @@
 #include "bnlab/probes/detail/probe_util.hpp"
 
+#include "bnlab/core/parallel_threshold.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/parallel_threshold.hpp"
 #include "bnlab/core/rng.hpp"
 #include "bnlab/core/simd.hpp"
 
@@ -78,12 +81,13 @@ Json shifts_json(const std::vector<Shift>& shifts) {
 
 namespace {
 
-// Calls body(n, c) for every run (n, c) with n in [n_begin, n_end), in parallel:
-// for the passes that write disjoint runs.
+// Calls body(n, c) for every run (n, c) with n in [n_begin, n_end), in parallel
+// from kMinParallelElements elements on: for the passes that write disjoint runs.
 template <class Body>
 void for_each_run(const Dims& d, std::size_t n_begin, std::size_t n_end, Body body) {
   const std::ptrdiff_t runs = static_cast<std::ptrdiff_t>((n_end - n_begin) * d.c);
-#pragma omp parallel for schedule(static)
+  const bool worth_threads = (n_end - n_begin) * d.c * d.s() >= kMinParallelElements;
+#pragma omp parallel for schedule(static) if (worth_threads)
   for (std::ptrdiff_t r = 0; r < runs; ++r) body(n_begin + std::size_t(r) / d.c, std::size_t(r) % d.c);
 }
 
