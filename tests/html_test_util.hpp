@@ -1,58 +1,57 @@
 #pragma once
-// Shared by the HTML tests: temporary directories, running the binary, and
-// the pages under test (the default report and an awkward one).
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <cstdlib>
+// Shared by the HTML tests: the pages under test (an awkward report), and
+// test_helpers.hpp's temporary directories and binary runner.
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "bnlab/report/compare.hpp"
 #include "bnlab/synth/synth.hpp"
+#include "test_helpers.hpp"
 
 namespace html_test {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "bnlab_test_html_XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
+using testing::read_text;
+using testing::Run;
+using testing::run;
+using testing::TempDir;
+
+// Every element closed in order (HTML void elements and self-closed SVG
+// elements aside); returns the first problem, or "" when the page is well formed.
+inline std::string nesting_problem(const std::string& page) {
+  // A plain scan of "<name ...>", "</name>" and "<name .../>" (std::regex
+  // recurses per character and overflows the stack on long SVG paths under
+  // AddressSanitizer).
+  static const std::vector<std::string> kVoid = {"meta", "br", "img", "hr", "link", "input"};
+  std::vector<std::string> open;
+  auto is_name_char = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; };
+  for (std::size_t at = page.find('<'); at != std::string::npos; at = page.find('<', at + 1)) {
+    std::size_t i = at + 1;
+    const bool closing = i < page.size() && page[i] == '/';
+    if (closing) ++i;
+    if (i >= page.size() || !std::isalpha(static_cast<unsigned char>(page[i]))) continue;  // "<!DOCTYPE", "< 3"
+    const std::size_t name_start = i;
+    while (i < page.size() && is_name_char(page[i])) ++i;
+    const std::string name = page.substr(name_start, i - name_start);
+    const std::size_t end = page.find('>', i);
+    if (end == std::string::npos) return "<" + name + " never ends";
+    const bool self = page[end - 1] == '/';
+    if (self || std::find(kVoid.begin(), kVoid.end(), name) != kVoid.end()) continue;
+    if (!closing) {
+      open.push_back(name);
+    } else if (open.empty() || open.back() != name) {
+      return "</" + name + "> closes <" + (open.empty() ? std::string("nothing") : open.back()) + ">";
+    } else {
+      open.pop_back();
+    }
   }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-inline std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
-// Runs a shell command; stdout read through a pipe, stderr through a file.
-inline Run run(const std::string& command) {
-  TempDir dir;
-  const std::string err_file = (dir.path / "stderr.txt").string();
-  Run r;
-  FILE* pipe = popen((command + " 2>" + err_file).c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, got);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_text(err_file);
-  return r;
+  return open.empty() ? "" : "<" + open.back() + "> never closed";
 }
 
 // Six methods on a small tensor whose channel 3 is 0 everywhere (a dead channel). (N, C, H, W)

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bnlab/core/tensor.hpp"
+#include "bnlab/engine/method.hpp"
 
 namespace testing {
 
@@ -135,6 +136,12 @@ inline Run run(const std::string& command) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.err = read_text(err_file);
   return r;
+}
+
+// The plan of method `id` (spelled as on the command line: "3", "gn:2") for
+// an input of dims d, with the method's natural affine parameters.
+inline bnlab::MethodPlan plan_of(const std::string& id, const bnlab::Dims& d) {
+  return bnlab::make_plan(bnlab::parse_method(id, "test"), bnlab::AffineMode::natural, d);
 }
 
 }  // namespace testing

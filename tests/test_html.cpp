@@ -25,38 +25,6 @@ namespace {
 
 constexpr std::size_t kMaxPageBytes = 2 * 1024 * 1024;  // the limit for the default input
 
-// Every element closed in order (HTML void elements and self-closed SVG
-// elements aside); returns the first problem, or "" when the page is well formed.
-std::string nesting_problem(const std::string& page) {
-  // A plain scan of "<name ...>", "</name>" and "<name .../>" (std::regex
-  // recurses per character and overflows the stack on long SVG paths under
-  // AddressSanitizer).
-  static const std::vector<std::string> kVoid = {"meta", "br", "img", "hr", "link", "input"};
-  std::vector<std::string> open;
-  auto is_name_char = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; };
-  for (std::size_t at = page.find('<'); at != std::string::npos; at = page.find('<', at + 1)) {
-    std::size_t i = at + 1;
-    const bool closing = i < page.size() && page[i] == '/';
-    if (closing) ++i;
-    if (i >= page.size() || !std::isalpha(static_cast<unsigned char>(page[i]))) continue;  // "<!DOCTYPE", "< 3"
-    const std::size_t name_start = i;
-    while (i < page.size() && is_name_char(page[i])) ++i;
-    const std::string name = page.substr(name_start, i - name_start);
-    const std::size_t end = page.find('>', i);
-    if (end == std::string::npos) return "<" + name + " never ends";
-    const bool self = page[end - 1] == '/';
-    if (self || std::find(kVoid.begin(), kVoid.end(), name) != kVoid.end()) continue;
-    if (!closing) {
-      open.push_back(name);
-    } else if (open.empty() || open.back() != name) {
-      return "</" + name + "> closes <" + (open.empty() ? std::string("nothing") : open.back()) + ">";
-    } else {
-      open.pop_back();
-    }
-  }
-  return open.empty() ? "" : "<" + open.back() + "> never closed";
-}
-
 // The <figure> elements of a page, by id.
 // A plain scan, not std::regex: libstdc++'s regex recurses once per
 // character of a lazy [\s\S]*? and overflows the stack on a long figure

@@ -21,11 +21,13 @@
 #include "bnlab/report/html/svg.hpp"
 #include "bnlab/train/experiment.hpp"
 #include "bnlab/train/train_report.hpp"
+#include "html_test_util.hpp"
 #include "test_helpers.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab;
 using Json = nlohmann::ordered_json;
+using html_test::nesting_problem;
 using testing::read_text;
 using testing::run;
 using testing::Run;
@@ -62,33 +64,6 @@ const Json& tiny_result() {
     return j;
   }();
   return result;
-}
-
-// Every element closed in order (void and self-closed elements aside); the
-// first problem, or "" when the page is well formed.
-std::string nesting_problem(const std::string& page) {
-  static const std::vector<std::string> kVoid = {"meta", "br", "img", "hr", "link", "input"};
-  std::vector<std::string> open;
-  for (std::size_t at = page.find('<'); at != std::string::npos; at = page.find('<', at + 1)) {
-    std::size_t i = at + 1;
-    const bool closing = i < page.size() && page[i] == '/';
-    if (closing) ++i;
-    if (i >= page.size() || !std::isalpha(static_cast<unsigned char>(page[i]))) continue;
-    const std::size_t name_start = i;
-    while (i < page.size() && std::isalnum(static_cast<unsigned char>(page[i]))) ++i;
-    const std::string name = page.substr(name_start, i - name_start);
-    const std::size_t end = page.find('>', i);
-    if (end == std::string::npos) return "<" + name + " never ends";
-    if (page[end - 1] == '/' || std::find(kVoid.begin(), kVoid.end(), name) != kVoid.end()) continue;
-    if (!closing) {
-      open.push_back(name);
-    } else if (open.empty() || open.back() != name) {
-      return "</" + name + "> closes <" + (open.empty() ? std::string("nothing") : open.back()) + ">";
-    } else {
-      open.pop_back();
-    }
-  }
-  return open.empty() ? "" : "<" + open.back() + "> never closed";
 }
 
 // The body of <figure id="ID">, or "" when there is none.

@@ -23,9 +23,7 @@ namespace {
 
 const std::vector<std::string> kMethods = {"1", "2", "3", "ln", "in", "gn:2"};
 
-MethodPlan plan_of(const std::string& id, const Dims& d) {
-  return make_plan(parse_method(id, "test"), AffineMode::natural, d);
-}
+using testing::plan_of;
 
 // N(0.5, 1) noise plus a fixed spatial pattern in channel `pattern_channel`
 // (amplitude 3, the same in every sample), so the maps choose it. (N, C, H, W)

@@ -22,9 +22,7 @@ namespace {
 
 const std::vector<std::string> kMethods = {"1", "2", "3", "ln", "in", "gn:2"};
 
-MethodPlan plan_of(const std::string& id, const Dims& d) {
-  return make_plan(parse_method(id, "test"), AffineMode::natural, d);
-}
+using testing::plan_of;
 
 // Seeded N(2, 3) data: (N, C, H, W)
 Array<float> normal_tensor(const Dims& d, std::uint64_t seed) {
