@@ -77,8 +77,7 @@ void setup_normalize(CLI::App& app) {
     for (char& ch : request.mode) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     auto optional = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
     // Errors name the values as this command line does.
-    request.names = NormalizeNames{"--method", "--input", "--layer", "--affine", "--mode", "--layout", "--engine",
-                                   "--eps", "--momentum", "--gamma", "--beta", "--running-mean", "--running-var"};
+    request.names = NormalizeNames::as_options();
     request.layer = optional(options->layer);
     request.gamma = optional(options->gamma);
     request.beta = optional(options->beta);

@@ -187,3 +187,13 @@ TEST_CASE("an output refused after y was staged leaves no file and no created di
     CHECK(bytes_a == bytes_b);
   }
 }
+
+TEST_CASE("NormalizeNames::as_options spells every name as bnlab normalize's option") {
+  const NormalizeNames n = NormalizeNames::as_options();
+  const std::vector<std::string> got = {n.method, n.input, n.layer,    n.affine, n.mode, n.layout,      n.engine,
+                                        n.eps,    n.momentum, n.gamma, n.beta,   n.running_mean, n.running_var};
+  const std::vector<std::string> expected = {"--method", "--input",    "--layer", "--affine", "--mode",
+                                             "--layout", "--engine",   "--eps",   "--momentum", "--gamma",
+                                             "--beta",   "--running-mean", "--running-var"};
+  CHECK(got == expected);
+}

@@ -99,6 +99,17 @@ nlohmann::ordered_json summary_of(const NormalizeRequest& request, const Method&
 
 }  // namespace
 
+NormalizeNames NormalizeNames::as_options() {
+  NormalizeNames n;
+  for (std::string* name : {&n.method, &n.input, &n.layer, &n.affine, &n.mode, &n.layout, &n.engine, &n.eps,
+                            &n.momentum, &n.gamma, &n.beta, &n.running_mean, &n.running_var}) {
+    for (char& ch : *name)
+      if (ch == '_') ch = '-';
+    *name = "--" + *name;
+  }
+  return n;
+}
+
 nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* progress) {
   const NormalizeNames& n = request.names;
   const Method method = parse_method(request.method, n.method);

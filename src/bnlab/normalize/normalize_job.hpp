@@ -21,6 +21,9 @@ struct NormalizeNames {
   std::string method = "method", input = "input", layer = "layer", affine = "affine", mode = "mode",
               layout = "layout", engine = "engine", eps = "eps", momentum = "momentum", gamma = "gamma",
               beta = "beta", running_mean = "running_mean", running_var = "running_var";
+  // The same names as command-line options spell them: "--" and the name with
+  // '-' for '_' ("--running-mean"), which is how bnlab normalize names them.
+  static NormalizeNames as_options();
 };
 
 struct NormalizeRequest {
