@@ -103,16 +103,7 @@ Run run_bnlab(const fs::path& dir, const std::vector<std::string>& args, int sig
 
 // ---- crafted files ---------------------------------------------------------
 
-// An .npy 1.0 file with `header` (padded to 64 bytes) and raw `data`.
-std::string npy(const std::string& header, const std::string& data) {
-  std::string text = header;
-  while ((10 + text.size() + 1) % 64 != 0) text += ' ';
-  text += '\n';
-  std::string out("\x93NUMPY\x01\x00", 8);
-  out.push_back(static_cast<char>(text.size() & 0xff));
-  out.push_back(static_cast<char>(text.size() >> 8));
-  return out + text + data;
-}
+using testing::padded_npy;
 
 std::string floats(const std::vector<float>& values) {
   return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
@@ -129,13 +120,13 @@ std::string constant_channel_npy() {
     const std::size_t c = (i / 4) % 3;
     v[i] = c == 1 ? 5.0f : static_cast<float>(i % 7) - 3.0f;
   }
-  return npy(f4_header("(2, 3, 2, 2)"), floats(v));
+  return padded_npy(f4_header("(2, 3, 2, 2)"), floats(v));
 }
 
 std::string good_npy() {
   std::vector<float> v(24);
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 7) % 11) - 5.0f;
-  return npy(f4_header("(2, 3, 2, 2)"), floats(v));
+  return padded_npy(f4_header("(2, 3, 2, 2)"), floats(v));
 }
 
 std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
@@ -166,13 +157,13 @@ std::vector<Case> cases() {
       {"bench: 100000 threads", {}, {"bench", "--shape", "2,2,2,2", "--threads", "100000"}, 1, "--threads: must be in [0, 1024] (got 100000)"},
       {"bench: a billion repeats", {}, {"bench", "--shape", "2,2,2,2", "--repeat", "1000000000"}, 1, "--repeat: must be in [1, 1000]"},
       {"compare: overflowing shape", {}, {"compare", "--shape", "4294967296,4294967296,1,1"}, 1, "limit of 2^40"},
-      {"npy: a zero extent beside huge ones", {{"x.npy", npy(f4_header("(0, 4611686018427387904, 4611686018427387904)"), "")}},
+      {"npy: a zero extent beside huge ones", {{"x.npy", padded_npy(f4_header("(0, 4611686018427387904, 4611686018427387904)"), "")}},
        {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out"}, 1, "x.npy: shape (0, 4611686018427387904"},
-      {"npy: 2^62 x 4 elements claimed", {{"x.npy", npy(f4_header("(4611686018427387904, 4, 1, 1)"), floats({1}))}},
+      {"npy: 2^62 x 4 elements claimed", {{"x.npy", padded_npy(f4_header("(4611686018427387904, 4, 1, 1)"), floats({1}))}},
        {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out"}, 1, "x.npy: shape (4611686018427387904, 4, 1, 1)"},
-      {"npy: zero-size data", {{"x.npy", npy(f4_header("(0, 3, 4, 5)"), "")}},
+      {"npy: zero-size data", {{"x.npy", padded_npy(f4_header("(0, 3, 4, 5)"), "")}},
        {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out"}, 1, "x.npy: zero-sized dimension"},
-      {"npy: 33 axes", {{"x.npy", npy(f4_header(axes33), floats({1}))}}, {"compare", "--input", "x.npy"}, 1,
+      {"npy: 33 axes", {{"x.npy", padded_npy(f4_header(axes33), floats({1}))}}, {"compare", "--input", "x.npy"}, 1,
        "x.npy: 33 axes, more than the limit of 32"},
       // 2 and 8. Memory: the bytes needed and the option that asked for them.
       {"synth: more than the machine's memory", {}, {"synth", "--shape", "100000,100000,10,10", "--output", "x.npy"}, 1,
@@ -191,22 +182,22 @@ std::vector<Case> cases() {
        "--eps 0.0: statistic (c=1) of shape (3,) over (C) of method 3 has batch variance 0"},
       {"compare --eps 0, a constant channel", {{"x.npy", constant}}, {"compare", "--input", "x.npy", "--eps", "0", "--methods", "3"},
        1, "eps 0: statistic (c=1) of shape (3,) over (C) of method 3 has batch variance 0"},
-      {"normalize eval, running var 0 and --eps 0", {{"x.npy", x}, {"rm.npy", npy(f4_header("(3,)"), floats({0, 0, 0}))},
-                                                     {"rv.npy", npy(f4_header("(3,)"), floats({1, 0, 1}))}},
+      {"normalize eval, running var 0 and --eps 0", {{"x.npy", x}, {"rm.npy", padded_npy(f4_header("(3,)"), floats({0, 0, 0}))},
+                                                     {"rv.npy", padded_npy(f4_header("(3,)"), floats({1, 0, 1}))}},
        {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--mode", "eval", "--running-mean", "rm.npy",
         "--running-var", "rv.npy", "--eps", "0"},
        1, "statistic (c=1) of shape (3,) over (C) of method 3 has running variance 0"},
-      {"normalize: a negative running var", {{"x.npy", x}, {"rm.npy", npy(f4_header("(3,)"), floats({0, 0, 0}))},
-                                             {"rv.npy", npy(f4_header("(3,)"), floats({1, -2, 1}))}},
+      {"normalize: a negative running var", {{"x.npy", x}, {"rm.npy", padded_npy(f4_header("(3,)"), floats({0, 0, 0}))},
+                                             {"rv.npy", padded_npy(f4_header("(3,)"), floats({1, -2, 1}))}},
        {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--mode", "eval", "--running-mean", "rm.npy",
         "--running-var", "rv.npy"},
        1, "rv.npy: running var must be >= 0, got -2.0 at flat index 1"},
-      {"normalize: an output overflowing float32", {{"x.npy", x}, {"g.npy", npy(f4_header("(3,)"), floats({1, 3e38f, 1}))}},
+      {"normalize: an output overflowing float32", {{"x.npy", x}, {"g.npy", padded_npy(f4_header("(3,)"), floats({1, 3e38f, 1}))}},
        {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--gamma", "g.npy"}, 1, "y.npy: would hold"},
       // 5. Echoed values are escaped: still one line.
       {"--methods with a newline", {}, {"compare", "--methods", "3\nX"}, 1, "--methods: unknown method \"3\\nX\""},
       {"--shape with a newline", {}, {"synth", "--shape", "1,2\n,3,4", "--output", "x.npy"}, 1, "got \"1,2\\n,3,4\""},
-      {"npy: a dtype with a newline", {{"x.npy", npy("{'descr': '<f4\nX', 'fortran_order': False, 'shape': (1,), }", "")}},
+      {"npy: a dtype with a newline", {{"x.npy", padded_npy("{'descr': '<f4\nX', 'fortran_order': False, 'shape': (1,), }", "")}},
        {"compare", "--input", "x.npy"}, 1, "x.npy: unsupported dtype '<f4\\nX'"},
       {"config: a key with a newline and an escape", {{"c.json", "{\"se\\ned\\u001b\": 1}"}}, {"compare", "--config", "c.json"}, 1,
        "c.json: /se\\ned\\x1b: unknown key"},

@@ -138,6 +138,18 @@ inline Run run(const std::string& command) {
   return r;
 }
 
+// A hand-made .npy 1.0 file: the preamble, `header` padded with spaces and a
+// newline to a multiple of 64 bytes (as numpy writes it), then raw `data`.
+inline std::string padded_npy(const std::string& header, const std::string& data) {
+  std::string text = header;
+  while ((10 + text.size() + 1) % 64 != 0) text += ' ';
+  text += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out.push_back(static_cast<char>(text.size() & 0xff));
+  out.push_back(static_cast<char>(text.size() >> 8));
+  return out + text + data;
+}
+
 // The plan of method `id` (spelled as on the command line: "3", "gn:2") for
 // an input of dims d, with the method's natural affine parameters.
 inline bnlab::MethodPlan plan_of(const std::string& id, const bnlab::Dims& d) {

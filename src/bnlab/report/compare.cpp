@@ -96,20 +96,16 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
     // dy: (N, C, H, W). Drawing it is one sequential pass of the random
     // generator (the same numbers whoever draws them): it runs on a thread of
     // its own while the first method's statistics and output probe use the
-    // cores, and is waited for when the gradients probe first needs it. The
-    // memory is allocated here, on this thread, so that once dy is freed the
-    // allocator hands the same pages to round 2's tensors.
-    Array<float> dy_memory;  // (N, C, H, W)
+    // cores, and is waited for when the gradients probe first needs it. Its
+    // memory is allocated here, on this thread, and becomes the first base.
+    Array<float> dy;  // (N, C, H, W)
     std::future<void> dy_drawn;
     const bool any_measured =
         std::any_of(results.begin(), results.end(), [](const MethodResult& m) { return !m.degenerate; });
     if (any_measured) {
-      dy_memory = Array<float>::from_shape(shape_of(x));
-      dy_drawn = std::async(std::launch::async, [&dy_memory, seed = config.seed] {
-        fill_upstream_gradient(dy_memory, seed);
-      });
+      dy = Array<float>::from_shape(shape_of(x));
+      dy_drawn = std::async(std::launch::async, [&dy, seed = config.seed] { fill_upstream_gradient(dy, seed); });
     }
-    std::optional<Array<float>> dy;  // (N, C, H, W)
     for (std::size_t i = 0; i < results.size(); ++i) {
       MethodResult& m = results[i];
       if (m.degenerate) continue;
@@ -119,18 +115,15 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
       step(progress, name(m, "output"));
       m.output = probe_output(context, x, config.eps, workspace);
       step(progress, name(m, "gradients"));
-      if (!dy) {
-        dy_drawn.get();
-        dy = std::move(dy_memory);
-      }
-      m.gradients = probe_gradients(context, x, config.eps, config.seed, *dy, workspace);
+      if (dy_drawn.valid()) dy_drawn.get();  // drawn by now (the first time: wait for it)
+      m.gradients = probe_gradients(context, x, config.eps, config.seed, dy, workspace);
       step(progress, name(m, "batch size"));
       m.batch_size = probe_batch_size(context, x, config.eps, workspace);
     }
     // dy's memory becomes the first base: handed over rather than freed and
     // allocated again, since the allocator may have split the freed block for
     // small buffers in between and would then grow the heap by a whole tensor.
-    if (dy) base_memory = std::move(*dy);
+    base_memory = std::move(dy);
   }
   for (std::size_t i = 0; i < results.size(); ++i) {
     MethodResult& m = results[i];
