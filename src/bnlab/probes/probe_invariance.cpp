@@ -7,15 +7,15 @@
 // With H = W = 1 no shift exists: the shift measurements are 0, with a note.
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
-//   x, base, ys: (N, C, H, W) float32; ref, shifted: (C, H, W), one sample;
+//   x, base: (N, C, H, W) float32; ref, shifted: (C, H, W), one sample;
 //   gamma, beta: plan.param_shape; mean, var (statistics): (num_stats).
 //
-// Memory: f(x) with gamma = 1, beta = 0 is the context's base; every
-// transformed input is written into the workspace's scratch and normalized
-// there in place (ys); the reference with trained parameters is computed one
-// sample at a time (probe_util.hpp: for_each_normalized_sample) and compared
-// as it comes, in sample order; eval mode, elementwise, runs one sample at a
-// time throughout (the shifted sample too). Same bits as whole-batch passes.
+// Memory and passes: f(x) with gamma = 1, beta = 0 is the context's base; no
+// transformed input is written: f(T(x)) is computed from x as it is compared
+// (probes/detail/transformed_forward.hpp: the statistics of T(x) in one read
+// of x, then one read of x and the base per comparison), and the reference
+// with trained parameters is computed on the fly at each element's source;
+// eval mode, elementwise, runs one sample at a time, all of it in cache.
 //
 // Measurements (f = forward in train mode unless named, eps = eps_used):
 //   per_sample_shift   x' = x with only sample 0 circularly shifted;
@@ -52,6 +52,7 @@
 
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
+#include "bnlab/probes/detail/transformed_forward.hpp"
 #include "bnlab/probes/probes.hpp"
 #include "bnlab/core/rng.hpp"
 
@@ -70,8 +71,8 @@ void take_max(double& worst, double v) {
   if (!(v <= worst)) worst = v;
 }
 
-// out[n, c] = a_c x[n, c] + b_c (see the file comment).  x, out: (N, C, H, W)
-void rescale_channels_into(const Array<float>& x, const Dims& d, std::uint64_t seed, float* out) {
+// x'[n, c] = a_c x[n, c] + b_c (see the file comment), as a transform of x.  x: (N, C, H, W)
+probe::InputTransform channel_rescale(const Array<float>& x, const Dims& d, std::uint64_t seed) {
   const std::size_t N = d.n, C = d.c, S = d.s();
   const float* p = x.data();  // (N, C, S)
   std::vector<double> a(C), b(C);  // (C)
@@ -88,10 +89,7 @@ void rescale_channels_into(const Array<float>& x, const Dims& d, std::uint64_t s
     sd[c] = std::sqrt(sq / double(N * S));
   });
   for (std::size_t c = 0; c < C; ++c) b[c] = 2.0 * rng.normal() * sd[c];
-  probe::for_each_item(N * C, [&](std::size_t run) {
-    const std::size_t c = run % C;
-    for (std::size_t i = run * S; i < (run + 1) * S; ++i) out[i] = float(a[c] * double(p[i]) + b[c]);
-  });
+  return probe::InputTransform::rescale(std::move(a), std::move(b));
 }
 
 void other_spatial_size(const MethodPlan& plan, InvarianceProbe& result) {
@@ -130,12 +128,10 @@ void other_spatial_size(const MethodPlan& plan, InvarianceProbe& result) {
 InvarianceProbe probe_invariance(const MethodPlan& plan, const Array<float>& x, double /*eps*/, std::uint64_t seed) {
   MethodContext context = method_context(plan, x, "probe_invariance");
   compute_base(context, x);
-  Workspace workspace(shape_of(x));
-  return probe_invariance(context, x, seed, workspace);
+  return probe_invariance(context, x, seed);
 }
 
-InvarianceProbe probe_invariance(const MethodContext& context, const Array<float>& x, std::uint64_t seed,
-                                 Workspace& workspace) {
+InvarianceProbe probe_invariance(const MethodContext& context, const Array<float>& x, std::uint64_t seed) {
   const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   InvarianceProbe result;
@@ -152,67 +148,54 @@ InvarianceProbe probe_invariance(const MethodContext& context, const Array<float
   if (shifts.empty()) notes.push_back("H = W = 1: no spatial shift exists; every shift measurement is 0 by convention");
   if (d.n == 1) notes.push_back("N = 1: per_sample_shift.leakage is 0 (there is no other sample)");
 
+  // Every train-mode measurement: f(T(x)) for a transform T, computed from x
+  // as it is compared (transformed_forward.hpp: never written to memory, all
+  // transforms in two reads of x and of the base), against the base output
+  // f(x) (gamma = 1, beta = 0) or, with trained-like parameters, against
+  // normalize(x) with them, at the source position.
   const Params<float> unit = identity_params<float>(plan);
-  Array<float>& ys = workspace.scratch();  // (N, C, H, W): a transformed input, then its output in place
-  auto train_in_place = [&](const Params<float>& params) {
-    forward_train_into(plan, ys.data(), params, eps_used, ys.data());
+  const Params<float> trained = probe::trained_like_params(plan, seed);
+  const float* base = context.base.data();  // (N, C, H, W) f(x)
+  using probe::InputTransform;
+  struct PerShift {
+    RelL2 own, rest, uniform, with_trained, translated;
   };
-
-  // gamma = 1, beta = 0: against the base output f(x).
-  double per_sample = 0, leakage = 0, global_uniform = 0, translated = 0, rescaled = 0;
-  {
-    const Array<float>& base = context.base;  // (N, C, H, W) f(x)
-    for (Shift s : shifts) {
-      {
-        probe::circular_shift_into(x, s, 0, 1, ys.data());
-        train_in_place(unit);
-        RelL2 own, rest;
-        probe::add_shifted(own, ys, base, s, 0, 1);
-        probe::add_plain(rest, ys, base, 1, d.n);
-        take_max(per_sample, own.value());
-        take_max(leakage, rest.value());
-      }
-      {
-        probe::circular_shift_into(x, s, 0, d.n, ys.data());
-        train_in_place(unit);
-        RelL2 acc;
-        probe::add_shifted(acc, ys, base, s, 0, d.n);
-        take_max(global_uniform, acc.value());
-      }
-      {
-        probe::translate_into(x, s, ys.data());
-        train_in_place(unit);
-        RelL2 acc;
-        probe::add_translated(acc, ys, base, s);
-        take_max(translated, acc.value());
-      }
+  std::vector<PerShift> per_shift(shifts.size());  // (shifts)
+  RelL2 rescaled_acc;
+  std::vector<InputTransform> transforms;
+  std::vector<probe::TransformedComparison> comparisons;
+  auto add = [&](InputTransform t, std::vector<probe::TransformedComparison> of_t) {
+    for (probe::TransformedComparison& cmp : of_t) {
+      cmp.transform = transforms.size();
+      comparisons.push_back(cmp);
     }
-    rescale_channels_into(x, d, seed, ys.data());
-    train_in_place(unit);
-    RelL2 acc;
-    probe::add_plain(acc, ys, base, 0, d.n);
-    rescaled = acc.value();
+    transforms.push_back(std::move(t));
+  };
+  auto against = [&](std::size_t n_begin, std::size_t n_end, const Params<float>& params, const float* reference,
+                     RelL2& acc) { return probe::TransformedComparison{0, n_begin, n_end, &params, reference, &acc}; };
+  for (std::size_t k = 0; k < shifts.size(); ++k) {
+    PerShift& m = per_shift[k];
+    add(InputTransform::circular(shifts[k], 0, 1),  // sample 0 only
+        {against(0, 1, unit, base, m.own), against(1, d.n, unit, base, m.rest)});
+    add(InputTransform::circular(shifts[k], 0, d.n),  // every sample
+        {against(0, d.n, unit, base, m.uniform), against(0, d.n, trained, nullptr, m.with_trained)});
+    add(InputTransform::translate(shifts[k]), {against(0, d.n, unit, base, m.translated)});
   }
+  add(channel_rescale(x, d, seed), {against(0, d.n, unit, base, rescaled_acc)});
+  probe::compare_transformed(plan, x.data(), stats, eps_used, transforms, comparisons);
+  double per_sample = 0, leakage = 0, global_uniform = 0, global_trained = 0, translated = 0;
+  for (const PerShift& m : per_shift) {
+    take_max(per_sample, m.own.value());
+    take_max(leakage, m.rest.value());
+    take_max(global_uniform, m.uniform.value());
+    take_max(global_trained, m.with_trained.value());
+    take_max(translated, m.translated.value());
+  }
+  const double rescaled = rescaled_acc.value();
 
   // One sample's elements, and the dims of one sample for comparing it.
   const Dims one{1, d.c, d.h, d.w};
   const std::size_t sample = one.count();
-
-  // Trained-like gamma, beta: f(x) with them, one sample at a time, against
-  // the output of each shifted input.
-  double global_trained = 0;
-  {
-    const Params<float> trained = probe::trained_like_params(plan, seed);
-    for (Shift s : shifts) {
-      probe::circular_shift_into(x, s, 0, d.n, ys.data());
-      train_in_place(trained);
-      RelL2 acc;
-      probe::for_each_normalized_sample(plan, x, stats, trained, eps_used, [&](std::size_t n, const float* ref) {
-        probe::add_shifted(acc, one, ys.data() + n * sample, ref, s, 0, 1);
-      });
-      take_max(global_trained, acc.value());
-    }
-  }
 
   // Eval mode with running statistics estimated from x: elementwise, so one
   // sample at a time, all of it in cache: f_eval(x[n]) once, then for each

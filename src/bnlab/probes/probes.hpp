@@ -156,8 +156,8 @@ struct InvarianceProbe {
   nlohmann::ordered_json to_json() const;
 };
 InvarianceProbe probe_invariance(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed);
-InvarianceProbe probe_invariance(const MethodContext& context, const Array<float>& x, std::uint64_t seed,
-                                 Workspace& workspace);  // needs context.base
+InvarianceProbe probe_invariance(const MethodContext& context, const Array<float>& x,
+                                 std::uint64_t seed);  // needs context.base; no tensor of x's size of its own
 
 // How each sample's output depends on the batch around it, at kEpsConstantSafe
 // (probe_samples.cpp has the definitions):

@@ -131,7 +131,7 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
     MethodContext& context = *contexts[i];
     compute_base(context, x, std::move(base_memory));
     step(progress, name(m, "invariance"));
-    m.invariance = probe_invariance(context, x, config.seed, workspace);
+    m.invariance = probe_invariance(context, x, config.seed);
     step(progress, name(m, "samples"));
     m.samples = probe_samples(context, x, workspace);
     step(progress, name(m, "channel standardization"));

@@ -1,7 +1,5 @@
 #include "bnlab/probes/detail/probe_util.hpp"
 
-#include "bnlab/core/parallel_threshold.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +9,7 @@
 #include "bnlab/core/parallel_threshold.hpp"
 #include "bnlab/core/rng.hpp"
 #include "bnlab/core/simd.hpp"
+#include "bnlab/probes/detail/run_sums.hpp"
 
 // Shape legend: N batch, C channels, H, W spatial; every tensor (N, C, H, W).
 namespace bnlab::probe {
@@ -80,54 +79,6 @@ Json shifts_json(const std::vector<Shift>& shifts) {
 }
 
 namespace {
-
-// Calls body(n, c) for every run (n, c) with n in [n_begin, n_end), in parallel
-// from kMinParallelElements elements on: for the passes that write disjoint runs.
-template <class Body>
-void for_each_run(const Dims& d, std::size_t n_begin, std::size_t n_end, Body body) {
-  const std::ptrdiff_t runs = static_cast<std::ptrdiff_t>((n_end - n_begin) * d.c);
-  const bool worth_threads = (n_end - n_begin) * d.c * d.s() >= kMinParallelElements;
-#pragma omp parallel for schedule(static) if (worth_threads)
-  for (std::ptrdiff_t r = 0; r < runs; ++r) body(n_begin + std::size_t(r) / d.c, std::size_t(r) % d.c);
-}
-
-// One run's share of a relative L2 error, in 8 interleaved lanes: the k-th
-// pair a run visits goes to lane k % 8, and the lanes are added in lane order
-// at the end. Eight independent chains instead of one keep the additions from
-// waiting on each other; the order is fixed, so the bits are too. Where a
-// stretch starts at lane 0, eight pairs go at once (one Vec8d: lane j takes
-// pair j, the same additions in the same order as one at a time).
-class RunRelL2 {
- public:
-  // Pairs (a[i], b[i]) for i in [0, len), in that order.
-  void add_segment(const float* a, const float* b, std::size_t len) {
-    std::size_t i = 0;
-    for (; i < len && (count_ & 7) != 0; ++i) add_one(a[i], b[i]);
-    for (; i + 8 <= len; i += 8, count_ += 8) {
-      const simd::Vec8d vb = simd::load(simd::Vec8d{}, b + i);
-      const simd::Vec8d diff = simd::load(simd::Vec8d{}, a + i) - vb;
-      diff2_ += diff * diff;
-      ref2_ += vb * vb;
-    }
-    for (; i < len; ++i) add_one(a[i], b[i]);
-  }
-  void add_to(RelL2& acc) const {
-    for (int lane = 0; lane < 8; ++lane) {
-      acc.diff2 += diff2_[lane];
-      acc.ref2 += ref2_[lane];
-    }
-  }
-
- private:
-  void add_one(float a, float b) {
-    double diff = double(a) - double(b);
-    diff2_[count_ & 7] += diff * diff;
-    ref2_[count_ & 7] += double(b) * double(b);
-    ++count_;
-  }
-  simd::Vec8d diff2_ = {}, ref2_ = {};
-  std::size_t count_ = 0;
-};
 
 // Accumulates a relative L2 error run by run: each run (n, c) sums into its
 // own partial, in parallel; the partials are then added in run order, so the

@@ -1,0 +1,586 @@
+#include "bnlab/probes/detail/transformed_forward.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "bnlab/core/error.hpp"
+#include "bnlab/core/parallel_threshold.hpp"
+#include "bnlab/core/simd.hpp"
+#include "bnlab/probes/detail/run_sums.hpp"
+
+// Shape legend: N batch, C channels, H, W spatial, S = H*W; x: (N, C, H, W).
+namespace bnlab::probe {
+
+InputTransform InputTransform::circular(Shift shift, std::size_t n_begin, std::size_t n_end) {
+  InputTransform t;
+  t.kind = Kind::circular;
+  t.shift = shift;
+  t.shifted_begin = n_begin;
+  t.shifted_end = n_end;
+  return t;
+}
+
+InputTransform InputTransform::translate(Shift shift) {
+  InputTransform t;
+  t.kind = Kind::translate;
+  t.shift = shift;
+  return t;
+}
+
+InputTransform InputTransform::rescale(std::vector<double> scale, std::vector<double> offset) {
+  InputTransform t;
+  t.kind = Kind::rescale;
+  t.scale = std::move(scale);
+  t.offset = std::move(offset);
+  return t;
+}
+
+namespace {
+
+using Kind = InputTransform::Kind;
+
+// Calls copy(p, q, len) and fill(p, len) over the plane of sample n of x'
+// (any channel: the transforms treat every channel alike, bar rescale's
+// values), in destination order: x'[p + i] is the value of x[q + i] (copy)
+// or 0 (fill); p, q are offsets within the plane, [0, S).
+template <class Copy, class Fill>
+void for_each_segment(const Dims& d, const InputTransform& t, std::size_t n, Copy copy, Fill fill) {
+  const std::size_t H = d.h, W = d.w, dh = t.shift.dh, dw = t.shift.dw;
+  switch (t.kind) {
+    case Kind::rescale:
+      copy(0, 0, d.s());
+      return;
+    case Kind::circular:
+      if (n < t.shifted_begin || n >= t.shifted_end) {
+        copy(0, 0, d.s());
+        return;
+      }
+      // Row h of x' is row (h - dh) mod H of x rotated right by dw: its last
+      // dw entries first, then its first W - dw. With dw = 0 the rows stay
+      // whole: the plane's last dh rows first, then its first H - dh.
+      if (dw == 0) {
+        if (dh > 0) copy(0, (H - dh) * W, dh * W);
+        copy(dh * W, 0, (H - dh) * W);
+        return;
+      }
+      for (std::size_t h = 0; h < H; ++h) {
+        const std::size_t source_row = ((h + H - dh) % H) * W;
+        if (dw > 0) copy(h * W, source_row + (W - dw), dw);
+        copy(h * W + dw, source_row, W - dw);
+      }
+      return;
+    case Kind::translate:
+      if (dw == 0) {  // whole rows: dh rows of zeros, then the first H - dh rows
+        if (dh > 0) fill(0, dh * W);
+        copy(dh * W, 0, (H - dh) * W);
+        return;
+      }
+      for (std::size_t h = 0; h < H; ++h) {
+        if (h < dh) {
+          fill(h * W, W);
+          continue;
+        }
+        if (dw > 0) fill(h * W, dw);
+        copy(h * W + dw, (h - dh) * W, W - dw);
+      }
+      return;
+  }
+}
+
+// to[i] = from[i], i < len: a plain loop, kept from becoming a call to
+// memmove (GCC's loop distribution), which costs more than the copy on the
+// short row segments of a shift.
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+void copy_floats(const float* __restrict from, std::size_t len, float* __restrict to) {
+  for (std::size_t i = 0; i < len; ++i) to[i] = from[i];
+}
+
+// Run (n, c) of x' in destination order: plane[p] = x'[n, c, p] for p in
+// [0, S), gathered from x's run (x_run: (S)) segment by segment, rescaled
+// where the transform says, 0 at fills. Returns whether every position has a
+// source (no fill).  plane: (S)
+bool gather_plane(const Dims& d, const InputTransform& t, const float* x_run, std::size_t n, std::size_t c,
+                  float* plane) {
+  bool whole = true;
+  auto copy = [&](std::size_t p, std::size_t q, std::size_t len) {
+    if (t.kind != Kind::rescale) {
+      copy_floats(x_run + q, len, plane + p);
+      return;
+    }
+    const double a = t.scale[c], b = t.offset[c];
+    for (std::size_t i = 0; i < len; ++i) plane[p + i] = float(a * double(x_run[q + i]) + b);
+  };
+  auto fill = [&](std::size_t p, std::size_t len) {
+    std::fill(plane + p, plane + p + len, 0.0f);
+    whole = false;
+  };
+  for_each_segment(d, t, n, copy, fill);
+  return whole;
+}
+
+// A translation's source rectangle of one plane (rows [0, H - dh), columns
+// [0, W - dw) of `source`, in order) packed into `packed`; returns its size.
+std::size_t pack_sourced_rectangle(const Dims& d, const InputTransform& t, const float* source, float* packed) {
+  const std::size_t rows = d.h - t.shift.dh, columns = d.w - t.shift.dw;
+  if (t.shift.dw == 0) {
+    copy_floats(source, rows * d.w, packed);
+    return rows * d.w;
+  }
+  for (std::size_t h = 0; h < rows; ++h) copy_floats(source + h * d.w, columns, packed + h * columns);
+  return rows * columns;
+}
+
+// Whether sample n of x' keeps every value at its position (q = p).
+bool keeps_positions(const InputTransform& t, std::size_t n) {
+  return t.kind == Kind::rescale ||
+         (t.kind == Kind::circular && (n < t.shifted_begin || n >= t.shifted_end));
+}
+
+// plane[p] = source_run[q] for every position p of sample n's plane that
+// has a source q (the reference at the source positions); fills untouched.
+void gather_sources(const Dims& d, const InputTransform& t, const float* source_run, std::size_t n, float* plane) {
+  for_each_segment(
+      d, t, n,
+      [&](std::size_t p, std::size_t q, std::size_t len) { copy_floats(source_run + q, len, plane + p); },
+      [](std::size_t, std::size_t) {});
+}
+
+// The pairs (a[p], b[p]) at the positions p that have a source, in p order,
+// packed into packed_a, packed_b; returns their count.  a, b: (S)
+std::size_t pack_sourced(const Dims& d, const InputTransform& t, std::size_t n, const float* a, const float* b,
+                         float* packed_a, float* packed_b) {
+  std::size_t count = 0;
+  for_each_segment(
+      d, t, n,
+      [&](std::size_t p, std::size_t, std::size_t len) {
+        copy_floats(a + p, len, packed_a + count);
+        copy_floats(b + p, len, packed_b + count);
+        count += len;
+      },
+      [](std::size_t, std::size_t) {});
+  return count;
+}
+
+// The first circular transform (transforms.size() if none).
+std::size_t first_circular(const std::vector<InputTransform>& transforms) {
+  for (std::size_t t = 0; t < transforms.size(); ++t)
+    if (transforms[t].kind == Kind::circular) return t;
+  return transforms.size();
+}
+
+// The values of run (n, c) of x' in source order (q ascending), fills last:
+// x's run itself for a circular transform (returned as is), the rescaled
+// run, or a translation's sourced rectangle, rows [0, H - dh) by columns
+// [0, W - dw), then its S minus that many zeros. Returns S values.  plane: (S)
+const float* source_order_values(const Dims& d, const InputTransform& t, const float* x_run, std::size_t c,
+                                 float* plane) {
+  const std::size_t S = d.s();
+  switch (t.kind) {
+    case Kind::circular:
+      return x_run;
+    case Kind::rescale: {
+      const double a = t.scale[c], b = t.offset[c];
+      for (std::size_t q = 0; q < S; ++q) plane[q] = float(a * double(x_run[q]) + b);
+      return plane;
+    }
+    case Kind::translate: {
+      const std::size_t sourced = pack_sourced_rectangle(d, t, x_run, plane);
+      std::fill(plane + sourced, plane + S, 0.0f);
+      return plane;
+    }
+  }
+  return x_run;
+}
+
+// One statistic's moments about its pivot k in 8 interleaved lanes (the
+// scheme of run_sums.hpp's RunRelL2): the j-th value goes to lane j % 8, the
+// lanes are added in lane order at the end. Fixed order, so fixed bits.
+class LaneMoments {
+ public:
+  void add(const float* v, std::size_t len, double k) {
+    std::size_t i = 0;
+    for (; i < len && (count_ & 7) != 0; ++i) add_one(double(v[i]) - k);
+    const simd::Vec8d pivot = simd::Vec8d{} + k;
+    for (; i + 8 <= len; i += 8, count_ += 8) {
+      const simd::Vec8d dev = simd::load(simd::Vec8d{}, v + i) - pivot;
+      sum1_ += dev;
+      sum2_ += dev * dev;
+    }
+    for (; i < len; ++i) add_one(double(v[i]) - k);
+  }
+  double sum1() const { return in_lane_order(sum1_); }
+  double sum2() const { return in_lane_order(sum2_); }
+
+ private:
+  void add_one(double dev) {
+    sum1_[count_ & 7] += dev;
+    sum2_[count_ & 7] += dev * dev;
+    ++count_;
+  }
+  static double in_lane_order(const simd::Vec8d& lanes) {
+    double total = 0.0;
+    for (int lane = 0; lane < 8; ++lane) total += lanes[lane];
+    return total;
+  }
+  simd::Vec8d sum1_ = {}, sum2_ = {};
+  std::size_t count_ = 0;
+};
+
+// The runs that share one statistic base, in run order: a group. Every
+// transform keeps a run in its group, so a group's statistics of T(x) come
+// from the group's runs of x alone. L statistics per group: S where the
+// statistics follow s (Methods 1, 2), else 1.
+struct RunGroup {
+  std::size_t base = 0;
+  std::vector<std::size_t> runs;  // n * C + c, ascending
+};
+
+std::vector<RunGroup> run_groups(const MethodPlan& plan) {
+  const Dims& d = plan.dims;
+  std::vector<std::pair<std::size_t, std::size_t>> keyed;  // (base, run)
+  keyed.reserve(d.n * d.c);
+  for (std::size_t n = 0; n < d.n; ++n)
+    for (std::size_t c = 0; c < d.c; ++c) keyed.emplace_back(plan.stat.base(n, c), n * d.c + c);
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<RunGroup> groups;
+  for (std::size_t i = 0; i < keyed.size(); ++i) {
+    if (i == 0 || keyed[i].first != keyed[i - 1].first) groups.push_back(RunGroup{keyed[i].first, {}});
+    groups.back().runs.push_back(keyed[i].second);
+  }
+  return groups;
+}
+
+// How the groups share the threads: many groups go one per thread (each
+// group's work sequential); few groups (Method 1 has one) go one after the
+// other, with their runs shared among the threads, a group's statistics then
+// summed in kChunksWithinGroup chunks added in chunk order. Which one depends
+// on the shape alone, so the sums (and their bits) do too.
+constexpr std::size_t kGroupsForThreads = 16;
+constexpr std::size_t kChunksWithinGroup = 16;
+
+// A group's statistics for every transform: mean and 1 / sqrt(var + eps),
+// (transforms, L) each.
+struct GroupStatistics {
+  std::size_t per_transform = 0;  // L
+  std::vector<double> mean, var, rstd;
+};
+
+// The moments of every transform over a group's runs [first, last) about
+// its pivots (transforms, L), into sum1, sum2 (transforms, L), added to what
+// is there, run by run in order.
+void add_group_moments(const MethodPlan& plan, const float* x, const std::vector<InputTransform>& transforms,
+                       const double* pivot, const RunGroup& group, std::size_t first, std::size_t last,
+                       double* sum1, double* sum2, float* plane) {
+  const Dims& d = plan.dims;
+  const std::size_t S = d.s(), C = d.c, T = transforms.size();
+  const bool follows = plan.stat.s_stride != 0;
+  const std::size_t L = follows ? S : 1;
+  if (!follows) {
+    // One statistic per run: its values may be summed in any fixed order, and
+    // they are summed in source order (q). Every circular transform then
+    // sums x's run itself, the same values in the same order: one sum serves
+    // them all (the same bits as summing each). The others (translate,
+    // rescale) sum their values in source order, fills last.
+    std::vector<LaneMoments> lanes(T);  // (transforms) one statistic each
+    const std::size_t circular = first_circular(transforms);
+    for (std::size_t r = first; r < last; ++r) {
+      const std::size_t run = group.runs[r], c = run % C;
+      const float* x_run = x + run * S;  // (S)
+      for (std::size_t t = 0; t < T; ++t) {
+        if (transforms[t].kind == Kind::circular) {
+          if (t == circular) lanes[t].add(x_run, S, pivot[t]);
+          continue;
+        }
+        lanes[t].add(source_order_values(d, transforms[t], x_run, c, plane), S, pivot[t]);
+      }
+    }
+    for (std::size_t t = 0; t < T; ++t) {
+      const LaneMoments& of_t = transforms[t].kind == Kind::circular ? lanes[circular] : lanes[t];
+      sum1[t] += of_t.sum1();
+      sum2[t] += of_t.sum2();
+    }
+    return;
+  }
+  for (std::size_t r = first; r < last; ++r) {
+    const std::size_t run = group.runs[r], n = run / C, c = run % C;
+    for (std::size_t t = 0; t < T; ++t) {
+      gather_plane(d, transforms[t], x + run * S, n, c, plane);  // (S) x' of run (n, c)
+      double* s1 = sum1 + t * L;
+      double* s2 = sum2 + t * L;
+      const double* k = pivot + t * L;
+      for (std::size_t p = 0; p < S; ++p) {
+        const double dev = double(plane[p]) - k[p];
+        s1[p] += dev;
+        s2[p] += dev * dev;
+      }
+    }
+  }
+}
+
+// Each statistic's pivot for every transform: its first value in x', in the
+// order it is summed (the group's first run).  (transforms, L)
+std::vector<double> first_values(const MethodPlan& plan, const float* x, const std::vector<InputTransform>& transforms,
+                                 const RunGroup& group) {
+  const Dims& d = plan.dims;
+  const std::size_t S = d.s(), T = transforms.size(), run = group.runs.front(), n = run / d.c, c = run % d.c;
+  const bool follows = plan.stat.s_stride != 0;
+  const std::size_t L = follows ? S : 1;
+  std::vector<float> plane(S);  // (S)
+  std::vector<double> k(T * L);
+  for (std::size_t t = 0; t < T; ++t) {
+    if (!follows) {
+      k[t] = source_order_values(d, transforms[t], x + run * S, c, plane.data())[0];
+      continue;
+    }
+    gather_plane(d, transforms[t], x + run * S, n, c, plane.data());
+    std::copy(plane.begin(), plane.end(), k.begin() + std::ptrdiff_t(t * L));
+  }
+  return k;
+}
+
+// The statistics of every transform over one group (file comment: pivot,
+// mean = k + s1 / m, var = s2 / m - (s1 / m)^2). threaded: the group's runs
+// are shared among the threads in kChunksWithinGroup chunks.
+GroupStatistics group_statistics(const MethodPlan& plan, const float* x, const std::vector<InputTransform>& transforms,
+                                 const RunGroup& group, double eps, bool chunked, bool threaded) {
+  const std::size_t S = plan.dims.s(), T = transforms.size();
+  const std::size_t L = plan.stat.s_stride != 0 ? S : 1;
+  const std::vector<double> k = first_values(plan, x, transforms, group);  // (transforms, L)
+  const std::size_t runs = group.runs.size();
+  const std::size_t chunks = chunked ? std::min(runs, kChunksWithinGroup) : 1;
+  const std::size_t per_chunk = (runs + chunks - 1) / chunks;
+  std::vector<double> sums(chunks * T * L * 2, 0.0);  // (chunks, 2, transforms, L)
+  const std::ptrdiff_t chunk_count = static_cast<std::ptrdiff_t>(chunks);
+#pragma omp parallel if (threaded)
+  {
+    std::vector<float> plane(S);  // (S)
+#pragma omp for schedule(dynamic)
+    for (std::ptrdiff_t ch = 0; ch < chunk_count; ++ch) {
+      const std::size_t first = std::size_t(ch) * per_chunk, last = std::min(runs, first + per_chunk);
+      double* sum1 = sums.data() + std::size_t(ch) * 2 * T * L;
+      add_group_moments(plan, x, transforms, k.data(), group, first, last, sum1, sum1 + T * L, plane.data());
+    }
+  }
+  GroupStatistics g;
+  g.per_transform = L;
+  g.mean.resize(T * L);
+  g.var.resize(T * L);
+  g.rstd.resize(T * L);
+  const double m = double(plan.elements_per_stat);
+  for (std::size_t i = 0; i < T * L; ++i) {
+    double s1 = 0.0, s2 = 0.0;
+    for (std::size_t ch = 0; ch < chunks; ++ch) {  // in chunk order
+      s1 += sums[ch * 2 * T * L + i];
+      s2 += sums[ch * 2 * T * L + T * L + i];
+    }
+    const double shift = s1 / m;
+    g.mean[i] = k[i] + shift;
+    g.var[i] = std::max(0.0, s2 / m - shift * shift);
+    g.rstd[i] = 1.0 / std::sqrt(g.var[i] + eps);
+  }
+  return g;
+}
+
+// Calls work(group, chunked, threaded) for every group: in parallel over
+// the groups when there are many, else one after the other, each threaded.
+template <class Work>
+void for_each_group(const MethodPlan& plan, const std::vector<RunGroup>& groups, Work work) {
+  const bool worth_threads = plan.dims.count() >= kMinParallelElements;
+  const bool many = groups.size() >= kGroupsForThreads;
+  if (!many) {
+    for (const RunGroup& group : groups) work(group, true, worth_threads);
+    return;
+  }
+  const std::ptrdiff_t count = static_cast<std::ptrdiff_t>(groups.size());
+#pragma omp parallel for schedule(dynamic) if (worth_threads)
+  for (std::ptrdiff_t g = 0; g < count; ++g) work(groups[std::size_t(g)], false, false);
+}
+
+// out[i] = float((double(v[i]) - mean[o]) * (rstd[o] * double(gamma[k])) + double(beta[k]))
+// with o = i if the statistic follows s (else 0) and k = i if the parameters
+// follow s (else 0): the engine's normalize formula (see the header).
+template <bool StatFollows, bool ParamFollows>
+void normalize_values(const float* __restrict v, std::size_t len, const double* __restrict mean,
+                      const double* __restrict rstd, const float* __restrict gamma, const float* __restrict beta,
+                      float* __restrict out) {
+  if constexpr (!StatFollows && !ParamFollows) {  // one statistic, one parameter: one factor
+    const double m = mean[0], factor = rstd[0] * double(gamma[0]), b = double(beta[0]);
+    for (std::size_t i = 0; i < len; ++i) out[i] = float((double(v[i]) - m) * factor + b);
+  } else {
+    for (std::size_t i = 0; i < len; ++i) {
+      const std::size_t o = StatFollows ? i : 0, k = ParamFollows ? i : 0;
+      out[i] = float((double(v[i]) - mean[o]) * (rstd[o] * double(gamma[k])) + double(beta[k]));
+    }
+  }
+}
+
+void normalize_plane(bool stat_follows, bool param_follows, const float* v, std::size_t len, const double* mean,
+                     const double* rstd, const float* gamma, const float* beta, float* out) {
+  if (stat_follows) {
+    if (param_follows) normalize_values<true, true>(v, len, mean, rstd, gamma, beta, out);
+    else normalize_values<true, false>(v, len, mean, rstd, gamma, beta, out);
+  } else {
+    if (param_follows) normalize_values<false, true>(v, len, mean, rstd, gamma, beta, out);
+    else normalize_values<false, false>(v, len, mean, rstd, gamma, beta, out);
+  }
+}
+
+// gamma and beta as the comparison kernels read them: the arrays, or a
+// single 1 and 0 for a plan without parameters (and then they stay put).
+struct ParamView {
+  const float* gamma;
+  const float* beta;
+  bool follows;  // the entries follow s along a run
+};
+ParamView param_view(const MethodPlan& plan, const Params<float>& params) {
+  static const float one = 1.0f, zero = 0.0f;
+  if (!plan.has_affine()) return {&one, &zero, false};
+  if (params.gamma.size() != plan.num_params || params.beta.size() != plan.num_params) {
+    throw Error("internal: compare_transformed: gamma, beta do not have the plan's " +
+                std::to_string(plan.num_params) + " entries");
+  }
+  return {params.gamma.data(), params.beta.data(), plan.param.s_stride != 0};
+}
+
+// One run's share of one comparison's relative L2 error: its lanes added in
+// lane order (RunRelL2::add_to), to be added in run order.
+struct RunShare {
+  double diff2 = 0.0, ref2 = 0.0;
+};
+
+}  // namespace
+
+std::vector<Statistics> transformed_statistics(const MethodPlan& plan, const float* x,
+                                               const std::vector<InputTransform>& transforms) {
+  const std::size_t T = transforms.size();
+  std::vector<Statistics> stats(T);
+  for (Statistics& s : stats) {
+    s.mean.resize(plan.num_stats);
+    s.var.resize(plan.num_stats);
+  }
+  const std::vector<RunGroup> groups = run_groups(plan);
+  for_each_group(plan, groups, [&](const RunGroup& group, bool chunked, bool threaded) {
+    const GroupStatistics g = group_statistics(plan, x, transforms, group, 0.0, chunked, threaded);
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t o = 0; o < g.per_transform; ++o) {
+        stats[t].mean[group.base + o] = g.mean[t * g.per_transform + o];
+        stats[t].var[group.base + o] = g.var[t * g.per_transform + o];
+      }
+  });
+  return stats;
+}
+
+void compare_transformed(const MethodPlan& plan, const float* x, const Statistics& x_stats, double eps,
+                         const std::vector<InputTransform>& transforms,
+                         const std::vector<TransformedComparison>& comparisons) {
+  const Dims& d = plan.dims;
+  const std::size_t S = d.s(), C = d.c, runs = d.n * d.c, count = comparisons.size();
+  const bool stat_follows = plan.stat.s_stride != 0;
+  std::vector<ParamView> views;  // (comparisons)
+  bool computes_reference = false;
+  for (const TransformedComparison& cmp : comparisons) {
+    if (cmp.transform >= transforms.size() || cmp.n_begin > cmp.n_end || cmp.n_end > d.n) {
+      throw Error("internal: compare_transformed: a comparison names no transform or samples out of range");
+    }
+    views.push_back(param_view(plan, *cmp.params));
+    computes_reference = computes_reference || !cmp.reference;
+  }
+  // x's own 1 / sqrt(var + eps), for the references computed on the fly.  (num_stats)
+  std::vector<double> x_rstd;
+  if (computes_reference) {
+    x_rstd.resize(plan.num_stats);
+    for (std::size_t o = 0; o < plan.num_stats; ++o) x_rstd[o] = 1.0 / std::sqrt(x_stats.var[o] + eps);
+  }
+  std::vector<RunShare> shares(count * runs);  // (comparisons, runs)
+  const std::vector<RunGroup> groups = run_groups(plan);
+  for_each_group(plan, groups, [&](const RunGroup& group, bool chunked, bool threaded) {
+    const GroupStatistics g = group_statistics(plan, x, transforms, group, eps, chunked, threaded);
+    const std::size_t L = g.per_transform;
+    const std::ptrdiff_t group_runs = static_cast<std::ptrdiff_t>(group.runs.size());
+#pragma omp parallel if (threaded)
+    {
+      // (S) each: x' of the run, f(x') of it, the reference gathered at the
+      // sources, normalize(x) of the run, and the compared pairs packed
+      std::vector<float> plane(S), out(S), reference(S), normalized(S), packed_a(S), packed_b(S);
+#pragma omp for schedule(static)
+      for (std::ptrdiff_t i = 0; i < group_runs; ++i) {
+        const std::size_t run = group.runs[std::size_t(i)], n = run / C, c = run % C;
+        const float* x_run = x + run * S;  // (S)
+        const std::size_t ko = plan.has_affine() ? plan.param.base(n, c) : 0;
+        std::size_t gathered = transforms.size();  // the transform whose x' is in `plane`
+        bool whole = true;
+        for (std::size_t j = 0; j < count; ++j) {
+          const TransformedComparison& cmp = comparisons[j];
+          if (n < cmp.n_begin || n >= cmp.n_end) continue;
+          const InputTransform& t = transforms[cmp.transform];
+          const ParamView& pv = views[j];
+          const std::size_t at = cmp.transform * L;
+          const float* source = nullptr;  // the reference's run, in source order: (S)
+          if (cmp.reference) {
+            source = cmp.reference + run * S;
+          } else {
+            normalize_plane(stat_follows, pv.follows, x_run, S, x_stats.mean.data() + group.base,
+                            x_rstd.data() + group.base, pv.gamma + ko, pv.beta + ko, normalized.data());
+            source = normalized.data();
+          }
+          RunRelL2 part;
+          if (!stat_follows && !pv.follows) {
+            // One statistic and one parameter per run: the output at p
+            // depends on x[q] alone, so the pairs go in source order (q),
+            // x's run as it lies; a translation packs its source rectangle.
+            const float* v = x_run;  // (S) x' values in source order
+            if (t.kind == Kind::rescale) {
+              if (gathered != cmp.transform) source_order_values(d, t, x_run, c, plane.data());
+              gathered = cmp.transform;
+              v = plane.data();
+            }
+            normalize_plane(false, false, v, S, g.mean.data() + at, g.rstd.data() + at, pv.gamma + ko, pv.beta + ko,
+                            out.data());
+            if (t.kind != Kind::translate) {
+              part.add_segment(out.data(), source, S);
+            } else {
+              const std::size_t pairs = pack_sourced_rectangle(d, t, out.data(), packed_a.data());
+              pack_sourced_rectangle(d, t, source, packed_b.data());
+              part.add_segment(packed_a.data(), packed_b.data(), pairs);
+            }
+            RelL2 lanes;
+            part.add_to(lanes);
+            shares[j * runs + run] = RunShare{lanes.diff2, lanes.ref2};
+            continue;
+          }
+          if (gathered != cmp.transform) {
+            whole = gather_plane(d, t, x_run, n, c, plane.data());
+            gathered = cmp.transform;
+          }
+          normalize_plane(stat_follows, pv.follows, plane.data(), S, g.mean.data() + at, g.rstd.data() + at,
+                          pv.gamma + ko, pv.beta + ko, out.data());
+          if (keeps_positions(t, n)) {
+            part.add_segment(out.data(), source, S);
+          } else {
+            gather_sources(d, t, source, n, reference.data());
+            if (whole) {
+              part.add_segment(out.data(), reference.data(), S);
+            } else {
+              const std::size_t pairs = pack_sourced(d, t, n, out.data(), reference.data(), packed_a.data(),
+                                                     packed_b.data());
+              part.add_segment(packed_a.data(), packed_b.data(), pairs);
+            }
+          }
+          RelL2 lanes;
+          part.add_to(lanes);
+          shares[j * runs + run] = RunShare{lanes.diff2, lanes.ref2};
+        }
+      }
+    }
+  });
+  for (std::size_t j = 0; j < count; ++j)  // in run order
+    for (std::size_t r = comparisons[j].n_begin * C; r < comparisons[j].n_end * C; ++r) {
+      comparisons[j].acc->diff2 += shares[j * runs + r].diff2;
+      comparisons[j].acc->ref2 += shares[j * runs + r].ref2;
+    }
+}
+
+}  // namespace bnlab::probe
