@@ -15,7 +15,7 @@
 // (probes/detail/transformed_forward.hpp: the statistics of T(x) in one read
 // of x, then one read of x and the base per comparison), and the reference
 // with trained parameters is computed on the fly at each element's source;
-// eval mode, elementwise, runs one sample at a time, all of it in cache.
+// eval mode joins the global shifts' pass with the running statistics fixed.
 //
 // Measurements (f = forward in train mode unless named, eps = eps_used):
 //   per_sample_shift   x' = x with only sample 0 circularly shifted;
@@ -158,8 +158,15 @@ InvarianceProbe probe_invariance(const MethodContext& context, const Array<float
   const float* base = context.base.data();  // (N, C, H, W) f(x)
   using probe::InputTransform;
   struct PerShift {
-    RelL2 own, rest, uniform, with_trained, translated;
+    RelL2 own, rest, uniform, with_trained, translated, eval;
   };
+  // Eval mode (batch-dependent methods): running statistics estimated from
+  // x (mean, unbiased var = m / (m - 1) * var), fixed: f_eval(shift(x))
+  // against f_eval(x), both computed on the fly.  (num_stats)
+  const bool eval_mode = plan.method.batch_dependent();
+  Statistics running = stats;
+  const double per_stat = double(plan.elements_per_stat);
+  for (double& v : running.var) v *= per_stat / (per_stat - 1.0);
   std::vector<PerShift> per_shift(shifts.size());  // (shifts)
   RelL2 rescaled_acc;
   std::vector<InputTransform> transforms;
@@ -177,8 +184,13 @@ InvarianceProbe probe_invariance(const MethodContext& context, const Array<float
     PerShift& m = per_shift[k];
     add(InputTransform::circular(shifts[k], 0, 1),  // sample 0 only
         {against(0, 1, unit, base, m.own), against(1, d.n, unit, base, m.rest)});
-    add(InputTransform::circular(shifts[k], 0, d.n),  // every sample
-        {against(0, d.n, unit, base, m.uniform), against(0, d.n, trained, nullptr, m.with_trained)});
+    std::vector<probe::TransformedComparison> global = {against(0, d.n, unit, base, m.uniform),
+                                                        against(0, d.n, trained, nullptr, m.with_trained)};
+    if (eval_mode) {
+      global.push_back(against(0, d.n, unit, nullptr, m.eval));
+      global.back().fixed_stats = &running;
+    }
+    add(InputTransform::circular(shifts[k], 0, d.n), global);  // every sample
     add(InputTransform::translate(shifts[k]), {against(0, d.n, unit, base, m.translated)});
   }
   add(channel_rescale(x, d, seed), {against(0, d.n, unit, base, rescaled_acc)});
@@ -193,31 +205,9 @@ InvarianceProbe probe_invariance(const MethodContext& context, const Array<float
   }
   const double rescaled = rescaled_acc.value();
 
-  // One sample's elements, and the dims of one sample for comparing it.
-  const Dims one{1, d.c, d.h, d.w};
-  const std::size_t sample = one.count();
-
-  // Eval mode with running statistics estimated from x: elementwise, so one
-  // sample at a time, all of it in cache: f_eval(x[n]) once, then for each
-  // shift f_eval(shift(x[n])) against it.
   if (plan.method.batch_dependent()) {
-    Statistics running = stats;  // mean, unbiased var = m / (m - 1) * var: (num_stats)
-    const double m = double(plan.elements_per_stat);
-    for (double& v : running.var) v *= m / (m - 1.0);
-    const FixedNormalize<float> eval(plan, running, unit, eps_used);
-    std::vector<RelL2> acc(shifts.size());                    // (shifts)
-    std::vector<float> ref(sample), shifted(sample);          // (C, H, W) each
-    for (std::size_t n = 0; n < d.n; ++n) {
-      const float* xn = x.data() + n * sample;  // (C, H, W)
-      eval.apply(xn, 1, ref.data());
-      for (std::size_t k = 0; k < shifts.size(); ++k) {
-        probe::circular_shift_into(one, xn, shifts[k], 0, 1, shifted.data());
-        eval.apply(shifted.data(), 1, shifted.data());
-        probe::add_shifted(acc[k], one, shifted.data(), ref.data(), shifts[k], 0, 1);
-      }
-    }
     double worst = 0;
-    for (const RelL2& a : acc) take_max(worst, a.value());
+    for (const PerShift& m : per_shift) take_max(worst, m.eval.value());
     result.eval_mode = true;
     result.eval_shift = worst;
   } else {

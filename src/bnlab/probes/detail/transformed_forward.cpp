@@ -480,19 +480,27 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
   const std::size_t S = d.s(), C = d.c, runs = d.n * d.c, count = comparisons.size();
   const bool stat_follows = plan.stat.s_stride != 0;
   std::vector<ParamView> views;  // (comparisons)
-  bool computes_reference = false;
-  for (const TransformedComparison& cmp : comparisons) {
+  // 1 / sqrt(var + eps) of x's statistics (references computed on the fly)
+  // and of each comparison's fixed statistics: (num_stats) each, or empty.
+  std::vector<double> x_rstd;
+  std::vector<std::vector<double>> fixed_rstd(count);  // (comparisons, num_stats)
+  auto reciprocal_std = [&](const Statistics& stats) {
+    if (stats.mean.size() != plan.num_stats || stats.var.size() != plan.num_stats) {
+      throw Error("internal: compare_transformed: statistics without the plan's " + std::to_string(plan.num_stats) +
+                  " entries");
+    }
+    std::vector<double> rstd(plan.num_stats);
+    for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps);
+    return rstd;
+  };
+  for (std::size_t j = 0; j < count; ++j) {
+    const TransformedComparison& cmp = comparisons[j];
     if (cmp.transform >= transforms.size() || cmp.n_begin > cmp.n_end || cmp.n_end > d.n) {
       throw Error("internal: compare_transformed: a comparison names no transform or samples out of range");
     }
     views.push_back(param_view(plan, *cmp.params));
-    computes_reference = computes_reference || !cmp.reference;
-  }
-  // x's own 1 / sqrt(var + eps), for the references computed on the fly.  (num_stats)
-  std::vector<double> x_rstd;
-  if (computes_reference) {
-    x_rstd.resize(plan.num_stats);
-    for (std::size_t o = 0; o < plan.num_stats; ++o) x_rstd[o] = 1.0 / std::sqrt(x_stats.var[o] + eps);
+    if (cmp.fixed_stats) fixed_rstd[j] = reciprocal_std(*cmp.fixed_stats);
+    else if (!cmp.reference && x_rstd.empty()) x_rstd = reciprocal_std(x_stats);
   }
   std::vector<RunShare> shares(count * runs);  // (comparisons, runs)
   const std::vector<RunGroup> groups = run_groups(plan);
@@ -517,13 +525,26 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
           if (n < cmp.n_begin || n >= cmp.n_end) continue;
           const InputTransform& t = transforms[cmp.transform];
           const ParamView& pv = views[j];
-          const std::size_t at = cmp.transform * L;
+          // The statistics of f(T(x)): T(x)'s own (the group's, per
+          // transform) or the comparison's fixed ones; the reference's: the
+          // fixed ones, or x's.  (L) each from these pointers
+          const double* t_mean = g.mean.data() + cmp.transform * L;
+          const double* t_rstd = g.rstd.data() + cmp.transform * L;
+          const double* ref_mean = nullptr;
+          const double* ref_rstd = nullptr;
+          if (cmp.fixed_stats) {
+            t_mean = ref_mean = cmp.fixed_stats->mean.data() + group.base;
+            t_rstd = ref_rstd = fixed_rstd[j].data() + group.base;
+          } else if (!cmp.reference) {
+            ref_mean = x_stats.mean.data() + group.base;
+            ref_rstd = x_rstd.data() + group.base;
+          }
           const float* source = nullptr;  // the reference's run, in source order: (S)
           if (cmp.reference) {
             source = cmp.reference + run * S;
           } else {
-            normalize_plane(stat_follows, pv.follows, x_run, S, x_stats.mean.data() + group.base,
-                            x_rstd.data() + group.base, pv.gamma + ko, pv.beta + ko, normalized.data());
+            normalize_plane(stat_follows, pv.follows, x_run, S, ref_mean, ref_rstd, pv.gamma + ko, pv.beta + ko,
+                            normalized.data());
             source = normalized.data();
           }
           RunRelL2 part;
@@ -537,8 +558,7 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
               gathered = cmp.transform;
               v = plane.data();
             }
-            normalize_plane(false, false, v, S, g.mean.data() + at, g.rstd.data() + at, pv.gamma + ko, pv.beta + ko,
-                            out.data());
+            normalize_plane(false, false, v, S, t_mean, t_rstd, pv.gamma + ko, pv.beta + ko, out.data());
             if (t.kind != Kind::translate) {
               part.add_segment(out.data(), source, S);
             } else {
@@ -555,8 +575,8 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
             whole = gather_plane(d, t, x_run, n, c, plane.data());
             gathered = cmp.transform;
           }
-          normalize_plane(stat_follows, pv.follows, plane.data(), S, g.mean.data() + at, g.rstd.data() + at,
-                          pv.gamma + ko, pv.beta + ko, out.data());
+          normalize_plane(stat_follows, pv.follows, plane.data(), S, t_mean, t_rstd, pv.gamma + ko, pv.beta + ko,
+                          out.data());
           if (keeps_positions(t, n)) {
             part.add_segment(out.data(), source, S);
           } else {

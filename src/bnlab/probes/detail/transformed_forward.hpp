@@ -90,12 +90,15 @@ std::vector<Statistics> transformed_statistics(const MethodPlan& plan, const flo
 // reference tensor (e.g. f(x), (N, C, H, W)) or, when reference is null,
 // normalize(x) with x's statistics (x_stats), the same params and eps;
 // both read at the source position. The relative L2 error goes into *acc.
+// With fixed_stats (e.g. running statistics: eval mode), both f(T(x)) and
+// the computed reference use them instead of batch statistics.
 struct TransformedComparison {
   std::size_t transform = 0;  // index into the transforms
   std::size_t n_begin = 0, n_end = 0;
   const Params<float>* params = nullptr;
   const float* reference = nullptr;  // (N, C, H, W), or null
   RelL2* acc = nullptr;
+  const Statistics* fixed_stats = nullptr;  // (num_stats), or null: batch statistics
 };
 
 // Every comparison, with the statistics of every transform, group by group
