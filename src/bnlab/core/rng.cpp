@@ -239,9 +239,13 @@ void det_log_n(const double* x, double* y, std::size_t count) {
 }
 
 // polar_pair's pairs, kBatch at a time, in two passes:
-//   1. the accept/reject loop in stream order: each attempt draws u then v and
-//      is written at slot k; acceptance advances k, a rejected attempt is
-//      overwritten by the next (branch-free);
+//   1. the accept/reject loop in stream order. An attempt is two successive
+//      draws (u, then v), so the attempts in the engine's current block are
+//      converted to (u, v, s) all at once (a vectorized loop), then kept in
+//      order: attempt a is written at slot k, acceptance advances k, a
+//      rejected attempt is overwritten by the next (branch-free). Only the
+//      attempts up to the batch's last accepted one are consumed (skip); an
+//      attempt split by a refill (one draw left) is made draw by draw;
 //   2. f = sqrt(-2 ln s / s), first = u f, second = v f, eight pairs at a
 //      time, interleaved into out as polar_pair(out[i], out[i + 1]) writes them.
 // So the engine gives the same draws in the same order and every value has the
@@ -254,18 +258,36 @@ void Rng::fill_normal(double* out, std::size_t count) {
     out[i++] = spare_;
     has_spare_ = false;
   }
+  constexpr std::size_t kBlockAttempts = Mt19937_64::kStateSize / 2;
   alignas(64) double u[kBatch], v[kBatch], s[kBatch];  // (kBatch) accepted attempts
+  alignas(64) double ua[kBlockAttempts], va[kBlockAttempts], sa[kBlockAttempts];  // (attempts) of a block
   for (std::size_t pairs = (count - i) / 2; pairs > 0;) {
     const std::size_t batch = std::min(pairs, kBatch);
     std::size_t k = 0;
     while (k < batch) {
-      const double uk = 2.0 * uniform() - 1.0;
-      const double vk = 2.0 * uniform() - 1.0;
-      const double sk = uk * uk + vk * vk;
-      u[k] = uk;
-      v[k] = vk;
-      s[k] = sk;
-      k += (sk >= 1.0 || sk == 0.0) ? 0 : 1;
+      const std::uint64_t* draw = engine_.peek();
+      const std::size_t attempts = engine_.available() / 2;
+      if (attempts == 0) {  // one draw left in this block: the attempt straddles the refill
+        u[k] = 2.0 * uniform() - 1.0;
+        v[k] = 2.0 * uniform() - 1.0;
+        s[k] = u[k] * u[k] + v[k] * v[k];
+        k += (s[k] >= 1.0 || s[k] == 0.0) ? 0 : 1;
+        continue;
+      }
+      // uniform(): (draw >> 11) 2^-53; the int64 conversion is exact (< 2^53) and vectorizes
+      for (std::size_t a = 0; a < attempts; ++a) {
+        ua[a] = 2.0 * (static_cast<double>(static_cast<std::int64_t>(draw[2 * a] >> 11)) * 0x1.0p-53) - 1.0;
+        va[a] = 2.0 * (static_cast<double>(static_cast<std::int64_t>(draw[2 * a + 1] >> 11)) * 0x1.0p-53) - 1.0;
+        sa[a] = ua[a] * ua[a] + va[a] * va[a];
+      }
+      std::size_t a = 0;
+      for (; a < attempts && k < batch; ++a) {
+        u[k] = ua[a];
+        v[k] = va[a];
+        s[k] = sa[a];
+        k += (sa[a] >= 1.0 || sa[a] == 0.0) ? 0 : 1;
+      }
+      engine_.skip(2 * a);
     }
     for (std::size_t j = batch; j % 8 != 0; ++j) {  // pad the last eight: discarded
       u[j] = 0.0;

@@ -44,6 +44,16 @@ class Mt19937_64 {
     return block_[next_++];
   }
 
+  // The next outputs in place, for a consumer that reads several at once:
+  // peek() points at the next available() >= 1 of them (refilling first if
+  // none is left); skip(k), k <= available(), consumes the first k.
+  const std::uint64_t* peek() {
+    if (next_ == kStateSize) refill();
+    return block_ + next_;
+  }
+  std::size_t available() const { return kStateSize - next_; }
+  void skip(std::size_t k) { next_ += k; }
+
  private:
   void refill();  // state_ <- its next twist; block_ <- tempered state_; next_ <- 0
 
