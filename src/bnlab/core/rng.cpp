@@ -243,9 +243,10 @@ void det_log_n(const double* x, double* y, std::size_t count) {
 //      draws (u, then v), so the attempts in the engine's current block are
 //      converted to (u, v, s) all at once (a vectorized loop), then kept in
 //      order: attempt a is written at slot k, acceptance advances k, a
-//      rejected attempt is overwritten by the next (branch-free). Only the
-//      attempts up to the batch's last accepted one are consumed (skip); an
-//      attempt split by a refill (one draw left) is made draw by draw;
+//      rejected attempt is overwritten by the next (branch-free; with AVX-512
+//      eight attempts at a time, the accepted ones packed by compress). Only
+//      the attempts up to the batch's last accepted one are consumed (skip);
+//      an attempt split by a refill (one draw left) is made draw by draw;
 //   2. f = sqrt(-2 ln s / s), first = u f, second = v f, eight pairs at a
 //      time, interleaved into out as polar_pair(out[i], out[i + 1]) writes them.
 // So the engine gives the same draws in the same order and every value has the
