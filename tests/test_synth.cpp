@@ -204,6 +204,174 @@ TEST_CASE("rng: fill_normal continues the same stream as repeated normal()") {
   }
 }
 
+// ---- fill_normal's fast path against the plain algorithm ---------------------
+
+namespace {
+
+// The generator as its description reads, one value at a time, on the
+// standard library's engine: uniform = (draw >> 11) 2^-53; Marsaglia's polar
+// method: u = 2 uniform - 1, v = 2 uniform - 1, s = u^2 + v^2, retried while
+// s >= 1 or s == 0; f = sqrt(-2 ln s / s) with det_log; u f is returned, v f
+// kept for the next call.
+class ReferenceRng {
+ public:
+  explicit ReferenceRng(std::uint64_t seed) : engine_(seed) {}
+  std::uint64_t next_u64() { return engine_(); }
+  double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  double normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u = 0.0, v = 0.0, s = 0.0;
+    do {
+      u = 2.0 * uniform() - 1.0;
+      v = 2.0 * uniform() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double f = std::sqrt(-2.0 * det_log(s) / s);
+    spare_ = v * f;
+    has_spare_ = true;
+    return u * f;
+  }
+
+ private:
+  std::mt19937_64 engine_;
+  double spare_ = 0.0;
+  bool has_spare_ = false;
+};
+
+std::uint64_t bits_of(double x) {
+  std::uint64_t b = 0;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+
+// A small LCG picks the schedule of calls (not the generator under test).
+struct Schedule {
+  std::uint64_t state;
+  std::uint64_t next(std::uint64_t bound) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % bound;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("rng: Mt19937_64 is std::mt19937_64, call by call and through peek/skip") {
+  for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{5489}, std::uint64_t{0x123456789abcdefULL},
+                             ~std::uint64_t{0}}) {
+    INFO("seed " << seed);
+    Mt19937_64 engine(seed);
+    std::mt19937_64 reference(seed);
+    Schedule schedule{seed};
+    for (int call = 0; call < 3000; ++call) {  // about 16 refills, odd and even offsets
+      if (schedule.next(3) == 0) {
+        const std::uint64_t* block = engine.peek();
+        const std::size_t available = engine.available();
+        REQUIRE(available >= 1);
+        REQUIRE(available <= Mt19937_64::kStateSize);
+        const std::size_t take = schedule.next(available + 1);
+        for (std::size_t j = 0; j < take; ++j) REQUIRE(block[j] == reference());
+        engine.skip(take);
+      } else {
+        REQUIRE(engine() == reference());
+      }
+    }
+  }
+}
+
+TEST_CASE("rng: fill_normal gives the plain polar method's bits for every count, spare and interleaving") {
+  const std::vector<std::size_t> counts = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 255, 256, 257, 511, 512, 513, 1000, 4095, 4096, 4097, 100003};
+  for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{3}, std::uint64_t{5}, std::uint64_t{987654321}, ~std::uint64_t{0}}) {
+    for (std::size_t count : counts) {
+      for (int lead : {0, 1, 2}) {  // draws before: none, one normal (a spare waits), one uniform (odd offset)
+        INFO("seed " << seed << ", count " << count << ", lead " << lead);
+        Rng rng(seed);
+        ReferenceRng reference(seed);
+        if (lead == 1) REQUIRE(bits_of(rng.normal()) == bits_of(reference.normal()));
+        if (lead == 2) REQUIRE(rng.uniform() == reference.uniform());
+        std::vector<double> out(count + 1, -7.0);  // one past the end must stay untouched
+        rng.fill_normal(out.data(), count);
+        std::size_t mismatches = 0;
+        for (std::size_t j = 0; j < count; ++j) mismatches += bits_of(out[j]) != bits_of(reference.normal());
+        CHECK(mismatches == 0);
+        CHECK(out[count] == -7.0);
+        // The spare and the engine are left as the reference leaves them.
+        CHECK(bits_of(rng.normal()) == bits_of(reference.normal()));
+        CHECK(bits_of(rng.normal()) == bits_of(reference.normal()));
+        CHECK(rng.next_u64() == reference.next_u64());
+      }
+    }
+  }
+}
+
+TEST_CASE("rng: fill_normal interleaved with uniform, normal, below and next_u64 stays the plain stream") {
+  for (std::uint64_t seed : {std::uint64_t{1}, std::uint64_t{11}, std::uint64_t{2026}}) {
+    INFO("seed " << seed);
+    Rng rng(seed);
+    ReferenceRng reference(seed);
+    Schedule schedule{seed};
+    std::vector<double> out;
+    std::size_t values = 0, mismatches = 0;
+    for (int call = 0; call < 4000; ++call) {
+      switch (schedule.next(6)) {
+        case 0: mismatches += rng.uniform() != reference.uniform(); break;
+        case 1: mismatches += rng.next_u64() != reference.next_u64(); break;
+        case 2: mismatches += bits_of(rng.normal()) != bits_of(reference.normal()); break;
+        case 3: mismatches += rng.below(1000) != static_cast<std::uint64_t>(reference.uniform() * 1000.0); break;
+        default: {
+          const std::size_t count = schedule.next(2) == 0 ? schedule.next(20) : schedule.next(800);
+          out.assign(count, 0.0);
+          rng.fill_normal(out.data(), count);
+          for (double z : out) mismatches += bits_of(z) != bits_of(reference.normal());
+          values += count;
+        }
+      }
+    }
+    INFO(values << " values from fill_normal");
+    CHECK(values > 100000);
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("rng: det_log_n (eight lanes at a time) has det_log's bits, edge cases included") {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double tiny = std::numeric_limits<double>::denorm_min();
+  const double smallest = std::numeric_limits<double>::min();
+  std::vector<double> x = {1.0, 0.5, 2.0, 0.0, -0.0, -1.0, inf, -inf, std::numeric_limits<double>::quiet_NaN(),
+                           tiny, smallest, std::nextafter(smallest, 0.0), std::numeric_limits<double>::max(),
+                           0x1.0p-104, 0x1.0p-52, std::nextafter(1.0, 0.0), std::nextafter(1.0, 2.0)};
+  // Both sides of the m < sqrt(1/2) fold, in several binades.
+  for (int e = -60; e <= 60; e += 7) {
+    const double edge = std::ldexp(0.70710678118654752440, e);
+    for (double y : {edge, std::nextafter(edge, 0.0), std::nextafter(edge, inf)}) x.push_back(y);
+  }
+  // s of the polar method: u^2 + v^2 of grid points, across (0, 1).
+  for (std::uint64_t k = 1; k < 20000; ++k) x.push_back(static_cast<double>(k * k) * 0x1.0p-30);
+  std::mt19937_64 bits(17);
+  for (int j = 0; j < 20000; ++j) {  // any bit pattern: signs, subnormals, inf and NaN of every kind
+    const std::uint64_t b = bits();
+    double y = 0;
+    std::memcpy(&y, &b, sizeof y);
+    x.push_back(y);
+  }
+  for (int j = 0; j < 20000; ++j) x.push_back(std::ldexp(0.5 + 0.5 * static_cast<double>(bits() >> 11) * 0x1.0p-53, int(bits() % 2000) - 1000));
+  // Every offset, so each special value is seen in every lane and in the scalar tail.
+  for (std::size_t offset = 0; offset < 9; ++offset) {
+    const std::size_t count = x.size() - offset;
+    std::vector<double> y(count);
+    det_log_n(x.data() + offset, y.data(), count);
+    std::size_t mismatches = 0;
+    for (std::size_t j = 0; j < count; ++j) {
+      const bool same = bits_of(y[j]) == bits_of(det_log(x[offset + j]));
+      if (!same && mismatches++ < 5) UNSCOPED_INFO("x = " << x[offset + j] << ": " << y[j] << " vs " << det_log(x[offset + j]));
+    }
+    INFO("offset " << offset);
+    CHECK(mismatches == 0);
+  }
+}
+
 TEST_CASE("rng: det_log det_exp and det_cos_turns agree with the libm to a few ulp") {
   const double ulp = std::numeric_limits<double>::epsilon();
   double worst_log = 0, worst_exp = 0, worst_cos = 0;

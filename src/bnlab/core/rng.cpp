@@ -1,10 +1,17 @@
 #include "bnlab/core/rng.hpp"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/simd.hpp"
+
+#if defined(__AVX512F__) || defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 // Bit-identical results need every a*b+c below rounded twice, as written:
 // forbid contraction into FMA (GCC contracts by default in C++ even with
@@ -19,6 +26,51 @@ static_assert(std::numeric_limits<double>::is_iec559, "bnlab::Rng needs IEEE 754
 static_assert(FLT_EVAL_METHOD == 0, "bnlab::Rng needs FLT_EVAL_METHOD == 0 (no x87 excess precision)");
 
 namespace bnlab {
+
+// ---- mt19937_64 ([rand.eng.mers], [rand.predef]) ----------------------------
+// w = 64, n = 312, m = 156, r = 31, a = 0xb5026f5aa96619e9, (u, d) = (29,
+// 0x5555555555555555), (s, b) = (17, 0x71d67fffeda60000), (t, c) = (37,
+// 0xfff7eee000000000), l = 43, f = 6364136223846793005.
+namespace {
+constexpr std::size_t kShift = 156;  // m
+constexpr std::uint64_t kMatrixA = 0xb5026f5aa96619e9ULL;
+constexpr std::uint64_t kUpperMask = ~std::uint64_t{0} << 31;  // the top w - r bits
+constexpr std::uint64_t kLowerMask = ~kUpperMask;
+
+// x_{i+n} = x_{i+m} xor ((upper(x_i) | lower(x_{i+1})) A), where y A = y >> 1,
+// xor a when y is odd.
+inline std::uint64_t twist(std::uint64_t x_i, std::uint64_t x_i1, std::uint64_t x_im) {
+  const std::uint64_t y = (x_i & kUpperMask) | (x_i1 & kLowerMask);
+  return x_im ^ (y >> 1) ^ ((y & 1) * kMatrixA);
+}
+
+inline std::uint64_t temper(std::uint64_t z) {
+  z ^= (z >> 29) & 0x5555555555555555ULL;
+  z ^= (z << 17) & 0x71d67fffeda60000ULL;
+  z ^= (z << 37) & 0xfff7eee000000000ULL;
+  return z ^ (z >> 43);
+}
+}  // namespace
+
+Mt19937_64::Mt19937_64(std::uint64_t seed) {
+  state_[0] = seed;
+  for (std::size_t i = 1; i < kStateSize; ++i)
+    state_[i] = 6364136223846793005ULL * (state_[i - 1] ^ (state_[i - 1] >> 62)) + i;
+}
+
+// The state is the last n outputs before tempering, x_0 .. x_{n-1} in place;
+// word i becomes x_{i+n}, which reads x_{i+m} (still old for i < n - m, new
+// after), so the three loops below have no dependence inside each other.
+void Mt19937_64::refill() {
+  constexpr std::size_t n = kStateSize, m = kShift;
+  std::uint64_t* x = state_;
+  for (std::size_t i = 0; i < n - m; ++i) x[i] = twist(x[i], x[i + 1], x[i + m]);
+  for (std::size_t i = n - m; i < n - 1; ++i) x[i] = twist(x[i], x[i + 1], x[i + m - n]);
+  x[n - 1] = twist(x[n - 1], x[0], x[m - 1]);
+  for (std::size_t i = 0; i < n; ++i) block_[i] = temper(x[i]);
+  next_ = 0;
+}
+
 namespace {
 
 // ln 2 split so that n * kLn2Hi is exact for |n| < 2^11 (fdlibm's constants).
@@ -79,20 +131,6 @@ double Rng::normal() {
   return first;
 }
 
-void Rng::fill_normal(double* out, std::size_t count) {
-  std::size_t i = 0;
-  if (count == 0) return;
-  if (has_spare_) {
-    out[i++] = spare_;
-    has_spare_ = false;
-  }
-  for (; i + 1 < count; i += 2) polar_pair(*this, out[i], out[i + 1]);
-  if (i < count) {
-    polar_pair(*this, out[i], spare_);
-    has_spare_ = true;
-  }
-}
-
 // ln x = e ln 2 + ln m, x = m 2^e, m in [sqrt(1/2), sqrt(2)).
 // ln m = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m-1)/(m+1), |s| <= 0.1716,
 // so s^2 <= 0.0295 and 12 terms of the series reach 1e-19 relative.
@@ -114,6 +152,191 @@ double det_log(double x) {
   double ln_m = 2.0 * s + 2.0 * s * (s2 * t);
   double de = static_cast<double>(e);
   return de * kLn2Hi + (de * kLn2Lo + ln_m);
+}
+
+// ---- eight lanes at a time ---------------------------------------------------
+// det_log and the end of polar_pair on eight values: in every lane the same
+// IEEE operations in the same order as the scalar code (no contraction, see
+// the top of the file; +, -, *, / and sqrt are correctly rounded whatever the
+// instruction width), so every lane has the scalar result's bits.
+namespace {
+
+using simd::Vec8d;
+typedef std::int64_t Vec8i __attribute__((vector_size(64)));
+
+constexpr std::int64_t kMantissaBits = 0x000fffffffffffffLL;
+constexpr std::int64_t kHalfExponent = 0x3fe0000000000000LL;  // the exponent field of [0.5, 1)
+constexpr std::int64_t kHalfBiased = 1022;                    // and its value
+constexpr std::size_t kBatch = 256;  // pairs per pass of fill_normal (a multiple of 8)
+
+Vec8d splat(double v) { return Vec8d{v, v, v, v, v, v, v, v}; }
+// The bits of each lane, and back (a vector cast reinterprets, it does not convert).
+Vec8i bits_of(Vec8d x) { return (Vec8i)x; }
+Vec8d double_of(Vec8i bits) { return (Vec8d)bits; }
+
+// Whether every lane is a positive, finite, normal double: biased exponent in
+// [1, 2046] with the sign bit clear (an arithmetic shift makes x < 0 negative).
+bool all_positive_normal(Vec8d x) {
+  const Vec8i biased = bits_of(x) >> 52;
+  const Vec8i bad = (biased < 1) | (biased > 2046);
+  std::int64_t any = 0;
+  for (int lane = 0; lane < 8; ++lane) any |= bad[lane];
+  return any == 0;
+}
+
+// det_log, lane by lane. Positive normal lanes take the vector path, where
+// frexp is bit surgery and exact alike: x = m 2^e with m = x's mantissa under
+// the exponent field of [0.5, 1), e = x's biased exponent - 1022. Any other
+// lane (0, subnormal, negative, inf, NaN) sends all eight to the scalar code.
+Vec8d det_log8(Vec8d x) {
+  if (!all_positive_normal(x)) {
+    Vec8d y;
+    for (int lane = 0; lane < 8; ++lane) y[lane] = det_log(x[lane]);
+    return y;
+  }
+  const Vec8i bits = bits_of(x);
+  Vec8i e = (bits >> 52) - kHalfBiased;
+  Vec8d m = double_of((bits & kMantissaBits) | kHalfExponent);
+  // if (m < sqrt(1/2)) { m *= 2; --e; }  low: all ones where true (-1), else 0
+  const Vec8i low = (Vec8i)(m < splat(kSqrtHalf));
+  m = double_of((bits_of(m * 2.0) & low) | (bits_of(m) & ~low));
+  e = e + low;
+  const Vec8d f = m - 1.0;
+  const Vec8d s = f / (2.0 + f);
+  const Vec8d s2 = s * s;
+  Vec8d t = splat(1.0 / 25.0);
+  for (int k = 23; k >= 3; k -= 2) t = 1.0 / static_cast<double>(k) + s2 * t;
+  const Vec8d ln_m = 2.0 * s + 2.0 * s * (s2 * t);
+  const Vec8d de = __builtin_convertvector(e, Vec8d);  // exact: |e| < 1100
+  return de * kLn2Hi + (de * kLn2Lo + ln_m);
+}
+
+// std::sqrt lane by lane (correctly rounded: the same bits in every width).
+Vec8d sqrt8(Vec8d x) {
+#if defined(__AVX512F__)
+  // maskz with every lane kept: _mm512_sqrt_pd itself, minus GCC 12's false
+  // -Wmaybe-uninitialized on the undefined source operand of the plain form.
+  return Vec8d(_mm512_maskz_sqrt_pd(__mmask8(0xFF), __m512d(x)));
+#elif defined(__AVX__)
+  __m256d half[2];
+  std::memcpy(half, &x, sizeof x);
+  half[0] = _mm256_sqrt_pd(half[0]);
+  half[1] = _mm256_sqrt_pd(half[1]);
+  std::memcpy(&x, half, sizeof x);
+  return x;
+#else
+  for (int lane = 0; lane < 8; ++lane) x[lane] = std::sqrt(x[lane]);
+  return x;
+#endif
+}
+
+}  // namespace
+
+void det_log_n(const double* x, double* y, std::size_t count) {
+  std::size_t i = 0;
+  for (; i + 8 <= count; i += 8) simd::store(y + i, det_log8(simd::load(Vec8d{}, x + i)));
+  for (; i < count; ++i) y[i] = det_log(x[i]);
+}
+
+// polar_pair's pairs, kBatch at a time, in two passes:
+//   1. the accept/reject loop in stream order. An attempt is two successive
+//      draws (u, then v), so the attempts in the engine's current block are
+//      converted to (u, v, s) all at once (a vectorized loop), then kept in
+//      order: attempt a is written at slot k, acceptance advances k, a
+//      rejected attempt is overwritten by the next (branch-free; with AVX-512
+//      eight attempts at a time, the accepted ones packed by compress). Only
+//      the attempts up to the batch's last accepted one are consumed (skip);
+//      an attempt split by a refill (one draw left) is made draw by draw;
+//   2. f = sqrt(-2 ln s / s), first = u f, second = v f, eight pairs at a
+//      time, interleaved into out as polar_pair(out[i], out[i + 1]) writes them.
+// So the engine gives the same draws in the same order and every value has the
+// scalar bits; an odd count ends with polar_pair itself, its second value the
+// spare, as normal() would leave it.
+void Rng::fill_normal(double* out, std::size_t count) {
+  if (count == 0) return;
+  std::size_t i = 0;
+  if (has_spare_) {
+    out[i++] = spare_;
+    has_spare_ = false;
+  }
+  constexpr std::size_t kBlockAttempts = Mt19937_64::kStateSize / 2;
+  alignas(64) double u[kBatch], v[kBatch], s[kBatch];  // (kBatch) accepted attempts
+  alignas(64) double ua[kBlockAttempts], va[kBlockAttempts], sa[kBlockAttempts];  // (attempts) of a block
+  for (std::size_t pairs = (count - i) / 2; pairs > 0;) {
+    const std::size_t batch = std::min(pairs, kBatch);
+    std::size_t k = 0;
+    while (k < batch) {
+      const std::uint64_t* draw = engine_.peek();
+      // About 1.27 attempts per pair (acceptance pi/4): convert a margin more,
+      // not the whole block, when the batch is nearly full.
+      const std::size_t wanted = batch - k;
+      const std::size_t attempts = std::min(engine_.available() / 2, wanted + wanted / 2 + 8);
+      if (attempts == 0) {  // one draw left in this block: the attempt straddles the refill
+        u[k] = 2.0 * uniform() - 1.0;
+        v[k] = 2.0 * uniform() - 1.0;
+        s[k] = u[k] * u[k] + v[k] * v[k];
+        k += (s[k] >= 1.0 || s[k] == 0.0) ? 0 : 1;
+        continue;
+      }
+      // uniform(): (draw >> 11) 2^-53; the int64 conversion is exact (< 2^53) and vectorizes
+      for (std::size_t a = 0; a < attempts; ++a) {
+        ua[a] = 2.0 * (static_cast<double>(static_cast<std::int64_t>(draw[2 * a] >> 11)) * 0x1.0p-53) - 1.0;
+        va[a] = 2.0 * (static_cast<double>(static_cast<std::int64_t>(draw[2 * a + 1] >> 11)) * 0x1.0p-53) - 1.0;
+        sa[a] = ua[a] * ua[a] + va[a] * va[a];
+      }
+      std::size_t a = 0;
+#if defined(__AVX512F__)
+      // Eight attempts at a time while all eight could be kept: the accepted
+      // ones, in order, packed to the front (compress) and stored at slot k.
+      for (; a + 8 <= attempts && k + 8 <= batch; a += 8) {
+        const __m512d sv = _mm512_load_pd(sa + a);
+        const __mmask8 keep = __mmask8(_mm512_cmp_pd_mask(sv, _mm512_set1_pd(1.0), _CMP_NGE_UQ) &
+                                       _mm512_cmp_pd_mask(sv, _mm512_setzero_pd(), _CMP_NEQ_UQ));  // !(s >= 1 || s == 0)
+        _mm512_storeu_pd(u + k, _mm512_maskz_compress_pd(keep, _mm512_load_pd(ua + a)));
+        _mm512_storeu_pd(v + k, _mm512_maskz_compress_pd(keep, _mm512_load_pd(va + a)));
+        _mm512_storeu_pd(s + k, _mm512_maskz_compress_pd(keep, sv));
+        k += static_cast<std::size_t>(__builtin_popcount(keep));
+      }
+#endif
+      for (; a < attempts && k < batch; ++a) {
+        u[k] = ua[a];
+        v[k] = va[a];
+        s[k] = sa[a];
+        k += (sa[a] >= 1.0 || sa[a] == 0.0) ? 0 : 1;
+      }
+      engine_.skip(2 * a);
+    }
+    for (std::size_t j = batch; j % 8 != 0; ++j) {  // pad the last eight: discarded
+      u[j] = 0.0;
+      v[j] = 0.0;
+      s[j] = 0.5;
+    }
+    for (std::size_t j = 0; j < batch; j += 8) {
+      const Vec8d sj = simd::load(Vec8d{}, s + j);
+      const Vec8d f = sqrt8(-2.0 * det_log8(sj) / sj);
+      const Vec8d first = simd::load(Vec8d{}, u + j) * f;
+      const Vec8d second = simd::load(Vec8d{}, v + j) * f;
+      // (first_0, second_0, first_1, second_1, ...): pair p at out[2p], out[2p + 1]
+      const Vec8d lo = __builtin_shufflevector(first, second, 0, 8, 1, 9, 2, 10, 3, 11);
+      const Vec8d hi = __builtin_shufflevector(first, second, 4, 12, 5, 13, 6, 14, 7, 15);
+      const std::size_t here = std::min<std::size_t>(8, batch - j);  // pairs of these eight kept
+      if (here == 8) {
+        simd::store(out + i, lo);
+        simd::store(out + i + 8, hi);
+      } else {
+        alignas(64) double both[16];
+        simd::store(both, lo);
+        simd::store(both + 8, hi);
+        std::memcpy(out + i, both, 2 * here * sizeof(double));
+      }
+      i += 2 * here;
+    }
+    pairs -= batch;
+  }
+  if (i < count) {  // odd: the last pair's second value is the spare
+    polar_pair(*this, out[i], spare_);
+    has_spare_ = true;
+  }
 }
 
 // e^x = 2^n e^r, n = round(x / ln 2), r = x - n ln 2 in [-0.347, 0.347] (two-part
