@@ -502,6 +502,17 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
     if (cmp.fixed_stats) fixed_rstd[j] = reciprocal_std(*cmp.fixed_stats);
     else if (!cmp.reference && x_rstd.empty()) x_rstd = reciprocal_std(x_stats);
   }
+  // The computed references: one slot per distinct (parameters, statistics).
+  std::vector<std::size_t> reference_slot(count, 0);  // (comparisons)
+  std::vector<std::pair<const Params<float>*, const Statistics*>> slot_keys;
+  for (std::size_t j = 0; j < count; ++j) {
+    if (comparisons[j].reference) continue;
+    const auto key = std::make_pair(comparisons[j].params, comparisons[j].fixed_stats);
+    const auto found = std::find(slot_keys.begin(), slot_keys.end(), key);
+    reference_slot[j] = std::size_t(found - slot_keys.begin());
+    if (found == slot_keys.end()) slot_keys.push_back(key);
+  }
+  const std::size_t slots = slot_keys.size();
   std::vector<RunShare> shares(count * runs);  // (comparisons, runs)
   const std::vector<RunGroup> groups = run_groups(plan);
   for_each_group(plan, groups, [&](const RunGroup& group, bool chunked, bool threaded) {
@@ -511,14 +522,17 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
 #pragma omp parallel if (threaded)
     {
       // (S) each: x' of the run, f(x') of it, the reference gathered at the
-      // sources, normalize(x) of the run, and the compared pairs packed
-      std::vector<float> plane(S), out(S), reference(S), normalized(S), packed_a(S), packed_b(S);
+      // sources, and the compared pairs packed
+      std::vector<float> plane(S), out(S), reference(S), packed_a(S), packed_b(S);
+      std::vector<float> normalized(slots * S);  // (slots, S) computed references of the run
+      std::vector<char> computed_for_run(slots);  // (slots)
 #pragma omp for schedule(static)
       for (std::ptrdiff_t i = 0; i < group_runs; ++i) {
         const std::size_t run = group.runs[std::size_t(i)], n = run / C, c = run % C;
         const float* x_run = x + run * S;  // (S)
         const std::size_t ko = plan.has_affine() ? plan.param.base(n, c) : 0;
         std::size_t gathered = transforms.size();  // the transform whose x' is in `plane`
+        std::fill(computed_for_run.begin(), computed_for_run.end(), false);
         bool whole = true;
         for (std::size_t j = 0; j < count; ++j) {
           const TransformedComparison& cmp = comparisons[j];
@@ -543,9 +557,16 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
           if (cmp.reference) {
             source = cmp.reference + run * S;
           } else {
-            normalize_plane(stat_follows, pv.follows, x_run, S, ref_mean, ref_rstd, pv.gamma + ko, pv.beta + ko,
-                            normalized.data());
-            source = normalized.data();
+            // normalize(x)'s run for these parameters and statistics: the
+            // same for every transform, so computed once per run.
+            const std::size_t slot = reference_slot[j];
+            float* computed = normalized.data() + slot * S;
+            if (!computed_for_run[slot]) {
+              normalize_plane(stat_follows, pv.follows, x_run, S, ref_mean, ref_rstd, pv.gamma + ko, pv.beta + ko,
+                              computed);
+              computed_for_run[slot] = true;
+            }
+            source = computed;
           }
           RunRelL2 part;
           if (!stat_follows && !pv.follows) {
