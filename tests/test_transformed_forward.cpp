@@ -2,7 +2,7 @@
 // against the materialized path it replaces: T(x) written out, its
 // statistics in plain float64, the engine's normalize, probe_util's
 // comparisons. Every method, every kind of transform, shifts with and without
-// a column offset; and the bits for 1, 2 and 3 threads.
+// a column offset; one run's output; and the bits for 1, 2 and 3 threads.
 #include <catch2/catch.hpp>
 
 #include <omp.h>
@@ -54,6 +54,9 @@ Array<float> materialize(const InputTransform& t, const Array<float>& x, const D
             case InputTransform::Kind::rescale:
               v = float(t.scale[c] * double(x.data()[at]) + t.offset[c]);
               break;
+            case InputTransform::Kind::sample_scale:
+              v = n >= t.shifted_begin && n < t.shifted_end ? float(t.factor * double(x.data()[at])) : x.data()[at];
+              break;
           }
           out.data()[at] = v;
         }
@@ -102,6 +105,7 @@ RelL2 materialized_comparison(const MethodPlan& plan, const InputTransform& t, c
       probe::add_translated(acc, a, b, t.shift);
       break;
     case InputTransform::Kind::rescale:
+    case InputTransform::Kind::sample_scale:
       probe::add_plain(acc, a, b, n_begin, n_end);
       break;
   }
@@ -116,7 +120,8 @@ std::vector<InputTransform> every_kind(const Dims& d) {
   }
   return {InputTransform::circular(Shift{1, 2}, 0, 1),   InputTransform::circular(Shift{2, 0}, 0, d.n),
           InputTransform::circular(Shift{0, 3}, 0, d.n), InputTransform::translate(Shift{1, 2}),
-          InputTransform::translate(Shift{2, 0}),        InputTransform::rescale(scale, offset)};
+          InputTransform::translate(Shift{2, 0}),        InputTransform::rescale(scale, offset),
+          InputTransform::scale_samples(2.0, 0, 1)};
 }
 
 const char* const kMethods[] = {"1", "2", "3", "ln", "in", "gn:2"};
@@ -252,5 +257,26 @@ TEST_CASE("fused statistics and comparisons are the same bits for 1, 2 and 3 thr
     INFO("method " << id);
     CHECK(one == two);
     CHECK(one == three);
+  }
+}
+
+TEST_CASE("one run's transformed output is the engine's forward of the materialized transform") {
+  const Dims d{3, 4, 5, 7};
+  const Array<float> x = normal_tensor(d, 15);
+  for (const char* id : kMethods) {
+    const MethodPlan plan = plan_of(id, d);
+    const Params<float> trained = probe::trained_like_params(plan, 6);
+    for (const InputTransform& t : every_kind(d)) {
+      const Statistics stats = probe::transformed_statistics(plan, x.data(), {t}).front();
+      Array<float> want = Array<float>::from_shape(d.to_vector());  // (N, C, H, W)
+      normalize_into(plan, materialize(t, x, d).data(), stats, trained, 1e-5, want.data());
+      std::vector<float> got(d.s());  // (H, W)
+      for (std::size_t n = 0; n < d.n; ++n)
+        for (std::size_t c = 0; c < d.c; ++c) {
+          probe::transformed_run_output(plan, x.data(), t, stats, trained, 1e-5, n, c, got.data());
+          INFO("method " << id << ", run (" << n << ", " << c << ")");
+          CHECK(std::equal(got.begin(), got.end(), want.data() + (n * d.c + c) * d.s()));
+        }
+    }
   }
 }

@@ -37,6 +37,7 @@
 #include "bnlab/core/error.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
+#include "bnlab/probes/detail/transformed_forward.hpp"
 #include "bnlab/probes/probes.hpp"
 
 namespace bnlab {
@@ -126,8 +127,7 @@ Json maps_json(const std::vector<Map>& maps) {
 // Four significant digits, for the few scalars of the block.
 double short_number(double v) { return round_to_scale(v, std::abs(v)); }
 
-void shift_maps(const MethodPlan& plan, const Array<float>& x, const Array<float>& base, Workspace& workspace,
-                MapsProbe& result) {
+void shift_maps(const MethodPlan& plan, const Array<float>& x, const Array<float>& base, MapsProbe& result) {
   const Dims& d = plan.dims;
   const std::vector<probe::Shift> shifts = probe::shift_set(d);
   if (shifts.empty()) {
@@ -137,17 +137,24 @@ void shift_maps(const MethodPlan& plan, const Array<float>& x, const Array<float
   }
   const probe::Shift s = shifts.front();
   const std::size_t c = result.channels.back(), H = d.h, W = d.w;
-  Array<float>& ys = workspace.scratch();  // (N, C, H, W): x' (sample 0 shifted), then f(x') in place
-  probe::circular_shift_into(x, s, 0, 1, ys.data());
-  forward_train_into(plan, ys.data(), identity_params<float>(plan), kEpsConstantSafe, ys.data());
+  // x' = x with sample 0 shifted: its statistics (one read of x), then f(x')
+  // of channel c of each sample, computed from x (transformed_forward.hpp).
+  const probe::InputTransform shifted = probe::InputTransform::circular(s, 0, 1);
+  const Statistics stats = probe::transformed_statistics(plan, x.data(), {shifted}).front();  // (num_stats)
+  const Params<float> unit = identity_params<float>(plan);
+  std::vector<float> out(d.s());  // (H, W) f(x')[n, c]
+  auto output_of = [&](std::size_t n) {
+    probe::transformed_run_output(plan, x.data(), shifted, stats, unit, kEpsConstantSafe, n, c, out.data());
+    return static_cast<const float*>(out.data());
+  };
   std::vector<double> difference(d.s()), leakage(d.s(), 0.0);  // (H, W)
-  const float* own = ys.data() + c * d.s();                    // f(x')[0, c]
+  const float* own = output_of(0);                             // f(x')[0, c]
   const float* ref = base.data() + c * d.s();                  // f(x)[0, c]
   for (std::size_t h = 0; h < H; ++h)
     for (std::size_t w = 0; w < W; ++w)
       difference[h * W + w] = double(own[h * W + w]) - double(ref[((h + H - s.dh) % H) * W + (w + W - s.dw) % W]);
   for (std::size_t n = 1; n < d.n; ++n) {
-    const float* a = ys.data() + (n * d.c + c) * d.s();
+    const float* a = output_of(n);
     const float* b = base.data() + (n * d.c + c) * d.s();
     for (std::size_t i = 0; i < d.s(); ++i) leakage[i] += std::abs(double(a[i]) - double(b[i]));
   }
@@ -215,11 +222,10 @@ MapsProbe probe_maps(const MethodPlan& plan, const Array<float>& x, const Array<
   MethodContext context = method_context(plan, x, "probe_maps");
   if (shape_of(base) != shape_of(x)) throw Error("probe_maps: base must have the shape of x");
   context.base = base;
-  Workspace workspace(shape_of(x));
-  return probe_maps(context, x, workspace);
+  return probe_maps(context, x);
 }
 
-MapsProbe probe_maps(const MethodContext& context, const Array<float>& x, Workspace& workspace) {
+MapsProbe probe_maps(const MethodContext& context, const Array<float>& x) {
   const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   const Array<float>& base = context.base;  // (N, C, H, W) f(x)
@@ -252,7 +258,7 @@ MapsProbe probe_maps(const MethodContext& context, const Array<float>& x, Worksp
     result.channel_mean = rounded(std::move(result.channel_mean));
     result.channel_var = rounded(std::move(result.channel_var));
   }
-  shift_maps(plan, x, base, workspace, result);
+  shift_maps(plan, x, base, result);
   if (d.h == 1 && d.w == 1) result.notes.push_back("H = W = 1: every map is a single value");
   return result;
 }

@@ -18,13 +18,15 @@
 //                       With N = 1 both sides are the same batch: 0 (noted).
 //
 // Both at kEpsConstantSafe (method_context.hpp), gamma = 1, beta = 0; f(x) is
-// the context's base, f(x') is computed in place in the workspace's scratch.
+// the context's base; f(x') is computed from x as it is compared
+// (probes/detail/transformed_forward.hpp), never written.
 // Shapes (legend: N batch, C channels, H, W spatial):
-//   x, xs, y: (N, C, H, W) float32; y0: (1, C, H, W).
+//   x, y: (N, C, H, W) float32; y0: (1, C, H, W).
 #include <algorithm>
 
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
+#include "bnlab/probes/detail/transformed_forward.hpp"
 #include "bnlab/probes/probes.hpp"
 
 namespace bnlab {
@@ -35,11 +37,10 @@ using probe::number;
 SamplesProbe probe_samples(const MethodPlan& plan, const Array<float>& x) {
   MethodContext context = method_context(plan, x, "probe_samples");
   compute_base(context, x);
-  Workspace workspace(shape_of(x));
-  return probe_samples(context, x, workspace);
+  return probe_samples(context, x);
 }
 
-SamplesProbe probe_samples(const MethodContext& context, const Array<float>& x, Workspace& workspace) {
+SamplesProbe probe_samples(const MethodContext& context, const Array<float>& x) {
   const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   const std::size_t sample = d.c * d.s();  // elements of one sample
@@ -49,12 +50,12 @@ SamplesProbe probe_samples(const MethodContext& context, const Array<float>& x, 
   const Array<float>& y = context.base;  // (N, C, H, W) f(x)
 
   {
-    Array<float>& xs = workspace.scratch();  // (N, C, H, W): x with sample 0 scaled, then its output in place
-    for (std::size_t i = 0; i < sample; ++i) xs.data()[i] = float(result.scale_factor * double(x.data()[i]));
-    std::copy(x.data() + sample, x.data() + x.size(), xs.data() + sample);
-    forward_train_into(plan, xs.data(), unit, eps, xs.data());
+    // f(x'), x' = x with sample 0 scaled, computed from x as it is compared
+    // with f(x) on sample 0 (transformed_forward.hpp: never written).
     probe::RelL2 acc;
-    probe::add_plain(acc, xs, y, 0, 1);
+    const std::vector<probe::InputTransform> scaled = {
+        probe::InputTransform::scale_samples(result.scale_factor, 0, 1)};
+    probe::compare_transformed(plan, x.data(), context.stats, eps, scaled, {{0, 0, 1, &unit, y.data(), &acc}});
     result.sample_scale_rel_change = acc.value();
   }
 

@@ -176,7 +176,7 @@ struct SamplesProbe {
   nlohmann::ordered_json to_json() const;
 };
 SamplesProbe probe_samples(const MethodPlan& plan, const Array<float>& x);
-SamplesProbe probe_samples(const MethodContext& context, const Array<float>& x, Workspace& workspace);  // needs base
+SamplesProbe probe_samples(const MethodContext& context, const Array<float>& x);  // needs base
 
 // Batch statistics of the leading n samples (n = N, N/2, ..., 1) against the
 // statistics of the whole input, and the train/eval gap they cause; methods
@@ -262,6 +262,6 @@ struct MapsProbe {
   nlohmann::ordered_json to_json() const;
 };
 MapsProbe probe_maps(const MethodPlan& plan, const Array<float>& x, const Array<float>& base);
-MapsProbe probe_maps(const MethodContext& context, const Array<float>& x, Workspace& workspace);  // needs base
+MapsProbe probe_maps(const MethodContext& context, const Array<float>& x);  // needs base
 
 }  // namespace bnlab

@@ -133,7 +133,7 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
     step(progress, name(m, "invariance"));
     m.invariance = probe_invariance(context, x, config.seed);
     step(progress, name(m, "samples"));
-    m.samples = probe_samples(context, x, workspace);
+    m.samples = probe_samples(context, x);
     step(progress, name(m, "channel standardization"));
     // Channel standardization for the verdict, at the eps of the invariance
     // probes (kEpsConstantSafe): the configured eps shrinks the variance of a
@@ -141,7 +141,7 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
     // axes'. Constant input channels are left out.
     m.channel_standardization = probe_channel_standardization(context);
     step(progress, name(m, "maps"));
-    m.maps = probe_maps(context, x, workspace);
+    m.maps = probe_maps(context, x);
     base_memory = std::move(context.base);
   }
 }

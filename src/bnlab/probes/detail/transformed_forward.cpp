@@ -28,6 +28,15 @@ InputTransform InputTransform::translate(Shift shift) {
   return t;
 }
 
+InputTransform InputTransform::scale_samples(double factor, std::size_t n_begin, std::size_t n_end) {
+  InputTransform t;
+  t.kind = Kind::sample_scale;
+  t.factor = factor;
+  t.shifted_begin = n_begin;
+  t.shifted_end = n_end;
+  return t;
+}
+
 InputTransform InputTransform::rescale(std::vector<double> scale, std::vector<double> offset) {
   InputTransform t;
   t.kind = Kind::rescale;
@@ -49,6 +58,7 @@ void for_each_segment(const Dims& d, const InputTransform& t, std::size_t n, Cop
   const std::size_t H = d.h, W = d.w, dh = t.shift.dh, dw = t.shift.dw;
   switch (t.kind) {
     case Kind::rescale:
+    case Kind::sample_scale:
       copy(0, 0, d.s());
       return;
     case Kind::circular:
@@ -98,6 +108,22 @@ void copy_floats(const float* __restrict from, std::size_t len, float* __restric
   for (std::size_t i = 0; i < len; ++i) to[i] = from[i];
 }
 
+// Whether the transform changes the values of run (n, c), and how:
+// v' = float(a * double(v) + b) (a channel rescale, a sample scaled by k).
+bool values_change(const InputTransform& t, std::size_t n, std::size_t c, double& a, double& b) {
+  if (t.kind == Kind::rescale) {
+    a = t.scale[c];
+    b = t.offset[c];
+    return true;
+  }
+  if (t.kind == Kind::sample_scale && n >= t.shifted_begin && n < t.shifted_end) {
+    a = t.factor;
+    b = 0.0;
+    return true;
+  }
+  return false;
+}
+
 // Run (n, c) of x' in destination order: plane[p] = x'[n, c, p] for p in
 // [0, S), gathered from x's run (x_run: (S)) segment by segment, rescaled
 // where the transform says, 0 at fills. Returns whether every position has a
@@ -105,12 +131,13 @@ void copy_floats(const float* __restrict from, std::size_t len, float* __restric
 bool gather_plane(const Dims& d, const InputTransform& t, const float* x_run, std::size_t n, std::size_t c,
                   float* plane) {
   bool whole = true;
+  double a = 1.0, b = 0.0;
+  const bool changed = values_change(t, n, c, a, b);
   auto copy = [&](std::size_t p, std::size_t q, std::size_t len) {
-    if (t.kind != Kind::rescale) {
+    if (!changed) {
       copy_floats(x_run + q, len, plane + p);
       return;
     }
-    const double a = t.scale[c], b = t.offset[c];
     for (std::size_t i = 0; i < len; ++i) plane[p + i] = float(a * double(x_run[q + i]) + b);
   };
   auto fill = [&](std::size_t p, std::size_t len) {
@@ -135,7 +162,7 @@ std::size_t pack_sourced_rectangle(const Dims& d, const InputTransform& t, const
 
 // Whether sample n of x' keeps every value at its position (q = p).
 bool keeps_positions(const InputTransform& t, std::size_t n) {
-  return t.kind == Kind::rescale ||
+  return t.kind == Kind::rescale || t.kind == Kind::sample_scale ||
          (t.kind == Kind::circular && (n < t.shifted_begin || n >= t.shifted_end));
 }
 
@@ -175,14 +202,16 @@ std::size_t first_circular(const std::vector<InputTransform>& transforms) {
 // x's run itself for a circular transform (returned as is), the rescaled
 // run, or a translation's sourced rectangle, rows [0, H - dh) by columns
 // [0, W - dw), then its S minus that many zeros. Returns S values.  plane: (S)
-const float* source_order_values(const Dims& d, const InputTransform& t, const float* x_run, std::size_t c,
-                                 float* plane) {
+const float* source_order_values(const Dims& d, const InputTransform& t, const float* x_run, std::size_t n,
+                                 std::size_t c, float* plane) {
   const std::size_t S = d.s();
+  double a = 1.0, b = 0.0;
   switch (t.kind) {
     case Kind::circular:
       return x_run;
-    case Kind::rescale: {
-      const double a = t.scale[c], b = t.offset[c];
+    case Kind::rescale:
+    case Kind::sample_scale: {
+      if (!values_change(t, n, c, a, b)) return x_run;
       for (std::size_t q = 0; q < S; ++q) plane[q] = float(a * double(x_run[q]) + b);
       return plane;
     }
@@ -294,7 +323,7 @@ void add_group_moments(const MethodPlan& plan, const float* x, const std::vector
           if (t == circular) lanes[t].add(x_run, S, pivot[t]);
           continue;
         }
-        lanes[t].add(source_order_values(d, transforms[t], x_run, c, plane), S, pivot[t]);
+        lanes[t].add(source_order_values(d, transforms[t], x_run, run / C, c, plane), S, pivot[t]);
       }
     }
     for (std::size_t t = 0; t < T; ++t) {
@@ -332,7 +361,7 @@ std::vector<double> first_values(const MethodPlan& plan, const float* x, const s
   std::vector<double> k(T * L);
   for (std::size_t t = 0; t < T; ++t) {
     if (!follows) {
-      k[t] = source_order_values(d, transforms[t], x + run * S, c, plane.data())[0];
+      k[t] = source_order_values(d, transforms[t], x + run * S, n, c, plane.data())[0];
       continue;
     }
     gather_plane(d, transforms[t], x + run * S, n, c, plane.data());
@@ -574,8 +603,9 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
             // depends on x[q] alone, so the pairs go in source order (q),
             // x's run as it lies; a translation packs its source rectangle.
             const float* v = x_run;  // (S) x' values in source order
-            if (t.kind == Kind::rescale) {
-              if (gathered != cmp.transform) source_order_values(d, t, x_run, c, plane.data());
+            double a = 1.0, b = 0.0;
+            if (values_change(t, n, c, a, b)) {
+              if (gathered != cmp.transform) source_order_values(d, t, x_run, n, c, plane.data());
               gathered = cmp.transform;
               v = plane.data();
             }
@@ -622,6 +652,23 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
       comparisons[j].acc->diff2 += shares[j * runs + r].diff2;
       comparisons[j].acc->ref2 += shares[j * runs + r].ref2;
     }
+}
+
+void transformed_run_output(const MethodPlan& plan, const float* x, const InputTransform& transform,
+                            const Statistics& stats, const Params<float>& params, double eps, std::size_t n,
+                            std::size_t c, float* out) {
+  const Dims& d = plan.dims;
+  const std::size_t S = d.s(), run = n * d.c + c;
+  std::vector<float> plane(S);  // (S) x' of the run
+  gather_plane(d, transform, x + run * S, n, c, plane.data());
+  const std::size_t o = plan.stat.base(n, c), ko = plan.has_affine() ? plan.param.base(n, c) : 0;
+  const bool stat_follows = plan.stat.s_stride != 0;
+  const std::size_t L = stat_follows ? S : 1;
+  std::vector<double> rstd(L);  // (L)
+  for (std::size_t i = 0; i < L; ++i) rstd[i] = 1.0 / std::sqrt(stats.var[o + i] + eps);
+  const ParamView pv = param_view(plan, params);
+  normalize_plane(stat_follows, pv.follows, plane.data(), S, stats.mean.data() + o, rstd.data(), pv.gamma + ko,
+                  pv.beta + ko, out);
 }
 
 }  // namespace bnlab::probe

@@ -17,13 +17,17 @@
 //   translate  x'[n, c, h, w] = x[n, c, h - dh, w - dw] where h >= dh and w >= dw,
 //              else 0; every sample (zero-filled, not circular).
 //   rescale    x'[n, c] = float(a_c * x[n, c] + b_c), a = scale, b = offset.
+//   sample_scale  x'[n] = float(k * x[n]) for the samples n in [shifted_begin,
+//              shifted_end) (k = factor); the others unchanged.
 // Each element of x' that is not a fill zero has a source position q in x:
 // the element x' copies (or rescales). The comparisons pair the output at p
-// with the reference at q: exactly probe_util.hpp's add_shifted (circular),
-// add_translated (translate: only where x' has a source) and add_plain
-// (rescale, and the samples a circular transform leaves unchanged), pair for
-// pair in the same order, so the relative L2 errors are the same bits as
-// those of the materialized passes given the same output values.
+// with the reference at q: the pairs of probe_util.hpp's add_shifted
+// (circular), add_translated (translate: only where x' has a source) and
+// add_plain (rescale, sample_scale, the samples a circular transform leaves
+// unchanged). They are summed run by run (8 lanes, added in lane order, then
+// the runs in run order), in destination order, or in source order where one
+// statistic and one parameter cover a whole run (Method 3, ln, in, gn: the
+// output at p then depends on x[q] alone, so no gather is needed).
 //
 // The output is the engine's normalize formula, element by element
 // (engine/detail/kernels.hpp, NormalizeRows, with gamma folded or not: the
@@ -69,15 +73,17 @@
 namespace bnlab::probe {
 
 struct InputTransform {
-  enum class Kind { circular, translate, rescale };
+  enum class Kind { circular, translate, rescale, sample_scale };
   Kind kind = Kind::circular;
   Shift shift;                                     // circular, translate
-  std::size_t shifted_begin = 0, shifted_end = 0;  // circular: the samples shifted
+  std::size_t shifted_begin = 0, shifted_end = 0;  // circular, sample_scale: the samples changed
   std::vector<double> scale, offset;               // rescale: a_c, b_c, (C)
+  double factor = 1.0;                             // sample_scale: k
 
   static InputTransform circular(Shift shift, std::size_t n_begin, std::size_t n_end);
   static InputTransform translate(Shift shift);
   static InputTransform rescale(std::vector<double> scale, std::vector<double> offset);
+  static InputTransform scale_samples(double factor, std::size_t n_begin, std::size_t n_end);
 };
 
 // The batch mean and biased variance of each T(x) per statistic of the
@@ -106,5 +112,12 @@ struct TransformedComparison {
 void compare_transformed(const MethodPlan& plan, const float* x, const Statistics& x_stats, double eps,
                          const std::vector<InputTransform>& transforms,
                          const std::vector<TransformedComparison>& comparisons);
+
+// f(T(x)) of one run (n, c), in destination order, normalized with `stats`
+// (T(x)'s batch statistics, e.g. from transformed_statistics) and `params`
+// at eps; fill positions get the output of a 0.  x: (N, C, H, W); out: (H, W)
+void transformed_run_output(const MethodPlan& plan, const float* x, const InputTransform& transform,
+                            const Statistics& stats, const Params<float>& params, double eps, std::size_t n,
+                            std::size_t c, float* out);
 
 }  // namespace bnlab::probe
