@@ -8,9 +8,9 @@
 //          output); filled by compute_base, a normalize pass with `stats`
 //          (the same bits as forward_train: train mode is normalize with the
 //          batch statistics)
-// and the Workspace: one input-sized scratch tensor into which a probe writes
-// a transformed input and then runs the forward in place, so no probe
-// allocates a tensor of the input's size of its own.
+// and the Workspace: one input-sized scratch tensor that the first round's
+// probes (output, gradients, batch size) write their y or dx into, so no
+// probe allocates a tensor of the input's size of its own.
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
 //   x, base, scratch: (N, C, H, W) float32; stats: (num_stats).

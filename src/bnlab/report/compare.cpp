@@ -81,9 +81,11 @@ MethodResult plan_method(const Method& method, const Dims& dims) {
 //   round 1  dy (drawn once: it does not depend on the method; a sequential
 //            pass of the random generator) + the scratch: output, gradients,
 //            batch size. dy is freed at the end.
-//   round 2  the method's base + the scratch: invariance, samples, channel
-//            standardization, maps (every probe that needs f(x): context.base);
-//            the base's memory passes to the next method.
+//   round 2  the method's base: invariance, samples, channel standardization,
+//            maps (every probe that needs f(x): context.base). They compute
+//            f of a transformed input from x as they compare it
+//            (probes/detail/transformed_forward.hpp) and write no tensor of
+//            the input's size; the base's memory passes to the next method.
 // Each probe is deterministic and writes only its own method's result: the
 // order of the rounds changes nothing in the report.
 void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, const CompareConfig& config,
