@@ -70,12 +70,16 @@ std::size_t stat_of(const MethodPlan& plan, std::size_t i) {
   return plan.stat.base(run / plan.dims.c, run % plan.dims.c) + s * plan.stat.s_stride;
 }
 
-// max over statistics o of |sum_{S_o} v| / sum_{S_o} |v|, v = value(i, o) per element.
+// max over statistics o of |sum_{S_o} v| / sum_{S_o} |v|, v = value(i, o) per element,
+// and with square_sum also *square_sum = sum_i v^2 over every element (in the
+// same pass: the norm of v).
 // Each statistic's sums run over its elements in memory order; the work is
 // shared out by the runs that share a statistic base (and blocks of s where
 // the statistics follow s), which no two work items share: any thread count.
+// v^2 goes to 8 lanes per work item (its k-th element to lane k % 8), added
+// in lane order, then the items' sums in item order: bits fixed too.
 template <class Value>
-double max_rel_sum(const MethodPlan& plan, Value value) {
+double max_rel_sum(const MethodPlan& plan, Value value, double* square_sum = nullptr) {
   const Dims& d = plan.dims;
   const std::size_t S = d.s();
   std::vector<double> sum(plan.num_stats, 0.0), abs_sum(plan.num_stats, 0.0);  // (num_stats)
@@ -89,31 +93,43 @@ double max_rel_sum(const MethodPlan& plan, Value value) {
   constexpr std::size_t kBlock = 256;  // s per work item where the statistics follow s
   const std::size_t blocks = plan.stat.s_stride != 0 ? (S + kBlock - 1) / kBlock : 1;
   const std::size_t s_per_block = plan.stat.s_stride != 0 ? kBlock : S;
-  probe::for_each_item((group_start.size() - 1) * blocks, [&](std::size_t item) {
+  const std::size_t items = (group_start.size() - 1) * blocks;
+  std::vector<double> item_squares(square_sum ? items : 0);  // (items)
+  probe::for_each_item(items, [&](std::size_t item) {
     const std::size_t g = item / blocks, s0 = item % blocks * s_per_block, s1 = std::min(S, s0 + s_per_block);
-    for (std::size_t k = group_start[g]; k < group_start[g + 1]; ++k) {
-      const std::size_t o = runs[k].first, i0 = runs[k].second * S;
+    double squares[8] = {};  // lane k % 8 takes the item's k-th v^2
+    std::size_t k = 0;
+    for (std::size_t r = group_start[g]; r < group_start[g + 1]; ++r) {
+      const std::size_t o = runs[r].first, i0 = runs[r].second * S;
       if (plan.stat.s_stride == 0) {
         // One statistic for the whole run: the same additions in the same
         // order, in registers instead of through memory (same bits).
         double run_sum = sum[o], run_abs = abs_sum[o];
-        for (std::size_t s = s0; s < s1; ++s) {
+        for (std::size_t s = s0; s < s1; ++s, ++k) {
           double v = value(i0 + s, o);
           run_sum += v;
           run_abs += std::abs(v);
+          if (square_sum) squares[k & 7] += v * v;
         }
         sum[o] = run_sum;
         abs_sum[o] = run_abs;
         continue;
       }
-      for (std::size_t s = s0; s < s1; ++s) {
+      for (std::size_t s = s0; s < s1; ++s, ++k) {
         std::size_t os = o + s * plan.stat.s_stride;
         double v = value(i0 + s, os);
         sum[os] += v;
         abs_sum[os] += std::abs(v);
+        if (square_sum) squares[k & 7] += v * v;
       }
     }
+    if (square_sum)
+      for (double lane : squares) item_squares[item] += lane;
   });
+  if (square_sum) {
+    *square_sum = 0;
+    for (double part : item_squares) *square_sum += part;
+  }
   double worst = 0;
   for (std::size_t o = 0; o < plan.num_stats; ++o) {
     // 0 for an all-zero group; a NaN (a degenerate statistic with eps = 0) propagates.
@@ -236,11 +252,13 @@ GradientsProbe probe_gradients(const MethodContext& context, const Array<float>&
 
   {
     const Gradients<float> g = backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps, dx.data());
-    result.dx_norm = l2_norm(dx);
     // Affine none: the engine leaves dgamma, dbeta default-constructed (0-d); the norms are 0.
     result.dgamma_norm = plan.has_affine() ? l2_norm(g.dgamma) : 0.0;
     result.dbeta_norm = plan.has_affine() ? l2_norm(g.dbeta) : 0.0;
-    result.sum_dx_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(dx.data()[i]); });
+    double dx_squares = 0;  // sum_i dx_i^2, in the identity's pass over dx
+    result.sum_dx_max_rel =
+        max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(dx.data()[i]); }, &dx_squares);
+    result.dx_norm = std::sqrt(dx_squares);
   }
   if (!plan.has_affine()) notes.push_back("affine none: there is no gamma or beta; their norms are 0");
 
@@ -248,7 +266,8 @@ GradientsProbe probe_gradients(const MethodContext& context, const Array<float>&
   const std::size_t zero_var = context.constant_statistics;
   const double eps_xhat = zero_var == 0 ? 0.0 : eps;
   {
-    backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps_xhat, dx.data());
+    // dx at eps_xhat; when that is eps, dx already holds it (the engine is deterministic).
+    if (eps_xhat != eps) backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps_xhat, dx.data());
     std::vector<double> rstd(plan.num_stats);  // (num_stats)
     for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps_xhat);
     result.sum_dx_xhat_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t o) {
