@@ -133,49 +133,63 @@ TensorSummary summarize(const float* z, const Dims& d) {  // z: (N, C, S)
 
   // Pass 2: squared deviations from the means of pass 1. Channel c's in one
   // chain over (n, s) in memory order (8 squares computed at once, added one
-  // by one); the rest in lanes and block partials as in pass 1.
-  probe::for_each_item(B, [&](std::size_t b) {
-    for (std::size_t c = blocks.begin(b); c < blocks.end(b, C); ++c) {
-      const double mean_c = out.channel_mean[c];
-      double total = 0;  // sum_nhw (z - mean_c)^2
-      for (std::size_t n = 0; n < N; ++n) {
-        const float* run = z + (n * C + c) * S;  // (S)
-        const double mean_n = kGlobal ? out.sample_mean[n] : 0.0, mean_g = out.mean;
-        double* location_sq = kLocations ? location_part.data() + b * S : nullptr;  // (S)
-        const double* location_mean = out.location_mean.data();                    // (S)
-        Vec8d sq_n = {}, sq_g = {};
-        std::size_t s = 0;
-        for (; s + 8 <= S; s += 8) {
-          const Vec8d v = simd::load(Vec8d{}, run + s);
-          const Vec8d dc = v - mean_c, qc = dc * dc;
-          for (int lane = 0; lane < 8; ++lane) total += qc[lane];
+  // by one); the rest in lanes and block partials as in pass 1. A chain
+  // waits on each addition, so G channels go side by side (G chains at once),
+  // run (n, c) after run (n, c - 1) in memory.
+  const double mean_g = out.mean;
+  auto squares = [&]<std::size_t G>(std::size_t b, std::size_t c0) {  // channels [c0, c0 + G) of block b
+    double total[G] = {};  // sum_nhw (z - mean_c)^2
+    double* location_sq = kLocations ? location_part.data() + b * S : nullptr;  // (S)
+    const double* location_mean = out.location_mean.data();                    // (S)
+    for (std::size_t n = 0; n < N; ++n) {
+      const float* runs = z + (n * C + c0) * S;  // (G, S)
+      const double mean_n = kGlobal ? out.sample_mean[n] : 0.0;
+      Vec8d sq_n[G] = {}, sq_g[G] = {};
+      std::size_t s = 0;
+      for (; s + 8 <= S; s += 8) {
+        for (std::size_t j = 0; j < G; ++j) {
+          const Vec8d v = simd::load(Vec8d{}, runs + j * S + s);
+          const Vec8d dc = v - out.channel_mean[c0 + j], qc = dc * dc;
+          for (int lane = 0; lane < 8; ++lane) total[j] += qc[lane];
           if constexpr (kGlobal) {
             const Vec8d dn = v - mean_n, dg = v - mean_g;
-            sq_n += dn * dn;
-            sq_g += dg * dg;
+            sq_n[j] += dn * dn;
+            sq_g[j] += dg * dg;
           }
           if constexpr (kLocations) {
             const Vec8d dl = v - simd::load(Vec8d{}, location_mean + s);
             simd::store(location_sq + s, simd::load(Vec8d{}, location_sq + s) + dl * dl);
           }
         }
-        for (; s < S; ++s) {
-          const double v = run[s];
-          total += (v - mean_c) * (v - mean_c);
+      }
+      for (; s < S; ++s) {
+        for (std::size_t j = 0; j < G; ++j) {
+          const double v = runs[j * S + s], mean_c = out.channel_mean[c0 + j];
+          total[j] += (v - mean_c) * (v - mean_c);
           if constexpr (kGlobal) {
-            sq_n[s & 7] += (v - mean_n) * (v - mean_n);
-            sq_g[s & 7] += (v - mean_g) * (v - mean_g);
+            sq_n[j][s & 7] += (v - mean_n) * (v - mean_n);
+            sq_g[j][s & 7] += (v - mean_g) * (v - mean_g);
           }
           if constexpr (kLocations) location_sq[s] += (v - location_mean[s]) * (v - location_mean[s]);
         }
-        if constexpr (kGlobal) {
-          sample_part[b * N + n] += lane_total(sq_n);
-          global_part[b * N + n] += lane_total(sq_g);
+      }
+      if constexpr (kGlobal) {
+        for (std::size_t j = 0; j < G; ++j) {
+          sample_part[b * N + n] += lane_total(sq_n[j]);
+          global_part[b * N + n] += lane_total(sq_g[j]);
         }
       }
-      out.channel_var[c] = total / double(N * S);
-      out.pattern_fraction[c] = total > 0 ? between[c] / total : 0.0;
     }
+    for (std::size_t j = 0; j < G; ++j) {
+      out.channel_var[c0 + j] = total[j] / double(N * S);
+      out.pattern_fraction[c0 + j] = total[j] > 0 ? between[c0 + j] / total[j] : 0.0;
+    }
+  };
+  constexpr std::size_t kSideBySide = 4;
+  probe::for_each_item(B, [&](std::size_t b) {
+    std::size_t c = blocks.begin(b);
+    for (; c + kSideBySide <= blocks.end(b, C); c += kSideBySide) squares.template operator()<kSideBySide>(b, c);
+    for (; c < blocks.end(b, C); ++c) squares.template operator()<1>(b, c);
   });
 
   if constexpr (kGlobal) {
