@@ -76,8 +76,11 @@ std::size_t stat_of(const MethodPlan& plan, std::size_t i) {
 // Each statistic's sums run over its elements in memory order; the work is
 // shared out by the runs that share a statistic base (and blocks of s where
 // the statistics follow s), which no two work items share: any thread count.
-// v^2 goes to 8 lanes per work item (its k-th element to lane k % 8), added
-// in lane order, then the items' sums in item order: bits fixed too.
+// Where a statistic covers whole runs, its two sums are chains that wait on
+// each addition, so kSideBySide groups of equal size go side by side in one
+// work item (their chains at once; each statistic's order unchanged).
+// v^2 goes to 8 lanes per group or block (lane s % 8), added in lane order,
+// then group by group within an item, then the items in order: bits fixed too.
 template <class Value>
 double max_rel_sum(const MethodPlan& plan, Value value, double* square_sum = nullptr) {
   const Dims& d = plan.dims;
@@ -90,42 +93,77 @@ double max_rel_sum(const MethodPlan& plan, Value value, double* square_sum = nul
   for (std::size_t k = 0; k < runs.size(); ++k)
     if (k == 0 || runs[k].first != runs[k - 1].first) group_start.push_back(k);
   group_start.push_back(runs.size());
-  constexpr std::size_t kBlock = 256;  // s per work item where the statistics follow s
-  const std::size_t blocks = plan.stat.s_stride != 0 ? (S + kBlock - 1) / kBlock : 1;
-  const std::size_t s_per_block = plan.stat.s_stride != 0 ? kBlock : S;
-  const std::size_t items = (group_start.size() - 1) * blocks;
-  std::vector<double> item_squares(square_sum ? items : 0);  // (items)
-  probe::for_each_item(items, [&](std::size_t item) {
-    const std::size_t g = item / blocks, s0 = item % blocks * s_per_block, s1 = std::min(S, s0 + s_per_block);
-    double squares[8] = {};  // lane k % 8 takes the item's k-th v^2
-    std::size_t k = 0;
-    for (std::size_t r = group_start[g]; r < group_start[g + 1]; ++r) {
-      const std::size_t o = runs[r].first, i0 = runs[r].second * S;
-      if (plan.stat.s_stride == 0) {
-        // One statistic for the whole run: the same additions in the same
-        // order, in registers instead of through memory (same bits).
-        double run_sum = sum[o], run_abs = abs_sum[o];
-        for (std::size_t s = s0; s < s1; ++s, ++k) {
-          double v = value(i0 + s, o);
-          run_sum += v;
-          run_abs += std::abs(v);
-          if (square_sum) squares[k & 7] += v * v;
+  const std::size_t groups = group_start.size() - 1;
+  auto lanes_total = [](const double(&lanes)[8]) {
+    double total = 0;
+    for (double lane : lanes) total += lane;
+    return total;
+  };
+
+  std::size_t items = 0;
+  std::vector<double> item_squares;  // (items)
+  if (plan.stat.s_stride == 0) {
+    // Groups [g0, g0 + G) of len runs each, one statistic per group.
+    auto whole_runs = [&]<std::size_t G>(std::size_t g0, std::size_t len) {
+      std::size_t o[G];
+      double group_sum[G] = {}, group_abs[G] = {}, squares[G][8] = {};
+      for (std::size_t j = 0; j < G; ++j) o[j] = runs[group_start[g0 + j]].first;
+      for (std::size_t k = 0; k < len; ++k) {
+        std::size_t i0[G];
+        for (std::size_t j = 0; j < G; ++j) i0[j] = runs[group_start[g0 + j] + k].second * S;
+        for (std::size_t s = 0; s < S; ++s)
+          for (std::size_t j = 0; j < G; ++j) {
+            const double v = value(i0[j] + s, o[j]);
+            group_sum[j] += v;
+            group_abs[j] += std::abs(v);
+            if (square_sum) squares[j][s & 7] += v * v;
+          }
+      }
+      double item_total = 0;
+      for (std::size_t j = 0; j < G; ++j) {
+        sum[o[j]] = group_sum[j];
+        abs_sum[o[j]] = group_abs[j];
+        item_total += lanes_total(squares[j]);
+      }
+      return item_total;
+    };
+    constexpr std::size_t kSideBySide = 4;
+    bool equal = true;  // every group has as many runs as the first
+    for (std::size_t g = 0; g < groups; ++g)
+      equal = equal && group_start[g + 1] - group_start[g] == group_start[1] - group_start[0];
+    const std::size_t per_item = equal ? kSideBySide : 1;
+    items = (groups + per_item - 1) / per_item;
+    item_squares.assign(items, 0.0);
+    probe::for_each_item(items, [&](std::size_t item) {
+      std::size_t g = item * per_item;
+      const std::size_t g1 = std::min(groups, g + per_item);
+      for (; g + kSideBySide <= g1; g += kSideBySide)
+        item_squares[item] += whole_runs.template operator()<kSideBySide>(g, group_start[g + 1] - group_start[g]);
+      for (; g < g1; ++g) item_squares[item] += whole_runs.template operator()<1>(g, group_start[g + 1] - group_start[g]);
+    });
+  } else {
+    // The statistics follow s: blocks of kBlock locations of one group per
+    // work item; a statistic's sums go through memory, location by location.
+    constexpr std::size_t kBlock = 256;
+    const std::size_t blocks = (S + kBlock - 1) / kBlock;
+    items = groups * blocks;
+    item_squares.assign(items, 0.0);
+    probe::for_each_item(items, [&](std::size_t item) {
+      const std::size_t g = item / blocks, s0 = item % blocks * kBlock, s1 = std::min(S, s0 + kBlock);
+      double squares[8] = {};
+      for (std::size_t r = group_start[g]; r < group_start[g + 1]; ++r) {
+        const std::size_t o = runs[r].first, i0 = runs[r].second * S;
+        for (std::size_t s = s0; s < s1; ++s) {
+          std::size_t os = o + s * plan.stat.s_stride;
+          double v = value(i0 + s, os);
+          sum[os] += v;
+          abs_sum[os] += std::abs(v);
+          if (square_sum) squares[s & 7] += v * v;
         }
-        sum[o] = run_sum;
-        abs_sum[o] = run_abs;
-        continue;
       }
-      for (std::size_t s = s0; s < s1; ++s, ++k) {
-        std::size_t os = o + s * plan.stat.s_stride;
-        double v = value(i0 + s, os);
-        sum[os] += v;
-        abs_sum[os] += std::abs(v);
-        if (square_sum) squares[k & 7] += v * v;
-      }
-    }
-    if (square_sum)
-      for (double lane : squares) item_squares[item] += lane;
-  });
+      item_squares[item] = lanes_total(squares);
+    });
+  }
   if (square_sum) {
     *square_sum = 0;
     for (double part : item_squares) *square_sum += part;
