@@ -1,6 +1,8 @@
 // The probes as an API: the exact JSON keys, determinism across runs and
 // thread counts, degenerate shapes (H = W = 1, a constant channel), the
-// finite-difference sub-batch of a large input, the shift set and the helpers.
+// finite-difference sub-batch of a large input, the shift set and the helpers;
+// summarize_tensor, the output probe's statistics and the gradient probe's
+// norm and identities against plain float64 references.
 // (The properties of docs/properties.md themselves are in test_properties.cpp.)
 #include <catch2/catch.hpp>
 
