@@ -158,7 +158,19 @@ double max_rel_sum(const MethodPlan& plan, Value value, double* square_sum = nul
           double v = value(i0 + s, os);
           sum[os] += v;
           abs_sum[os] += std::abs(v);
-          if (square_sum) squares[s & 7] += v * v;
+        }
+        if (!square_sum) continue;
+        // The squares in a loop of their own over the same (cached) stretch,
+        // eight at a time (s0 is a multiple of 8: lane j takes s = 8k + j).
+        std::size_t s = s0;
+        for (; s + 8 <= s1; s += 8)
+          for (std::size_t j = 0; j < 8; ++j) {
+            const double v = value(i0 + s + j, o + (s + j) * plan.stat.s_stride);
+            squares[j] += v * v;
+          }
+        for (; s < s1; ++s) {
+          const double v = value(i0 + s, o + s * plan.stat.s_stride);
+          squares[s & 7] += v * v;
         }
       }
       item_squares[item] = lanes_total(squares);
