@@ -1,11 +1,14 @@
 // The probes as an API: the exact JSON keys, determinism across runs and
 // thread counts, degenerate shapes (H = W = 1, a constant channel), the
-// finite-difference sub-batch of a large input, the shift set and the helpers.
+// finite-difference sub-batch of a large input, the shift set and the helpers;
+// summarize_tensor, the output probe's statistics and the gradient probe's
+// norm and identities against plain float64 references.
 // (The properties of docs/properties.md themselves are in test_properties.cpp.)
 #include <catch2/catch.hpp>
 
 #include <omp.h>
 
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -13,6 +16,7 @@
 #include "bnlab/core/error.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
 #include "bnlab/probes/probes.hpp"
+#include "bnlab/probes/tensor_summary.hpp"
 #include "test_helpers.hpp"
 
 using namespace bnlab;
@@ -47,6 +51,83 @@ bool mentions(const Json& notes, const std::string& text) {
 }
 
 using Keys = std::vector<std::string>;
+
+// summarize_tensor's moments, every sum sequential in float64 in memory order
+// (the definitions of tensor_summary.hpp, nothing shared with it).  z: (N, C, H, W)
+TensorSummary plain_summary(const Array<float>& z, const Dims& d) {
+  const std::size_t N = d.n, C = d.c, S = d.s();
+  auto at = [&](std::size_t n, std::size_t c, std::size_t s) { return double(z.data()[(n * C + c) * S + s]); };
+  TensorSummary r;
+  for (std::size_t c = 0; c < C; ++c) {
+    double sum = 0, sq = 0, between = 0;
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t s = 0; s < S; ++s) sum += at(n, c, s);
+    const double mean = sum / double(N * S);
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t s = 0; s < S; ++s) sq += (at(n, c, s) - mean) * (at(n, c, s) - mean);
+    for (std::size_t s = 0; s < S; ++s) {
+      double m = 0;  // m_c(s)
+      for (std::size_t n = 0; n < N; ++n) m += at(n, c, s);
+      m /= double(N);
+      between += double(N) * (m - mean) * (m - mean);
+    }
+    r.channel_mean.push_back(mean);
+    r.channel_var.push_back(sq / double(N * S));
+    r.pattern_fraction.push_back(sq > 0 ? between / sq : 0.0);
+  }
+  for (std::size_t n = 0; n < N; ++n) {
+    double sum = 0, sq = 0;
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t s = 0; s < S; ++s) sum += at(n, c, s);
+    const double mean = sum / double(C * S);
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t s = 0; s < S; ++s) sq += (at(n, c, s) - mean) * (at(n, c, s) - mean);
+    r.sample_mean.push_back(mean);
+    r.sample_var.push_back(sq / double(C * S));
+  }
+  for (std::size_t s = 0; s < S; ++s) {
+    double sum = 0, sq = 0;
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t c = 0; c < C; ++c) sum += at(n, c, s);
+    const double mean = sum / double(N * C);
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t c = 0; c < C; ++c) sq += (at(n, c, s) - mean) * (at(n, c, s) - mean);
+    r.location_mean.push_back(mean);
+    r.location_var.push_back(sq / double(N * C));
+  }
+  double sum = 0, sq = 0;
+  r.min = r.max = at(0, 0, 0);
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    sum += z.data()[i];
+    r.min = std::min(r.min, double(z.data()[i]));
+    r.max = std::max(r.max, double(z.data()[i]));
+  }
+  r.mean = sum / double(z.size());
+  for (std::size_t i = 0; i < z.size(); ++i) sq += (z.data()[i] - r.mean) * (z.data()[i] - r.mean);
+  r.std = std::sqrt(sq / double(z.size()));
+  return r;
+}
+
+// |a - b| <= 1e-12 * max(|b|, scale): a sum of the same terms in another order.
+bool close(double a, double b, double scale = 0.0) { return std::abs(a - b) <= 1e-12 * std::max(std::abs(b), scale); }
+
+bool all_close(const std::vector<double>& a, const std::vector<double>& b, double scale = 0.0) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!close(a[i], b[i], scale)) return false;
+  return true;
+}
+
+bool same_bits(const TensorSummary& a, const TensorSummary& b) {
+  auto same = [](const std::vector<double>& u, const std::vector<double>& v) {
+    return u.size() == v.size() && std::memcmp(u.data(), v.data(), u.size() * sizeof(double)) == 0;
+  };
+  const double sa[] = {a.mean, a.std, a.min, a.max}, sb[] = {b.mean, b.std, b.min, b.max};
+  return same(a.channel_mean, b.channel_mean) && same(a.channel_var, b.channel_var) &&
+         same(a.pattern_fraction, b.pattern_fraction) && same(a.sample_mean, b.sample_mean) &&
+         same(a.sample_var, b.sample_var) && same(a.location_mean, b.location_mean) &&
+         same(a.location_var, b.location_var) && std::memcmp(sa, sb, sizeof sa) == 0;
+}
 
 }  // namespace
 
@@ -291,5 +372,137 @@ TEST_CASE("affine none and channel: the probes run, none reports zero parameter 
     Json vc = probe_invariance(channel, x, 1e-5, 7).to_json();
     // Per-channel parameters: the transform's size dependence is the statistics' alone.
     CHECK(vc["other_spatial_size"]["applicable"] == (id != "1" && id != "2"));
+  }
+}
+
+TEST_CASE("summarize_tensor: every moment against a plain float64 reference") {
+  // Several channel blocks, S not a multiple of 8, S < 8, S = 1, N = 1; channel 1 constant.
+  for (const Dims& d : {Dims{3, 70, 5, 7}, Dims{2, 5, 4, 4}, Dims{4, 9, 2, 3}, Dims{5, 3, 1, 1}, Dims{1, 4, 6, 6}}) {
+    INFO("dims " << d.n << "x" << d.c << "x" << d.h << "x" << d.w);
+    Array<float> z = normal_tensor(d, 21);
+    for (std::size_t n = 0; n < d.n; ++n)
+      for (std::size_t s = 0; s < d.s(); ++s) z.data()[(n * d.c + 1) * d.s() + s] = 4.5f;
+    const TensorSummary want = plain_summary(z, d);
+    const TensorSummary all = summarize_tensor(z, d, SummaryScope::everything);
+    CHECK(all_close(all.channel_mean, want.channel_mean));
+    CHECK(all_close(all.channel_var, want.channel_var, 1.0));
+    CHECK(all.channel_var[1] == 0.0);
+    CHECK(all.pattern_fraction[1] == 0.0);
+    CHECK(all_close(all.pattern_fraction, want.pattern_fraction));
+    CHECK(all_close(all.sample_mean, want.sample_mean, 1.0));
+    CHECK(all_close(all.sample_var, want.sample_var));
+    CHECK(all_close(all.location_mean, want.location_mean, 1.0));
+    CHECK(all_close(all.location_var, want.location_var));
+    CHECK(close(all.mean, want.mean, 1.0));
+    CHECK(close(all.std, want.std));
+    CHECK(all.min == want.min);
+    CHECK(all.max == want.max);
+
+    // The smaller scopes: what they compute and nothing else; the channels'
+    // sums have one order whatever the blocks, the others may be blocked otherwise.
+    const TensorSummary global = summarize_tensor(z, d, SummaryScope::channels_and_global);
+    CHECK(global.channel_var == all.channel_var);
+    CHECK(all_close(global.sample_var, want.sample_var));
+    CHECK(close(global.mean, want.mean, 1.0));
+    CHECK(close(global.std, want.std));
+    CHECK((global.min == want.min && global.max == want.max));
+    CHECK(global.location_mean.empty());
+    const TensorSummary channels = summarize_tensor(z, d, SummaryScope::channels);
+    CHECK(channels.channel_mean == all.channel_mean);
+    CHECK(channels.pattern_fraction == all.pattern_fraction);
+    CHECK(channels.sample_mean.empty());
+    CHECK(channels.location_var.empty());
+  }
+}
+
+TEST_CASE("summarize_tensor: the same bits for 1, 2 and 3 threads") {
+  const Dims d{4, 130, 9, 9};  // 26 blocks of 5 channels
+  const Array<float> z = normal_tensor(d, 22);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const TensorSummary one = summarize_tensor(z, d, SummaryScope::everything);
+  omp_set_num_threads(2);
+  const TensorSummary two = summarize_tensor(z, d, SummaryScope::everything);
+  omp_set_num_threads(3);
+  const TensorSummary three = summarize_tensor(z, d, SummaryScope::everything);
+  omp_set_num_threads(saved);
+  CHECK(same_bits(one, two));
+  CHECK(same_bits(one, three));
+}
+
+TEST_CASE("probe_output's statistics are those of the forward's output, against a plain float64 reference") {
+  const Dims d{4, 6, 5, 7};
+  const Array<float> x = normal_tensor(d, 23);
+  for (const std::string& id : kMethods) {
+    INFO("method " << id);
+    const MethodPlan plan = plan_of(id, d);
+    const OutputProbe o = probe_output(plan, x, 1e-5);
+    const TensorSummary y = plain_summary(forward_train(plan, x, identity_params<float>(plan), 1e-5, nullptr), d);
+    const TensorSummary in = plain_summary(x, d);
+    Deviation location, sample;
+    for (std::size_t s = 0; s < d.s(); ++s) location.add(y.location_mean[s], y.location_var[s]);
+    for (std::size_t n = 0; n < d.n; ++n) sample.add(y.sample_mean[n], y.sample_var[n]);
+    CHECK(all_close(o.channel_mean, y.channel_mean, 1.0));
+    CHECK(all_close(o.channel_var, y.channel_var, 1.0));
+    CHECK(close(o.per_location.max_abs_mean, location.max_abs_mean, 1.0));
+    CHECK(close(o.per_location.max_abs_var_minus_one, location.max_abs_var_minus_one, 1.0));
+    CHECK(close(o.per_sample.max_abs_mean, sample.max_abs_mean, 1.0));
+    CHECK(close(o.per_sample.max_abs_var_minus_one, sample.max_abs_var_minus_one, 1.0));
+    CHECK(close(o.global_mean, y.mean, 1.0));
+    CHECK(close(o.global_std, y.std));
+    CHECK((o.global_min == y.min && o.global_max == y.max));
+    double f_in = 0, f_out = 0;
+    for (std::size_t c = 0; c < d.c; ++c) {
+      f_in += in.pattern_fraction[c];
+      f_out += y.pattern_fraction[c];
+    }
+    CHECK(close(o.pattern_fraction_input, f_in / double(d.c)));
+    CHECK(close(o.pattern_fraction_output, f_out / double(d.c), 1.0));
+  }
+}
+
+TEST_CASE("probe_gradients' norm and identities against a plain float64 reference over the engine's dx") {
+  const Dims d{4, 6, 5, 7};
+  for (bool constant_channel : {false, true}) {
+    // A constant channel gives zero-variance statistics: sum_dx_xhat then uses eps itself.
+    Array<float> x = normal_tensor(d, 24);
+    if (constant_channel)
+      for (std::size_t n = 0; n < d.n; ++n)
+        for (std::size_t s = 0; s < d.s(); ++s) x.data()[(n * d.c + 2) * d.s() + s] = -1.25f;
+    for (const std::string& id : kMethods) {
+      INFO("method " << id << (constant_channel ? ", a constant channel" : ""));
+      const MethodPlan plan = plan_of(id, d);
+      const double eps = 1e-5;
+      const GradientsProbe g = probe_gradients(plan, x, eps, 7);
+      const Array<float> dy = upstream_gradient(d, 7);
+      const Params<float> params = identity_params<float>(plan);
+      const Statistics stats = batch_statistics(plan, x);
+      CHECK(g.sum_dx_xhat_eps == (probe::zero_variance_count(stats) > 0 ? eps : 0.0));
+      // max over statistics o of |sum_{S_o} v| / sum_{S_o} |v|
+      auto max_rel = [&](const Array<float>& dx, double eps_xhat, bool times_xhat) {
+        std::vector<double> sum(plan.num_stats, 0.0), abs_sum(plan.num_stats, 0.0);
+        for (std::size_t n = 0; n < d.n; ++n)
+          for (std::size_t c = 0; c < d.c; ++c)
+            for (std::size_t s = 0; s < d.s(); ++s) {
+              const std::size_t i = (n * d.c + c) * d.s() + s, o = plan.stat.base(n, c) + s * plan.stat.s_stride;
+              const double xhat = (double(x.data()[i]) - stats.mean[o]) * (1.0 / std::sqrt(stats.var[o] + eps_xhat));
+              const double v = times_xhat ? dx.data()[i] * xhat : dx.data()[i];
+              sum[o] += v;
+              abs_sum[o] += std::abs(v);
+            }
+        double worst = 0;
+        for (std::size_t o = 0; o < plan.num_stats; ++o)
+          if (abs_sum[o] > 0) worst = std::max(worst, std::abs(sum[o]) / abs_sum[o]);
+        return worst;
+      };
+      const Array<float> dx = backward(plan, Mode::train, x, dy, params, stats, eps).dx;
+      double dx_sq = 0;
+      for (float v : dx) dx_sq += double(v) * double(v);
+      CHECK(close(g.dx_norm, std::sqrt(dx_sq)));
+      // The same terms summed per statistic in memory order: the same bits.
+      CHECK(g.sum_dx_max_rel == max_rel(dx, 0.0, false));
+      const Array<float> dx_xhat = backward(plan, Mode::train, x, dy, params, stats, g.sum_dx_xhat_eps).dx;
+      CHECK(g.sum_dx_xhat_max_rel == max_rel(dx_xhat, g.sum_dx_xhat_eps, true));
+    }
   }
 }

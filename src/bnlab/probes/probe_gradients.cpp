@@ -70,12 +70,19 @@ std::size_t stat_of(const MethodPlan& plan, std::size_t i) {
   return plan.stat.base(run / plan.dims.c, run % plan.dims.c) + s * plan.stat.s_stride;
 }
 
-// max over statistics o of |sum_{S_o} v| / sum_{S_o} |v|, v = value(i, o) per element.
+// max over statistics o of |sum_{S_o} v| / sum_{S_o} |v|, v = value(i, o) per element,
+// and with square_sum also *square_sum = sum_i v^2 over every element (in the
+// same pass: the norm of v).
 // Each statistic's sums run over its elements in memory order; the work is
 // shared out by the runs that share a statistic base (and blocks of s where
 // the statistics follow s), which no two work items share: any thread count.
+// Where a statistic covers whole runs, its two sums are chains that wait on
+// each addition, so kSideBySide groups of equal size go side by side in one
+// work item (their chains at once; each statistic's order unchanged).
+// v^2 goes to 8 lanes per group or block (lane s % 8), added in lane order,
+// then group by group within an item, then the items in order: bits fixed too.
 template <class Value>
-double max_rel_sum(const MethodPlan& plan, Value value) {
+double max_rel_sum(const MethodPlan& plan, Value value, double* square_sum = nullptr) {
   const Dims& d = plan.dims;
   const std::size_t S = d.s();
   std::vector<double> sum(plan.num_stats, 0.0), abs_sum(plan.num_stats, 0.0);  // (num_stats)
@@ -86,34 +93,93 @@ double max_rel_sum(const MethodPlan& plan, Value value) {
   for (std::size_t k = 0; k < runs.size(); ++k)
     if (k == 0 || runs[k].first != runs[k - 1].first) group_start.push_back(k);
   group_start.push_back(runs.size());
-  constexpr std::size_t kBlock = 256;  // s per work item where the statistics follow s
-  const std::size_t blocks = plan.stat.s_stride != 0 ? (S + kBlock - 1) / kBlock : 1;
-  const std::size_t s_per_block = plan.stat.s_stride != 0 ? kBlock : S;
-  probe::for_each_item((group_start.size() - 1) * blocks, [&](std::size_t item) {
-    const std::size_t g = item / blocks, s0 = item % blocks * s_per_block, s1 = std::min(S, s0 + s_per_block);
-    for (std::size_t k = group_start[g]; k < group_start[g + 1]; ++k) {
-      const std::size_t o = runs[k].first, i0 = runs[k].second * S;
-      if (plan.stat.s_stride == 0) {
-        // One statistic for the whole run: the same additions in the same
-        // order, in registers instead of through memory (same bits).
-        double run_sum = sum[o], run_abs = abs_sum[o];
+  const std::size_t groups = group_start.size() - 1;
+  auto lanes_total = [](const double(&lanes)[8]) {
+    double total = 0;
+    for (double lane : lanes) total += lane;
+    return total;
+  };
+
+  std::size_t items = 0;
+  std::vector<double> item_squares;  // (items)
+  if (plan.stat.s_stride == 0) {
+    // Groups [g0, g0 + G) of len runs each, one statistic per group.
+    auto whole_runs = [&]<std::size_t G>(std::size_t g0, std::size_t len) {
+      std::size_t o[G];
+      double group_sum[G] = {}, group_abs[G] = {}, squares[G][8] = {};
+      for (std::size_t j = 0; j < G; ++j) o[j] = runs[group_start[g0 + j]].first;
+      for (std::size_t k = 0; k < len; ++k) {
+        std::size_t i0[G];
+        for (std::size_t j = 0; j < G; ++j) i0[j] = runs[group_start[g0 + j] + k].second * S;
+        for (std::size_t s = 0; s < S; ++s)
+          for (std::size_t j = 0; j < G; ++j) {
+            const double v = value(i0[j] + s, o[j]);
+            group_sum[j] += v;
+            group_abs[j] += std::abs(v);
+            if (square_sum) squares[j][s & 7] += v * v;
+          }
+      }
+      double item_total = 0;
+      for (std::size_t j = 0; j < G; ++j) {
+        sum[o[j]] = group_sum[j];
+        abs_sum[o[j]] = group_abs[j];
+        item_total += lanes_total(squares[j]);
+      }
+      return item_total;
+    };
+    constexpr std::size_t kSideBySide = 4;
+    bool equal = true;  // every group has as many runs as the first
+    for (std::size_t g = 0; g < groups; ++g)
+      equal = equal && group_start[g + 1] - group_start[g] == group_start[1] - group_start[0];
+    const std::size_t per_item = equal ? kSideBySide : 1;
+    items = (groups + per_item - 1) / per_item;
+    item_squares.assign(items, 0.0);
+    probe::for_each_item(items, [&](std::size_t item) {
+      std::size_t g = item * per_item;
+      const std::size_t g1 = std::min(groups, g + per_item);
+      for (; g + kSideBySide <= g1; g += kSideBySide)
+        item_squares[item] += whole_runs.template operator()<kSideBySide>(g, group_start[g + 1] - group_start[g]);
+      for (; g < g1; ++g) item_squares[item] += whole_runs.template operator()<1>(g, group_start[g + 1] - group_start[g]);
+    });
+  } else {
+    // The statistics follow s: blocks of kBlock locations of one group per
+    // work item; a statistic's sums go through memory, location by location.
+    constexpr std::size_t kBlock = 256;
+    const std::size_t blocks = (S + kBlock - 1) / kBlock;
+    items = groups * blocks;
+    item_squares.assign(items, 0.0);
+    probe::for_each_item(items, [&](std::size_t item) {
+      const std::size_t g = item / blocks, s0 = item % blocks * kBlock, s1 = std::min(S, s0 + kBlock);
+      double squares[8] = {};
+      for (std::size_t r = group_start[g]; r < group_start[g + 1]; ++r) {
+        const std::size_t o = runs[r].first, i0 = runs[r].second * S;
         for (std::size_t s = s0; s < s1; ++s) {
-          double v = value(i0 + s, o);
-          run_sum += v;
-          run_abs += std::abs(v);
+          std::size_t os = o + s * plan.stat.s_stride;
+          double v = value(i0 + s, os);
+          sum[os] += v;
+          abs_sum[os] += std::abs(v);
         }
-        sum[o] = run_sum;
-        abs_sum[o] = run_abs;
-        continue;
+        if (!square_sum) continue;
+        // The squares in a loop of their own over the same (cached) stretch,
+        // eight at a time (s0 is a multiple of 8: lane j takes s = 8k + j).
+        std::size_t s = s0;
+        for (; s + 8 <= s1; s += 8)
+          for (std::size_t j = 0; j < 8; ++j) {
+            const double v = value(i0 + s + j, o + (s + j) * plan.stat.s_stride);
+            squares[j] += v * v;
+          }
+        for (; s < s1; ++s) {
+          const double v = value(i0 + s, o + s * plan.stat.s_stride);
+          squares[s & 7] += v * v;
+        }
       }
-      for (std::size_t s = s0; s < s1; ++s) {
-        std::size_t os = o + s * plan.stat.s_stride;
-        double v = value(i0 + s, os);
-        sum[os] += v;
-        abs_sum[os] += std::abs(v);
-      }
-    }
-  });
+      item_squares[item] = lanes_total(squares);
+    });
+  }
+  if (square_sum) {
+    *square_sum = 0;
+    for (double part : item_squares) *square_sum += part;
+  }
   double worst = 0;
   for (std::size_t o = 0; o < plan.num_stats; ++o) {
     // 0 for an all-zero group; a NaN (a degenerate statistic with eps = 0) propagates.
@@ -123,10 +189,30 @@ double max_rel_sum(const MethodPlan& plan, Value value) {
   return worst;
 }
 
-// sum_j (yp_j - ym_j) * dy_j, sequential.
+// sum_j (yp_j - ym_j) * dy_j, sequential in j. A term whose two outputs are
+// equal is +-0 (dy is finite), and adding +-0 leaves the sum's bits as they
+// are (it starts at +0, and round-to-nearest never makes a sum -0 but from
+// -0 + -0), so only the terms the step moved (mostly its statistic's
+// elements) are added: the bits of adding every term, while the scan for
+// them is not one chain of additions through the whole sub-batch.
 double loss_difference(const Array<double>& yp, const Array<double>& ym, const Array<double>& dyd) {
+  const double* p = yp.data();
+  const double* m = ym.data();
+  const double* w = dyd.data();
+  const std::size_t count = yp.size();
   double sum = 0;
-  for (std::size_t j = 0; j < yp.size(); ++j) sum += (yp.data()[j] - ym.data()[j]) * dyd.data()[j];
+  auto add_moved = [&](std::size_t j) {
+    const double diff = p[j] - m[j];
+    if (diff != 0.0) sum += diff * w[j];  // a NaN difference is added too
+  };
+  std::size_t j = 0;
+  for (; j + 8 <= count; j += 8) {
+    bool moved = false;
+    for (std::size_t k = 0; k < 8; ++k) moved |= p[j + k] - m[j + k] != 0.0;
+    if (moved)
+      for (std::size_t k = 0; k < 8; ++k) add_moved(j + k);
+  }
+  for (; j < count; ++j) add_moved(j);
   return sum;
 }
 
@@ -236,11 +322,13 @@ GradientsProbe probe_gradients(const MethodContext& context, const Array<float>&
 
   {
     const Gradients<float> g = backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps, dx.data());
-    result.dx_norm = l2_norm(dx);
     // Affine none: the engine leaves dgamma, dbeta default-constructed (0-d); the norms are 0.
     result.dgamma_norm = plan.has_affine() ? l2_norm(g.dgamma) : 0.0;
     result.dbeta_norm = plan.has_affine() ? l2_norm(g.dbeta) : 0.0;
-    result.sum_dx_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(dx.data()[i]); });
+    double dx_squares = 0;  // sum_i dx_i^2, in the identity's pass over dx
+    result.sum_dx_max_rel =
+        max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(dx.data()[i]); }, &dx_squares);
+    result.dx_norm = std::sqrt(dx_squares);
   }
   if (!plan.has_affine()) notes.push_back("affine none: there is no gamma or beta; their norms are 0");
 
@@ -248,7 +336,8 @@ GradientsProbe probe_gradients(const MethodContext& context, const Array<float>&
   const std::size_t zero_var = context.constant_statistics;
   const double eps_xhat = zero_var == 0 ? 0.0 : eps;
   {
-    backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps_xhat, dx.data());
+    // dx at eps_xhat; when that is eps, dx already holds it (the engine is deterministic).
+    if (eps_xhat != eps) backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps_xhat, dx.data());
     std::vector<double> rstd(plan.num_stats);  // (num_stats)
     for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps_xhat);
     result.sum_dx_xhat_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t o) {

@@ -1,10 +1,10 @@
 // probe_output: what the train-mode output looks like (gamma = 1, beta = 0).
 //
 // Shapes (legend: N batch, C channels, H, W spatial, S = H*W):
-//   x, y: (N, C, H, W) float32, y in the workspace's scratch; every statistic
-//   below accumulates in double in a fixed order (channels, blocks of
-//   locations, samples in parallel, each sum sequential: any thread count),
-//   variance from centred values (two passes).
+//   x, y: (N, C, H, W) float32, y in the workspace's scratch. Every statistic
+//   below is summarize_tensor's (tensor_summary.hpp): sums in double in a
+//   fixed order whatever the thread count, variances from centred values; two
+//   passes over y for all of them, two over x for its channels.
 //
 // Definitions:
 //   per_channel   mean_c, var_c of y over (N, H, W) (biased variance).
@@ -26,107 +26,13 @@
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
 #include "bnlab/probes/probes.hpp"
+#include "bnlab/probes/tensor_summary.hpp"
 
 namespace bnlab {
 namespace {
 
 using probe::Json;
 using probe::number;
-
-struct ChannelSummary {
-  std::vector<double> mean, var;        // (C) over (N, H, W), biased variance
-  std::vector<double> pattern_fraction;  // (C) f_c above
-};
-
-// Channel by channel in parallel; each channel's sums in a fixed order.
-ChannelSummary summarize_channels(const Array<float>& z, const Dims& d) {
-  const std::size_t N = d.n, C = d.c, S = d.s();
-  const float* p = z.data();  // (N, C, S)
-  ChannelSummary out;
-  out.mean.resize(C);
-  out.var.resize(C);
-  out.pattern_fraction.resize(C);
-  probe::for_each_item(C, [&](std::size_t c) {
-    std::vector<double> pattern(S, 0.0);  // (S) m_c(h, w)
-    for (std::size_t n = 0; n < N; ++n) {
-      const float* run = p + (n * C + c) * S;
-      for (std::size_t s = 0; s < S; ++s) pattern[s] += run[s];
-    }
-    double mean = 0;
-    for (std::size_t s = 0; s < S; ++s) {
-      pattern[s] /= double(N);
-      mean += pattern[s];
-    }
-    mean /= double(S);
-    double total = 0, between = 0;  // sum_nhw (z - mean)^2, sum_hw N (m - mean)^2
-    for (std::size_t n = 0; n < N; ++n) {
-      const float* run = p + (n * C + c) * S;
-      for (std::size_t s = 0; s < S; ++s) total += (run[s] - mean) * (run[s] - mean);
-    }
-    for (std::size_t s = 0; s < S; ++s) between += double(N) * (pattern[s] - mean) * (pattern[s] - mean);
-    out.mean[c] = mean;
-    out.var[c] = total / double(N * S);
-    out.pattern_fraction[c] = total > 0 ? between / total : 0.0;
-  });
-  return out;
-}
-
-// Over (N, C) for each location s: blocks of locations in parallel, each
-// location's sums over the runs in run order.
-Deviation per_location(const Array<float>& y, const Dims& d) {
-  const std::size_t S = d.s(), runs = d.n * d.c;
-  const float* p = y.data();  // (N*C, S)
-  std::vector<double> mean(S, 0.0), sq(S, 0.0);  // (S)
-  constexpr std::size_t kBlock = 256;  // locations per work item
-  probe::for_each_item((S + kBlock - 1) / kBlock, [&](std::size_t b) {
-    const std::size_t s0 = b * kBlock, s1 = std::min(S, s0 + kBlock);
-    for (std::size_t r = 0; r < runs; ++r)
-      for (std::size_t s = s0; s < s1; ++s) mean[s] += p[r * S + s];
-    for (std::size_t s = s0; s < s1; ++s) mean[s] /= double(runs);
-    for (std::size_t r = 0; r < runs; ++r)
-      for (std::size_t s = s0; s < s1; ++s) sq[s] += (p[r * S + s] - mean[s]) * (p[r * S + s] - mean[s]);
-  });
-  Deviation dev;
-  for (std::size_t s = 0; s < S; ++s) dev.add(mean[s], sq[s] / double(runs));
-  return dev;
-}
-
-// Over (C, H, W) for each sample n, the samples in parallel.
-Deviation per_sample(const Array<float>& y, const Dims& d) {
-  const std::size_t block = d.c * d.s();
-  std::vector<double> means(d.n), vars(d.n);  // (N)
-  probe::for_each_item(d.n, [&](std::size_t n) {
-    const float* p = y.data() + n * block;  // (C, H, W)
-    double mean = 0, sq = 0;
-    for (std::size_t i = 0; i < block; ++i) mean += p[i];
-    mean /= double(block);
-    for (std::size_t i = 0; i < block; ++i) sq += (p[i] - mean) * (p[i] - mean);
-    means[n] = mean;
-    vars[n] = sq / double(block);
-  });
-  Deviation dev;
-  for (std::size_t n = 0; n < d.n; ++n) dev.add(means[n], vars[n]);
-  return dev;
-}
-
-struct GlobalStats {
-  double mean = 0, std = 0, min = 0, max = 0;
-};
-
-GlobalStats global_stats(const Array<float>& y) {
-  const float* p = y.data();  // (N, C, H, W)
-  const std::size_t count = y.size();
-  double mean = 0, sq = 0;
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (std::size_t i = 0; i < count; ++i) {
-    mean += p[i];
-    lo = std::min(lo, double(p[i]));
-    hi = std::max(hi, double(p[i]));
-  }
-  mean /= double(count);
-  for (std::size_t i = 0; i < count; ++i) sq += (p[i] - mean) * (p[i] - mean);
-  return GlobalStats{mean, std::sqrt(sq / double(count)), lo, hi};
-}
 
 double sum_of(const std::vector<double>& v) {
   double s = 0;
@@ -156,34 +62,33 @@ OutputProbe probe_output(const MethodContext& context, const Array<float>& x, do
   OutputProbe result;
   result.eps = eps;
 
-  ChannelSummary in = summarize_channels(x, d);
+  const TensorSummary in = summarize_tensor(x, d, SummaryScope::channels);
   Array<float>& y = workspace.scratch();  // (N, C, H, W)
   forward_train_into(plan, x.data(), identity_params<float>(plan), eps, y.data());
-  ChannelSummary out = summarize_channels(y, d);
+  const TensorSummary out = summarize_tensor(y, d, SummaryScope::everything);
 
   double std_min = std::numeric_limits<double>::infinity(), std_max = 0;
   std::size_t constant_in = 0, first_constant = 0;
   for (std::size_t c = 0; c < d.c; ++c) {
-    result.per_channel.add(out.mean[c], out.var[c]);
-    double sd = std::sqrt(out.var[c]);
+    result.per_channel.add(out.channel_mean[c], out.channel_var[c]);
+    double sd = std::sqrt(out.channel_var[c]);
     std_min = std::min(std_min, sd);
     std_max = std::max(std_max, sd);
-    if (in.var[c] == 0.0 && constant_in++ == 0) first_constant = c;
+    if (in.channel_var[c] == 0.0 && constant_in++ == 0) first_constant = c;
   }
-  result.channel_mean = out.mean;
-  result.channel_var = out.var;
+  result.channel_mean = out.channel_mean;
+  result.channel_var = out.channel_var;
   if (constant_in > 0) {
     result.notes.push_back(std::to_string(constant_in) + " input channel(s) are constant (first: channel " +
                            std::to_string(first_constant) +
                            "): their pattern fraction is 0 and a per-channel method outputs 0 there (variance 0)");
   }
-  result.per_location = per_location(y, d);
-  result.per_sample = per_sample(y, d);
-  const GlobalStats g = global_stats(y);
-  result.global_mean = g.mean;
-  result.global_std = g.std;
-  result.global_min = g.min;
-  result.global_max = g.max;
+  for (std::size_t s = 0; s < d.s(); ++s) result.per_location.add(out.location_mean[s], out.location_var[s]);
+  for (std::size_t n = 0; n < d.n; ++n) result.per_sample.add(out.sample_mean[n], out.sample_var[n]);
+  result.global_mean = out.mean;
+  result.global_std = out.std;
+  result.global_min = out.min;
+  result.global_max = out.max;
 
   const double f_in = sum_of(in.pattern_fraction), f_out = sum_of(out.pattern_fraction);
   result.pattern_fraction_input = f_in / double(d.c);

@@ -12,6 +12,7 @@
 #include "bnlab/engine/method.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/probes/probes.hpp"
+#include "bnlab/probes/tensor_summary.hpp"
 #include "bnlab/synth/synth.hpp"
 
 namespace bnlab {
@@ -20,42 +21,16 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 // What the input looks like before any normalization: global moments and the
-// spread of per-channel standard deviations (what Method 1 mixes together).
+// spread of per-channel standard deviations (what Method 1 mixes together),
+// from summarize_tensor's two parallel passes over x.
 InputSummary describe_input(const Array<float>& x, const Dims& d) {  // x: (N, C, H, W)
-  const std::size_t S = d.s();
-  std::vector<double> channel_sum(d.c, 0.0), channel_sq(d.c, 0.0);  // (C)
-  double lo = x.data()[0], hi = x.data()[0];
-  for (std::size_t n = 0; n < d.n; ++n)
-    for (std::size_t c = 0; c < d.c; ++c) {
-      const float* run = x.data() + (n * d.c + c) * S;
-      for (std::size_t s = 0; s < S; ++s) {
-        channel_sum[c] += run[s];
-        lo = std::min(lo, double(run[s]));
-        hi = std::max(hi, double(run[s]));
-      }
-    }
-  const double per_channel = double(d.n * S);
-  double total = 0;
-  for (double s : channel_sum) total += s;
-  const double mean = total / double(d.count());
-  // Second pass: squared deviations from the channel means and from the global mean.
-  double global_sq = 0;
-  for (std::size_t n = 0; n < d.n; ++n)
-    for (std::size_t c = 0; c < d.c; ++c) {
-      const float* run = x.data() + (n * d.c + c) * S;
-      const double mc = channel_sum[c] / per_channel;
-      for (std::size_t s = 0; s < S; ++s) {
-        channel_sq[c] += (run[s] - mc) * (run[s] - mc);
-        global_sq += (run[s] - mean) * (run[s] - mean);
-      }
-    }
+  const TensorSummary summary = summarize_tensor(x, d, SummaryScope::channels_and_global);
   double std_min = INFINITY, std_max = 0;
-  for (std::size_t c = 0; c < d.c; ++c) {
-    double s = std::sqrt(channel_sq[c] / per_channel);
-    std_min = std::min(std_min, s);
-    std_max = std::max(std_max, s);
+  for (double var : summary.channel_var) {
+    std_min = std::min(std_min, std::sqrt(var));
+    std_max = std::max(std_max, std::sqrt(var));
   }
-  return InputSummary{mean, std::sqrt(global_sq / double(d.count())), lo, hi, std_min, std_max};
+  return InputSummary{summary.mean, summary.std, summary.min, summary.max, std_min, std_max};
 }
 
 Json strings(const std::vector<std::string>& v) { return Json(v); }
