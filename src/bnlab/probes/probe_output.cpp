@@ -25,6 +25,7 @@
 
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
+#include "bnlab/probes/detail/run_sums.hpp"
 #include "bnlab/probes/probes.hpp"
 #include "bnlab/probes/tensor_summary.hpp"
 
@@ -154,28 +155,43 @@ ChannelStandardization probe_channel_standardization(const MethodContext& contex
   // then the deviations in channel order.
   std::vector<double> means(d.c), vars(d.c);  // (C)
   std::vector<char> has_values(d.c, 0);       // (C)
-  probe::for_each_item(d.c, [&](std::size_t c) {
-    double sum = 0, count = 0;  // first pass: the mean
-    for (std::size_t n = 0; n < d.n; ++n) {
-      const float* run = y.data() + (n * d.c + c) * S;
-      for (std::size_t s = 0; s < S; ++s)
-        if (counted(n, c, s)) {
-          sum += run[s];
-          count += 1;
-        }
-    }
-    if (count == 0) return;
-    const double mean = sum / count;
-    double sq = 0;  // second pass: the biased variance from centred values
-    for (std::size_t n = 0; n < d.n; ++n) {
-      const float* run = y.data() + (n * d.c + c) * S;
-      for (std::size_t s = 0; s < S; ++s)
-        if (counted(n, c, s)) sq += (run[s] - mean) * (run[s] - mean);
-    }
-    has_values[c] = 1;
-    means[c] = mean;
-    vars[c] = sq / count;
-  });
+  if (context.constant_statistics == 0) {
+    // Every value counts: each channel's runs in sample order, 8 lanes each;
+    // the mean, then the biased variance from centred values.
+    probe::for_each_item(d.c, [&](std::size_t c) {
+      probe::LaneMoments sum, centred;
+      for (std::size_t n = 0; n < d.n; ++n) sum.add(y.data() + (n * d.c + c) * S, S, 0.0);
+      const double count = double(d.n * S);
+      means[c] = sum.sum1() / count;
+      for (std::size_t n = 0; n < d.n; ++n) centred.add(y.data() + (n * d.c + c) * S, S, means[c]);
+      vars[c] = centred.sum2() / count;
+      has_values[c] = 1;
+    });
+  } else {
+    // Constant statistics leave their values out (counted).
+    probe::for_each_item(d.c, [&](std::size_t c) {
+      double sum = 0, count = 0;  // first pass: the mean
+      for (std::size_t n = 0; n < d.n; ++n) {
+        const float* run = y.data() + (n * d.c + c) * S;
+        for (std::size_t s = 0; s < S; ++s)
+          if (counted(n, c, s)) {
+            sum += run[s];
+            count += 1;
+          }
+      }
+      if (count == 0) return;
+      const double mean = sum / count;
+      double sq = 0;  // second pass: the biased variance from centred values
+      for (std::size_t n = 0; n < d.n; ++n) {
+        const float* run = y.data() + (n * d.c + c) * S;
+        for (std::size_t s = 0; s < S; ++s)
+          if (counted(n, c, s)) sq += (run[s] - mean) * (run[s] - mean);
+      }
+      has_values[c] = 1;
+      means[c] = mean;
+      vars[c] = sq / count;
+    });
+  }
   for (std::size_t c = 0; c < d.c; ++c) {
     if (has_values[c]) result.deviation.add(means[c], vars[c]);
     else ++result.constant_channels;

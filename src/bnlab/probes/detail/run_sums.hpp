@@ -2,7 +2,8 @@
 // Run-by-run passes of the probes, with sums whose bits do not depend on the
 // thread count: a run is one (n, c) plane of S = H*W contiguous elements of an
 // (N, C, H, W) tensor; each run sums into its own partial, and the partials
-// are added in run order. probe_util.cpp and transformed_forward.cpp use them.
+// are added in run order. probe_util.cpp and transformed_forward.cpp use them;
+// LaneMoments also serves per-channel moments in a fixed order.
 //
 // Internal header: included by the probes' .cpp files only.
 #include <cstddef>
@@ -59,6 +60,40 @@ class RunRelL2 {
     ++count_;
   }
   simd::Vec8d diff2_ = {}, ref2_ = {};
+  std::size_t count_ = 0;
+};
+
+// One statistic's moments about a pivot k, sum (v - k) and sum (v - k)^2,
+// in 8 interleaved lanes (RunRelL2's scheme): the j-th value goes to lane j % 8, the
+// lanes are added in lane order at the end. Fixed order, so fixed bits.
+class LaneMoments {
+ public:
+  void add(const float* v, std::size_t len, double k) {
+    std::size_t i = 0;
+    for (; i < len && (count_ & 7) != 0; ++i) add_one(double(v[i]) - k);
+    const simd::Vec8d pivot = simd::Vec8d{} + k;
+    for (; i + 8 <= len; i += 8, count_ += 8) {
+      const simd::Vec8d dev = simd::load(simd::Vec8d{}, v + i) - pivot;
+      sum1_ += dev;
+      sum2_ += dev * dev;
+    }
+    for (; i < len; ++i) add_one(double(v[i]) - k);
+  }
+  double sum1() const { return in_lane_order(sum1_); }
+  double sum2() const { return in_lane_order(sum2_); }
+
+ private:
+  void add_one(double dev) {
+    sum1_[count_ & 7] += dev;
+    sum2_[count_ & 7] += dev * dev;
+    ++count_;
+  }
+  static double in_lane_order(const simd::Vec8d& lanes) {
+    double total = 0.0;
+    for (int lane = 0; lane < 8; ++lane) total += lanes[lane];
+    return total;
+  }
+  simd::Vec8d sum1_ = {}, sum2_ = {};
   std::size_t count_ = 0;
 };
 

@@ -224,40 +224,6 @@ const float* source_order_values(const Dims& d, const InputTransform& t, const f
   return x_run;
 }
 
-// One statistic's moments about its pivot k in 8 interleaved lanes (the
-// scheme of run_sums.hpp's RunRelL2): the j-th value goes to lane j % 8, the
-// lanes are added in lane order at the end. Fixed order, so fixed bits.
-class LaneMoments {
- public:
-  void add(const float* v, std::size_t len, double k) {
-    std::size_t i = 0;
-    for (; i < len && (count_ & 7) != 0; ++i) add_one(double(v[i]) - k);
-    const simd::Vec8d pivot = simd::Vec8d{} + k;
-    for (; i + 8 <= len; i += 8, count_ += 8) {
-      const simd::Vec8d dev = simd::load(simd::Vec8d{}, v + i) - pivot;
-      sum1_ += dev;
-      sum2_ += dev * dev;
-    }
-    for (; i < len; ++i) add_one(double(v[i]) - k);
-  }
-  double sum1() const { return in_lane_order(sum1_); }
-  double sum2() const { return in_lane_order(sum2_); }
-
- private:
-  void add_one(double dev) {
-    sum1_[count_ & 7] += dev;
-    sum2_[count_ & 7] += dev * dev;
-    ++count_;
-  }
-  static double in_lane_order(const simd::Vec8d& lanes) {
-    double total = 0.0;
-    for (int lane = 0; lane < 8; ++lane) total += lanes[lane];
-    return total;
-  }
-  simd::Vec8d sum1_ = {}, sum2_ = {};
-  std::size_t count_ = 0;
-};
-
 // The runs that share one statistic base, in run order: a group. Every
 // transform keeps a run in its group, so a group's statistics of T(x) come
 // from the group's runs of x alone. L statistics per group: S where the
@@ -463,15 +429,42 @@ struct ParamView {
   const float* gamma;
   const float* beta;
   bool follows;  // the entries follow s along a run
+  bool unit;     // gamma = 1 and beta = 0 everywhere
 };
 ParamView param_view(const MethodPlan& plan, const Params<float>& params) {
   static const float one = 1.0f, zero = 0.0f;
-  if (!plan.has_affine()) return {&one, &zero, false};
+  if (!plan.has_affine()) return {&one, &zero, false, true};
   if (params.gamma.size() != plan.num_params || params.beta.size() != plan.num_params) {
     throw Error("internal: compare_transformed: gamma, beta do not have the plan's " +
                 std::to_string(plan.num_params) + " entries");
   }
-  return {params.gamma.data(), params.beta.data(), plan.param.s_stride != 0};
+  const bool unit = std::all_of(params.gamma.begin(), params.gamma.end(), [](float g) { return g == 1.0f; }) &&
+                    std::all_of(params.beta.begin(), params.beta.end(), [](float b) { return b == 0.0f; });
+  return {params.gamma.data(), params.beta.data(), plan.param.s_stride != 0, unit};
+}
+
+// out[i] = float((double(v[i]) - mean[o]) * rstd[o]), o = i if the statistic
+// follows s, else 0: the normalize formula with gamma = 1, beta = 0, whose
+// (v - m) * (r * 1) + 0 is this value exactly, bar the sign of a zero (+0 for
+// -0), which no relative L2 error sees. For the comparisons only.
+template <bool StatFollows>
+void normalize_values_unit(const float* __restrict v, std::size_t len, const double* __restrict mean,
+                           const double* __restrict rstd, float* __restrict out) {
+  if constexpr (!StatFollows) {
+    const double m = mean[0], r = rstd[0];
+    for (std::size_t i = 0; i < len; ++i) out[i] = float((double(v[i]) - m) * r);
+  } else {
+    for (std::size_t i = 0; i < len; ++i) out[i] = float((double(v[i]) - mean[i]) * rstd[i]);
+  }
+}
+
+// A plane normalized for a comparison: with the parameters, or by the unit
+// formula above when they are gamma = 1, beta = 0.  v, out: (len)
+void normalize_for_comparison(bool stat_follows, const ParamView& pv, std::size_t ko, const float* v,
+                              std::size_t len, const double* mean, const double* rstd, float* out) {
+  if (!pv.unit) return normalize_plane(stat_follows, pv.follows, v, len, mean, rstd, pv.gamma + ko, pv.beta + ko, out);
+  if (stat_follows) normalize_values_unit<true>(v, len, mean, rstd, out);
+  else normalize_values_unit<false>(v, len, mean, rstd, out);
 }
 
 // One run's share of one comparison's relative L2 error: its lanes added in
@@ -591,8 +584,7 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
             const std::size_t slot = reference_slot[j];
             float* computed = normalized.data() + slot * S;
             if (!computed_for_run[slot]) {
-              normalize_plane(stat_follows, pv.follows, x_run, S, ref_mean, ref_rstd, pv.gamma + ko, pv.beta + ko,
-                              computed);
+              normalize_for_comparison(stat_follows, pv, ko, x_run, S, ref_mean, ref_rstd, computed);
               computed_for_run[slot] = true;
             }
             source = computed;
@@ -609,7 +601,7 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
               gathered = cmp.transform;
               v = plane.data();
             }
-            normalize_plane(false, false, v, S, t_mean, t_rstd, pv.gamma + ko, pv.beta + ko, out.data());
+            normalize_for_comparison(false, pv, ko, v, S, t_mean, t_rstd, out.data());
             if (t.kind != Kind::translate) {
               part.add_segment(out.data(), source, S);
             } else {
@@ -626,8 +618,7 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
             whole = gather_plane(d, t, x_run, n, c, plane.data());
             gathered = cmp.transform;
           }
-          normalize_plane(stat_follows, pv.follows, plane.data(), S, t_mean, t_rstd, pv.gamma + ko, pv.beta + ko,
-                          out.data());
+          normalize_for_comparison(stat_follows, pv, ko, plane.data(), S, t_mean, t_rstd, out.data());
           if (keeps_positions(t, n)) {
             part.add_segment(out.data(), source, S);
           } else {
