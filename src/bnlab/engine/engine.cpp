@@ -93,6 +93,11 @@ Statistics batch_statistics(const MethodPlan& plan, const Array<T>& x) {
 }
 
 template <class T>
+Statistics batch_statistics_at(const MethodPlan& plan, const T* x) {
+  return batch_statistics_of(plan, x);
+}
+
+template <class T>
 Array<T> normalize(const MethodPlan& plan, const Array<T>& x, const Statistics& stats, const Params<T>& params,
                    double eps) {
   check_input(plan, shape_of(x), "input");
@@ -299,6 +304,7 @@ Statistics update_running(const MethodPlan& plan, const Statistics& running, con
 #define BNLAB_INSTANTIATE_ENGINE(T)                                                                       \
   template Params<T> identity_params<T>(const MethodPlan&);                                                   \
   template Statistics batch_statistics<T>(const MethodPlan&, const Array<T>&);                                \
+  template Statistics batch_statistics_at<T>(const MethodPlan&, const T*);                                    \
   template Array<T> normalize<T>(const MethodPlan&, const Array<T>&, const Statistics&, const Params<T>&,      \
                                  double);                                                                 \
   template Array<T> forward_train<T>(const MethodPlan&, const Array<T>&, const Params<T>&, double,             \

@@ -75,11 +75,15 @@ template <class T>
 Gradients<T> backward(const MethodPlan& plan, Mode mode, const Array<T>& x, const Array<T>& dy,
                       const Params<T>& params, const Statistics& stats, double eps);
 
-// ---- into a caller's buffer: no allocation; x, y, dy, dx hold plan.dims.count() ----
+// ---- on a caller's buffer: no allocation; x, y, dy, dx hold plan.dims.count() ----
 // elements, row-major (N, C, H, W). The output may be the input itself (y == x,
 // dx == dy): every pass reads element i before it writes element i, and a
 // statistic's elements are all read before any of them is written. Same
 // arithmetic and bits as the Array versions above (which call these).
+
+// batch_statistics of the tensor at x (e.g. the leading samples of a larger one).
+template <class T>
+Statistics batch_statistics_at(const MethodPlan& plan, const T* x);
 
 // forward_train writing y; returns the batch statistics.
 template <class T>

@@ -20,18 +20,17 @@
 
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
+#include "bnlab/probes/detail/transformed_forward.hpp"
 #include "bnlab/probes/probes.hpp"
 
 namespace bnlab {
 
 BatchSizeProbe probe_batch_size(const MethodPlan& plan, const Array<float>& x, double eps) {
   if (!plan.method.batch_dependent()) return BatchSizeProbe{};
-  Workspace workspace(shape_of(x));
-  return probe_batch_size(method_context(plan, x, "probe_batch_size"), x, eps, workspace);
+  return probe_batch_size(method_context(plan, x, "probe_batch_size"), x, eps);
 }
 
-BatchSizeProbe probe_batch_size(const MethodContext& context, const Array<float>& x, double eps,
-                                Workspace& workspace) {
+BatchSizeProbe probe_batch_size(const MethodContext& context, const Array<float>& x, double eps) {
   const MethodPlan& plan = context.plan;
   BatchSizeProbe result;
   if (!plan.method.batch_dependent()) return result;
@@ -49,10 +48,11 @@ BatchSizeProbe probe_batch_size(const MethodContext& context, const Array<float>
       result.sizes.push_back(entry);
       continue;
     }
-    // x_sub is the leading n samples of x, read in place; y_train goes into
-    // the scratch, y_eval is computed one sample at a time.
-    float* y_train = workspace.scratch().data();  // (n, C, H, W)
-    const Statistics batch = forward_train_into(sub, x.data(), Params<float>{}, eps, y_train);
+    // x_sub is the leading n samples of x, read in place: its batch
+    // statistics (one read), then y_train (normalized with them) against
+    // y_eval (with the population's), both computed from x as they are
+    // compared (transformed_forward.hpp, the identity transform: one read).
+    const Statistics batch = batch_statistics_at(sub, x.data());  // (num_stats)
     double mean_sq = 0, var_sq = 0;
     for (std::size_t o = 0; o < plan.num_stats; ++o) {
       double scale = population.var[o] + eps;
@@ -62,11 +62,12 @@ BatchSizeProbe probe_batch_size(const MethodContext& context, const Array<float>
       var_sq += dv * dv;
     }
     probe::RelL2 gap;
-    const Dims one{1, dims.c, dims.h, dims.w};
-    const std::size_t sample = one.count();
-    probe::for_each_normalized_sample(sub, x, population, Params<float>{}, eps, [&](std::size_t k, const float* y_eval) {
-      probe::add_plain(gap, one, y_train + k * sample, y_eval, 0, 1);
-    });
+    const Params<float> none;  // affine none: gamma = 1, beta = 0
+    probe::TransformedComparison train_against_eval{0, 0, n, &none, nullptr, &gap};
+    train_against_eval.output_stats = &batch;
+    train_against_eval.reference_stats = &population;
+    probe::compare_transformed(sub, x.data(), population, eps, {probe::InputTransform::identity()},
+                               {train_against_eval});
     entry.mean_error = std::sqrt(mean_sq / double(plan.num_stats));
     entry.var_error = std::sqrt(var_sq / double(plan.num_stats));
     entry.train_eval_gap = gap.value();

@@ -189,7 +189,7 @@ InvarianceProbe probe_invariance(const MethodContext& context, const Array<float
                                                         against(0, d.n, trained, nullptr, m.with_trained)};
     if (eval_mode) {
       global.push_back(against(0, d.n, unit, nullptr, m.eval));
-      global.back().fixed_stats = &running;
+      global.back().output_stats = global.back().reference_stats = &running;
     }
     add(InputTransform::circular(shifts[k], 0, d.n), global);  // every sample
     add(InputTransform::translate(shifts[k]), {against(0, d.n, unit, base, m.translated)});

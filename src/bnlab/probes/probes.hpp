@@ -197,8 +197,7 @@ BatchSizeProbe probe_batch_size(const MethodPlan& plan, const Array<float>& x, d
 // The same with the context's statistics as the population (methods 1, 2, 3
 // only: a context needs train mode defined at full batch, which they have
 // whenever compare measures them).
-BatchSizeProbe probe_batch_size(const MethodContext& context, const Array<float>& x, double eps,
-                                Workspace& workspace);
+BatchSizeProbe probe_batch_size(const MethodContext& context, const Array<float>& x, double eps);
 
 // Spatial maps for the HTML report's figures 3 to 5 (probe_maps.cpp has the
 // definitions). Every map is an (H, W) plane downsampled to at most

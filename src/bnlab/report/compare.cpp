@@ -54,8 +54,9 @@ MethodResult plan_method(const Method& method, const Dims& dims) {
 // one Workspace (a scratch tensor) for all of them. Tensors of the input's
 // size alive at once, the input included: at most 3.
 //   round 1  dy (drawn once: it does not depend on the method; a sequential
-//            pass of the random generator) + the scratch: output, gradients,
-//            batch size. dy is freed at the end.
+//            pass of the random generator) + the scratch: output and batch
+//            size of every method, then gradients (the first that needs dy).
+//            dy's memory then becomes the first base.
 //   round 2  the method's base: invariance, samples, channel standardization,
 //            maps (every probe that needs f(x): context.base). They compute
 //            f of a transformed input from x as they compare it
@@ -72,9 +73,9 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
   {
     // dy: (N, C, H, W). Drawing it is one sequential pass of the random
     // generator (the same numbers whoever draws them): it runs on a thread of
-    // its own while the first method's statistics and output probe use the
-    // cores, and is waited for when the gradients probe first needs it. Its
-    // memory is allocated here, on this thread, and becomes the first base.
+    // its own while every method's statistics, output and batch-size probes
+    // use the cores, and is waited for when the gradients probe first needs
+    // it. Its memory is allocated here, on this thread, and becomes the first base.
     Array<float> dy;  // (N, C, H, W)
     std::future<void> dy_drawn;
     const bool any_measured =
@@ -83,6 +84,7 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
       dy = Array<float>::from_shape(shape_of(x));
       dy_drawn = std::async(std::launch::async, [&dy, seed = config.seed] { fill_upstream_gradient(dy, seed); });
     }
+    // The probes that do not need dy first, every method's, while it is drawn.
     for (std::size_t i = 0; i < results.size(); ++i) {
       MethodResult& m = results[i];
       if (m.degenerate) continue;
@@ -91,11 +93,15 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
       m.constant_statistics = context.constant_statistics;
       step(progress, name(m, "output"));
       m.output = probe_output(context, x, config.eps, workspace);
-      step(progress, name(m, "gradients"));
-      if (dy_drawn.valid()) dy_drawn.get();  // drawn by now (the first time: wait for it)
-      m.gradients = probe_gradients(context, x, config.eps, config.seed, dy, workspace);
       step(progress, name(m, "batch size"));
-      m.batch_size = probe_batch_size(context, x, config.eps, workspace);
+      m.batch_size = probe_batch_size(context, x, config.eps);
+    }
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      MethodResult& m = results[i];
+      if (m.degenerate) continue;
+      step(progress, name(m, "gradients"));
+      if (dy_drawn.valid()) dy_drawn.get();  // drawn by now, or the first time: wait for it
+      m.gradients = probe_gradients(*contexts[i], x, config.eps, config.seed, dy, workspace);
     }
     // dy's memory becomes the first base: handed over rather than freed and
     // allocated again, since the allocator may have split the freed block for

@@ -12,6 +12,8 @@
 // Shape legend: N batch, C channels, H, W spatial, S = H*W; x: (N, C, H, W).
 namespace bnlab::probe {
 
+InputTransform InputTransform::identity() { return circular(Shift{}, 0, 0); }
+
 InputTransform InputTransform::circular(Shift shift, std::size_t n_begin, std::size_t n_end) {
   InputTransform t;
   t.kind = Kind::circular;
@@ -336,14 +338,20 @@ std::vector<double> first_values(const MethodPlan& plan, const float* x, const s
   return k;
 }
 
-// The statistics of every transform over one group (file comment: pivot,
-// mean = k + s1 / m, var = s2 / m - (s1 / m)^2). threaded: the group's runs
-// are shared among the threads in kChunksWithinGroup chunks.
-GroupStatistics group_statistics(const MethodPlan& plan, const float* x, const std::vector<InputTransform>& transforms,
-                                 const RunGroup& group, double eps, bool chunked, bool threaded) {
+// The pivots and moment sums of every transform over one group, each
+// (transforms, L): k (first_values), s1 = sum (v - k), s2 = sum (v - k)^2.
+// threaded: the group's runs are shared among the threads in
+// kChunksWithinGroup chunks, added in chunk order.
+struct GroupSums {
+  std::vector<double> k, s1, s2;
+};
+
+GroupSums group_sums(const MethodPlan& plan, const float* x, const std::vector<InputTransform>& transforms,
+                     const RunGroup& group, bool chunked, bool threaded) {
   const std::size_t S = plan.dims.s(), T = transforms.size();
   const std::size_t L = plan.stat.s_stride != 0 ? S : 1;
-  const std::vector<double> k = first_values(plan, x, transforms, group);  // (transforms, L)
+  GroupSums out;
+  out.k = first_values(plan, x, transforms, group);  // (transforms, L)
   const std::size_t runs = group.runs.size();
   const std::size_t chunks = chunked ? std::min(runs, kChunksWithinGroup) : 1;
   const std::size_t per_chunk = (runs + chunks - 1) / chunks;
@@ -356,8 +364,74 @@ GroupStatistics group_statistics(const MethodPlan& plan, const float* x, const s
     for (std::ptrdiff_t ch = 0; ch < chunk_count; ++ch) {
       const std::size_t first = std::size_t(ch) * per_chunk, last = std::min(runs, first + per_chunk);
       double* sum1 = sums.data() + std::size_t(ch) * 2 * T * L;
-      add_group_moments(plan, x, transforms, k.data(), group, first, last, sum1, sum1 + T * L, plane.data());
+      add_group_moments(plan, x, transforms, out.k.data(), group, first, last, sum1, sum1 + T * L, plane.data());
     }
+  }
+  out.s1.assign(T * L, 0.0);
+  out.s2.assign(T * L, 0.0);
+  for (std::size_t i = 0; i < T * L; ++i)
+    for (std::size_t ch = 0; ch < chunks; ++ch) {  // in chunk order
+      out.s1[i] += sums[ch * 2 * T * L + i];
+      out.s2[i] += sums[ch * 2 * T * L + T * L + i];
+    }
+  return out;
+}
+
+// Where the statistics follow s (Methods 1, 2), a transform that moves every
+// run of a group alike (a circular shift of every sample, a translation)
+// puts at position p the values the identity has at its source q, in the
+// same run order, with the same pivot (the first run's value): its sums at p
+// are the identity's at q, the very same additions, so they are copied
+// rather than done again (and a fill position sums zeros about a pivot of
+// 0: 0 and 0).
+bool sums_follow_identity(const MethodPlan& plan, const InputTransform& t) {
+  if (plan.stat.s_stride == 0) return false;
+  return t.kind == Kind::translate ||
+         (t.kind == Kind::circular && t.shifted_begin == 0 && t.shifted_end >= plan.dims.n);
+}
+
+// The statistics of every transform over one group (file comment: pivot,
+// mean = k + s1 / m, var = s2 / m - (s1 / m)^2).
+GroupStatistics group_statistics(const MethodPlan& plan, const float* x, const std::vector<InputTransform>& transforms,
+                                 const RunGroup& group, double eps, bool chunked, bool threaded) {
+  const Dims& d = plan.dims;
+  const std::size_t T = transforms.size();
+  const std::size_t L = plan.stat.s_stride != 0 ? d.s() : 1;
+  constexpr std::size_t kCopied = std::size_t(-1);
+  std::vector<InputTransform> summed;  // the transforms whose sums are taken, then the identity if needed
+  std::vector<std::size_t> at(T, kCopied);  // (transforms) index into summed, or kCopied
+  for (std::size_t t = 0; t < T; ++t) {
+    if (sums_follow_identity(plan, transforms[t])) continue;
+    at[t] = summed.size();
+    summed.push_back(transforms[t]);
+  }
+  const std::size_t identity = summed.size();
+  if (std::find(at.begin(), at.end(), kCopied) != at.end()) summed.push_back(InputTransform::identity());
+  const GroupSums sums = group_sums(plan, x, summed, group, chunked, threaded);
+  GroupSums all;  // (transforms, L)
+  all.k.resize(T * L);
+  all.s1.resize(T * L);
+  all.s2.resize(T * L);
+  for (std::size_t t = 0; t < T; ++t) {
+    if (at[t] != kCopied) {
+      for (std::size_t o = 0; o < L; ++o) {
+        all.k[t * L + o] = sums.k[at[t] * L + o];
+        all.s1[t * L + o] = sums.s1[at[t] * L + o];
+        all.s2[t * L + o] = sums.s2[at[t] * L + o];
+      }
+      continue;
+    }
+    auto copy = [&](std::size_t p, std::size_t q, std::size_t len) {
+      for (std::size_t i = 0; i < len; ++i) {
+        all.k[t * L + p + i] = sums.k[identity * L + q + i];
+        all.s1[t * L + p + i] = sums.s1[identity * L + q + i];
+        all.s2[t * L + p + i] = sums.s2[identity * L + q + i];
+      }
+    };
+    auto fill = [&](std::size_t p, std::size_t len) {
+      for (std::size_t i = 0; i < len; ++i) all.k[t * L + p + i] = all.s1[t * L + p + i] = all.s2[t * L + p + i] = 0.0;
+    };
+    for_each_segment(d, transforms[t], 0, copy, fill);
   }
   GroupStatistics g;
   g.per_transform = L;
@@ -366,14 +440,9 @@ GroupStatistics group_statistics(const MethodPlan& plan, const float* x, const s
   g.rstd.resize(T * L);
   const double m = double(plan.elements_per_stat);
   for (std::size_t i = 0; i < T * L; ++i) {
-    double s1 = 0.0, s2 = 0.0;
-    for (std::size_t ch = 0; ch < chunks; ++ch) {  // in chunk order
-      s1 += sums[ch * 2 * T * L + i];
-      s2 += sums[ch * 2 * T * L + T * L + i];
-    }
-    const double shift = s1 / m;
-    g.mean[i] = k[i] + shift;
-    g.var[i] = std::max(0.0, s2 / m - shift * shift);
+    const double shift = all.s1[i] / m;
+    g.mean[i] = all.k[i] + shift;
+    g.var[i] = std::max(0.0, all.s2[i] / m - shift * shift);
     g.rstd[i] = 1.0 / std::sqrt(g.var[i] + eps);
   }
   return g;
@@ -502,34 +571,40 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
   const std::size_t S = d.s(), C = d.c, runs = d.n * d.c, count = comparisons.size();
   const bool stat_follows = plan.stat.s_stride != 0;
   std::vector<ParamView> views;  // (comparisons)
-  // 1 / sqrt(var + eps) of x's statistics (references computed on the fly)
-  // and of each comparison's fixed statistics: (num_stats) each, or empty.
-  std::vector<double> x_rstd;
-  std::vector<std::vector<double>> fixed_rstd(count);  // (comparisons, num_stats)
-  auto reciprocal_std = [&](const Statistics& stats) {
-    if (stats.mean.size() != plan.num_stats || stats.var.size() != plan.num_stats) {
+  // 1 / sqrt(var + eps) of every set of statistics a comparison names
+  // (its output's, its computed reference's, x's): (num_stats) each.
+  std::vector<std::pair<const Statistics*, std::vector<double>>> rstd_of;
+  auto rstd_for = [&](const Statistics* stats) -> const double* {
+    for (const auto& [of, rstd] : rstd_of)
+      if (of == stats) return rstd.data();
+    if (stats->mean.size() != plan.num_stats || stats->var.size() != plan.num_stats) {
       throw Error("internal: compare_transformed: statistics without the plan's " + std::to_string(plan.num_stats) +
                   " entries");
     }
     std::vector<double> rstd(plan.num_stats);
-    for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps);
-    return rstd;
+    for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats->var[o] + eps);
+    rstd_of.emplace_back(stats, std::move(rstd));
+    return rstd_of.back().second.data();
   };
-  for (std::size_t j = 0; j < count; ++j) {
-    const TransformedComparison& cmp = comparisons[j];
+  auto reference_stats_of = [&](const TransformedComparison& cmp) {
+    return cmp.reference_stats ? cmp.reference_stats : &x_stats;
+  };
+  bool needs_batch_statistics = false;  // some output is normalized with T(x)'s own statistics
+  for (const TransformedComparison& cmp : comparisons) {
     if (cmp.transform >= transforms.size() || cmp.n_begin > cmp.n_end || cmp.n_end > d.n) {
       throw Error("internal: compare_transformed: a comparison names no transform or samples out of range");
     }
     views.push_back(param_view(plan, *cmp.params));
-    if (cmp.fixed_stats) fixed_rstd[j] = reciprocal_std(*cmp.fixed_stats);
-    else if (!cmp.reference && x_rstd.empty()) x_rstd = reciprocal_std(x_stats);
+    if (cmp.output_stats) rstd_for(cmp.output_stats);
+    else needs_batch_statistics = true;
+    if (!cmp.reference) rstd_for(reference_stats_of(cmp));
   }
   // The computed references: one slot per distinct (parameters, statistics).
   std::vector<std::size_t> reference_slot(count, 0);  // (comparisons)
   std::vector<std::pair<const Params<float>*, const Statistics*>> slot_keys;
   for (std::size_t j = 0; j < count; ++j) {
     if (comparisons[j].reference) continue;
-    const auto key = std::make_pair(comparisons[j].params, comparisons[j].fixed_stats);
+    const auto key = std::make_pair(comparisons[j].params, reference_stats_of(comparisons[j]));
     const auto found = std::find(slot_keys.begin(), slot_keys.end(), key);
     reference_slot[j] = std::size_t(found - slot_keys.begin());
     if (found == slot_keys.end()) slot_keys.push_back(key);
@@ -538,8 +613,9 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
   std::vector<RunShare> shares(count * runs);  // (comparisons, runs)
   const std::vector<RunGroup> groups = run_groups(plan);
   for_each_group(plan, groups, [&](const RunGroup& group, bool chunked, bool threaded) {
-    const GroupStatistics g = group_statistics(plan, x, transforms, group, eps, chunked, threaded);
-    const std::size_t L = g.per_transform;
+    const GroupStatistics g =
+        needs_batch_statistics ? group_statistics(plan, x, transforms, group, eps, chunked, threaded) : GroupStatistics{};
+    const std::size_t L = stat_follows ? S : 1;
     const std::ptrdiff_t group_runs = static_cast<std::ptrdiff_t>(group.runs.size());
 #pragma omp parallel if (threaded)
     {
@@ -562,18 +638,22 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
           const InputTransform& t = transforms[cmp.transform];
           const ParamView& pv = views[j];
           // The statistics of f(T(x)): T(x)'s own (the group's, per
-          // transform) or the comparison's fixed ones; the reference's: the
-          // fixed ones, or x's.  (L) each from these pointers
-          const double* t_mean = g.mean.data() + cmp.transform * L;
-          const double* t_rstd = g.rstd.data() + cmp.transform * L;
+          // transform) or the comparison's output_stats; of the computed
+          // reference: reference_stats, or x's.  (L) each from these pointers
+          const double* t_mean = nullptr;
+          const double* t_rstd = nullptr;
+          if (cmp.output_stats) {
+            t_mean = cmp.output_stats->mean.data() + group.base;
+            t_rstd = rstd_for(cmp.output_stats) + group.base;
+          } else {
+            t_mean = g.mean.data() + cmp.transform * L;
+            t_rstd = g.rstd.data() + cmp.transform * L;
+          }
           const double* ref_mean = nullptr;
           const double* ref_rstd = nullptr;
-          if (cmp.fixed_stats) {
-            t_mean = ref_mean = cmp.fixed_stats->mean.data() + group.base;
-            t_rstd = ref_rstd = fixed_rstd[j].data() + group.base;
-          } else if (!cmp.reference) {
-            ref_mean = x_stats.mean.data() + group.base;
-            ref_rstd = x_rstd.data() + group.base;
+          if (!cmp.reference) {
+            ref_mean = reference_stats_of(cmp)->mean.data() + group.base;
+            ref_rstd = rstd_for(reference_stats_of(cmp)) + group.base;
           }
           const float* source = nullptr;  // the reference's run, in source order: (S)
           if (cmp.reference) {

@@ -80,6 +80,7 @@ struct InputTransform {
   std::vector<double> scale, offset;               // rescale: a_c, b_c, (C)
   double factor = 1.0;                             // sample_scale: k
 
+  static InputTransform identity();  // x' = x (a circular shift of no sample)
   static InputTransform circular(Shift shift, std::size_t n_begin, std::size_t n_end);
   static InputTransform translate(Shift shift);
   static InputTransform rescale(std::vector<double> scale, std::vector<double> offset);
@@ -96,15 +97,18 @@ std::vector<Statistics> transformed_statistics(const MethodPlan& plan, const flo
 // reference tensor (e.g. f(x), (N, C, H, W)) or, when reference is null,
 // normalize(x) with x's statistics (x_stats), the same params and eps;
 // both read at the source position. The relative L2 error goes into *acc.
-// With fixed_stats (e.g. running statistics: eval mode), both f(T(x)) and
-// the computed reference use them instead of batch statistics.
+// output_stats (e.g. running statistics: eval mode) replace T(x)'s batch
+// statistics for f(T(x)); reference_stats replace x's for the computed
+// reference. When no comparison needs T(x)'s own statistics they are not
+// taken (one read of x less).
 struct TransformedComparison {
   std::size_t transform = 0;  // index into the transforms
   std::size_t n_begin = 0, n_end = 0;
   const Params<float>* params = nullptr;
   const float* reference = nullptr;  // (N, C, H, W), or null
   RelL2* acc = nullptr;
-  const Statistics* fixed_stats = nullptr;  // (num_stats), or null: batch statistics
+  const Statistics* output_stats = nullptr;     // (num_stats), or null: T(x)'s batch statistics
+  const Statistics* reference_stats = nullptr;  // (num_stats), or null: x_stats
 };
 
 // Every comparison, with the statistics of every transform, group by group
