@@ -168,31 +168,6 @@ bool keeps_positions(const InputTransform& t, std::size_t n) {
          (t.kind == Kind::circular && (n < t.shifted_begin || n >= t.shifted_end));
 }
 
-// plane[p] = source_run[q] for every position p of sample n's plane that
-// has a source q (the reference at the source positions); fills untouched.
-void gather_sources(const Dims& d, const InputTransform& t, const float* source_run, std::size_t n, float* plane) {
-  for_each_segment(
-      d, t, n,
-      [&](std::size_t p, std::size_t q, std::size_t len) { copy_floats(source_run + q, len, plane + p); },
-      [](std::size_t, std::size_t) {});
-}
-
-// The pairs (a[p], b[p]) at the positions p that have a source, in p order,
-// packed into packed_a, packed_b; returns their count.  a, b: (S)
-std::size_t pack_sourced(const Dims& d, const InputTransform& t, std::size_t n, const float* a, const float* b,
-                         float* packed_a, float* packed_b) {
-  std::size_t count = 0;
-  for_each_segment(
-      d, t, n,
-      [&](std::size_t p, std::size_t, std::size_t len) {
-        copy_floats(a + p, len, packed_a + count);
-        copy_floats(b + p, len, packed_b + count);
-        count += len;
-      },
-      [](std::size_t, std::size_t) {});
-  return count;
-}
-
 // The first circular transform (transforms.size() if none).
 std::size_t first_circular(const std::vector<InputTransform>& transforms) {
   for (std::size_t t = 0; t < transforms.size(); ++t)
@@ -304,12 +279,19 @@ void add_group_moments(const MethodPlan& plan, const float* x, const std::vector
   for (std::size_t r = first; r < last; ++r) {
     const std::size_t run = group.runs[r], n = run / C, c = run % C;
     for (std::size_t t = 0; t < T; ++t) {
-      gather_plane(d, transforms[t], x + run * S, n, c, plane);  // (S) x' of run (n, c)
+      // (S) x' of run (n, c) in destination order: x's run itself where the
+      // transform leaves it as it is.
+      const float* v = x + run * S;
+      double a = 1.0, b = 0.0;
+      if (!keeps_positions(transforms[t], n) || values_change(transforms[t], n, c, a, b)) {
+        gather_plane(d, transforms[t], x + run * S, n, c, plane);
+        v = plane;
+      }
       double* s1 = sum1 + t * L;
       double* s2 = sum2 + t * L;
       const double* k = pivot + t * L;
       for (std::size_t p = 0; p < S; ++p) {
-        const double dev = double(plane[p]) - k[p];
+        const double dev = double(v[p]) - k[p];
         s1[p] += dev;
         s2[p] += dev * dev;
       }
@@ -536,6 +518,40 @@ void normalize_for_comparison(bool stat_follows, const ParamView& pv, std::size_
   else normalize_values_unit<false>(v, len, mean, rstd, out);
 }
 
+// One comparison's output statistics at a group's base, by position p: (L) each.
+struct SideView {
+  const double* mean = nullptr;
+  const double* rstd = nullptr;
+};
+
+// by_q[q] = by_p[p] for every position p of a moved plane that takes its
+// value from q (positions without a source are left as they are).  (S) each
+template <class U>
+void to_source_order(const Dims& d, const InputTransform& t, std::size_t n, const U* by_p, U* by_q) {
+  for_each_segment(
+      d, t, n,
+      [&](std::size_t p, std::size_t q, std::size_t len) {
+        for (std::size_t i = 0; i < len; ++i) by_q[q + i] = by_p[p + i];
+      },
+      [](std::size_t, std::size_t) {});
+}
+
+// A side's statistics in source order, for the moved planes of transform t
+// (every moved plane moves alike); 0 where no p takes its value from q.  (S) each
+struct SourceOrder {
+  std::vector<double> mean, rstd;
+};
+SourceOrder source_order(const Dims& d, const InputTransform& t, const SideView& side) {
+  SourceOrder out;
+  if (t.kind == Kind::rescale || t.kind == Kind::sample_scale) return out;  // no plane moves
+  const std::size_t moved_sample = t.kind == Kind::circular ? t.shifted_begin : 0;
+  out.mean.assign(d.s(), 0.0);
+  out.rstd.assign(d.s(), 0.0);
+  to_source_order(d, t, moved_sample, side.mean, out.mean.data());
+  to_source_order(d, t, moved_sample, side.rstd, out.rstd.data());
+  return out;
+}
+
 // One run's share of one comparison's relative L2 error: its lanes added in
 // lane order (RunRelL2::add_to), to be added in run order.
 struct RunShare {
@@ -617,11 +633,30 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
         needs_batch_statistics ? group_statistics(plan, x, transforms, group, eps, chunked, threaded) : GroupStatistics{};
     const std::size_t L = stat_follows ? S : 1;
     const std::ptrdiff_t group_runs = static_cast<std::ptrdiff_t>(group.runs.size());
+    // Every comparison's output statistics at this group's base, by
+    // position p: (L) each.
+    std::vector<SideView> by_p(count);  // (comparisons)
+    for (std::size_t j = 0; j < count; ++j) {
+      const TransformedComparison& cmp = comparisons[j];
+      if (cmp.output_stats) {
+        by_p[j] = {cmp.output_stats->mean.data() + group.base, rstd_for(cmp.output_stats) + group.base};
+      } else {
+        by_p[j] = {g.mean.data() + cmp.transform * L, g.rstd.data() + cmp.transform * L};
+      }
+    }
+    // Where the statistics follow s, a moved value's output at p uses the
+    // statistics at p: put in source order (by the q each p takes its value
+    // from) once per group, so that every run is normalized in source order,
+    // as it lies in x.
+    std::vector<SourceOrder> by_q(count);  // (comparisons), empty where not needed
+    if (stat_follows) {
+      for (std::size_t j = 0; j < count; ++j) by_q[j] = source_order(d, transforms[comparisons[j].transform], by_p[j]);
+    }
 #pragma omp parallel if (threaded)
     {
-      // (S) each: x' of the run, f(x') of it, the reference gathered at the
-      // sources, and the compared pairs packed
-      std::vector<float> plane(S), out(S), reference(S), packed_a(S), packed_b(S);
+      // (S) each: x' values of the run in source order, f(x') of them, and
+      // the compared pairs packed (translate)
+      std::vector<float> values(S), out(S), packed_a(S), packed_b(S), gamma_q(S), beta_q(S);
       std::vector<float> normalized(slots * S);  // (slots, S) computed references of the run
       std::vector<char> computed_for_run(slots);  // (slots)
 #pragma omp for schedule(static)
@@ -629,87 +664,61 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
         const std::size_t run = group.runs[std::size_t(i)], n = run / C, c = run % C;
         const float* x_run = x + run * S;  // (S)
         const std::size_t ko = plan.has_affine() ? plan.param.base(n, c) : 0;
-        std::size_t gathered = transforms.size();  // the transform whose x' is in `plane`
+        std::size_t valued = transforms.size();  // the transform whose values are in `values`
         std::fill(computed_for_run.begin(), computed_for_run.end(), false);
-        bool whole = true;
         for (std::size_t j = 0; j < count; ++j) {
           const TransformedComparison& cmp = comparisons[j];
           if (n < cmp.n_begin || n >= cmp.n_end) continue;
           const InputTransform& t = transforms[cmp.transform];
           const ParamView& pv = views[j];
-          // The statistics of f(T(x)): T(x)'s own (the group's, per
-          // transform) or the comparison's output_stats; of the computed
-          // reference: reference_stats, or x's.  (L) each from these pointers
-          const double* t_mean = nullptr;
-          const double* t_rstd = nullptr;
-          if (cmp.output_stats) {
-            t_mean = cmp.output_stats->mean.data() + group.base;
-            t_rstd = rstd_for(cmp.output_stats) + group.base;
-          } else {
-            t_mean = g.mean.data() + cmp.transform * L;
-            t_rstd = g.rstd.data() + cmp.transform * L;
-          }
-          const double* ref_mean = nullptr;
-          const double* ref_rstd = nullptr;
-          if (!cmp.reference) {
-            ref_mean = reference_stats_of(cmp)->mean.data() + group.base;
-            ref_rstd = rstd_for(reference_stats_of(cmp)) + group.base;
-          }
-          const float* source = nullptr;  // the reference's run, in source order: (S)
+          // The reference's run in source order: a tensor's run, or
+          // normalize(x)'s with these parameters and statistics (the same for
+          // every transform, so computed once per run).  (S)
+          const float* source = nullptr;
           if (cmp.reference) {
             source = cmp.reference + run * S;
           } else {
-            // normalize(x)'s run for these parameters and statistics: the
-            // same for every transform, so computed once per run.
             const std::size_t slot = reference_slot[j];
             float* computed = normalized.data() + slot * S;
             if (!computed_for_run[slot]) {
-              normalize_for_comparison(stat_follows, pv, ko, x_run, S, ref_mean, ref_rstd, computed);
+              const Statistics* rs = reference_stats_of(cmp);
+              normalize_for_comparison(stat_follows, pv, ko, x_run, S, rs->mean.data() + group.base,
+                                       rstd_for(rs) + group.base, computed);
               computed_for_run[slot] = true;
             }
             source = computed;
           }
+          // x' values in source order: x's run, or rescaled.
+          const float* v = x_run;
+          double a = 1.0, b = 0.0;
+          if (values_change(t, n, c, a, b)) {
+            if (valued != cmp.transform) source_order_values(d, t, x_run, n, c, values.data());
+            valued = cmp.transform;
+            v = values.data();
+          }
+          // f(x') in source order: with the entries at p = q where the
+          // positions are kept or nothing follows s; else the group's
+          // source-order entries.
+          const bool moved = !keeps_positions(t, n);
+          const double* mean = moved && stat_follows ? by_q[j].mean.data() : by_p[j].mean;  // (L)
+          const double* rstd = moved && stat_follows ? by_q[j].rstd.data() : by_p[j].rstd;  // (L)
+          if (moved && pv.follows && !pv.unit) {  // the parameters at p, in source order too
+            ParamView qv = pv;
+            qv.gamma = gamma_q.data();
+            qv.beta = beta_q.data();
+            to_source_order(d, t, n, pv.gamma + ko, gamma_q.data());
+            to_source_order(d, t, n, pv.beta + ko, beta_q.data());
+            normalize_for_comparison(stat_follows, qv, 0, v, S, mean, rstd, out.data());
+          } else {
+            normalize_for_comparison(stat_follows, pv, ko, v, S, mean, rstd, out.data());
+          }
           RunRelL2 part;
-          if (!stat_follows && !pv.follows) {
-            // One statistic and one parameter per run: the output at p
-            // depends on x[q] alone, so the pairs go in source order (q),
-            // x's run as it lies; a translation packs its source rectangle.
-            const float* v = x_run;  // (S) x' values in source order
-            double a = 1.0, b = 0.0;
-            if (values_change(t, n, c, a, b)) {
-              if (gathered != cmp.transform) source_order_values(d, t, x_run, n, c, plane.data());
-              gathered = cmp.transform;
-              v = plane.data();
-            }
-            normalize_for_comparison(false, pv, ko, v, S, t_mean, t_rstd, out.data());
-            if (t.kind != Kind::translate) {
-              part.add_segment(out.data(), source, S);
-            } else {
-              const std::size_t pairs = pack_sourced_rectangle(d, t, out.data(), packed_a.data());
-              pack_sourced_rectangle(d, t, source, packed_b.data());
-              part.add_segment(packed_a.data(), packed_b.data(), pairs);
-            }
-            RelL2 lanes;
-            part.add_to(lanes);
-            shares[j * runs + run] = RunShare{lanes.diff2, lanes.ref2};
-            continue;
-          }
-          if (gathered != cmp.transform) {
-            whole = gather_plane(d, t, x_run, n, c, plane.data());
-            gathered = cmp.transform;
-          }
-          normalize_for_comparison(stat_follows, pv, ko, plane.data(), S, t_mean, t_rstd, out.data());
-          if (keeps_positions(t, n)) {
+          if (t.kind != Kind::translate) {
             part.add_segment(out.data(), source, S);
           } else {
-            gather_sources(d, t, source, n, reference.data());
-            if (whole) {
-              part.add_segment(out.data(), reference.data(), S);
-            } else {
-              const std::size_t pairs = pack_sourced(d, t, n, out.data(), reference.data(), packed_a.data(),
-                                                     packed_b.data());
-              part.add_segment(packed_a.data(), packed_b.data(), pairs);
-            }
+            const std::size_t pairs = pack_sourced_rectangle(d, t, out.data(), packed_a.data());
+            pack_sourced_rectangle(d, t, source, packed_b.data());
+            part.add_segment(packed_a.data(), packed_b.data(), pairs);
           }
           RelL2 lanes;
           part.add_to(lanes);
