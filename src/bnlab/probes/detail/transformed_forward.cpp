@@ -128,11 +128,9 @@ bool values_change(const InputTransform& t, std::size_t n, std::size_t c, double
 
 // Run (n, c) of x' in destination order: plane[p] = x'[n, c, p] for p in
 // [0, S), gathered from x's run (x_run: (S)) segment by segment, rescaled
-// where the transform says, 0 at fills. Returns whether every position has a
-// source (no fill).  plane: (S)
-bool gather_plane(const Dims& d, const InputTransform& t, const float* x_run, std::size_t n, std::size_t c,
+// where the transform says, 0 at fills.  plane: (S)
+void gather_plane(const Dims& d, const InputTransform& t, const float* x_run, std::size_t n, std::size_t c,
                   float* plane) {
-  bool whole = true;
   double a = 1.0, b = 0.0;
   const bool changed = values_change(t, n, c, a, b);
   auto copy = [&](std::size_t p, std::size_t q, std::size_t len) {
@@ -142,12 +140,8 @@ bool gather_plane(const Dims& d, const InputTransform& t, const float* x_run, st
     }
     for (std::size_t i = 0; i < len; ++i) plane[p + i] = float(a * double(x_run[q + i]) + b);
   };
-  auto fill = [&](std::size_t p, std::size_t len) {
-    std::fill(plane + p, plane + p + len, 0.0f);
-    whole = false;
-  };
+  auto fill = [&](std::size_t p, std::size_t len) { std::fill(plane + p, plane + p + len, 0.0f); };
   for_each_segment(d, t, n, copy, fill);
-  return whole;
 }
 
 // A translation's source rectangle of one plane (rows [0, H - dh), columns
@@ -654,8 +648,8 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
     }
 #pragma omp parallel if (threaded)
     {
-      // (S) each: x' values of the run in source order, f(x') of them, and
-      // the compared pairs packed (translate)
+      // (S) each: x' values of the run in source order, f(x') of them, the
+      // compared pairs packed (translate), gamma and beta in source order
       std::vector<float> values(S), out(S), packed_a(S), packed_b(S), gamma_q(S), beta_q(S);
       std::vector<float> normalized(slots * S);  // (slots, S) computed references of the run
       std::vector<char> computed_for_run(slots);  // (slots)

@@ -25,9 +25,12 @@
 // (circular), add_translated (translate: only where x' has a source) and
 // add_plain (rescale, sample_scale, the samples a circular transform leaves
 // unchanged). They are summed run by run (8 lanes, added in lane order, then
-// the runs in run order), in destination order, or in source order where one
-// statistic and one parameter cover a whole run (Method 3, ln, in, gn: the
-// output at p then depends on x[q] alone, so no gather is needed).
+// the runs in run order) in source order (q ascending): a run is normalized
+// as it lies in x, and where the statistics or the parameters follow s
+// (Methods 1, 2; ln's parameters) their entries at each value's destination
+// p are put in source order first (the statistics once per group and
+// transform, trained-like parameters per run), so nothing input-sized is
+// gathered.
 //
 // The output is the engine's normalize formula, element by element
 // (engine/detail/kernels.hpp, NormalizeRows, with gamma folded or not: the
@@ -36,7 +39,9 @@
 //   rstd[o] = 1 / sqrt(var[o] + eps),
 // o and k the statistic and parameter of position p (plan.stat, plan.param).
 // The project compiles without contraction (-ffp-contract=off), so given the
-// same statistics it is the engine's output, bit for bit (test_probes).
+// same statistics it is the engine's output, bit for bit
+// (test_transformed_forward). With gamma = 1, beta = 0 the comparisons use
+// float((v - mean) * rstd), the same value bar the sign of a zero.
 //
 // Statistics of x': the mean and biased variance per statistic, in double,
 // about a pivot k, the statistic's first value in x' (the shifted-data
@@ -55,7 +60,9 @@
 // runs that share a statistic base: a channel for Method 3, a channel's
 // (H, W) entries for Method 2, every run for Method 1), so the work goes
 // group by group: the statistics of every transform from the group's runs
-// (each run read once, then transformed in cache), then every comparison.
+// (each run read once, then transformed in cache; where the statistics follow
+// s, a transform that moves every sample alike takes the identity's sums at
+// its sources, the very same additions), then every comparison.
 // A group's data is read twice, from memory or, for a group that fits, from
 // the cache; nothing is written but per-run sums.
 //
