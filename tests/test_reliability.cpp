@@ -3,6 +3,7 @@
 // (core/escape, bnlab::Error), strict numbers (core/number), strict JSON text
 // (io/json_text) and atomic outputs (io/atomic_file). The same classes end to
 // end, through the real binary, are in test_bad_input.cpp.
+#include <cstring>
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -214,4 +215,37 @@ TEST_CASE("output group: all or nothing") {
   CHECK(read_bytes(dir / "y.npy") == "y");
   CHECK(read_bytes(dir / "summary.json") == "{}");
   CHECK(dir.entries() == 2);
+}
+
+TEST_CASE("output group: a file filled in place holds the header and the data, or nothing") {
+  TempDir dir;
+  const std::string data = "0123456789abcdef";
+  {
+    bnlab::OutputGroup group;
+    group.add_filled(dir / "filled.bin", "HEAD", data.size(), [&](char* out) { std::memcpy(out, data.data(), data.size()); });
+    group.add(dir / "written.bin", {std::string_view("HEAD"), std::string_view(data)});
+    CHECK(dir.entries() == 0);  // nothing visible before commit
+    group.commit();
+  }
+  CHECK(read_bytes(dir / "filled.bin") == "HEAD" + data);
+  CHECK(read_bytes(dir / "filled.bin") == read_bytes(dir / "written.bin"));
+  // A fill that throws discards its file; the group then commits nothing of it.
+  {
+    bnlab::OutputGroup group;
+    CHECK(error_of([&] {
+            group.add_filled(dir / "thrown.bin", "HEAD", 1 << 20, [](char*) { throw bnlab::Error("fill failed"); });
+          }) == "fill failed");
+    group.commit();
+  }
+  CHECK(!fs::exists(dir.path / "thrown.bin"));
+  CHECK(dir.entries() == 2);  // no temporary left
+  // Replacing a file keeps its permissions, as add() does.
+  ::chmod((dir / "filled.bin").c_str(), 0640);
+  bnlab::OutputGroup again;
+  again.add_filled(dir / "filled.bin", "", 3, [](char* out) { std::memcpy(out, "new", 3); });
+  again.commit();
+  CHECK(read_bytes(dir / "filled.bin") == "new");
+  struct stat status {};
+  REQUIRE(::stat((dir / "filled.bin").c_str(), &status) == 0);
+  CHECK((status.st_mode & 0777) == 0640);
 }

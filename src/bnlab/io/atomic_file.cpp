@@ -1,6 +1,7 @@
 #include "bnlab/io/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,7 +135,9 @@ void OutputGroup::add(const std::string& path, const std::string& bytes) {
   add(path, std::vector<std::string_view>{bytes});
 }
 
-void OutputGroup::add(const std::string& path, const std::vector<std::string_view>& pieces) {
+// The destination of `path` checked, and an anonymous (or named) temporary
+// opened for reading and writing in its directory; nothing written yet.
+std::unique_ptr<OutputGroup::Staged> OutputGroup::stage(const std::string& path) {
   if (path.empty()) throw Error("cannot write to an empty path");
   auto staged = std::make_unique<Staged>();
   staged->path = path;
@@ -165,13 +168,13 @@ void OutputGroup::add(const std::string& path, const std::vector<std::string_vie
 
   fs::path directory = staged->target.parent_path();
   if (directory.empty()) directory = ".";
-  staged->fd = ::open(directory.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  staged->fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
   if (staged->fd < 0) {
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) fail(path, errno);
     // No O_TMPFILE here: a named temporary, removed on every catchable exit.
     for (int attempt = 0; staged->fd < 0; ++attempt) {
       staged->temp = temporary_name(staged->target);
-      staged->fd = ::open(staged->temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      staged->fd = ::open(staged->temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
       if (staged->fd < 0 && (errno != EEXIST || attempt >= 100)) {
         staged->temp.clear();
         fail(path, errno);
@@ -179,13 +182,52 @@ void OutputGroup::add(const std::string& path, const std::vector<std::string_vie
     }
     staged->slot = register_temporary(staged->temp);
   }
+  if (staged->existed && ::fchmod(staged->fd, mode) != 0) fail(path, errno);  // ~Staged removes the temporary
+  return staged;
+}
+
+void OutputGroup::add(const std::string& path, const std::vector<std::string_view>& pieces) {
+  add_written(stage(path), pieces);
+}
+
+void OutputGroup::add_filled(const std::string& path, std::string_view header, std::size_t data_bytes,
+                             const std::function<void(char* data)>& fill) {
+  std::unique_ptr<Staged> staged = stage(path);
+  const std::size_t total = header.size() + data_bytes;
+  // The blocks first: a full disk fails here, with its errno, instead of
+  // faulting (SIGBUS) when a page of the mapping is first written.
+  const int reserved = ::posix_fallocate(staged->fd, 0, static_cast<off_t>(total));
+  void* map = MAP_FAILED;
+  if (reserved == 0 && total > 0) map = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, staged->fd, 0);
+  if (reserved != 0 && reserved != EOPNOTSUPP && reserved != EINVAL) fail(path, reserved);
+  if (map == MAP_FAILED) {
+    // No reservation or no mapping on this file system: fill a buffer and
+    // write it (one copy more).
+    std::vector<char> data(data_bytes);  // (data_bytes)
+    fill(data.data());
+    if (::ftruncate(staged->fd, 0) != 0) fail(path, errno);
+    add_written(std::move(staged), {header, std::string_view(data.data(), data.size())});
+    return;
+  }
+  struct Unmap {
+    void* map;
+    std::size_t size;
+    ~Unmap() { ::munmap(map, size); }
+  } unmap{map, total};
+  char* bytes = static_cast<char*>(map);
+  std::memcpy(bytes, header.data(), header.size());
+  fill(bytes + header.size());
+  if (sync_ == FileSync::fsync && ::fsync(staged->fd) != 0) fail(path, errno);
+  staged_.push_back(std::move(staged));
+}
+
+void OutputGroup::add_written(std::unique_ptr<Staged> staged, const std::vector<std::string_view>& pieces) {
   int error_number = 0;
-  if (staged->existed && ::fchmod(staged->fd, mode) != 0) error_number = errno;
   for (std::string_view piece : pieces) {
     if (error_number == 0) error_number = write_all(staged->fd, piece);
   }
   if (error_number == 0 && sync_ == FileSync::fsync && ::fsync(staged->fd) != 0) error_number = errno;
-  if (error_number != 0) fail(path, error_number);  // ~Staged removes the temporary
+  if (error_number != 0) fail(staged->path, error_number);  // ~Staged removes the temporary
   staged_.push_back(std::move(staged));
 }
 

@@ -28,6 +28,7 @@
 //     permission bit (read-only) is refused, not replaced;
 //   - anything but a regular file (a directory, a device such as /dev/null,
 //     a FIFO) is refused.
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,11 +60,22 @@ class OutputGroup {
   // user space. The pieces need to live only during the call.
   void add(const std::string& path, const std::vector<std::string_view>& pieces);
 
+  // The same for a file of `header` followed by `data_bytes` that fill(data)
+  // writes in place: the file's blocks are reserved (posix_fallocate: a full
+  // disk is an error here) and mapped, so the data goes straight into the
+  // page cache, without a buffer and a copy (where the file system cannot
+  // reserve or map, fill writes a buffer that is then written). An exception
+  // from fill discards the file.
+  void add_filled(const std::string& path, std::string_view header, std::size_t data_bytes,
+                  const std::function<void(char* data)>& fill);
+
   // Moves every staged file to its destination.
   void commit();
 
  private:
   struct Staged;
+  std::unique_ptr<Staged> stage(const std::string& path);
+  void add_written(std::unique_ptr<Staged> staged, const std::vector<std::string_view>& pieces);
   FileSync sync_;
   std::vector<std::unique_ptr<Staged>> staged_;
 };

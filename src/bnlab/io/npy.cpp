@@ -500,6 +500,14 @@ void add_npy(OutputGroup& group, const std::string& path, const Array<float>& ar
   group.add(path, {header, std::string_view(reinterpret_cast<const char*>(array.data()), array.size() * sizeof(float))});
 }
 
+void add_npy_filled(OutputGroup& group, const std::string& path, const Shape& shape,
+                    const std::function<void(float* data)>& fill) {
+  const std::size_t count = checked_element_count(shape, path);
+  // The header is a multiple of 64 bytes long: the data is aligned for floats.
+  group.add_filled(path, npy_header(shape), count * sizeof(float),
+                   [&](char* data) { fill(reinterpret_cast<float*>(data)); });
+}
+
 void write_npy(const std::string& path, const Array<float>& array) {
   OutputGroup group;
   add_npy(group, path, array);

@@ -12,6 +12,7 @@
 //
 // Feature maps are (N, C, H, W) in memory (legend: N batch, C channels, H, W
 // spatial); a file may hold them as (N, H, W, C) (TensorFlow's layout).
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -70,6 +71,12 @@ std::string npy_bytes(const Array<float>& array);
 // Stages `array` as a .npy at `path` in `group` (io/atomic_file.hpp): the
 // header, then the data written straight from the array (no copy).
 void add_npy(OutputGroup& group, const std::string& path, const Array<float>& array);
+
+// Stages a float32 .npy of `shape` whose data fill(data) writes in place
+// (OutputGroup::add_filled: into the file's mapped pages, no copy), in
+// row-major order: data holds the shape's element count.
+void add_npy_filled(OutputGroup& group, const std::string& path, const Shape& shape,
+                    const std::function<void(float* data)>& fill);
 
 // Writes `array` as a .npy to `path` atomically (and fsynced).
 void write_npy(const std::string& path, const Array<float>& array);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -41,12 +42,13 @@ Array<float> read_shaped(const std::string& path, const std::vector<std::size_t>
 
 // Never NaN passed off as a result: an output that is not finite (a value
 // overflowing float32, say) is refused before anything is written.
-void require_finite(const Array<float>& a, const std::string& name) {
-  if (const std::size_t i = first_non_finite(a.data(), a.size()); i < a.size()) {
-    throw Error(name + ".npy: would hold " + number_text(a.data()[i]) + " at flat index " + std::to_string(i) +
+void require_finite(const float* values, std::size_t count, const std::string& name) {
+  if (const std::size_t i = first_non_finite(values, count); i < count) {
+    throw Error(name + ".npy: would hold " + number_text(values[i]) + " at flat index " + std::to_string(i) +
                 " (the input's values overflow float32 arithmetic); nothing was written");
   }
 }
+void require_finite(const Array<float>& a, const std::string& name) { require_finite(a.data(), a.size(), name); }
 
 // eps = 0 with a constant statistic: xhat = 0/0. Refused, naming the statistic.
 void refuse_zero_variance(const MethodPlan& plan, const std::vector<double>& var, double eps,
@@ -164,19 +166,24 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   // Each output is checked (no NaN or Inf passed off as a result) and staged
   // as soon as it is computed: written to an anonymous file that appears only
   // when the group commits, all outputs together or none (io/atomic_file.hpp).
-  // y is staged and freed before the backward, which writes dx over dy, so at
-  // most three input-sized tensors live at once (x, dy, y), then two (x, dx).
+  // y is staged (and, when it has a buffer of its own, freed) before the
+  // backward, so at most three input-sized tensors live at once: x, dy and y,
+  // then x, dy and dx computed into its file (fast engine, NCHW), or x and dx
+  // written over dy (otherwise).
   if (progress && dy) progress->add_steps(1);  // "writing y.npy" between forward and backward
   std::optional<OutputDirectory> directory;
   std::optional<OutputGroup> group;
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
   auto path_of = [&](const std::string& name) { return (std::filesystem::path(request.out_dir) / name).string(); };
-  auto stage = [&](const std::string& name, const Array<float>& a, bool feature_map) {
-    require_finite(a, name);
+  auto open_group = [&] {
     if (!directory) {
       directory.emplace(request.out_dir);
       group.emplace(request.sync ? FileSync::fsync : FileSync::none);
     }
+  };
+  auto stage = [&](const std::string& name, const Array<float>& a, bool feature_map) {
+    require_finite(a, name);
+    open_group();
     const std::string path = path_of(name + ".npy");
     if (feature_map) {
       add_feature_map(*group, path, a, data_layout);
@@ -186,9 +193,28 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
     files.push_back(name + ".npy");
   };
 
+  // With the fast engine and an NCHW layout, y and dx are computed straight
+  // into their staged files' mapped pages (io/npy.hpp add_npy_filled): no
+  // buffer of their own, no copy into the page cache; the same bytes.
+  const bool into_files = engine == EngineKind::fast && data_layout == DataLayout::nchw;
+  auto stage_computed = [&](const std::string& name, const std::function<void(float* out)>& compute) {
+    open_group();
+    add_npy_filled(*group, path_of(name + ".npy"), dims.to_vector(), [&](float* out) {  // out: (N, C, H, W)
+      compute(out);
+      require_finite(out, dims.count(), name);
+    });
+    files.push_back(name + ".npy");
+  };
+
   Statistics used;
   step(progress, "forward");
-  {
+  if (into_files && mode == Mode::train) {
+    stage_computed("y", [&](float* y) {
+      used = forward_train_into(plan, x.data(), params, request.eps, y);
+      refuse_zero_variance(plan, used.var, request.eps, "batch", n.eps);
+    });
+    if (dy) step(progress, "writing y.npy");
+  } else {
     Array<float> y;  // (N, C, H, W)
     if (mode == Mode::train) {
       y = forward_train(engine, plan, x, params, request.eps, &used);
@@ -207,9 +233,16 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   }
   if (dy) {
     step(progress, "backward");
-    // dx is written over dy (no longer needed): no fourth tensor, no fresh pages.
-    const Gradients<float> grads = backward_over_dy(engine, plan, mode, x, std::move(*dy), params, used, request.eps);
-    stage("dx", grads.dx, true);
+    Gradients<float> grads;
+    if (into_files) {
+      stage_computed("dx", [&](float* dx) {
+        grads = backward_into(plan, mode, x.data(), dy->data(), params, used, request.eps, dx);
+      });
+    } else {
+      // dx is written over dy (no longer needed): no fourth tensor, no fresh pages.
+      grads = backward_over_dy(engine, plan, mode, x, std::move(*dy), params, used, request.eps);
+      stage("dx", grads.dx, true);
+    }
     if (plan.has_affine()) {
       stage("dgamma", grads.dgamma, false);
       stage("dbeta", grads.dbeta, false);

@@ -37,7 +37,11 @@ std::string shown(const Json& value) { return json_preview(value); }
 std::string json_quoted(const std::string& text) { return Json(text).dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // "/key" with RFC 6901 escaping.
-std::string pointer(const std::string& key) { return "/" + pointer_token(key); }
+std::string pointer(const std::string& key) {
+  std::string out("/");  // appended: GCC 12 misreads "/" + std::string as overlapping (-Wrestrict)
+  out += pointer_token(key);
+  return out;
+}
 
 // ---- values shared by the file parser and the command-line overrides ------------
 
