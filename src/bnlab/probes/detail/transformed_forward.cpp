@@ -704,6 +704,14 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
             to_source_order(d, t, n, pv.beta + ko, beta_q.data());
             normalize_for_comparison(stat_follows, qv, 0, v, S, mean, rstd, out.data());
           } else {
+            if (pv.unit && t.kind != Kind::translate) {  // normalized as the pairs are added
+              RunRelL2 part;
+              part.add_normalized(v, mean, rstd, stat_follows, source, S);
+              RelL2 lanes;
+              part.add_to(lanes);
+              shares[j * runs + run] = RunShare{lanes.diff2, lanes.ref2};
+              continue;
+            }
             normalize_for_comparison(stat_follows, pv, ko, v, S, mean, rstd, out.data());
           }
           RunRelL2 part;
