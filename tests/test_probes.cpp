@@ -18,6 +18,7 @@
 #include "bnlab/probes/probes.hpp"
 #include "bnlab/probes/tensor_summary.hpp"
 #include "test_helpers.hpp"
+#include "transform_reference.hpp"
 
 using namespace bnlab;
 using Json = nlohmann::ordered_json;
@@ -224,25 +225,25 @@ TEST_CASE("the shift set: (1,0), (0,1), (1,2), (H/2, W/3) mod (H, W), without (0
   CHECK(text({2, 2, 1, 1}) == "[]");
 }
 
-TEST_CASE("circular_shift, translate and their comparisons agree on the index convention") {
+TEST_CASE("the reference shift, translation and comparisons agree on the index convention") {
   Dims d{2, 3, 4, 5};
   Array<float> x = normal_tensor(d, 4);
   probe::Shift s{1, 2};
-  Array<float> xs = probe::circular_shift(x, s, 0, 1);
+  Array<float> xs = testing::circular_shift(x, s, 0, 1);
   // out[n, c, (h + dh) % H, (w + dw) % W] = x[n, c, h, w], only sample 0.
   CHECK(xs(0, 1, 2, 4) == x(0, 1, 1, 2));
   CHECK(xs(0, 2, 0, 0) == x(0, 2, 3, 3));
   CHECK(xs(1, 2, 0, 0) == x(1, 2, 0, 0));
   probe::RelL2 acc;
-  probe::add_shifted(acc, xs, x, s, 0, 1);
-  probe::add_plain(acc, xs, x, 1, 2);
+  testing::add_shifted(acc, xs, x, s, 0, 1);
+  testing::add_plain(acc, xs, x, 1, 2);
   CHECK(acc.value() == 0.0);
-  Array<float> xt = probe::translate(x, s);
+  Array<float> xt = testing::translate(x, s);
   CHECK(xt(1, 1, 0, 4) == 0.0f);
   CHECK(xt(1, 1, 3, 1) == 0.0f);
   CHECK(xt(1, 1, 3, 4) == x(1, 1, 2, 2));
   probe::RelL2 inside;
-  probe::add_translated(inside, xt, x, s);
+  testing::add_translated(inside, xt, x, s);
   CHECK(inside.value() == 0.0);
 }
 

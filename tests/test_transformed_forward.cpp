@@ -1,8 +1,9 @@
 // The invariance probe's fused forward (probes/detail/transformed_forward.hpp)
 // against the materialized path it replaces: T(x) written out, its
-// statistics in plain float64, the engine's normalize, probe_util's
-// comparisons. Every method, every kind of transform, shifts with and without
-// a column offset; one run's output; and the bits for 1, 2 and 3 threads.
+// statistics in plain float64, the engine's normalize, the plain comparisons
+// of transform_reference.hpp. Every method, every kind of transform, shifts
+// with and without a column offset; one run's output; and the bits for 1, 2
+// and 3 threads.
 #include <catch2/catch.hpp>
 
 #include <omp.h>
@@ -17,6 +18,7 @@
 #include "bnlab/probes/detail/transformed_forward.hpp"
 #include "bnlab/probes/method_context.hpp"
 #include "test_helpers.hpp"
+#include "transform_reference.hpp"
 
 using namespace bnlab;
 using probe::InputTransform;
@@ -30,35 +32,23 @@ Array<float> normal_tensor(const Dims& d, std::uint64_t seed) {  // (N, C, H, W)
   return testing::to_array<float>(testing::normals(d.count(), seed, 2.0, 3.0), d.to_vector());
 }
 
-// T(x) written out, by the plain definitions.  x, out: (N, C, H, W)
+// T(x) written out, by the plain definitions (transform_reference.hpp for
+// the shifts).  x, out: (N, C, H, W)
 Array<float> materialize(const InputTransform& t, const Array<float>& x, const Dims& d) {
+  if (t.kind == InputTransform::Kind::circular) {
+    return testing::circular_shift(x, t.shift, t.changed_begin, t.changed_end);
+  }
+  if (t.kind == InputTransform::Kind::translate) return testing::translate(x, t.shift);
   Array<float> out = Array<float>::from_shape(d.to_vector());
   for (std::size_t n = 0; n < d.n; ++n)
     for (std::size_t c = 0; c < d.c; ++c)
       for (std::size_t h = 0; h < d.h; ++h)
         for (std::size_t w = 0; w < d.w; ++w) {
-          const std::size_t at = ((n * d.c + c) * d.h + h) * d.w + w;
-          const std::size_t plane = (n * d.c + c) * d.h * d.w;
-          float v = 0.0f;
-          switch (t.kind) {
-            case InputTransform::Kind::circular: {
-              const bool shifted = n >= t.shifted_begin && n < t.shifted_end;
-              const std::size_t hs = shifted ? (h + d.h - t.shift.dh) % d.h : h;
-              const std::size_t ws = shifted ? (w + d.w - t.shift.dw) % d.w : w;
-              v = x.data()[plane + hs * d.w + ws];
-              break;
-            }
-            case InputTransform::Kind::translate:
-              if (h >= t.shift.dh && w >= t.shift.dw) v = x.data()[plane + (h - t.shift.dh) * d.w + (w - t.shift.dw)];
-              break;
-            case InputTransform::Kind::rescale:
-              v = float(t.scale[c] * double(x.data()[at]) + t.offset[c]);
-              break;
-            case InputTransform::Kind::sample_scale:
-              v = n >= t.shifted_begin && n < t.shifted_end ? float(t.factor * double(x.data()[at])) : x.data()[at];
-              break;
-          }
-          out.data()[at] = v;
+          const double v = x(n, c, h, w);
+          const bool changed = t.kind == InputTransform::Kind::rescale || (n >= t.changed_begin && n < t.changed_end);
+          const double a = t.kind == InputTransform::Kind::rescale ? t.scale[c] : t.factor;
+          const double b = t.kind == InputTransform::Kind::rescale ? t.offset[c] : 0.0;
+          out(n, c, h, w) = changed ? float(a * v + b) : float(v);
         }
   return out;
 }
@@ -98,15 +88,18 @@ RelL2 materialized_comparison(const MethodPlan& plan, const InputTransform& t, c
   RelL2 acc;
   switch (t.kind) {
     case InputTransform::Kind::circular:
-      if (n_begin >= t.shifted_begin && n_end <= t.shifted_end) probe::add_shifted(acc, a, b, t.shift, n_begin, n_end);
-      else probe::add_plain(acc, a, b, n_begin, n_end);
+      if (n_begin >= t.changed_begin && n_end <= t.changed_end) {
+        testing::add_shifted(acc, a, b, t.shift, n_begin, n_end);
+      } else {
+        testing::add_plain(acc, a, b, n_begin, n_end);
+      }
       break;
     case InputTransform::Kind::translate:
-      probe::add_translated(acc, a, b, t.shift);
+      testing::add_translated(acc, a, b, t.shift);
       break;
     case InputTransform::Kind::rescale:
     case InputTransform::Kind::sample_scale:
-      probe::add_plain(acc, a, b, n_begin, n_end);
+      testing::add_plain(acc, a, b, n_begin, n_end);
       break;
   }
   return acc;
@@ -178,7 +171,7 @@ TEST_CASE("fused comparisons equal the materialized path's, for every method and
     Array<float> reference = Array<float>::from_shape(d.to_vector());  // (N, C, H, W) f(x), unit parameters
     normalize_into(plan, x.data(), pivot, unit, eps, reference.data());
     for (std::size_t t = 0; t < transforms.size(); ++t) {
-      const bool one_sample = transforms[t].kind == InputTransform::Kind::circular && transforms[t].shifted_end == 1;
+      const bool one_sample = transforms[t].kind == InputTransform::Kind::circular && transforms[t].changed_end == 1;
       const std::size_t n_end = one_sample ? 1 : d.n;
       RelL2 unit_acc, trained_acc, rest_acc;
       std::vector<probe::TransformedComparison> comparisons = {{t, 0, n_end, &unit, reference.data(), &unit_acc},

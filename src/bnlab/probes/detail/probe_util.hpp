@@ -1,13 +1,10 @@
 #pragma once
 // Helpers shared by the probes (probe_*.cpp): random streams, JSON numbers,
-// relative L2 errors, spatial shifts, trained-like parameters.
+// the relative L2 error, the shift set, trained-like parameters. The probes
+// compute transformed inputs and their errors with
+// probes/detail/transformed_forward.hpp (sums with fixed bits: run_sums.hpp).
 //
-// Shapes (legend: N batch, C channels, H, W spatial):
-//   x, a, b: (N, C, H, W), float32, row-major.
-//   gamma, beta: plan.param_shape.
-// Shifts and relative L2 errors run in parallel over the runs (n, c); each
-// run sums into its own partial (8 fixed lanes) and the partials are added in
-// run order, so the sums are the same bits whatever the thread count.
+// Shapes: gamma, beta: plan.param_shape; statistics: (num_stats).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -78,51 +75,7 @@ struct Shift {
 std::vector<Shift> shift_set(const Dims& dims);
 Json shifts_json(const std::vector<Shift>& shifts);  // [[dh, dw], ...]
 
-// Circular shift of samples [n_begin, n_end); the other samples are copied:
-//   out[n, c, (h + dh) % H, (w + dw) % W] = x[n, c, h, w].      out: (N, C, H, W)
-Array<float> circular_shift(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end);
-// The same into a caller's buffer of x's size (not x itself).  out: (N, C, H, W)
-void circular_shift_into(const Array<float>& x, Shift shift, std::size_t n_begin, std::size_t n_end, float* out);
-// The same on a tensor of dims d at x (e.g. one sample: d = (1, C, H, W)).
-void circular_shift_into(const Dims& d, const float* x, Shift shift, std::size_t n_begin, std::size_t n_end,
-                         float* out);
-
-// Zero-filled (non-circular) translation of every sample:
-//   out[n, c, h, w] = x[n, c, h - dh, w - dw] if h >= dh and w >= dw, else 0.   out: (N, C, H, W)
-Array<float> translate(const Array<float>& x, Shift shift);
-void translate_into(const Array<float>& x, Shift shift, float* out);  // out: x's size, not x itself
-
-// The comparisons below read a and b as tensors of dims d ((N, C, H, W) row-
-// major); the Array overloads take d from a. Called on one sample at a time
-// (d = (1, C, H, W), pointers at that sample), in sample order, they add the
-// same partials in the same order as one call over the samples: the same bits.
-
-// acc += a[n] against shift(b[n]) for the samples n in [n_begin, n_end):
-//   a[n, c, h, w] against b[n, c, (h - dh) mod H, (w - dw) mod W].
-void add_shifted(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift, std::size_t n_begin,
-                 std::size_t n_end);
-void add_shifted(RelL2& acc, const Dims& d, const float* a, const float* b, Shift shift, std::size_t n_begin,
-                 std::size_t n_end);
-
-// acc += a[n] against b[n] for the samples n in [n_begin, n_end).
-void add_plain(RelL2& acc, const Array<float>& a, const Array<float>& b, std::size_t n_begin, std::size_t n_end);
-void add_plain(RelL2& acc, const Dims& d, const float* a, const float* b, std::size_t n_begin, std::size_t n_end);
-
-// acc += a against translate(b) on the region that stays inside the plane:
-//   a[n, c, h, w] against b[n, c, h - dh, w - dw] for h >= dh, w >= dw.
-void add_translated(RelL2& acc, const Array<float>& a, const Array<float>& b, Shift shift);
-
-// A reference output computed one sample at a time, so that it never takes a
-// tensor of the input's size: for each sample n in order, out (C, H, W) =
-// normalize(x[n]) with `stats` and `params` at eps (the engine's normalize on
-// the plan of a batch of one; per-sample statistics, e.g. ln's, are sliced to
-// sample n), then visit(n, out). Elementwise like the engine's pass over the
-// whole tensor, so the same bits.  x: (N, C, H, W)
-template <class Visit>
-void for_each_normalized_sample(const MethodPlan& plan, const Array<float>& x, const Statistics& stats,
-                                const Params<float>& params, double eps, Visit visit);
-
-// Trained-like parameters// Trained-like parameters in plan.param_shape (empty for affine none),
+// Trained-like parameters in plan.param_shape (empty for affine none),
 // drawn from Rng(sub_seed(seed, Stream::trained_params)):
 //   gamma = exp(0.5 z)  (log-normal: positive, median 1, about 0.6 .. 1.6),
 //   beta  = 0.5 z'      with z, z' ~ N(0, 1),
@@ -133,31 +86,7 @@ Params<float> trained_like_params(const MethodPlan& plan, std::uint64_t seed);
 // Number of statistics with zero variance.
 std::size_t zero_variance_count(const Statistics& stats);
 
-// for_each_normalized_sample's pieces: the plan of a batch of one sample, and
-// the statistics of sample n (all of them when they do not depend on n).
+// The plan of a batch of one sample (probe_samples: sample 0 normalized alone).
 MethodPlan sample_plan(const MethodPlan& plan);
-const Statistics& sample_statistics(const MethodPlan& plan, const Statistics& stats, std::size_t n,
-                                    Statistics& slice);
-
-template <class Visit>
-void for_each_normalized_sample(const MethodPlan& plan, const Array<float>& x, const Statistics& stats,
-                                const Params<float>& params, double eps, Visit visit) {
-  const std::size_t sample = plan.dims.c * plan.dims.s();
-  std::vector<float> out(sample);  // (C, H, W)
-  if (plan.stat.n_stride == 0) {  // the same statistics for every sample: prepared once
-    const FixedNormalize<float> fixed(plan, stats, params, eps);
-    for (std::size_t n = 0; n < plan.dims.n; ++n) {
-      fixed.apply(x.data() + n * sample, 1, out.data());
-      visit(n, static_cast<const float*>(out.data()));
-    }
-    return;
-  }
-  const MethodPlan one = sample_plan(plan);
-  Statistics slice;
-  for (std::size_t n = 0; n < plan.dims.n; ++n) {
-    normalize_into(one, x.data() + n * sample, sample_statistics(plan, stats, n, slice), params, eps, out.data());
-    visit(n, static_cast<const float*>(out.data()));
-  }
-}
 
 }  // namespace bnlab::probe

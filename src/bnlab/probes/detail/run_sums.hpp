@@ -1,29 +1,18 @@
 #pragma once
-// Run-by-run passes of the probes, with sums whose bits do not depend on the
-// thread count: a run is one (n, c) plane of S = H*W contiguous elements of an
-// (N, C, H, W) tensor; each run sums into its own partial, and the partials
-// are added in run order. probe_util.cpp and transformed_forward.cpp use them;
-// LaneMoments also serves per-channel moments in a fixed order.
+// Sums of the probes whose bits do not depend on the thread count: RunRelL2
+// (one run's share of a relative L2 error; a run is one (n, c) plane of
+// S = H*W contiguous elements) and LaneMoments (one statistic's moments),
+// each in 8 interleaved lanes added in lane order; callers add the shares in
+// a fixed order. transformed_forward.cpp, probe_invariance.cpp and
+// probe_output.cpp use them.
 //
 // Internal header: included by the probes' .cpp files only.
 #include <cstddef>
 
-#include "bnlab/core/parallel_threshold.hpp"
-#include "bnlab/core/shape.hpp"
 #include "bnlab/core/simd.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
 
 namespace bnlab::probe {
-
-// Calls body(n, c) for every run (n, c) with n in [n_begin, n_end), in parallel
-// from kMinParallelElements elements on: for the passes that write disjoint runs.
-template <class Body>
-void for_each_run(const Dims& d, std::size_t n_begin, std::size_t n_end, Body body) {
-  const std::ptrdiff_t runs = static_cast<std::ptrdiff_t>((n_end - n_begin) * d.c);
-  const bool worth_threads = (n_end - n_begin) * d.c * d.s() >= kMinParallelElements;
-#pragma omp parallel for schedule(static) if (worth_threads)
-  for (std::ptrdiff_t r = 0; r < runs; ++r) body(n_begin + std::size_t(r) / d.c, std::size_t(r) % d.c);
-}
 
 // One run's share of a relative L2 error, in 8 interleaved lanes: the k-th
 // pair a run visits goes to lane k % 8, and the lanes are added in lane order

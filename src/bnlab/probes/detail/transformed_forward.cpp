@@ -18,8 +18,8 @@ InputTransform InputTransform::circular(Shift shift, std::size_t n_begin, std::s
   InputTransform t;
   t.kind = Kind::circular;
   t.shift = shift;
-  t.shifted_begin = n_begin;
-  t.shifted_end = n_end;
+  t.changed_begin = n_begin;
+  t.changed_end = n_end;
   return t;
 }
 
@@ -34,8 +34,8 @@ InputTransform InputTransform::scale_samples(double factor, std::size_t n_begin,
   InputTransform t;
   t.kind = Kind::sample_scale;
   t.factor = factor;
-  t.shifted_begin = n_begin;
-  t.shifted_end = n_end;
+  t.changed_begin = n_begin;
+  t.changed_end = n_end;
   return t;
 }
 
@@ -64,7 +64,7 @@ void for_each_segment(const Dims& d, const InputTransform& t, std::size_t n, Cop
       copy(0, 0, d.s());
       return;
     case Kind::circular:
-      if (n < t.shifted_begin || n >= t.shifted_end) {
+      if (n < t.changed_begin || n >= t.changed_end) {
         copy(0, 0, d.s());
         return;
       }
@@ -118,7 +118,7 @@ bool values_change(const InputTransform& t, std::size_t n, std::size_t c, double
     b = t.offset[c];
     return true;
   }
-  if (t.kind == Kind::sample_scale && n >= t.shifted_begin && n < t.shifted_end) {
+  if (t.kind == Kind::sample_scale && n >= t.changed_begin && n < t.changed_end) {
     a = t.factor;
     b = 0.0;
     return true;
@@ -159,7 +159,7 @@ std::size_t pack_sourced_rectangle(const Dims& d, const InputTransform& t, const
 // Whether sample n of x' keeps every value at its position (q = p).
 bool keeps_positions(const InputTransform& t, std::size_t n) {
   return t.kind == Kind::rescale || t.kind == Kind::sample_scale ||
-         (t.kind == Kind::circular && (n < t.shifted_begin || n >= t.shifted_end));
+         (t.kind == Kind::circular && (n < t.changed_begin || n >= t.changed_end));
 }
 
 // The first circular transform (transforms.size() if none).
@@ -363,7 +363,7 @@ GroupSums group_sums(const MethodPlan& plan, const float* x, const std::vector<I
 bool sums_follow_identity(const MethodPlan& plan, const InputTransform& t) {
   if (plan.stat.s_stride == 0) return false;
   return t.kind == Kind::translate ||
-         (t.kind == Kind::circular && t.shifted_begin == 0 && t.shifted_end >= plan.dims.n);
+         (t.kind == Kind::circular && t.changed_begin == 0 && t.changed_end >= plan.dims.n);
 }
 
 // The statistics of every transform over one group (file comment: pivot,
@@ -538,7 +538,7 @@ struct SourceOrder {
 SourceOrder source_order(const Dims& d, const InputTransform& t, const SideView& side) {
   SourceOrder out;
   if (t.kind == Kind::rescale || t.kind == Kind::sample_scale) return out;  // no plane moves
-  const std::size_t moved_sample = t.kind == Kind::circular ? t.shifted_begin : 0;
+  const std::size_t moved_sample = t.kind == Kind::circular ? t.changed_begin : 0;
   out.mean.assign(d.s(), 0.0);
   out.rstd.assign(d.s(), 0.0);
   to_source_order(d, t, moved_sample, side.mean, out.mean.data());

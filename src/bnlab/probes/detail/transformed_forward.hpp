@@ -13,18 +13,16 @@
 //
 // Transforms:
 //   circular   x'[n, c, h, w] = x[n, c, (h - dh) mod H, (w - dw) mod W] for the
-//              samples n in [shifted_begin, shifted_end); the others unchanged.
+//              samples n in [changed_begin, changed_end); the others unchanged.
 //   translate  x'[n, c, h, w] = x[n, c, h - dh, w - dw] where h >= dh and w >= dw,
 //              else 0; every sample (zero-filled, not circular).
 //   rescale    x'[n, c] = float(a_c * x[n, c] + b_c), a = scale, b = offset.
-//   sample_scale  x'[n] = float(k * x[n]) for the samples n in [shifted_begin,
-//              shifted_end) (k = factor); the others unchanged.
+//   sample_scale  x'[n] = float(k * x[n]) for the samples n in [changed_begin,
+//              changed_end) (k = factor); the others unchanged.
 // Each element of x' that is not a fill zero has a source position q in x:
-// the element x' copies (or rescales). The comparisons pair the output at p
-// with the reference at q: the pairs of probe_util.hpp's add_shifted
-// (circular), add_translated (translate: only where x' has a source) and
-// add_plain (rescale, sample_scale, the samples a circular transform leaves
-// unchanged). They are summed run by run (8 lanes, added in lane order, then
+// the element x' copies (or rescales). The comparisons pair the output at
+// each such p with the reference at its q (a translation's fill positions
+// are left out; where a transform keeps the positions, q = p). They are summed run by run (8 lanes, added in lane order, then
 // the runs in run order) in source order (q ascending): a run is normalized
 // as it lies in x, and where the statistics or the parameters follow s
 // (Methods 1, 2; ln's parameters) their entries at each value's destination
@@ -83,7 +81,7 @@ struct InputTransform {
   enum class Kind { circular, translate, rescale, sample_scale };
   Kind kind = Kind::circular;
   Shift shift;                                     // circular, translate
-  std::size_t shifted_begin = 0, shifted_end = 0;  // circular, sample_scale: the samples changed
+  std::size_t changed_begin = 0, changed_end = 0;  // circular, sample_scale: the samples changed
   std::vector<double> scale, offset;               // rescale: a_c, b_c, (C)
   double factor = 1.0;                             // sample_scale: k
 
