@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,9 +63,12 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
 using testing::Run;
 
 // Runs bnlab with `args` in `dir`; optionally sends `signal_number` after
-// `delay`. Run::code is the exit code, or 128 + the signal that killed it.
+// `delay`; with file_size_limit > 0, bnlab can write no file larger than
+// that (RLIMIT_FSIZE, SIGXFSZ ignored: the write fails with EFBIG, as a full
+// disk fails with ENOSPC). Run::code is the exit code, or 128 + the signal
+// that killed it.
 Run run_bnlab(const fs::path& dir, const std::vector<std::string>& args, int signal_number = 0,
-              std::chrono::milliseconds delay = std::chrono::milliseconds(0)) {
+              std::chrono::milliseconds delay = std::chrono::milliseconds(0), rlim_t file_size_limit = 0) {
   const fs::path out_path = dir.parent_path() / (dir.filename().string() + ".stdout");
   const fs::path err_path = dir.parent_path() / (dir.filename().string() + ".stderr");
   pid_t pid = ::fork();
@@ -76,6 +80,11 @@ Run run_bnlab(const fs::path& dir, const std::vector<std::string>& args, int sig
     if (out < 0 || err < 0) ::_exit(127);
     ::dup2(out, 1);
     ::dup2(err, 2);
+    if (file_size_limit > 0) {
+      ::signal(SIGXFSZ, SIG_IGN);
+      const struct rlimit limit {file_size_limit, file_size_limit};
+      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(127);
+    }
     std::vector<char*> argv;
     std::string binary = BNLAB_BINARY;
     argv.push_back(binary.data());
@@ -259,6 +268,27 @@ TEST_CASE("every crafted input fails with one line naming the culprit and leaves
     CHECK(run.err.find('\0') == std::string::npos);
     CHECK(run.err.rfind("bnlab: ", 0) == 0);
     CHECK_THAT(run.err, Catch::Contains(c.culprit));
+    CHECK(snapshot(dir.path) == before);
+  }
+}
+
+TEST_CASE("an output the disk cannot take fails with one line naming it and leaves nothing behind") {
+  // y.npy (6272 bytes) beyond a 4096-byte file-size limit: with the NCHW
+  // layout y is computed into its reserved, mapped file (the reservation
+  // fails); with NHWC it is written from a buffer (the write fails).
+  std::vector<float> values(2 * 3 * 16 * 16);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>((i * 7) % 11) - 5.0f;
+  for (const char* layout : {"NCHW", "NHWC"}) {
+    INFO("layout " << layout);
+    TempDir dir;
+    write_bytes(dir.path / "x.npy", padded_npy(f4_header("(2, 3, 16, 16)"), floats(values)));
+    const auto before = snapshot(dir.path);
+    const Run run = run_bnlab(dir.path, {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out",
+                                         "--layout", layout},
+                              0, std::chrono::milliseconds(0), 4096);
+    CHECK(run.code == 1);
+    CHECK(run.out.empty());
+    CHECK(run.err == "bnlab: out/y.npy: cannot write: File too large\n");
     CHECK(snapshot(dir.path) == before);
   }
 }
