@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/engine/detail/reduce.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/engine/reference.hpp"
 #include "test_helpers.hpp"
@@ -223,6 +224,68 @@ TEST_CASE("into a caller's buffer, in place: the Array versions' bits, and the f
                                                         reference::batch_statistics(k.plan, k.x64()), 1e-5);
         CHECK(testing::rel_l2(dydx.data(), testing::to_doubles(r.dx)) < 1e-6);
       }
+}
+
+// backward's dx rebuilt element by element from backward_terms (what compare's
+// gradients probe does instead of storing dx): the same bits as backward_into,
+// whether the engine fuses its sums with the dx pass or not (the fused
+// traversals switched on for every size, and left at their default), in
+// train and eval mode, for every affine mode.
+template <class T>
+void check_terms_rebuild_backward(const Case& k, Mode mode, const Statistics& stats) {
+  const Dims& dims = k.plan.dims;
+  const Array<T> x = to_array<T>(k.x, dims.to_vector());    // (N, C, H, W)
+  const Array<T> dy = to_array<T>(k.dy, dims.to_vector());  // (N, C, H, W)
+  const Params<T> params = params_of<T>(k);
+  const Gradients<T> g = backward(k.plan, mode, x, dy, params, stats, 1e-5);
+  const BackwardTerms terms = backward_terms(k.plan, mode, x.data(), dy.data(), params, stats, 1e-5);
+  const std::size_t S = dims.s();
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < dims.count(); ++i) {
+    const std::size_t run = i / S, s = i % S, n = run / dims.c, c = run % dims.c;
+    const std::size_t o = k.plan.stat.base(n, c) + s * k.plan.stat.s_stride;
+    const double gamma =
+        k.gamma.empty() ? 1.0 : double(params.gamma.data()[k.plan.param.base(n, c) + s * k.plan.param.s_stride]);
+    const T rebuilt = dx_element<T>(terms, o, stats.mean[o], gamma, x.data()[i], dy.data()[i]);
+    if (std::memcmp(&rebuilt, &g.dx.data()[i], sizeof(T)) != 0) ++differing;
+  }
+  CHECK(differing == 0);
+  REQUIRE(terms.dgamma_sum.size() == k.plan.num_params);
+  if (!k.gamma.empty()) {
+    for (std::size_t p = 0; p < k.plan.num_params; ++p) {
+      CHECK(T(terms.dgamma_sum[p]) == g.dgamma.data()[p]);
+      CHECK(T(terms.dbeta_sum[p]) == g.dbeta.data()[p]);
+    }
+  }
+}
+
+TEST_CASE("backward_terms and dx_element rebuild backward's dx, dgamma, dbeta bit for bit") {
+  std::vector<Dims> shapes = kShapes;
+  shapes.push_back(Dims{4, 16, 8, 8});  // 16 channels: enough groups for the fused traversals
+  const bool fuse_everywhere = GENERATE(false, true);
+  struct Restore {  // the default size, even when a REQUIRE ends the case
+    std::size_t saved = detail::fuse_min_elements();
+    ~Restore() { detail::fuse_min_elements() = saved; }
+  } restore;
+  if (fuse_everywhere) detail::fuse_min_elements() = 0;
+  for (const Dims& dims : shapes)
+    for (const auto& method : kMethods)
+      for (const auto& affine : kAffines)
+        for (Mode mode : {Mode::train, Mode::eval}) {
+          if (method == "gn:2" && dims.c % 2) continue;
+          const Case k = make_case(method, affine, dims, 17);
+          if (mode == Mode::eval && !k.plan.method.batch_dependent()) continue;
+          if (mode == Mode::train && k.plan.elements_per_stat < 2) continue;
+          INFO("method " << method << " affine " << affine << " mode " << (mode == Mode::train ? "train" : "eval")
+                         << " shape " << shape_to_string(dims.to_vector()));
+          const Statistics stats = mode == Mode::train
+                                       ? batch_statistics(k.plan, k.x64())
+                                       : Statistics{normals(k.plan.num_stats, 7),
+                                                    testing::uniforms(k.plan.num_stats, 8, 0.5, 2.0)};
+          INFO("fused traversals for every size: " << fuse_everywhere);
+          check_terms_rebuild_backward<float>(k, mode, stats);
+          check_terms_rebuild_backward<double>(k, mode, stats);
+        }
 }
 
 TEST_CASE("FixedNormalize: a few samples at a time, the bits of normalize on the whole batch and the float64 reference") {

@@ -153,9 +153,20 @@ Gradients<T> backward(const MethodPlan& plan, Mode mode, const Array<T>& x, cons
   return grads;
 }
 
+namespace {
+
+// The backward's per-statistic terms and parameter sums (BackwardTerms), and
+// dx into dxd unless it is null. Per statistic o, the backward of
+// y = gamma * xhat + beta, xhat = (x - mean) * rstd:
+//   dx = rstd * (g - mean_S(g) - xhat * mean_S(g * xhat)),  g = gamma * dy   (train)
+//   dx = rstd * g                                                           (eval)
+// with mean_g[o] = mean_S(g), mean_gx[o] = mean_S(g * xhat) (0 in eval mode);
+//   dgamma = sum dy * xhat,  dbeta = sum dy   (over every axis gamma does not have).
+// The sums are the same arithmetic in the same order whether dx is written
+// in the same pass (fused_pass) or not: the terms have the same bits either way.
 template <class T>
-Gradients<T> backward_into(const MethodPlan& plan, Mode mode, const T* xd, const T* dyd, const Params<T>& params,
-                           const Statistics& stats, double eps, T* dxd) {  // xd, dyd, dxd: (N, C, H, W)
+BackwardTerms backward_sums(const MethodPlan& plan, Mode mode, const T* xd, const T* dyd, const Params<T>& params,
+                            const Statistics& stats, double eps, T* dxd) {  // xd, dyd, dxd: (N, C, H, W)
   check_statistics(plan, stats, "statistics");
   if (mode == Mode::eval) check_eval_mode(plan);
   auto [gamma, beta] = param_sources(plan, params);
@@ -164,15 +175,19 @@ Gradients<T> backward_into(const MethodPlan& plan, Mode mode, const T* xd, const
   const double m = double(plan.elements_per_stat);
   const double* mean = stats.mean.data();
 
-  // Per statistic o, the backward of y = gamma * xhat + beta, xhat = (x - mean) * rstd:
-  //   dx = rstd * (g - mean_S(g) - xhat * mean_S(g * xhat)),  g = gamma * dy   (train)
-  //   dx = rstd * g                                                           (eval)
-  // with mean_g[o] = mean_S(g), mean_gx[o] = mean_S(g * xhat) (0 in eval mode);
-  //   dgamma = sum dy * xhat,  dbeta = sum dy   (over every axis gamma does not have).
-  Buffer rstd = rstd_of(stats.var, eps);                                 // (num_stats)
-  Buffer mean_g = buffer(num_stats), mean_gx = buffer(num_stats);        // (num_stats)
-  Buffer dgamma_sum = buffer(num_params), dbeta_sum = buffer(num_params);  // param shape
-  Gradients<T> grads;  // dx: written into dxd
+  BackwardTerms terms;
+  terms.rstd.resize(num_stats);     // (num_stats)
+  terms.mean_g.resize(num_stats);   // (num_stats)
+  terms.mean_gx.resize(num_stats);  // (num_stats)
+  terms.dgamma_sum.resize(num_params);  // param shape
+  terms.dbeta_sum.resize(num_params);   // param shape
+  {
+    const Buffer rstd = rstd_of(stats.var, eps);  // (num_stats)
+    std::copy(rstd.get(), rstd.get() + num_stats, terms.rstd.begin());
+  }
+  const double* rstd = terms.rstd.data();
+  double* mean_g = terms.mean_g.data();
+  double* mean_gx = terms.mean_gx.data();
 
   if (plan.params_constant_per_stat()) {
     // gamma is one value per statistic group, so one read of x and dy gives
@@ -186,59 +201,68 @@ Gradients<T> backward_into(const MethodPlan& plan, Mode mode, const T* xd, const
       mean_g[o] = train ? g * sum_dy[o] / m : 0.0;
       mean_gx[o] = train ? g * sum_dy_xhat[o] / m : 0.0;
     };
-    if (fuses(plan, 2 * sizeof(T), followed_maps(plan, gamma))) {
-      with_sum_terms(plan, xd, dyd, mean, rstd.get(), unit<T>(), [&](const auto& terms) {
-        with_dx_rows(plan, xd, dyd, dxd, mean, rstd.get(), mean_g.get(), mean_gx.get(), gamma,
-                     [&](const auto& dx_rows) {
-                       fused_pass(plan, sum_dy.get(), sum_dy_xhat.get(), terms, merge_sums, finish, dx_rows);
-                     });
+    if (dxd != nullptr && fuses(plan, 2 * sizeof(T), followed_maps(plan, gamma))) {
+      with_sum_terms(plan, xd, dyd, mean, rstd, unit<T>(), [&](const auto& sum_terms) {
+        with_dx_rows(plan, xd, dyd, dxd, mean, rstd, mean_g, mean_gx, gamma, [&](const auto& dx_rows) {
+          fused_pass(plan, sum_dy.get(), sum_dy_xhat.get(), sum_terms, merge_sums, finish, dx_rows);
+        });
       });
     } else {
       if (train || plan.has_affine()) {
-        sum_pass(plan, plan.stat, num_stats, xd, dyd, mean, rstd.get(), unit<T>(), sum_dy.get(),
-                 sum_dy_xhat.get());
+        sum_pass(plan, plan.stat, num_stats, xd, dyd, mean, rstd, unit<T>(), sum_dy.get(), sum_dy_xhat.get());
       }
       for_each_stat(num_stats, finish);
-      dx_pass(plan, xd, dyd, dxd, mean, rstd.get(), mean_g.get(), mean_gx.get(), gamma);
+      if (dxd != nullptr) dx_pass(plan, xd, dyd, dxd, mean, rstd, mean_g, mean_gx, gamma);
     }
     if (plan.has_affine() && fold.index.empty()) {
       for_each_stat(num_stats, [&](std::size_t o) {
-        dbeta_sum[o] = sum_dy[o];
-        dgamma_sum[o] = sum_dy_xhat[o];
+        terms.dbeta_sum[o] = sum_dy[o];
+        terms.dgamma_sum[o] = sum_dy_xhat[o];
       });
     } else if (plan.has_affine()) {
-      std::fill(dgamma_sum.get(), dgamma_sum.get() + num_params, 0.0);
-      std::fill(dbeta_sum.get(), dbeta_sum.get() + num_params, 0.0);
       for (std::size_t o = 0; o < num_stats; ++o) {  // in statistic order: deterministic
-        dbeta_sum[fold.index[o]] += sum_dy[o];
-        dgamma_sum[fold.index[o]] += sum_dy_xhat[o];
+        terms.dbeta_sum[fold.index[o]] += sum_dy[o];
+        terms.dgamma_sum[fold.index[o]] += sum_dy_xhat[o];
       }
     }
   } else {
     // gamma varies inside a statistic group (e.g. LayerNorm's (C,H,W)
     // parameters): one pass for the statistic sums of g, one for the
     // parameter sums of dy, then dx.
-    if (train) {
-      sum_pass(plan, plan.stat, num_stats, xd, dyd, mean, rstd.get(), gamma, mean_g.get(), mean_gx.get());
-    }
+    if (train) sum_pass(plan, plan.stat, num_stats, xd, dyd, mean, rstd, gamma, mean_g, mean_gx);
     for_each_stat(num_stats, [&](std::size_t o) {
       mean_g[o] = train ? mean_g[o] / m : 0.0;
       mean_gx[o] = train ? mean_gx[o] / m : 0.0;
     });
-    sum_pass(plan, plan.param, num_params, xd, dyd, mean, rstd.get(), unit<T>(), dbeta_sum.get(),
-             dgamma_sum.get());
-    dx_pass(plan, xd, dyd, dxd, mean, rstd.get(), mean_g.get(), mean_gx.get(), gamma);
+    sum_pass(plan, plan.param, num_params, xd, dyd, mean, rstd, unit<T>(), terms.dbeta_sum.data(),
+             terms.dgamma_sum.data());
+    if (dxd != nullptr) dx_pass(plan, xd, dyd, dxd, mean, rstd, mean_g, mean_gx, gamma);
   }
+  return terms;
+}
 
+}  // namespace
+
+template <class T>
+Gradients<T> backward_into(const MethodPlan& plan, Mode mode, const T* xd, const T* dyd, const Params<T>& params,
+                           const Statistics& stats, double eps, T* dxd) {  // xd, dyd, dxd: (N, C, H, W)
+  const BackwardTerms terms = backward_sums(plan, mode, xd, dyd, params, stats, eps, dxd);
+  Gradients<T> grads;  // dx: written into dxd
   if (plan.has_affine()) {
     grads.dgamma = make_like<T>(plan.param_shape);
     grads.dbeta = make_like<T>(plan.param_shape);
-    for (std::size_t i = 0; i < num_params; ++i) {
-      grads.dgamma.data()[i] = T(dgamma_sum[i]);
-      grads.dbeta.data()[i] = T(dbeta_sum[i]);
+    for (std::size_t i = 0; i < plan.num_params; ++i) {
+      grads.dgamma.data()[i] = T(terms.dgamma_sum[i]);
+      grads.dbeta.data()[i] = T(terms.dbeta_sum[i]);
     }
   }
   return grads;
+}
+
+template <class T>
+BackwardTerms backward_terms(const MethodPlan& plan, Mode mode, const T* x, const T* dy, const Params<T>& params,
+                             const Statistics& stats, double eps) {  // x, dy: (N, C, H, W)
+  return backward_sums<T>(plan, mode, x, dy, params, stats, eps, nullptr);
 }
 
 template <class T>
@@ -317,7 +341,9 @@ Statistics update_running(const MethodPlan& plan, const Statistics& running, con
   template void normalize_into<T>(const MethodPlan&, const T*, const Statistics&, const Params<T>&, double,   \
                                   T*);                                                                    \
   template Gradients<T> backward_into<T>(const MethodPlan&, Mode, const T*, const T*, const Params<T>&,       \
-                                         const Statistics&, double, T*);
+                                         const Statistics&, double, T*);                                  \
+  template BackwardTerms backward_terms<T>(const MethodPlan&, Mode, const T*, const T*, const Params<T>&,     \
+                                           const Statistics&, double);
 
 BNLAB_INSTANTIATE_ENGINE(float)
 BNLAB_INSTANTIATE_ENGINE(double)

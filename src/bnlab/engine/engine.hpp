@@ -99,6 +99,35 @@ template <class T>
 Gradients<T> backward_into(const MethodPlan& plan, Mode mode, const T* x, const T* dy, const Params<T>& params,
                            const Statistics& stats, double eps, T* dx);
 
+// What backward's dx is made of, per statistic o (num_stats entries each):
+//   rstd[o] = 1 / sqrt(var[o] + eps), mean_g[o] = mean_S(gamma * dy),
+//   mean_gx[o] = mean_S(gamma * dy * xhat) (both 0 in eval mode);
+// and the parameter sums dgamma_sum = sum dy * xhat, dbeta_sum = sum dy
+// (plan.num_params entries; 0 for affine none). One element's dx is then
+// dx_element below: a caller that only reduces over dx (compare's gradients
+// probe) gets backward's dx values without a tensor to hold them.
+struct BackwardTerms {
+  std::vector<double> rstd, mean_g, mean_gx;  // (num_stats)
+  std::vector<double> dgamma_sum, dbeta_sum;  // (num_params)
+};
+
+// backward's sums without dx: one read of x and dy (two when gamma varies
+// inside a statistic group). The same bits as the terms backward_into uses.
+template <class T>
+BackwardTerms backward_terms(const MethodPlan& plan, Mode mode, const T* x, const T* dy, const Params<T>& params,
+                             const Statistics& stats, double eps);
+
+// dx of one element of statistic o, with gamma its parameter (1 for affine
+// none): the arithmetic of backward's dx pass, in double, rounded once to T,
+// so the same bits as backward_into's dx (fp-contract is off):
+//   xhat = (x - mean) * rstd;  dx = rstd * ((gamma * dy - mean_g) - xhat * mean_gx)
+template <class T>
+inline T dx_element(const BackwardTerms& terms, std::size_t o, double mean, double gamma, T x, T dy) {
+  const double rstd = terms.rstd[o];
+  const double xhat = (double(x) - mean) * rstd;
+  return T(rstd * ((gamma * double(dy) - terms.mean_g[o]) - xhat * terms.mean_gx[o]));
+}
+
 // normalize with fixed statistics that have no N axis (methods 1, 2, 3:
 // running statistics, or a whole batch's), prepared once (the factor
 // 1/sqrt(var + eps) per statistic, folded with gamma) and applied to a few

@@ -20,9 +20,4 @@ void compute_base(MethodContext& context, const Array<float>& x, Array<float> bu
   context.base = std::move(buffer);
 }
 
-Array<float>& Workspace::scratch() {
-  if (shape_of(scratch_) != shape_) scratch_ = Array<float>::from_shape(shape_);  // (N, C, H, W)
-  return scratch_;
-}
-
 }  // namespace bnlab

@@ -8,12 +8,9 @@
 //          output); filled by compute_base, a normalize pass with `stats`
 //          (the same bits as forward_train: train mode is normalize with the
 //          batch statistics)
-// and the Workspace: one input-sized scratch tensor that the first round's
-// probes (output, gradients, batch size) write their y or dx into, so no
-// probe allocates a tensor of the input's size of its own.
 //
 // Shapes (legend: N batch, C channels, H, W spatial):
-//   x, base, scratch: (N, C, H, W) float32; stats: (num_stats).
+//   x, base: (N, C, H, W) float32; stats: (num_stats).
 #include <cstddef>
 #include <limits>
 
@@ -45,17 +42,5 @@ MethodContext method_context(const MethodPlan& plan, const Array<float>& x, cons
 // Fills context.base, reusing `buffer`'s memory when it has x's shape (a
 // previous method's base: no allocation, no fresh pages).
 void compute_base(MethodContext& context, const Array<float>& x, Array<float> buffer = {});
-
-// One scratch tensor of the input's shape, allocated when first asked for
-// and kept as long as the workspace: its contents are unspecified between uses.
-class Workspace {
- public:
-  explicit Workspace(const Shape& shape) : shape_(shape) {}
-  Array<float>& scratch();  // (N, C, H, W)
-
- private:
-  Shape shape_;
-  Array<float> scratch_;
-};
 
 }  // namespace bnlab

@@ -4,7 +4,9 @@
 // the mean and the variance.
 //
 // Shapes (legend: N batch, C channels, H, W spatial, S = H*W):
-//   x, dy, dx: (N, C, H, W) float32 (the engine's float path);
+//   x, dy: (N, C, H, W) float32 (the engine's float path); dx is never stored:
+//   each pass computes its elements from x, dy and the backward's terms
+//   (engine.hpp: backward_terms, dx_element; the engine's dx, bit for bit);
 //   xd, dyd, yp, ym: (n_sub, C, H, W) float64 for the finite differences;
 //   gamma, beta, dgamma, dbeta: plan.param_shape; mean, var: (num_stats).
 //
@@ -55,13 +57,6 @@ void fill_normal_floats(Array<float>& out, std::uint64_t dy_seed) {
     rng.fill_normal(buffer.data(), k);
     for (std::size_t j = 0; j < k; ++j) out.data()[i + j] = float(buffer[j]);
   }
-}
-
-template <class T>
-double l2_norm(const Array<T>& a) {
-  double sq = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) sq += double(a.data()[i]) * double(a.data()[i]);
-  return std::sqrt(sq);
 }
 
 // The statistic of element i (row-major in (N, C, S)).
@@ -305,12 +300,11 @@ GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, do
 
 GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed,
                                const Array<float>& dy) {  // dy: (N, C, H, W)
-  Workspace workspace(shape_of(x));
-  return probe_gradients(method_context(plan, x, "probe_gradients"), x, eps, seed, dy, workspace);
+  return probe_gradients(method_context(plan, x, "probe_gradients"), x, eps, seed, dy);
 }
 
 GradientsProbe probe_gradients(const MethodContext& context, const Array<float>& x, double eps, std::uint64_t seed,
-                               const Array<float>& dy, Workspace& workspace) {  // dy: (N, C, H, W)
+                               const Array<float>& dy) {  // dy: (N, C, H, W)
   const MethodPlan& plan = context.plan;
   if (dy.shape() != x.shape()) throw Error("probe_gradients: dy must have the shape of x");
   GradientsProbe result;
@@ -318,16 +312,28 @@ GradientsProbe probe_gradients(const MethodContext& context, const Array<float>&
   result.dy_seed = probe::sub_seed(seed, probe::Stream::dy);
   const Params<float> params = identity_params<float>(plan);
   const Statistics& stats = context.stats;  // (num_stats)
-  Array<float>& dx = workspace.scratch();   // (N, C, H, W)
+  const double* mean = stats.mean.data();
+  // dx is never written: each pass below computes the elements it reads from
+  // x, dy and the backward's terms (dx_element: the engine's dx, bit for bit),
+  // so the probe holds no tensor of the input's size. gamma = 1.
+  auto dx_at = [&](const BackwardTerms& terms, std::size_t i, std::size_t o) {
+    return double(dx_element<float>(terms, o, mean[o], 1.0, x.data()[i], dy.data()[i]));
+  };
 
+  BackwardTerms terms = backward_terms(plan, Mode::train, x.data(), dy.data(), params, stats, eps);
   {
-    const Gradients<float> g = backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps, dx.data());
-    // Affine none: the engine leaves dgamma, dbeta default-constructed (0-d); the norms are 0.
-    result.dgamma_norm = plan.has_affine() ? l2_norm(g.dgamma) : 0.0;
-    result.dbeta_norm = plan.has_affine() ? l2_norm(g.dbeta) : 0.0;
+    // dgamma, dbeta as backward returns them (float32), then their norms;
+    // affine none: there are none and the norms are 0.
+    auto float_norm = [](const std::vector<double>& sums) {
+      double sq = 0;
+      for (double v : sums) sq += double(float(v)) * double(float(v));
+      return std::sqrt(sq);
+    };
+    result.dgamma_norm = plan.has_affine() ? float_norm(terms.dgamma_sum) : 0.0;
+    result.dbeta_norm = plan.has_affine() ? float_norm(terms.dbeta_sum) : 0.0;
     double dx_squares = 0;  // sum_i dx_i^2, in the identity's pass over dx
     result.sum_dx_max_rel =
-        max_rel_sum(plan, [&](std::size_t i, std::size_t) { return double(dx.data()[i]); }, &dx_squares);
+        max_rel_sum(plan, [&](std::size_t i, std::size_t o) { return dx_at(terms, i, o); }, &dx_squares);
     result.dx_norm = std::sqrt(dx_squares);
   }
   if (!plan.has_affine()) notes.push_back("affine none: there is no gamma or beta; their norms are 0");
@@ -335,23 +341,21 @@ GradientsProbe probe_gradients(const MethodContext& context, const Array<float>&
   // sum_S dx * xhat = 0 needs eps = 0 (and gamma constant on S: gamma = 1 here).
   const std::size_t zero_var = context.constant_statistics;
   const double eps_xhat = zero_var == 0 ? 0.0 : eps;
-  {
-    // dx at eps_xhat; when that is eps, dx already holds it (the engine is deterministic).
-    if (eps_xhat != eps) backward_into(plan, Mode::train, x.data(), dy.data(), params, stats, eps_xhat, dx.data());
-    std::vector<double> rstd(plan.num_stats);  // (num_stats)
-    for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats.var[o] + eps_xhat);
-    result.sum_dx_xhat_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t o) {
-      double xhat = (double(x.data()[i]) - stats.mean[o]) * rstd[o];
-      return double(dx.data()[i]) * xhat;
-    });
+  // The terms at eps_xhat; when that is eps, the ones above (the engine is
+  // deterministic). The old ones go first: for Method 2 they are tens of MB.
+  if (eps_xhat != eps) {
+    terms = BackwardTerms{};
+    terms = backward_terms(plan, Mode::train, x.data(), dy.data(), params, stats, eps_xhat);
   }
+  result.sum_dx_xhat_max_rel = max_rel_sum(plan, [&](std::size_t i, std::size_t o) {
+    const double xhat = (double(x.data()[i]) - mean[o]) * terms.rstd[o];
+    return dx_at(terms, i, o) * xhat;
+  });
+  terms = BackwardTerms{};  // before the finite differences' tensors
   result.sum_dx_xhat_eps = eps_xhat;
 
   // The finite differences hold a few double tensors of the sub-batch (at
-  // most kFdMaxElements elements, or two samples) beside the scratch, which is
-  // kept: freed here and allocated again by the next probe, it can find its
-  // old block split by blocks that outlive the check and grow the heap by a
-  // whole tensor (measured: 4.0x the input instead of 3.4x for method 1 alone).
+  // most kFdMaxElements elements, or two samples).
   finite_difference(plan, x, dy, eps, seed, result);
   if (result.fd_samples_used < plan.dims.n) {
     notes.push_back("finite_difference: checked on the leading " + std::to_string(result.fd_samples_used) + " of " +

@@ -1,7 +1,7 @@
 // probe_output: what the train-mode output looks like (gamma = 1, beta = 0).
 //
 // Shapes (legend: N batch, C channels, H, W spatial, S = H*W):
-//   x, y: (N, C, H, W) float32, y in the workspace's scratch. Every statistic
+//   x, y: (N, C, H, W) float32, y in the caller's buffer. Every statistic
 //   below is summarize_tensor's (tensor_summary.hpp): sums in double in a
 //   fixed order whatever the thread count, variances from centred values; two
 //   passes over y for all of them, two over x for its channels.
@@ -53,18 +53,18 @@ Json Deviation::to_json() const {
 }
 
 OutputProbe probe_output(const MethodPlan& plan, const Array<float>& x, double eps) {
-  Workspace workspace(shape_of(x));
-  return probe_output(method_context(plan, x, "probe_output"), x, eps, workspace);
+  Array<float> y;  // (N, C, H, W)
+  return probe_output(method_context(plan, x, "probe_output"), x, eps, y);
 }
 
-OutputProbe probe_output(const MethodContext& context, const Array<float>& x, double eps, Workspace& workspace) {
+OutputProbe probe_output(const MethodContext& context, const Array<float>& x, double eps, Array<float>& y) {
   const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   OutputProbe result;
   result.eps = eps;
 
   const TensorSummary in = summarize_tensor(x, d, SummaryScope::channels);
-  Array<float>& y = workspace.scratch();  // (N, C, H, W)
+  if (shape_of(y) != shape_of(x)) y = Array<float>::from_shape(shape_of(x));  // (N, C, H, W)
   forward_train_into(plan, x.data(), identity_params<float>(plan), eps, y.data());
   const TensorSummary out = summarize_tensor(y, d, SummaryScope::everything);
 

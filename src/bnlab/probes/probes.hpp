@@ -27,25 +27,21 @@
 // dumped JSON is byte-identical across runs and thread counts.
 //
 // Sharing (method_context.hpp): compare computes a MethodContext per method
-// (batch statistics, then the base output f(x)) and one Workspace (a scratch
-// tensor), and calls the overloads that take them; the overloads that take a
-// plan build both themselves (same results, for single probes and tests).
+// (batch statistics, then the base output f(x)) and calls the overloads that
+// take it; the overloads that take a plan build it themselves (same results,
+// for single probes and tests).
 //
-// Memory, in tensors of the input's size: the input, the context's base and
-// the workspace's scratch (plus dy for the gradients probe, whose caller holds
-// no base meanwhile: compare runs output, gradients and batch size before any
-// base exists), so at most 3 at once. Transformed inputs are written into the
-// scratch and normalized in place; a reference that is not the base (trained
-// parameters, eval mode, a sub-batch in eval mode) is computed one sample at
-// a time. Beside them: O(num_stats) buffers (statistics, the engine's
-// per-statistic sums: tens of MB for Method 2 on a large input), the
-// finite-difference check's double tensors (at most kFdMaxElements elements,
-// a leading sub-batch of a larger input, or two samples: about 80 MB beside the
-// scratch for 64x256x56x56) and the allocator's slack; measured on
-// 64x256x56x56 (196 MiB): 3.4x the input for methods 1 and 3 alone, 3.7x with
-// Method 2, the same every run. (Freeing the scratch for the check saves its
-// 80 MB only when the allocator finds the freed block whole again afterwards,
-// which it may not: then the peak is 4x; so the scratch is kept.)
+// Memory, in tensors of the input's size: the input, and one more at a time:
+// the output probe's y (a caller's buffer), dy for the gradients probe, or the
+// context's base for the probes that need f(x). No probe writes a tensor of
+// the input's size of its own: the gradients probe computes each dx element
+// from x, dy and the backward's terms where it reads it, and the invariance
+// and sample probes compute f of a transformed input from x as they compare
+// it (detail/transformed_forward.hpp). Beside them: O(num_stats) buffers
+// (statistics, the engine's per-statistic sums: tens of MB for Method 2 on a
+// large input), the finite-difference check's double tensors (at most
+// kFdMaxElements elements, a leading sub-batch of a larger input, or two
+// samples: about 80 MB for 64x256x56x56) and the allocator's slack.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -86,7 +82,9 @@ struct OutputProbe {
   nlohmann::ordered_json to_json() const;
 };
 OutputProbe probe_output(const MethodPlan& plan, const Array<float>& x, double eps);
-OutputProbe probe_output(const MethodContext& context, const Array<float>& x, double eps, Workspace& workspace);
+// y: (N, C, H, W) memory for the output (allocated when it does not have x's
+// shape); afterwards it holds the output at eps (compare reuses the memory).
+OutputProbe probe_output(const MethodContext& context, const Array<float>& x, double eps, Array<float>& y);
 
 // What the verdict judges for "every channel has mean 0 and variance 1": the
 // output at kEpsConstantSafe, per channel over the elements whose statistic is
@@ -124,17 +122,16 @@ GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, do
 // pass of the random generator per method.
 Array<float> upstream_gradient(const Dims& dims, std::uint64_t seed);
 // The same numbers written into dy, which holds dims' elements: (N, C, H, W).
-// compare allocates dy on its own thread and draws it on another (the
-// allocator then reuses its memory for later tensors once it is freed).
+// compare draws it on a thread of its own into the memory the output probes
+// used, while the batch-size probes run.
 void fill_upstream_gradient(Array<float>& dy, std::uint64_t seed);
 
 // probe_gradients with dy = upstream_gradient(plan.dims, seed), given.
 GradientsProbe probe_gradients(const MethodPlan& plan, const Array<float>& x, double eps, std::uint64_t seed,
                                const Array<float>& dy);
-// The same with the context's statistics; dx goes into the workspace's
-// scratch, which is released before the finite differences.
+// The same with the context's statistics; no tensor of the input's size of its own.
 GradientsProbe probe_gradients(const MethodContext& context, const Array<float>& x, double eps, std::uint64_t seed,
-                               const Array<float>& dy, Workspace& workspace);
+                               const Array<float>& dy);
 
 // Invariance measurements (relative L2 errors, maximum over a fixed set of shifts).
 // JSON keys: shifts, constant_statistics, per_sample_shift {rel_error, leakage},

@@ -51,68 +51,63 @@ MethodResult plan_method(const Method& method, const Dims& dims) {
 
 // Every probe of every method, in two rounds over the methods, with one
 // MethodContext per method (batch statistics once, then the base output) and
-// one Workspace (a scratch tensor) for all of them. Tensors of the input's
-// size alive at once, the input included: at most 3.
-//   round 1  dy (drawn once: it does not depend on the method; a sequential
-//            pass of the random generator) + the scratch: output and batch
-//            size of every method, then gradients (the first that needs dy).
-//            dy's memory then becomes the first base.
-//   round 2  the method's base: invariance, samples, channel standardization,
-//            maps (every probe that needs f(x): context.base). They compute
-//            f of a transformed input from x as they compare it
-//            (probes/detail/transformed_forward.hpp) and write no tensor of
-//            the input's size; the base's memory passes to the next method.
+// one tensor of the input's size beside the input at any time, whose memory
+// passes from probe to probe (fresh memory costs a page fault per 4 KiB):
+//   round 1  the output probe's y, every method's; then the same memory
+//            takes dy (drawn once: it does not depend on the method; a
+//            sequential pass of the random generator, on a thread of its
+//            own while every method's batch-size probe runs), for every
+//            method's gradients probe (which computes dx where it reads it).
+//   round 2  dy's memory becomes the method's base: invariance, samples,
+//            channel standardization, maps (every probe that needs f(x):
+//            context.base). They compute f of a transformed input from x as
+//            they compare it (probes/detail/transformed_forward.hpp) and write
+//            no tensor of the input's size; the base's memory passes to the
+//            next method.
 // Each probe is deterministic and writes only its own method's result: the
 // order of the rounds changes nothing in the report.
 void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, const CompareConfig& config,
                      Progress* progress) {
   auto name = [](const MethodResult& m, const char* probe) { return "method " + m.method.id + ": " + probe; };
   std::vector<std::optional<MethodContext>> contexts(results.size());  // (methods), batch statistics only
-  Workspace workspace(shape_of(x));
-  Array<float> base_memory;  // (N, C, H, W) memory for the next method's base: dy's, then the previous base's
+  Array<float> memory;  // (N, C, H, W): y, then dy, then each method's base
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    MethodResult& m = results[i];
+    if (m.degenerate) continue;
+    contexts[i] = method_context(m.plan, x);
+    m.constant_statistics = contexts[i]->constant_statistics;
+    step(progress, name(m, "output"));
+    m.output = probe_output(*contexts[i], x, config.eps, memory);
+  }
+  if (memory.size() == 0) return;  // every method degenerate: nothing else is measured
   {
-    // dy: (N, C, H, W). Drawing it is one sequential pass of the random
-    // generator (the same numbers whoever draws them): it runs on a thread of
-    // its own while every method's statistics, output and batch-size probes
-    // use the cores, and is waited for when the gradients probe first needs
-    // it. Its memory is allocated here, on this thread, and becomes the first base.
-    Array<float> dy;  // (N, C, H, W)
-    std::future<void> dy_drawn;
-    const bool any_measured =
-        std::any_of(results.begin(), results.end(), [](const MethodResult& m) { return !m.degenerate; });
-    if (any_measured) {
-      dy = Array<float>::from_shape(shape_of(x));
-      dy_drawn = std::async(std::launch::async, [&dy, seed = config.seed] { fill_upstream_gradient(dy, seed); });
+    Array<float>& dy = memory;  // (N, C, H, W)
+    std::future<void> dy_drawn =
+        std::async(std::launch::async, [&dy, seed = config.seed] { fill_upstream_gradient(dy, seed); });
+    try {
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        MethodResult& m = results[i];
+        if (m.degenerate) continue;
+        step(progress, name(m, "batch size"));
+        m.batch_size = probe_batch_size(*contexts[i], x, config.eps);
+      }
+    } catch (...) {
+      dy_drawn.wait();  // the thread writes into memory: it must finish before the memory goes
+      throw;
     }
-    // The probes that do not need dy first, every method's, while it is drawn.
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      MethodResult& m = results[i];
-      if (m.degenerate) continue;
-      contexts[i] = method_context(m.plan, x);
-      const MethodContext& context = *contexts[i];
-      m.constant_statistics = context.constant_statistics;
-      step(progress, name(m, "output"));
-      m.output = probe_output(context, x, config.eps, workspace);
-      step(progress, name(m, "batch size"));
-      m.batch_size = probe_batch_size(context, x, config.eps);
-    }
+    dy_drawn.get();
     for (std::size_t i = 0; i < results.size(); ++i) {
       MethodResult& m = results[i];
       if (m.degenerate) continue;
       step(progress, name(m, "gradients"));
-      if (dy_drawn.valid()) dy_drawn.get();  // drawn by now, or the first time: wait for it
-      m.gradients = probe_gradients(*contexts[i], x, config.eps, config.seed, dy, workspace);
+      m.gradients = probe_gradients(*contexts[i], x, config.eps, config.seed, dy);
     }
-    // dy's memory becomes the first base: handed over rather than freed and
-    // allocated again, since the allocator may have split the freed block for
-    // small buffers in between and would then grow the heap by a whole tensor.
-    base_memory = std::move(dy);
   }
   for (std::size_t i = 0; i < results.size(); ++i) {
     MethodResult& m = results[i];
     if (m.degenerate) continue;
     MethodContext& context = *contexts[i];
-    compute_base(context, x, std::move(base_memory));
+    compute_base(context, x, std::move(memory));
     step(progress, name(m, "invariance"));
     m.invariance = probe_invariance(context, x, config.seed);
     step(progress, name(m, "samples"));
@@ -125,7 +120,7 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
     m.channel_standardization = probe_channel_standardization(context);
     step(progress, name(m, "maps"));
     m.maps = probe_maps(context, x);
-    base_memory = std::move(context.base);
+    memory = std::move(context.base);
   }
 }
 
@@ -176,14 +171,15 @@ CompareResult compare(const CompareConfig& config, const Array<float>& x, Progre
   CompareResult result;
   result.config = config;
   result.dims = dims_from_shape(shape_of(x), config.input.value_or("input"));
-  // The probes hold a few input-sized tensors at once (measure_methods: at
-  // most 3, the input included; measured peak 3.4x the input, 3.7x with
-  // Method 2's per-statistic buffers, probes.hpp): refuse up front, naming
-  // the bytes and the input, rather than fail deep inside a probe.
-  constexpr std::size_t kPeakInputCopies = 4;  // 3 tensors, and the slack above them
+  // The probes hold two input-sized tensors at once (measure_methods: the
+  // input and one more; measured peak on 64x256x56x56 2.4x the input for
+  // Methods 1 and 3, 2.8x with Method 2's per-statistic buffers, probes.hpp):
+  // refuse up front, naming the bytes and the input, rather than fail deep
+  // inside a probe.
+  constexpr std::size_t kPeakInputCopies = 3;  // 2 tensors, and the slack above them
   const std::string asked_by = config.input.value_or("--shape");
   require_memory(checked_byte_size(x.size(), kPeakInputCopies * sizeof(float), asked_by), asked_by,
-                 "compare's probes (3 tensors of the input's size at once, and per-statistic buffers)");
+                 "compare's probes (2 tensors of the input's size at once, and per-statistic buffers)");
   // Validate every method against the shape before measuring anything.
   std::vector<Method> methods;
   for (const std::string& id : config.methods) {
