@@ -215,6 +215,14 @@ void OutputGroup::add_filled(const std::string& path, std::string_view header, s
     ~Unmap() { ::munmap(map, size); }
   } unmap{map, total};
   char* bytes = static_cast<char*>(map);
+  // Every page of the mapping faulted in now, in one sequential sweep by the
+  // kernel, rather than one fault at a time from the fill's threads, which
+  // write far-apart places at once and defeat the kernel's readahead of the
+  // (zero) pages (perf: 28% of normalize's time zeroing readahead pages).
+  // Measured on 64x256x56x56: normalize 0.65-0.82 s -> 0.56-0.62 s. A kernel
+  // older than Linux 5.14 refuses the advice (EINVAL): the fill then faults
+  // the pages in itself, with the same result.
+  (void)::madvise(map, total, MADV_POPULATE_WRITE);
   std::memcpy(bytes, header.data(), header.size());
   fill(bytes + header.size());
   if (sync_ == FileSync::fsync && ::fsync(staged->fd) != 0) fail(path, errno);
