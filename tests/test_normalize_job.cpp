@@ -3,11 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "bnlab/normalize/normalize_job.hpp"
+#include "bnlab/engine/engine.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/synth/synth.hpp"
 #include "test_helpers.hpp"
@@ -196,4 +198,56 @@ TEST_CASE("NormalizeNames::as_options spells every name as bnlab normalize's opt
                                              "--layout", "--engine",   "--eps",   "--momentum", "--gamma",
                                              "--beta",   "--running-mean", "--running-var"};
   CHECK(got == expected);
+}
+
+TEST_CASE("mapped inputs (float32 .npy) and read ones (float64 .npy) give the same outputs, in train and eval mode") {
+  TempDir dir("normalize-mapped");
+  const Dims dims{4, 6, 5, 3};
+  const Array<float> x = synthesize(SynthSpec{dims, Distribution::conv_like, 1});  // (N, C, H, W)
+  const Array<float> dy = synthesize(SynthSpec{dims, Distribution::normal, 2});    // (N, C, H, W)
+  write_npy(dir / "x.npy", x);  // float32: mapped
+  write_npy(dir / "dy.npy", dy);
+  // The same values as float64 (exact): read and converted, never mapped.
+  auto write_f8 = [&](const std::string& name, const Array<float>& a) {
+    std::vector<double> values(a.begin(), a.end());
+    dir.write(name, testing::padded_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4, 6, 5, 3), }",
+                                        std::string(reinterpret_cast<const char*>(values.data()), values.size() * 8)));
+  };
+  write_f8("x8.npy", x);
+  write_f8("dy8.npy", dy);
+  REQUIRE(map_feature_map(dir / "x.npy"));
+  REQUIRE(!map_feature_map(dir / "x8.npy"));
+  write_values(dir / "rm.npy", {6}, 0.25);
+  write_values(dir / "rv.npy", {6}, 2.0);
+  for (const std::string mode : {"train", "eval"}) {
+    INFO("mode " << mode);
+    NormalizeRequest mapped = request_for(dir, "3");
+    mapped.mode = mode;
+    mapped.dy = dir / "dy.npy";
+    mapped.running_mean = dir / "rm.npy";
+    mapped.running_var = dir / "rv.npy";
+    mapped.out_dir = dir / ("mapped_" + mode);
+    NormalizeRequest read = mapped;
+    read.input = dir / "x8.npy";
+    read.dy = dir / "dy8.npy";
+    read.out_dir = dir / ("read_" + mode);
+    const auto files = run_normalize(mapped)["files"];
+    run_normalize(read);
+    for (const auto& file : files) {
+      const std::string name = file.get<std::string>();
+      if (name == "summary.json") continue;  // names the inputs
+      INFO(name);
+      const std::string bytes = testing::read_text(mapped.out_dir + "/" + name);
+      CHECK(bytes.size() > 128);  // a header and data
+      CHECK(bytes == testing::read_text(read.out_dir + "/" + name));
+    }
+    // Eval mode's y is forward_eval's, bit for bit.
+    if (mode == "eval") {
+      const MethodPlan plan = make_plan(parse_method("3", "test"), AffineMode::natural, dims);
+      const Statistics running{std::vector<double>(6, 0.25), std::vector<double>(6, 2.0)};
+      const Array<float> expected = forward_eval(plan, x, identity_params<float>(plan), running, 1e-5);
+      const Array<float> y = read_npy(mapped.out_dir + "/y.npy");
+      CHECK(std::memcmp(y.data(), expected.data(), y.size() * sizeof(float)) == 0);
+    }
+  }
 }

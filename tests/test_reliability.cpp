@@ -1,17 +1,23 @@
 // The checked mechanisms behind bnlab's reliability, one behaviour per case:
 // element counts and byte sizes (core/size), the escape of echoed values
 // (core/escape, bnlab::Error), strict numbers (core/number), strict JSON text
-// (io/json_text) and atomic outputs (io/atomic_file). The same classes end to
+// (io/json_text), atomic outputs (io/atomic_file) and mapped inputs
+// (io/mapped_file, io/npy map_feature_map). The same classes end to
 // end, through the real binary, are in test_bad_input.cpp.
 #include <cstring>
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "bnlab/check/report_check.hpp"
 #include "bnlab/core/error.hpp"
@@ -248,4 +254,88 @@ TEST_CASE("output group: a file filled in place holds the header and the data, o
   struct stat status {};
   REQUIRE(::stat((dir / "filled.bin").c_str(), &status) == 0);
   CHECK((status.st_mode & 0777) == 0640);
+}
+
+namespace {
+
+// A float32 (N, C, H, W) .npy of `count` values 0, 1, 2, ... (as numpy.save writes it).
+std::string float32_npy(const std::string& shape, std::size_t count) {
+  std::vector<float> values(count);
+  for (std::size_t i = 0; i < count; ++i) values[i] = float(i % 1000);
+  return padded_npy("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }",
+                    std::string(reinterpret_cast<const char*>(values.data()), count * sizeof(float)));
+}
+
+}  // namespace
+
+TEST_CASE("mapped input: the values read_feature_map reads, its errors, and read_npy's work left to it") {
+  TempDir dir;
+  dir.write("x.npy", float32_npy("(2, 3, 4, 5)", 120));
+  const auto mapped = bnlab::map_feature_map(dir / "x.npy");
+  REQUIRE(mapped);
+  const bnlab::Array<float> read = bnlab::read_feature_map(dir / "x.npy", bnlab::DataLayout::nchw);
+  CHECK(mapped->shape == bnlab::shape_of(read));
+  CHECK(std::memcmp(mapped->data, read.data(), 120 * sizeof(float)) == 0);
+
+  // The read path's errors, word for word.
+  std::string bad = float32_npy("(2, 3, 4, 5)", 120);
+  bad.resize(bad.size() - 4);
+  dir.write("short.npy", bad);
+  const std::string short_error = error_of([&] { bnlab::read_feature_map(dir / "short.npy", bnlab::DataLayout::nchw); });
+  CHECK_THAT(short_error, Contains("expected 480 bytes of data, got 476"));
+  CHECK(error_of([&] { bnlab::map_feature_map(dir / "short.npy"); }) == short_error);
+  std::string nan = float32_npy("(2, 3, 4, 5)", 120);
+  const float not_a_number = std::nanf("");
+  std::memcpy(nan.data() + nan.size() - 8, &not_a_number, sizeof(float));
+  dir.write("nan.npy", nan);
+  const std::string nan_error = error_of([&] { bnlab::read_feature_map(dir / "nan.npy", bnlab::DataLayout::nchw); });
+  CHECK_THAT(nan_error, Contains("nan"));
+  CHECK(error_of([&] { bnlab::map_feature_map(dir / "nan.npy"); }) == nan_error);
+  dir.write("flat.npy", float32_npy("(120,)", 120));
+  const std::string rank_error = error_of([&] { bnlab::read_feature_map(dir / "flat.npy", bnlab::DataLayout::nchw); });
+  CHECK(rank_error != "(no error)");
+  CHECK(error_of([&] { bnlab::map_feature_map(dir / "flat.npy"); }) == rank_error);
+
+  // float64 and Fortran order are read_npy's to convert: not mapped.
+  std::vector<double> doubles(120, 1.5);
+  dir.write("f8.npy", padded_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 4, 5), }",
+                                         std::string(reinterpret_cast<const char*>(doubles.data()), 960)));
+  CHECK(!bnlab::map_feature_map(dir / "f8.npy"));
+  std::string fortran = float32_npy("(2, 3, 4, 5)", 120);
+  fortran.replace(fortran.find("False"), 5, "True ");
+  dir.write("fortran.npy", fortran);
+  CHECK(!bnlab::map_feature_map(dir / "fortran.npy"));
+}
+
+TEST_CASE("mapped input: a file that shrinks while mapped ends the run with one line, exit 1 and no leftovers") {
+  TempDir dir;
+  const std::size_t count = 4 * 8 * 32 * 32;  // 128 KiB of data: many pages
+  dir.write("x.npy", float32_npy("(4, 8, 32, 32)", count));
+  const std::string err_path = dir / "stderr.txt";
+  const std::string created = dir / "out";  // an output directory bnlab created: removed when empty
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (err < 0 || ::dup2(err, 2) < 0) ::_exit(126);
+    ::mkdir(created.c_str(), 0755);
+    bnlab::DirectoryRemovedOnSignal on_signal(created);
+    std::optional<bnlab::MappedFeatureMap> mapped;
+    try {
+      mapped = bnlab::map_feature_map(dir / "x.npy");
+    } catch (...) {
+      ::_exit(125);
+    }
+    if (!mapped || ::truncate((dir / "x.npy").c_str(), 128) != 0) ::_exit(124);
+    volatile float sum = 0;
+    for (std::size_t i = 0; i < count; ++i) sum = sum + mapped->data[i];  // SIGBUS past the new end
+    ::_exit(123);  // not reached
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(read_bytes(err_path) ==
+        "bnlab: " + (dir / "x.npy") + ": cannot read: the file became shorter while bnlab read it\n");
+  CHECK(!fs::exists(created));
 }

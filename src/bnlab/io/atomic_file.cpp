@@ -29,19 +29,20 @@ namespace fs = std::filesystem;
 // ---- named temporaries, removed on the signals bnlab can catch ----------------
 //
 // A fixed table, so that the signal handler touches no allocator or lock: it
-// only reads slots and calls unlink(2), both async-signal-safe.
+// only reads slots and calls unlink(2) or rmdir(2), all async-signal-safe.
+// A slot holds a named temporary, or a directory bnlab created for its
+// outputs (removed when empty, after the temporaries in it).
 constexpr int kSlots = 64;
 struct Slot {
-  std::atomic<bool> claimed{false};  // owned by a temporary
+  std::atomic<bool> claimed{false};  // owned by a temporary or a directory
   std::atomic<bool> ready{false};    // path holds its whole name
+  bool directory = false;
   char path[4096];
 };
 Slot g_slots[kSlots];
 
 extern "C" void remove_temporaries_and_reraise(int signal_number) {
-  for (Slot& slot : g_slots) {
-    if (slot.ready.load()) ::unlink(slot.path);
-  }
+  remove_leftovers_from_signal_handler();
   std::signal(signal_number, SIG_DFL);
   std::raise(signal_number);
 }
@@ -59,18 +60,20 @@ void install_signal_cleanup() {
 
 // Returns the slot holding `path`, or -1 when the table is full or the path
 // too long (the file is then still removed on errors, not on signals).
-int register_temporary(const std::string& path) {
+int register_slot(const std::string& path, bool directory) {
   install_signal_cleanup();
   if (path.size() >= sizeof(Slot::path)) return -1;
   for (int i = 0; i < kSlots; ++i) {
     bool expected = false;
     if (!g_slots[i].claimed.compare_exchange_strong(expected, true)) continue;
+    g_slots[i].directory = directory;
     std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
     g_slots[i].ready.store(true);
     return i;
   }
   return -1;
 }
+int register_temporary(const std::string& path) { return register_slot(path, false); }
 
 void unregister_temporary(int slot) {
   if (slot < 0) return;
@@ -108,6 +111,18 @@ std::string temporary_name(const fs::path& target) {
 }
 
 }  // namespace
+
+void remove_leftovers_from_signal_handler() noexcept {
+  for (Slot& slot : g_slots) {
+    if (slot.ready.load() && !slot.directory) ::unlink(slot.path);
+  }
+  for (Slot& slot : g_slots) {
+    if (slot.ready.load() && slot.directory) ::rmdir(slot.path);  // only if empty
+  }
+}
+
+DirectoryRemovedOnSignal::DirectoryRemovedOnSignal(const std::string& path) : slot_(register_slot(path, true)) {}
+DirectoryRemovedOnSignal::~DirectoryRemovedOnSignal() { unregister_temporary(slot_); }
 
 struct OutputGroup::Staged {
   std::string path;    // as the user gave it, for messages

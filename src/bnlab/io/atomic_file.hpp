@@ -38,6 +38,26 @@ namespace bnlab {
 
 enum class FileSync { fsync, none };
 
+// For the handler of a fatal signal (async-signal-safe: unlink(2) and
+// rmdir(2) only): removes every named temporary still staged, then every
+// directory registered below that is empty. The handlers bnlab installs for
+// SIGINT, SIGTERM, SIGHUP and SIGQUIT call it, and so does a mapped input's
+// SIGBUS (io/mapped_file.hpp).
+void remove_leftovers_from_signal_handler() noexcept;
+
+// While it lives, `path`, a directory bnlab created for its outputs, is
+// removed (if it is empty) when bnlab dies of a signal it catches.
+class DirectoryRemovedOnSignal {
+ public:
+  explicit DirectoryRemovedOnSignal(const std::string& path);
+  ~DirectoryRemovedOnSignal();
+  DirectoryRemovedOnSignal(const DirectoryRemovedOnSignal&) = delete;
+  DirectoryRemovedOnSignal& operator=(const DirectoryRemovedOnSignal&) = delete;
+
+ private:
+  int slot_;
+};
+
 // Writes `bytes` to `path` as above, fsynced. Throws bnlab::Error "<path>:
 // cannot write: <reason>" (or "<path>: is read-only ..." etc.), leaving
 // `path` as it was.

@@ -69,6 +69,7 @@ class InputFile {
   InputFile& operator=(const InputFile&) = delete;
 
   std::size_t size() const { return size_; }
+  int fd() const { return fd_; }
 
   // Exactly `count` bytes from `offset` into `out`. A large read is split
   // into pieces read by the OpenMP threads at once: most of its time is the
@@ -301,17 +302,25 @@ using ReadData = std::function<void(std::size_t offset, char* out, std::size_t c
 // float32 in C order (what numpy.save writes) is read straight into the
 // array's buffer and then checked; float16 and float64 are converted into it
 // piece by piece; Fortran order goes through a transposed copy.
-Array<float> decode(const Header& header, std::size_t available, const ReadData& read_data, const std::string& path) {
-  const std::size_t item_size = item_size_of(header.descr, path);
-  // The data: exactly count * item_size bytes (trailing bytes are an error too).
-  // The count is checked before xtensor sees the shape (it multiplies the
-  // extents into strides, even beside a zero extent).
+// The element count of a .npy with this header, after checking that the
+// `available` bytes after it are exactly count * item_size (trailing bytes
+// are an error too). The count is checked before xtensor sees the shape (it
+// multiplies the extents into strides, even beside a zero extent).
+std::size_t checked_data_count(const Header& header, std::size_t item_size, std::size_t available,
+                               const std::string& path) {
   const std::size_t count = checked_element_count(header.shape, path);
   const std::size_t expected = checked_byte_size(count, item_size, path);
   if (available != expected) {
     throw Error(path + ": expected " + std::to_string(expected) + " bytes of data, got " + std::to_string(available) +
                 " (shape " + shape_to_string(header.shape) + ", dtype " + quoted(header.descr, 40, '\'') + ")");
   }
+  return count;
+}
+
+Array<float> decode(const Header& header, std::size_t available, const ReadData& read_data, const std::string& path) {
+  const std::size_t item_size = item_size_of(header.descr, path);
+  const std::size_t count = checked_data_count(header, item_size, available, path);
+  const std::size_t expected = count * item_size;
 
   if (header.fortran_order) {
     // The raw bytes, the stored array, its transpose and the result at once.
@@ -420,8 +429,10 @@ Array<float> parse_npy(std::string_view bytes, const std::string& path) {
                 path);
 }
 
-Array<float> read_npy(const std::string& path) {
-  const InputFile file(path);
+namespace {
+
+// The header of the open .npy `file` (errors as parse_npy_header's).
+Header read_header(const InputFile& file, const std::string& path) {
   // The header: the first bytes say how long it is (numpy's is 128 bytes).
   std::string head = file.read_string(0, std::min(file.size(), kHeadBytes));
   if (head.size() < file.size()) {
@@ -433,7 +444,14 @@ Array<float> read_npy(const std::string& path) {
       head = file.read_string(0, end);
     }
   }
-  const Header header = parse_npy_header(head, path);
+  return parse_npy_header(head, path);
+}
+
+}  // namespace
+
+Array<float> read_npy(const std::string& path) {
+  const InputFile file(path);
+  const Header header = read_header(file, path);
   // The data, read straight into the array (see decode).
   return decode(header, file.size() - header.data_offset,
                 [&](std::size_t offset, char* out, std::size_t count) {
@@ -444,6 +462,27 @@ Array<float> read_npy(const std::string& path) {
 
 Array<float> read_feature_map(const std::string& path, DataLayout layout) {
   return as_feature_map(read_npy(path), layout, path);
+}
+
+std::optional<MappedFeatureMap> map_feature_map(const std::string& path) {
+  const InputFile file(path);
+  const Header header = read_header(file, path);
+  const std::size_t item_size = item_size_of(header.descr, path);
+  if (item_size != sizeof(float) || header.fortran_order || header.data_offset % alignof(float) != 0) {
+    return std::nullopt;  // converted or transposed, or misaligned: read_npy's work
+  }
+  const std::size_t count = checked_data_count(header, item_size, file.size() - header.data_offset, path);
+  dims_from_shape(header.shape, path);  // rank 4, no zero-sized extent: as read_feature_map
+  MappedFeatureMap map;
+  map.mapping = ReadOnlyMapping(file.fd(), file.size(), path);
+  if (!map.mapping.mapped()) return std::nullopt;
+  map.shape = header.shape;
+  map.data = reinterpret_cast<const float*>(map.mapping.bytes().data() + header.data_offset);
+  if (const std::size_t bad = first_non_finite(map.data, count); bad < count) {
+    throw_not_finite(map.data[bad], bad, header.shape, path);
+  }
+  note_if_channels_last(header.shape, path);
+  return map;
 }
 
 Array<float> as_feature_map(Array<float> x, DataLayout layout, const std::string& path) {

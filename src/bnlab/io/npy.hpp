@@ -13,11 +13,13 @@
 // Feature maps are (N, C, H, W) in memory (legend: N batch, C channels, H, W
 // spatial); a file may hold them as (N, H, W, C) (TensorFlow's layout).
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "bnlab/core/tensor.hpp"
 #include "bnlab/io/atomic_file.hpp"
+#include "bnlab/io/mapped_file.hpp"
 
 namespace bnlab {
 
@@ -56,6 +58,20 @@ Array<float> parse_npy(std::string_view bytes, const std::string& path);
 // (N, C, H, W), or (N, H, W, C) with DataLayout::nhwc. Returns (N, C, H, W).
 // An NCHW read whose last axis looks like channels draws a note (io/notes.hpp).
 Array<float> read_feature_map(const std::string& path, DataLayout layout);
+
+// An NCHW feature map read in place: the .npy's data mapped (io/mapped_file.hpp).
+struct MappedFeatureMap {
+  ReadOnlyMapping mapping;      // the whole file
+  Shape shape;                  // (N, C, H, W)
+  const float* data = nullptr;  // (N, C, H, W) inside the mapping
+};
+// read_feature_map(path, DataLayout::nchw) with the same checks and errors,
+// the data mapped instead of read: no copy, no fresh memory (the pages are
+// the page cache's). For a little-endian float32 .npy in C order, what
+// numpy.save writes; nullopt for one that read_npy converts or transposes
+// (float16, float64, Fortran order) or where the kernel cannot map it: read
+// that one instead.
+std::optional<MappedFeatureMap> map_feature_map(const std::string& path);
 
 // The checks and transposition of read_feature_map on an array already read.
 Array<float> as_feature_map(Array<float> x, DataLayout layout, const std::string& path);

@@ -70,7 +70,8 @@ void require_nonnegative(const std::vector<double>& var, const std::string& path
 }
 
 // The output directory, created when missing; removed again (if still
-// empty) when the run fails before its outputs appear.
+// empty) when the run fails before its outputs appear, by an error or a
+// signal bnlab catches (io/atomic_file.hpp DirectoryRemovedOnSignal).
 class OutputDirectory {
  public:
   explicit OutputDirectory(const std::string& path) : path_(path) {
@@ -80,6 +81,7 @@ class OutputDirectory {
     if (ec || !std::filesystem::is_directory(path)) {
       throw Error(path + ": cannot create the output directory" + (ec ? ": " + ec.message() : ""));
     }
+    if (created_) on_signal_.emplace(path);
   }
   ~OutputDirectory() {
     std::error_code ec;
@@ -87,12 +89,38 @@ class OutputDirectory {
   }
   OutputDirectory(const OutputDirectory&) = delete;
   OutputDirectory& operator=(const OutputDirectory&) = delete;
-  void keep() { kept_ = true; }
+  void keep() {
+    kept_ = true;
+    on_signal_.reset();
+  }
 
  private:
   std::string path_;
   bool created_ = false, kept_ = false;
+  std::optional<DirectoryRemovedOnSignal> on_signal_;
 };
+
+// A feature map the job reads only through a pointer: mapped from its .npy
+// where that is possible (io/npy.hpp map_feature_map: no copy into fresh
+// memory), else read into an array.
+struct InputTensor {
+  std::optional<MappedFeatureMap> mapped;
+  Array<float> array;  // (N, C, H, W) when not mapped
+  const float* data() const { return mapped ? mapped->data : array.data(); }  // (N, C, H, W)
+  Shape shape() const { return mapped ? mapped->shape : shape_of(array); }
+};
+
+// `path` (or its `layer`) as a feature map; mapped when `may_map` and the
+// file is a float32 .npy that can be mapped.
+InputTensor load_input(const std::string& path, const std::optional<std::string>& layer, DataLayout layout,
+                       const std::string& layer_option, bool may_map) {
+  InputTensor input;
+  if (may_map && !layer && layout == DataLayout::nchw && !file_starts_like_zip(path)) {
+    input.mapped = map_feature_map(path);
+  }
+  if (!input.mapped) input.array = read_feature_map_or_layer(path, layer, layout, layer_option);
+  return input;
+}
 
 // summary.json: what was computed, from what, into which files.
 nlohmann::ordered_json summary_of(const NormalizeRequest& request, const Method& method, AffineMode affine,
@@ -135,12 +163,18 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
     throw Error((request.gamma ? n.gamma : n.beta) + ": given with " + n.affine + " none, which has no parameters");
   }
 
+  // With the fast engine and an NCHW layout, the job reads x and dy through
+  // pointers, so a float32 .npy is mapped rather than read, and y and dx are
+  // computed straight into their staged files' mapped pages (io/npy.hpp
+  // add_npy_filled): no buffers of their own, no copies; the same bytes.
+  const bool into_files = engine == EngineKind::fast && data_layout == DataLayout::nchw;
+
   // Steps: read, forward, backward (with dy), write.
   if (progress) progress->add_steps(request.dy ? 4 : 3);
   step(progress, "reading " + request.input);
-  // x: (N, C, H, W) in memory, whatever the file's layout.
-  Array<float> x = read_feature_map_or_layer(request.input, request.layer, data_layout, n.layer);  // .npy, or --layer of an .npz
-  Dims dims = dims_from_shape(shape_of(x), request.input);
+  // x: (N, C, H, W), whatever the file's layout: an .npy, or --layer of an .npz.
+  InputTensor x = load_input(request.input, request.layer, data_layout, n.layer, into_files);
+  Dims dims = dims_from_shape(x.shape(), request.input);
   MethodPlan plan = make_plan(method, affine, dims);
   if (mode == Mode::eval && !method.batch_dependent()) {
     throw Error(n.mode + " eval: method " + method.id +
@@ -157,10 +191,10 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
                          stats_values(read_shaped(*request.running_var, plan.stat_shape, "running var", plan, n.affine))};
     require_nonnegative(running->var, *request.running_var);
   }
-  std::optional<Array<float>> dy;
+  std::optional<InputTensor> dy;  // (N, C, H, W)
   if (request.dy) {
-    dy = read_feature_map(*request.dy, data_layout);
-    require_shape(shape_of(*dy), dims.to_vector(), *request.dy + ": dy (as N, C, H, W)");
+    dy = load_input(*request.dy, std::nullopt, data_layout, n.layer, into_files);
+    require_shape(dy->shape(), dims.to_vector(), *request.dy + ": dy (as N, C, H, W)");
   }
 
   // Each output is checked (no NaN or Inf passed off as a result) and staged
@@ -168,8 +202,9 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   // when the group commits, all outputs together or none (io/atomic_file.hpp).
   // y is staged (and, when it has a buffer of its own, freed) before the
   // backward, so at most three input-sized tensors live at once: x, dy and y,
-  // then x, dy and dx computed into its file (fast engine, NCHW), or x and dx
-  // written over dy (otherwise).
+  // then x, dy and dx computed into its file (fast engine, NCHW: x and dy
+  // mapped, all four the page cache's pages), or x and dx written over dy
+  // (otherwise).
   if (progress && dy) progress->add_steps(1);  // "writing y.npy" between forward and backward
   std::optional<OutputDirectory> directory;
   std::optional<OutputGroup> group;
@@ -193,10 +228,6 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
     files.push_back(name + ".npy");
   };
 
-  // With the fast engine and an NCHW layout, y and dx are computed straight
-  // into their staged files' mapped pages (io/npy.hpp add_npy_filled): no
-  // buffer of their own, no copy into the page cache; the same bytes.
-  const bool into_files = engine == EngineKind::fast && data_layout == DataLayout::nchw;
   auto stage_computed = [&](const std::string& name, const std::function<void(float* out)>& compute) {
     open_group();
     add_npy_filled(*group, path_of(name + ".npy"), dims.to_vector(), [&](float* out) {  // out: (N, C, H, W)
@@ -208,8 +239,16 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
 
   Statistics used;
   step(progress, "forward");
-  if (into_files && mode == Mode::train) {
-    stage_computed("y", [&](float* y) {
+  if (into_files) {
+    if (mode == Mode::eval) {
+      used = *running;
+      refuse_zero_variance(plan, used.var, request.eps, "running", n.eps);
+    }
+    stage_computed("y", [&](float* y) {  // y: (N, C, H, W)
+      if (mode == Mode::eval) {
+        normalize_into(plan, x.data(), used, params, request.eps, y);  // forward_eval's bits
+        return;
+      }
       used = forward_train_into(plan, x.data(), params, request.eps, y);
       refuse_zero_variance(plan, used.var, request.eps, "batch", n.eps);
     });
@@ -217,12 +256,12 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   } else {
     Array<float> y;  // (N, C, H, W)
     if (mode == Mode::train) {
-      y = forward_train(engine, plan, x, params, request.eps, &used);
+      y = forward_train(engine, plan, x.array, params, request.eps, &used);
       refuse_zero_variance(plan, used.var, request.eps, "batch", n.eps);
     } else {
       used = *running;
       refuse_zero_variance(plan, used.var, request.eps, "running", n.eps);
-      y = forward_eval(engine, plan, x, params, used, request.eps);
+      y = forward_eval(engine, plan, x.array, params, used, request.eps);
     }
     if (dy) step(progress, "writing y.npy");
     stage("y", y, true);
@@ -240,7 +279,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
       });
     } else {
       // dx is written over dy (no longer needed): no fourth tensor, no fresh pages.
-      grads = backward_over_dy(engine, plan, mode, x, std::move(*dy), params, used, request.eps);
+      grads = backward_over_dy(engine, plan, mode, x.array, std::move(dy->array), params, used, request.eps);
       stage("dx", grads.dx, true);
     }
     if (plan.has_affine()) {
