@@ -47,7 +47,6 @@ constexpr std::size_t kFdXCoordinates = 12;
 constexpr std::size_t kFdGammaCoordinates = 4;
 constexpr double kFdRelStep = 1e-4;
 
-// dy ~ N(0, 1), row-major, from Rng(dy_seed). (N, C, H, W)
 // out <- N(0, 1) draws of Rng(dy_seed), row-major. out: (N, C, H, W)
 void fill_normal_floats(Array<float>& out, std::uint64_t dy_seed) {
   Rng rng(dy_seed);
