@@ -472,7 +472,6 @@ std::optional<MappedFeatureMap> map_feature_map(const std::string& path) {
     return std::nullopt;  // converted or transposed, or misaligned: read_npy's work
   }
   const std::size_t count = checked_data_count(header, item_size, file.size() - header.data_offset, path);
-  dims_from_shape(header.shape, path);  // rank 4, no zero-sized extent: as read_feature_map
   MappedFeatureMap map;
   map.mapping = ReadOnlyMapping(file.fd(), file.size(), path);
   if (!map.mapping.mapped()) return std::nullopt;
@@ -481,6 +480,8 @@ std::optional<MappedFeatureMap> map_feature_map(const std::string& path) {
   if (const std::size_t bad = first_non_finite(map.data, count); bad < count) {
     throw_not_finite(map.data[bad], bad, header.shape, path);
   }
+  // Then the feature map's checks, in read_feature_map's order.
+  dims_from_shape(header.shape, path);  // rank 4, no zero-sized extent
   note_if_channels_last(header.shape, path);
   return map;
 }
