@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -338,4 +339,31 @@ TEST_CASE("mapped input: a file that shrinks while mapped ends the run with one 
   CHECK(read_bytes(err_path) ==
         "bnlab: " + (dir / "x.npy") + ": cannot read: the file became shorter while bnlab read it\n");
   CHECK(!fs::exists(created));
+
+  // A SIGBUS that is no mapped input's fault (here one sent with raise)
+  // goes where it went before the mapping: not swallowed, not reported as a
+  // mapped input's; the process dies of it (under ASan, ASan's handler,
+  // which was there first, reports it and exits).
+  dir.write("y.npy", float32_npy("(4, 8, 32, 32)", count));
+  const pid_t sender = ::fork();
+  REQUIRE(sender >= 0);
+  if (sender == 0) {
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (err < 0 || ::dup2(err, 2) < 0) ::_exit(126);
+    std::optional<bnlab::MappedFeatureMap> mapped;
+    try {
+      mapped = bnlab::map_feature_map(dir / "y.npy");
+    } catch (...) {
+      ::_exit(125);
+    }
+    if (!mapped) ::_exit(124);
+    ::raise(SIGBUS);
+    ::_exit(0);
+  }
+  REQUIRE(::waitpid(sender, &status, 0) == sender);
+  CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(read_bytes(err_path).find("cannot read") == std::string::npos);
+#if !defined(__SANITIZE_ADDRESS__)
+  CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS));
+#endif
 }

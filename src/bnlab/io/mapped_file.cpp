@@ -33,9 +33,11 @@ Slot g_slots[kSlots];
 struct sigaction g_previous {};  // SIGBUS's handler before bnlab's
 
 extern "C" void on_sigbus(int signal_number, siginfo_t* info, void* context) {
-  const char* address = static_cast<const char*>(info->si_addr);
+  // A fault (si_code > 0: the kernel's) has an address; a SIGBUS another
+  // process sent (kill) has none and is not a mapped input's.
+  const char* address = info->si_code > 0 ? static_cast<const char*>(info->si_addr) : nullptr;
   for (const Slot& slot : g_slots) {
-    if (slot.ready.load() && address >= slot.begin && address < slot.end) {
+    if (address != nullptr && slot.ready.load() && address >= slot.begin && address < slot.end) {
       // Threads reading the file at once fault at once: one line, from the
       // first; the others wait for its _exit, which ends them too.
       static std::atomic<bool> reporting{false};
@@ -47,14 +49,16 @@ extern "C" void on_sigbus(int signal_number, siginfo_t* info, void* context) {
       ::_exit(1);
     }
   }
-  // Not a mapped input's: the previous handler, or the default action (the
-  // faulting access runs again and meets it).
+  // Not a mapped input's: the previous handler, or the default action: a
+  // faulting access runs again and meets it (a fault cannot be ignored), a
+  // sent signal is raised again unless it was ignored.
   if ((g_previous.sa_flags & SA_SIGINFO) && g_previous.sa_sigaction) {
     g_previous.sa_sigaction(signal_number, info, context);
   } else if (g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN) {
     g_previous.sa_handler(signal_number);
-  } else {
+  } else if (address != nullptr || g_previous.sa_handler == SIG_DFL) {
     ::signal(SIGBUS, SIG_DFL);
+    if (address == nullptr) ::raise(SIGBUS);
   }
 }
 
