@@ -77,7 +77,7 @@ void install_sigbus_handler() {
 // full or the line too long (then a SIGBUS there takes the default action).
 int watch(const char* begin, std::size_t size, const std::string& path) {
   const std::string line =
-      "bnlab: " + escape_control(path + ": cannot read: the file became shorter while bnlab read it") + "\n";
+      "bnlab: " + escape_control(path + ": " + std::string(kFileShrank)) + "\n";
   if (line.size() > sizeof(Slot::line)) return -1;
   install_sigbus_handler();
   for (int i = 0; i < kSlots; ++i) {

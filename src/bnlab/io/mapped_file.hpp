@@ -18,6 +18,10 @@
 
 namespace bnlab {
 
+// What follows "<path>: " when a file became shorter while bnlab read it,
+// whether read(2) met the early end or a mapping's SIGBUS did.
+inline constexpr std::string_view kFileShrank = "cannot read: the file became shorter while bnlab read it";
+
 class ReadOnlyMapping {
  public:
   // Maps `size` bytes of the open file `fd` (not closed here; the mapping

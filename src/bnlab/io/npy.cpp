@@ -22,6 +22,7 @@
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/io/file_kind.hpp"
 #include "bnlab/io/float16.hpp"
+#include "bnlab/io/mapped_file.hpp"
 #include "bnlab/io/notes.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
@@ -90,7 +91,7 @@ class InputFile {
       }
     }
     if (error_number > 0) throw Error(path_ + ": cannot read: " + std::strerror(error_number));
-    if (error_number < 0) throw Error(path_ + ": cannot read: the file became shorter while bnlab read it");
+    if (error_number < 0) throw Error(path_ + ": " + std::string(kFileShrank));
   }
 
   std::string read_string(std::size_t offset, std::size_t count) const {
