@@ -400,9 +400,13 @@ TEST_CASE("summarize_tensor: every moment against a plain float64 reference") {
     CHECK(all.max == want.max);
 
     // The smaller scopes: what they compute and nothing else; the channels'
-    // sums have one order whatever the blocks, the others may be blocked otherwise.
+    // sums have one order whatever the blocks (compare's output probes read
+    // x's channels from its channels_and_global summary), the others may be
+    // blocked otherwise.
     const TensorSummary global = summarize_tensor(z, d, SummaryScope::channels_and_global);
+    CHECK(global.channel_mean == all.channel_mean);
     CHECK(global.channel_var == all.channel_var);
+    CHECK(global.pattern_fraction == all.pattern_fraction);
     CHECK(all_close(global.sample_var, want.sample_var));
     CHECK(close(global.mean, want.mean, 1.0));
     CHECK(close(global.std, want.std));
@@ -410,6 +414,7 @@ TEST_CASE("summarize_tensor: every moment against a plain float64 reference") {
     CHECK(global.location_mean.empty());
     const TensorSummary channels = summarize_tensor(z, d, SummaryScope::channels);
     CHECK(channels.channel_mean == all.channel_mean);
+    CHECK(channels.channel_var == all.channel_var);
     CHECK(channels.pattern_fraction == all.pattern_fraction);
     CHECK(channels.sample_mean.empty());
     CHECK(channels.location_var.empty());

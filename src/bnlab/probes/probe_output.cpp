@@ -4,7 +4,8 @@
 //   x, y: (N, C, H, W) float32, y in the caller's buffer. Every statistic
 //   below is summarize_tensor's (tensor_summary.hpp): sums in double in a
 //   fixed order whatever the thread count, variances from centred values; two
-//   passes over y for all of them, two over x for its channels.
+//   passes over y for all of them; x's channels come from the caller's summary
+//   of x (compare summarizes x once for every method).
 //
 // Definitions:
 //   per_channel   mean_c, var_c of y over (N, H, W) (biased variance).
@@ -54,16 +55,17 @@ Json Deviation::to_json() const {
 
 OutputProbe probe_output(const MethodPlan& plan, const Array<float>& x, double eps) {
   Array<float> y;  // (N, C, H, W)
-  return probe_output(method_context(plan, x, "probe_output"), x, eps, y);
+  const MethodContext context = method_context(plan, x, "probe_output");
+  return probe_output(context, x, summarize_tensor(x, plan.dims, SummaryScope::channels), eps, y);
 }
 
-OutputProbe probe_output(const MethodContext& context, const Array<float>& x, double eps, Array<float>& y) {
+OutputProbe probe_output(const MethodContext& context, const Array<float>& x, const TensorSummary& in, double eps,
+                         Array<float>& y) {
   const MethodPlan& plan = context.plan;
   const Dims& d = plan.dims;
   OutputProbe result;
   result.eps = eps;
 
-  const TensorSummary in = summarize_tensor(x, d, SummaryScope::channels);
   if (shape_of(y) != shape_of(x)) y = Array<float>::from_shape(shape_of(x));  // (N, C, H, W)
   forward_train_into(plan, x.data(), identity_params<float>(plan), eps, y.data());
   const TensorSummary out = summarize_tensor(y, d, SummaryScope::everything);

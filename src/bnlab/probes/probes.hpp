@@ -53,6 +53,7 @@
 #include "bnlab/core/tensor.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/probes/method_context.hpp"
+#include "bnlab/probes/tensor_summary.hpp"
 
 namespace bnlab {
 
@@ -82,9 +83,13 @@ struct OutputProbe {
   nlohmann::ordered_json to_json() const;
 };
 OutputProbe probe_output(const MethodPlan& plan, const Array<float>& x, double eps);
-// y: (N, C, H, W) memory for the output (allocated when it does not have x's
-// shape); afterwards it holds the output at eps (compare reuses the memory).
-OutputProbe probe_output(const MethodContext& context, const Array<float>& x, double eps, Array<float>& y);
+// in: x's summary (summarize_tensor, any scope: the probe reads its channels,
+// which every scope computes alike), so that a caller probing several
+// methods summarizes x once. y: (N, C, H, W) memory for the output
+// (allocated when it does not have x's shape); afterwards it holds the
+// output at eps (compare reuses the memory).
+OutputProbe probe_output(const MethodContext& context, const Array<float>& x, const TensorSummary& in, double eps,
+                         Array<float>& y);
 
 // What the verdict judges for "every channel has mean 0 and variance 1": the
 // output at kEpsConstantSafe, per channel over the elements whose statistic is

@@ -22,9 +22,8 @@ using Json = nlohmann::ordered_json;
 
 // What the input looks like before any normalization: global moments and the
 // spread of per-channel standard deviations (what Method 1 mixes together),
-// from summarize_tensor's two parallel passes over x.
-InputSummary describe_input(const Array<float>& x, const Dims& d) {  // x: (N, C, H, W)
-  const TensorSummary summary = summarize_tensor(x, d, SummaryScope::channels_and_global);
+// from the input's summary (summarize_tensor's two parallel passes over x).
+InputSummary describe_input(const TensorSummary& summary) {
   double std_min = INFINITY, std_max = 0;
   for (double var : summary.channel_var) {
     std_min = std::min(std_min, std::sqrt(var));
@@ -66,8 +65,9 @@ MethodResult plan_method(const Method& method, const Dims& dims) {
 //            next method.
 // Each probe is deterministic and writes only its own method's result: the
 // order of the rounds changes nothing in the report.
-void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, const CompareConfig& config,
-                     Progress* progress) {
+// x_summary: x's channels (summarize_tensor), which every output probe reads.
+void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, const TensorSummary& x_summary,
+                     const CompareConfig& config, Progress* progress) {
   auto name = [](const MethodResult& m, const char* probe) { return "method " + m.method.id + ": " + probe; };
   std::vector<std::optional<MethodContext>> contexts(results.size());  // (methods), batch statistics only
   Array<float> memory;  // (N, C, H, W): y, then dy, then each method's base
@@ -77,7 +77,7 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
     contexts[i] = method_context(m.plan, x);
     m.constant_statistics = contexts[i]->constant_statistics;
     step(progress, name(m, "output"));
-    m.output = probe_output(*contexts[i], x, config.eps, memory);
+    m.output = probe_output(*contexts[i], x, x_summary, config.eps, memory);
   }
   if (memory.size() == 0) return;  // every method degenerate: nothing else is measured
   {
@@ -200,9 +200,11 @@ CompareResult compare(const CompareConfig& config, const Array<float>& x, Progre
     progress->add_steps(1 + kProbesPerMethod * measured);
   }
   step(progress, "input summary");
-  result.input = describe_input(x, result.dims);
+  // x's summary once: the report's input block and every output probe's input channels.
+  const TensorSummary x_summary = summarize_tensor(x, result.dims, SummaryScope::channels_and_global);
+  result.input = describe_input(x_summary);
   result.input_maps = probe_input_maps(x);
-  measure_methods(result.methods, x, config, progress);
+  measure_methods(result.methods, x, x_summary, config, progress);
   result.verdict = judge_methods(result.methods);
   return result;
 }
