@@ -137,6 +137,11 @@ TEST_CASE("normalize refuses bad requests with one line naming the culprit, and 
   SECTION("gamma with affine none") { auto r = base; r.affine = "none"; r.gamma = dir / "gamma5.npy"; fails_with(r, "affine none"); }
   SECTION("a missing input file") { auto r = base; r.input = dir / "missing.npy"; fails_with(r, "missing.npy"); }
   SECTION("dy of another shape") { auto r = base; r.input = dir / "x2.npy"; r.dy = dir / "x.npy"; fails_with(r, "dy"); }
+  SECTION("dy in an .npz archive is named as one (--layer chooses x's array, not dy's)") {
+    auto r = base;
+    r.dy = std::string(BNLAB_SOURCE_DIR) + "/tests/fixtures/layers_savez.npz";
+    fails_with(r, "layers_savez.npz: this is an .npz archive (numpy.savez) holding 5 arrays");
+  }
   SECTION("gn with C not a multiple of G") { auto r = base; r.method = "gn:2"; fails_with(r, "C=3 is not a multiple of G=2"); }
 }
 

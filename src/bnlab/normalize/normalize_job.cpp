@@ -110,15 +110,14 @@ struct InputTensor {
   Shape shape() const { return mapped ? mapped->shape : shape_of(array); }
 };
 
-// `path` (or its `layer`) as a feature map; mapped when `may_map` and the
-// file is a float32 .npy that can be mapped.
-InputTensor load_input(const std::string& path, const std::optional<std::string>& layer, DataLayout layout,
-                       const std::string& layer_option, bool may_map) {
+// `path` as a feature map: mapped when `may_map` and it is a float32 .npy
+// that can be mapped, else read by `read` (each input keeps its own reader
+// and so its own messages: x may be an .npz's --layer, dy may not).
+InputTensor load_input(const std::string& path, DataLayout layout, bool may_map,
+                       const std::function<Array<float>()>& read) {
   InputTensor input;
-  if (may_map && !layer && layout == DataLayout::nchw && !file_starts_like_zip(path)) {
-    input.mapped = map_feature_map(path);
-  }
-  if (!input.mapped) input.array = read_feature_map_or_layer(path, layer, layout, layer_option);
+  if (may_map && layout == DataLayout::nchw && !file_starts_like_zip(path)) input.mapped = map_feature_map(path);
+  if (!input.mapped) input.array = read();
   return input;
 }
 
@@ -173,7 +172,9 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   if (progress) progress->add_steps(request.dy ? 4 : 3);
   step(progress, "reading " + request.input);
   // x: (N, C, H, W), whatever the file's layout: an .npy, or --layer of an .npz.
-  InputTensor x = load_input(request.input, request.layer, data_layout, n.layer, into_files);
+  InputTensor x = load_input(request.input, data_layout, into_files && !request.layer, [&] {
+    return read_feature_map_or_layer(request.input, request.layer, data_layout, n.layer);
+  });
   Dims dims = dims_from_shape(x.shape(), request.input);
   MethodPlan plan = make_plan(method, affine, dims);
   if (mode == Mode::eval && !method.batch_dependent()) {
@@ -193,7 +194,7 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   }
   std::optional<InputTensor> dy;  // (N, C, H, W)
   if (request.dy) {
-    dy = load_input(*request.dy, std::nullopt, data_layout, n.layer, into_files);
+    dy = load_input(*request.dy, data_layout, into_files, [&] { return read_feature_map(*request.dy, data_layout); });
     require_shape(dy->shape(), dims.to_vector(), *request.dy + ": dy (as N, C, H, W)");
   }
 
