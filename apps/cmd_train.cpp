@@ -55,7 +55,12 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--test-images", v.test_images, "Use the first n test images (<= 10000; a multiple of the test batch sizes)");
   cmd->add_option("--epochs", v.epochs, "Passes over the training images");
   cmd->add_option("--batch-size", v.batch_size, "Training batch size");
-  cmd->add_option("--lr", v.lr, "SGD learning rate");
+  cmd->add_option("--lr", v.lr, "SGD learning rate (its peak, after the warm-up)");
+  cmd->add_option("--lr-schedule", v.lr_schedule, "After the warm-up: cosine (decay to 0 at the last step) or constant");
+  cmd->add_option("--warmup-steps", v.warmup_steps, "Steps of linear warm-up to --lr (0: none)");
+  cmd->add_option("--precise-bn-images", v.precise_bn_images,
+                  "Population statistics (PreciseBN) over K training images, for each K of a comma list\n"
+                  "(multiples of the batch size), evaluated beside the running statistics; \"\" skips it");
   cmd->add_option("--format", v.format, kFormatHelp);
   cmd->add_option("--output", v.output, "Also write the JSON result (schema bnlab.train/1) to this file");
   cmd->add_option("--html", o->html,

@@ -29,6 +29,9 @@ TrainConfig tiny_config() {
   c.methods = {"1", "2", "3"};
   c.seeds = {0, 1};
   c.train_images = 128;
+  c.epochs = 1;
+  c.lr_schedule = LrSchedule::constant;
+  c.warmup_steps = 0;
   c.batch_size = 32;
   c.lr = 0.05;
   c.test_images = 64;
@@ -38,6 +41,7 @@ TrainConfig tiny_config() {
   c.small_batch = 4;
   c.small_batch_images = 64;
   c.loss_every = 2;
+  c.precise_bn_images = {64, 128};
   return c;
 }
 
@@ -127,6 +131,7 @@ TEST_CASE("train: Method 3 learns the stand-in (the loss falls, accuracy beats c
   c.canvas = 0;
   c.small_batch = 0;
   c.loss_every = 20;
+  c.precise_bn_images = {};
   const Json j = to_json(run_with_threads(c, 1));
   const Json& curve = j["methods"]["3"]["loss_curve"]["mean"];
   REQUIRE(curve.size() == 3);
@@ -136,18 +141,70 @@ TEST_CASE("train: Method 3 learns the stand-in (the loss falls, accuracy beats c
 
 TEST_CASE("train: the same bits for 1 and 2 threads, side by side or one job at a time") {
   TrainConfig config = tiny_config();
-  config.methods = {"3", "gn:4"};
+  config.methods = {"none", "3", "gn:4"};
+  config.lr_sweep = {0.05, 10.0};  // the second diverges
+  config.lr_sweep_images = 64;
   const std::string one = without_timing(run_with_threads(config, 1));
   const std::string two = without_timing(run_with_threads(config, 2));  // jobs side by side
   CHECK(one == two);
   config.methods = {"2"};
   config.seeds = {5};
   config.train_images = 64;
+  config.precise_bn_images = {32, 64};
   config.shifts = {};
   config.small_batch = 0;
   const std::string single_one = without_timing(run_with_threads(config, 1));
   const std::string single_two = without_timing(run_with_threads(config, 2));  // one job, threaded layers
   CHECK(single_one == single_two);
+}
+
+TEST_CASE("train: none is a method like the others; population statistics per K; the lr sweep's outcomes") {
+  TrainConfig config = tiny_config();
+  config.methods = {"none", "3", "ln"};
+  config.seeds = {0};
+  config.train_images = 640;  // the stand-in holds train_images images: 20 sweep steps of 32
+  config.lr_sweep = {0.05, 10.0};
+  config.lr_sweep_images = 640;
+  const TrainResult result = run_with_threads(config, 1);
+  const Json j = to_json(result);
+  REQUIRE(j["methods"].size() == 3);
+  const Json& none = j["methods"]["none"];
+  CHECK(none["column"] == "none");
+  CHECK(none["normalizes"] == false);
+  CHECK(none["parameters"] == 144 + 4608 + 9216 + 330 + 2 * (16 + 32 + 32));  // gamma, beta per channel
+  CHECK(none["population_accuracy"].is_null());
+  CHECK(none["canvas"]["applicable"] == true);  // nothing tied to 28 x 28
+  CHECK(j["methods"]["ln"]["population_accuracy"].is_null());
+  // Method 3: one population accuracy per K, a mean over seeds and each seed's value.
+  const Json& m3 = j["methods"]["3"];
+  REQUIRE(m3["population_accuracy"].size() == 2);
+  for (const char* k : {"64", "128"}) {
+    INFO("K " << k);
+    const double a = m3["seeds"][0]["population_accuracy"][k];
+    CHECK((a >= 0.0 && a <= 1.0));
+    CHECK(m3["population_accuracy"][k]["mean"].get<double>() == a);
+  }
+  // The sweep: lr 10 blows up the network without normalization (an outcome,
+  // not an error); lr 0.05 trains every method. Whatever a normalized method
+  // does at lr 10, its point is consistent: an accuracy exactly when it trained.
+  for (const char* id : {"none", "3", "ln"}) {
+    INFO("method " << id);
+    const Json& sweep = j["methods"][id]["lr_sweep"];
+    REQUIRE(sweep["points"].size() == 2);
+    CHECK(sweep["points"][0]["outcome"] == "trained");
+    CHECK(sweep["points"][0]["eval_accuracy"].is_number());
+    const Json& high = sweep["points"][1];
+    const bool diverged = high["outcome"] == "diverged";
+    CHECK(high["eval_accuracy"].is_null() == diverged);
+    CHECK(high["diverged_at_step"].is_null() == !diverged);
+    CHECK(sweep["largest_stable_lr"] == (diverged ? 0.05 : 10.0));
+  }
+  CHECK(j["methods"]["none"]["lr_sweep"]["points"][1]["outcome"] == "diverged");
+  CHECK(j["methods"]["none"]["lr_sweep"]["points"][1]["diverged_at_step"].get<std::size_t>() >= 1);
+  const std::string table = format_table(result);
+  CHECK(table.find("population statistics, 128 images") != std::string::npos);
+  CHECK(table.find("diverged@") != std::string::npos);
+  CHECK(table.find("largest stable lr") != std::string::npos);
 }
 
 TEST_CASE("train config: strict parsing with one-line errors") {
@@ -263,6 +320,7 @@ TEST_CASE("train overrides: the config file's ranges, the option's name, the con
   TrainOverrides o;
   o.lr = 0.5;
   o.train_images = 640;
+  o.precise_bn_images = "128,640";
   o.seeds = {7};
   apply_overrides(config, o);
   CHECK(config.lr == 0.5);

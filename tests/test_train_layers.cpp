@@ -14,6 +14,8 @@
 #include "bnlab/train/loss.hpp"
 #include "bnlab/train/norm_layer.hpp"
 #include "bnlab/train/optimizer.hpp"
+#include "bnlab/train/schedule.hpp"
+#include "bnlab/train/train_method.hpp"
 #include "test_helpers.hpp"
 
 using namespace bnlab;
@@ -214,7 +216,7 @@ TEST_CASE("SGD with momentum follows PyTorch's update over several steps") {
 TEST_CASE("norm layer: running statistics, eval mode and another H x W") {
   const auto x = normals(4 * 3 * 5 * 5, 21, 2.0, 3.0);
   const Array<float> input = to_array<float>(x, {4, 3, 5, 5});
-  NormLayer bn(parse_method("3", "m"), 3, 5, 5, 1e-5, 0.1);
+  NormLayer bn(parse_train_method("3", "m"), 3, 5, 5, 1e-5, 0.1);
   // batch_stats leaves the running statistics alone; train moves them by momentum.
   bn.forward(input, Pass::batch_stats);
   CHECK(bn.running.mean == std::vector<double>(3, 0.0));
@@ -233,11 +235,101 @@ TEST_CASE("norm layer: running statistics, eval mode and another H x W") {
 
   // Methods whose parameters or running statistics live on the H x W grid cannot change resolution.
   CHECK(!bn.other_size_problem(9, 9));
-  CHECK(NormLayer(parse_method("1", "m"), 3, 5, 5, 1e-5, 0.1).other_size_problem(9, 9)->find("gamma and beta have shape (5, 5)") != std::string::npos);
-  CHECK(NormLayer(parse_method("2", "m"), 3, 5, 5, 1e-5, 0.1).other_size_problem(9, 9)->find("(3, 5, 5)") != std::string::npos);
-  CHECK(NormLayer(parse_method("ln", "m"), 3, 5, 5, 1e-5, 0.1).other_size_problem(9, 9));
-  CHECK(!NormLayer(parse_method("in", "m"), 3, 5, 5, 1e-5, 0.1).other_size_problem(9, 9));
-  CHECK(!NormLayer(parse_method("gn:3", "m"), 3, 5, 5, 1e-5, 0.1).other_size_problem(9, 9));
-  CHECK_THROWS_WITH(NormLayer(parse_method("1", "m"), 3, 5, 5, 1e-5, 0.1).forward(to_array<float>(normals(2 * 3 * 9 * 9, 1), {2, 3, 9, 9}), Pass::eval),
+  CHECK(NormLayer(parse_train_method("1", "m"), 3, 5, 5, 1e-5, 0.1).other_size_problem(9, 9)->find("gamma and beta have shape (5, 5)") != std::string::npos);
+  CHECK(NormLayer(parse_train_method("2", "m"), 3, 5, 5, 1e-5, 0.1).other_size_problem(9, 9)->find("(3, 5, 5)") != std::string::npos);
+  CHECK(NormLayer(parse_train_method("ln", "m"), 3, 5, 5, 1e-5, 0.1).other_size_problem(9, 9));
+  CHECK(!NormLayer(parse_train_method("in", "m"), 3, 5, 5, 1e-5, 0.1).other_size_problem(9, 9));
+  CHECK(!NormLayer(parse_train_method("gn:3", "m"), 3, 5, 5, 1e-5, 0.1).other_size_problem(9, 9));
+  CHECK_THROWS_WITH(NormLayer(parse_train_method("1", "m"), 3, 5, 5, 1e-5, 0.1).forward(to_array<float>(normals(2 * 3 * 9 * 9, 1), {2, 3, 9, 9}), Pass::eval),
                     Catch::Contains("gamma and beta have shape"));
+}
+
+TEST_CASE("norm layer: population statistics (PreciseBN) are the plain average of the batches' statistics") {
+  // Three batches of different content; after begin_population() the running
+  // statistics are the mean of the batch means and of the unbiased batch
+  // variances, computed here in float64 from the definition, whatever the
+  // running statistics were before (here: moved by a training step first).
+  const std::size_t n = 4, c = 3, h = 5, w = 5, m = n * h * w;
+  NormLayer bn(parse_train_method("3", "m"), c, h, w, 1e-5, 0.1);
+  bn.forward(to_array<float>(normals(n * c * h * w, 90, 7.0, 2.0), {n, c, h, w}), Pass::train);
+  std::vector<double> mean_sum(c, 0.0), var_sum(c, 0.0);
+  bn.begin_population();
+  for (int b = 0; b < 3; ++b) {
+    const auto x = testing::rounded_to_float(normals(n * c * h * w, 91 + b, 1.5 * b, 1.0 + b));
+    bn.forward(to_array<float>(x, {n, c, h, w}), Pass::population);
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      double sum = 0;
+      for (std::size_t s = 0; s < n; ++s)
+        for (std::size_t i = 0; i < h * w; ++i) sum += x[(s * c + ch) * h * w + i];
+      const double mean = sum / double(m);
+      double squares = 0;
+      for (std::size_t s = 0; s < n; ++s)
+        for (std::size_t i = 0; i < h * w; ++i) squares += (x[(s * c + ch) * h * w + i] - mean) * (x[(s * c + ch) * h * w + i] - mean);
+      mean_sum[ch] += mean;
+      var_sum[ch] += squares / double(m - 1);  // unbiased, as PyTorch stores it
+    }
+  }
+  for (std::size_t ch = 0; ch < c; ++ch) {
+    INFO("channel " << ch);
+    CHECK(bn.running.mean[ch] == Approx(mean_sum[ch] / 3).epsilon(1e-12));
+    CHECK(bn.running.var[ch] == Approx(var_sum[ch] / 3).epsilon(1e-12));
+  }
+  // A population pass leaves nothing for a backward.
+  CHECK_THROWS_WITH(bn.backward(to_array<float>(normals(n * c * h * w, 95), {n, c, h, w})),
+                    Catch::Contains("backward needs a batch-statistics forward"));
+}
+
+TEST_CASE("norm layer `none`: a per-channel scale and bias; gradients match finite differences") {
+  const std::size_t n = 2, c = 3, h = 4, w = 5;
+  NormLayer affine(parse_train_method("none", "m"), c, h, w, 1e-5, 0.1);
+  CHECK(affine.running.mean.empty());
+  CHECK(!affine.other_size_problem(9, 9));  // nothing tied to H x W
+  affine.gamma = to_array<float>({1.5, -0.5, 2.0}, {c});
+  affine.beta = to_array<float>({0.25, 1.0, -3.0}, {c});
+  const auto x = testing::rounded_to_float(normals(n * c * h * w, 7));
+  auto reference = [&](const std::vector<double>& xv, const std::vector<double>& g, const std::vector<double>& b) {
+    std::vector<double> y(xv.size());
+    for (std::size_t i = 0; i < xv.size(); ++i) y[i] = g[(i / (h * w)) % c] * xv[i] + b[(i / (h * w)) % c];
+    return y;
+  };
+  const auto gv = to_doubles(affine.gamma), bv = to_doubles(affine.beta);
+  for (Pass pass : {Pass::train, Pass::eval}) {  // the same map in every pass
+    const Array<float> y = affine.forward(to_array<float>(x, {n, c, h, w}), pass);
+    CHECK(rel_l2(y.data(), reference(x, gv, bv)) < 1e-7);
+  }
+  affine.forward(to_array<float>(x, {n, c, h, w}), Pass::train);
+  const auto dy = testing::rounded_to_float(normals(n * c * h * w, 8));
+  const Array<float> dx = affine.backward(to_array<float>(dy, {n, c, h, w}));
+  CHECK(rel_l2(dx.data(), finite_differences(x, [&](const auto& v) { return dot(reference(v, gv, bv), dy); }, 1e-3)) < 1e-6);
+  CHECK(rel_l2(affine.dgamma.data(), finite_differences(gv, [&](const auto& v) { return dot(reference(x, v, bv), dy); }, 1e-3)) < 1e-6);
+  CHECK(rel_l2(affine.dbeta.data(), finite_differences(bv, [&](const auto& v) { return dot(reference(x, gv, v), dy); }, 1e-3)) < 1e-6);
+}
+
+TEST_CASE("learning-rate schedule: linear warm-up, then constant or cosine to 0") {
+  // warm-up of 4 steps to lr 0.2, then 8 more steps
+  CHECK(learning_rate(LrSchedule::cosine, 0.2, 4, 0, 12) == Approx(0.05));
+  CHECK(learning_rate(LrSchedule::cosine, 0.2, 4, 3, 12) == Approx(0.2));
+  CHECK(learning_rate(LrSchedule::cosine, 0.2, 4, 4, 12) == Approx(0.2));           // t = 0
+  CHECK(learning_rate(LrSchedule::cosine, 0.2, 4, 8, 12) == Approx(0.1));           // t = 1/2
+  CHECK(learning_rate(LrSchedule::cosine, 0.2, 4, 11, 12) == Approx(0.2 * (1 + std::cos(M_PI * 7 / 8)) / 2));
+  CHECK(learning_rate(LrSchedule::constant, 0.2, 4, 11, 12) == 0.2);
+  CHECK(learning_rate(LrSchedule::cosine, 0.2, 0, 0, 12) == 0.2);                   // no warm-up
+  CHECK(parse_lr_schedule("cosine", "k") == LrSchedule::cosine);
+  CHECK_THROWS_WITH(parse_lr_schedule("step", "--lr-schedule"),
+                    "--lr-schedule: unknown learning-rate schedule \"step\" (valid: constant, cosine)");
+}
+
+TEST_CASE("train methods: none beside the engine's methods, aliases, duplicates") {
+  const auto list = parse_train_method_list("None, 3,ln", "--methods");
+  REQUIRE(list.size() == 3);
+  CHECK(list[0].id == "none");
+  CHECK(list[0].column == "none");
+  CHECK(!list[0].norm);
+  CHECK(!list[0].batch_dependent());
+  CHECK(list[1].id == "3");
+  CHECK(list[1].column == "M3");
+  CHECK(list[1].batch_dependent());
+  CHECK(!list[2].batch_dependent());
+  CHECK_THROWS_WITH(parse_train_method_list("none,identity", "--methods"), "--methods: method none is listed twice");
+  CHECK_THROWS_WITH(parse_train_method_list("3,,1", "--methods"), Catch::Contains("empty method name"));
 }

@@ -61,7 +61,7 @@ TEST_CASE("two SGD steps of the whole network match PyTorch (methods 1, 2, 3)") 
     NetworkSpec spec;
     spec.height = 12;
     spec.width = 12;
-    Network net(spec, parse_method(method, "method"), 0);
+    Network net(spec, parse_train_method(method, "method"), 0);
     const std::vector<std::string> names = parameter_files();
     std::vector<ParamRef> params = net.parameters();
     REQUIRE(params.size() == names.size());

@@ -4,8 +4,8 @@
 
 namespace bnlab::train {
 
-Array<float> Relu::forward(const Array<float>& x) {
-  output_ = Array<float>::from_shape(x.shape());
+const Array<float>& Relu::forward(const Array<float>& x) {
+  if (output_.shape() != x.shape()) output_ = Array<float>::from_shape(x.shape());
   const float* in = x.data();
   float* out = output_.data();
   for (std::size_t i = 0; i < x.size(); ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;

@@ -7,7 +7,9 @@ namespace bnlab::train {
 // y = max(x, 0); dx = dy where y > 0, else 0 (the subgradient 0 at x = 0, as PyTorch).
 class Relu {
  public:
-  Array<float> forward(const Array<float>& x);   // any shape; keeps y
+  // Any shape; keeps y and returns it (valid until the next forward: the
+  // next layer reads it in place, no copy).
+  const Array<float>& forward(const Array<float>& x);
   Array<float> backward(const Array<float>& dy);  // same shape as y
 
  private:

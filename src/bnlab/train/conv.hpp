@@ -12,8 +12,10 @@
 //   y_n  = W · col_n            (C_out × K) · (K × P),  K = C_in*k*k, P = H_out*W_out
 //   dW   = sum_n dy_n · col_nᵀ
 //   dcol = Wᵀ · dy_n, then col2im adds dcol back onto dx (the transpose of im2col).
-// Threads split samples (forward, dx) or output channels (dW); every sum has a
-// fixed order, so the results are the same bits for any thread count.
+// The products run per sample (gemm.hpp: oneDNN, on the calling thread), and
+// threads split samples; dW's sum over samples runs in sample order. So a
+// sample's output never depends on the rest of the batch, and the results are
+// the same bits for any thread count.
 #include <cstddef>
 #include <vector>
 
@@ -47,6 +49,7 @@ class Conv2d {
   ConvShape shape_;
   std::vector<std::size_t> input_shape_;  // (N, C_in, H, W) of the last forward
   std::vector<float> cols_;               // (N, K, P) im2col of the last forward
+  std::vector<float> weight_grads_;       // (N, C_out, K) per-sample dW, kept between steps
 };
 
 }  // namespace bnlab::train

@@ -81,10 +81,12 @@ DataSet make_stand_in(std::size_t train_count, std::size_t test_count, std::uint
 }
 
 Images take(const Images& images, std::size_t count) {
-  Images out = images;
+  Images out;  // copies only the images taken
   out.count = std::min(count, images.count);
-  out.pixels.resize(out.count * images.height * images.width);
-  out.labels.resize(out.count);
+  out.height = images.height;
+  out.width = images.width;
+  out.pixels.assign(images.pixels.begin(), images.pixels.begin() + std::ptrdiff_t(out.count * images.height * images.width));
+  out.labels.assign(images.labels.begin(), images.labels.begin() + std::ptrdiff_t(out.count));
   return out;
 }
 

@@ -5,19 +5,25 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <map>
 #include <numeric>
+
+#include <nlohmann/json.hpp>
 
 #include <omp.h>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/memory_policy.hpp"
 #include "bnlab/core/rng.hpp"
 #include "bnlab/train/loss.hpp"
 #include "bnlab/train/model.hpp"
+#include "bnlab/train/schedule.hpp"
 
 namespace bnlab::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Json = nlohmann::json;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -32,10 +38,14 @@ std::vector<std::size_t> shuffled(std::size_t count, Rng& rng) {
 }
 
 // SGD over `images` for `epochs` epochs of full batches (the last partial batch
-// of an epoch is dropped, so every statistic pools a full batch).
-TrainingRun train(Network& net, const Images& images, const TrainConfig& config, std::size_t batch_size,
-                  std::size_t epochs, std::uint64_t seed, const std::string& label, const ProgressFn& progress) {
-  Sgd sgd(config.lr, config.momentum);
+// of an epoch is dropped, so every statistic pools a full batch), the learning
+// rate set before each step by the config's schedule. A loss that is not
+// finite or above kExplodedLoss ends the run: an error naming the step, or,
+// with `divergence_is_a_result` (the lr sweep), the run's outcome.
+TrainingRun train(Network& net, const Images& images, const TrainConfig& config, double lr, std::size_t batch_size,
+                  std::size_t epochs, std::uint64_t seed, const std::string& label, const ProgressFn& progress,
+                  bool divergence_is_a_result = false) {
+  Sgd sgd(lr, config.momentum);
   Rng order_rng(seed ^ 0x9e3779b97f4a7c15ull);  // the data order; the weights use Rng(seed)
   TrainingRun run;
   const std::size_t per_epoch = images.count / batch_size, total = per_epoch * epochs;
@@ -47,11 +57,17 @@ TrainingRun train(Network& net, const Images& images, const TrainConfig& config,
       const std::size_t begin = b * batch_size, end = begin + batch_size;
       const Array<float> x = batch_input(images, order, begin, end);  // (B, 1, 28, 28)
       LossResult loss = softmax_cross_entropy(net.forward(x, Pass::train), batch_labels(images, order, begin, end));
-      if (!std::isfinite(loss.loss)) {
+      if (!std::isfinite(loss.loss) || loss.loss > kExplodedLoss) {
+        if (divergence_is_a_result) {
+          run.diverged_at = run.steps + 1;
+          run.seconds = seconds_since(start);
+          return run;
+        }
         throw Error(label + ": the training loss became " + std::to_string(loss.loss) + " at step " +
                     std::to_string(run.steps + 1) + " (diverged: try a smaller lr)");
       }
       net.backward(loss.dlogits);
+      sgd.set_lr(learning_rate(config.lr_schedule, lr, config.warmup_steps, run.steps, total));
       sgd.step(net.parameters());
       ++run.steps;
       window.push_back(loss.loss);
@@ -62,7 +78,7 @@ TrainingRun train(Network& net, const Images& images, const TrainConfig& config,
       // The last tenth of the last epoch's steps; at least its last step (an
       // epoch of fewer than 10 steps has no whole tenth: the mean of none was NaN).
       if (epoch + 1 == epochs && (b * 10 >= per_epoch * 9 || b + 1 == per_epoch)) last_losses.push_back(loss.loss);
-      if (progress && (run.steps % 10 == 0 || run.steps == total)) {
+      if (progress && (run.steps % 50 == 0 || run.steps == total)) {
         progress(label + ": step " + std::to_string(run.steps) + "/" + std::to_string(total) + ", loss " +
                      std::to_string(loss.loss).substr(0, 6),
                  true);
@@ -94,10 +110,46 @@ std::size_t norm_parameter_count(Network& net) {
   return count;
 }
 
+// Eval-mode accuracy with population statistics (PreciseBN) for each K of
+// config.precise_bn_images: the running statistics become the average of the
+// batch statistics of the first K images of a shuffle of the training images
+// (batches of batch_size, weights frozen, every layer in train mode). One
+// pass over max K images, the statistics taken as each K is reached. The
+// network's running (EMA) statistics are restored afterwards.
+std::vector<double> population_accuracies(Network& net, const Images& train_set, const Images& test_set,
+                                          const TrainConfig& config, std::size_t eval_batch, std::uint64_t seed) {
+  std::vector<double> out;
+  if (config.precise_bn_images.empty()) return out;
+  const std::vector<Statistics> ema = net.running_statistics();
+  Rng rng(seed ^ 0x5bd1e995c0ffee11ull);  // the images' choice: its own stream
+  const std::vector<std::size_t> order = shuffled(train_set.count, rng);
+  std::vector<std::size_t> ks = config.precise_bn_images;
+  std::sort(ks.begin(), ks.end());
+  std::map<std::size_t, std::vector<Statistics>> at_k;
+  net.begin_population();
+  std::size_t seen = 0;
+  for (std::size_t k : ks) {
+    for (; seen < k; seen += config.batch_size) {
+      net.forward(batch_input(train_set, order, seen, seen + config.batch_size), Pass::population);
+    }
+    at_k[k] = net.running_statistics();
+  }
+  for (std::size_t k : config.precise_bn_images) {
+    net.set_running_statistics(at_k.at(k));
+    out.push_back(accuracy(net, test_set, eval_batch, Pass::eval));
+  }
+  net.set_running_statistics(ema);
+  return out;
+}
+
 }  // namespace
 
 TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const ProgressFn& progress) {
   validate(config);
+  // A training step frees and allocates the same activation-sized arrays
+  // every time: keep freed blocks with the allocator (no page faults, no
+  // zeroing by the kernel); restored on return.
+  const KeepFreedMemory keep_freed;
   const auto start = Clock::now();
   const Images train_set = take(data.train, config.train_images);
   const Images test_set = take(data.test, config.test_images);
@@ -122,28 +174,30 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
   spec.norm_momentum = config.norm_momentum;
 
   TrainResult result{config, data.source, train_set.count, test_set.count, train_set.height, train_set.width, {}, 0};
-  std::vector<Method> methods;
+  std::vector<TrainMethod> methods;
   for (const std::string& id : config.methods) {
-    methods.push_back(parse_method(id, "method"));
+    methods.push_back(parse_train_method(id, "method"));
     MethodResult m;
-    m.id = methods.back().id;
-    m.title = methods.back().title;
+    m.method = methods.back();
     Network probe(spec, methods.back(), 0);
     m.parameters = probe.parameter_count();
     m.norm_parameters = norm_parameter_count(probe);
     if (canvas) m.canvas_problem = probe.other_size_problem(canvas->height, canvas->width);
     m.seeds.resize(config.seeds.size());
+    m.lr_sweep.resize(config.lr_sweep.size());
     result.methods.push_back(std::move(m));
   }
+  const Images sweep_set = take(data.train, config.lr_sweep.empty() ? 0 : config.lr_sweep_images);
 
-  // One job per (method, seed). With at least as many jobs as threads, the
+  // One job per (method, seed), then one per (method, sweep lr). With at least as many jobs as threads, the
   // jobs run side by side, one thread each (the layers' own parallel loops
   // then run on one thread: nested parallelism is off): no barriers inside a
   // training step, which matters on a busy machine. With fewer jobs, they run
   // one after another and each layer uses every thread. Every job writes only
   // its own slot, and every number depends only on its (method, seed), so
   // the results are the same bits either way.
-  const std::size_t jobs = methods.size() * config.seeds.size();
+  const std::size_t runs = methods.size() * config.seeds.size();
+  const std::size_t jobs = runs + methods.size() * config.lr_sweep.size();
   const bool side_by_side = jobs >= std::size_t(omp_get_max_threads()) && omp_get_max_threads() > 1;
   std::exception_ptr failure;
   std::mutex report;
@@ -152,24 +206,43 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
     std::lock_guard<std::mutex> lock(report);
     progress(line, transient);
   };
+  // A sweep point: one epoch over sweep_set at its lr, with the first seed.
+  auto run_sweep = [&](std::size_t mi, std::size_t li) {
+    const double lr = config.lr_sweep[li];
+    const std::uint64_t seed = config.seeds.front();
+    const std::string label = "method " + methods[mi].id + ", lr " + Json(lr).dump();
+    SweepPoint p;
+    p.lr = lr;
+    Network net(spec, methods[mi], seed);
+    p.training = train(net, sweep_set, config, lr, config.batch_size, 1, seed, label, tell, true);
+    if (!p.training.diverged_at) p.eval_accuracy = accuracy(net, test_set, eval_batch, Pass::eval);
+    tell(label + ": " + (p.training.diverged_at ? "diverged at step " + std::to_string(*p.training.diverged_at)
+                                                : "eval-mode accuracy " + std::to_string(*p.eval_accuracy).substr(0, 6)),
+         false);
+    result.methods[mi].lr_sweep[li] = std::move(p);
+  };
   auto run_job = [&](std::size_t job) {
+    if (job >= runs) return run_sweep((job - runs) / config.lr_sweep.size(), (job - runs) % config.lr_sweep.size());
     const std::size_t mi = job / config.seeds.size(), si = job % config.seeds.size();
-    const Method& method = methods[mi];
+    const TrainMethod& method = methods[mi];
     const std::uint64_t seed = config.seeds[si];
     const std::string label = "method " + method.id + ", seed " + std::to_string(seed);
     SeedResult r;
     r.seed = seed;
     Network net(spec, method, seed);
-    r.training = train(net, train_set, config, config.batch_size, config.epochs, seed, label, tell);
+    r.training = train(net, train_set, config, config.lr, config.batch_size, config.epochs, seed, label, tell);
     const auto eval_start = Clock::now();
     r.eval_accuracy = accuracy(net, test_set, eval_batch, Pass::eval);
     for (std::size_t b : config.test_batch_sizes) r.batch_accuracy.push_back(accuracy(net, test_set, b, Pass::batch_stats));
     for (const Images& images : shifted) r.shift_accuracy.push_back(accuracy(net, images, eval_batch, Pass::eval));
     if (canvas && !result.methods[mi].canvas_problem) r.canvas_accuracy = accuracy(net, *canvas, eval_batch, Pass::eval);
+    if (method.batch_dependent()) {
+      r.population_accuracy = population_accuracies(net, train_set, test_set, config, eval_batch, seed);
+    }
     r.eval_seconds = seconds_since(eval_start);
     if (config.small_batch) {
       Network small(spec, method, seed);
-      r.small_batch = train(small, small_set, config, config.small_batch, 1, seed,
+      r.small_batch = train(small, small_set, config, config.lr, config.small_batch, 1, seed,
                             label + ", batch " + std::to_string(config.small_batch), tell);
       r.small_batch_eval_accuracy = accuracy(small, test_set, eval_batch, Pass::eval);
       r.small_batch_batch_accuracy = accuracy(small, test_set, eval_batch, Pass::batch_stats);

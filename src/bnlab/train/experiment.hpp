@@ -7,7 +7,11 @@
 //   - eval-mode accuracy with each image centred on a larger canvas, where the
 //     method's stored parameters and statistics allow another H x W;
 //   - a second network trained with a small batch, in both modes;
-// plus the training loss curve, the time per step and the parameter count.
+//   - eval-mode accuracy with population statistics (PreciseBN) over K
+//     training images, for each K, beside the running (EMA) statistics;
+// plus the training loss curve, the time per step and the parameter count;
+// and, if asked, a learning-rate sweep: per method, a short training at each
+// lr of a list, ending in a loss and accuracy or in divergence.
 // Everything except the timings is the same bits for the same config,
 // whatever the number of threads.
 #include <functional>
@@ -18,6 +22,7 @@
 
 #include "bnlab/train/dataset.hpp"
 #include "bnlab/train/train_config.hpp"
+#include "bnlab/train/train_method.hpp"
 
 namespace bnlab::train {
 
@@ -26,6 +31,20 @@ struct TrainingRun {
   double final_loss = 0;           // mean loss of the last epoch's last tenth of steps
   std::size_t steps = 0;
   double seconds = 0;              // wall-clock training time
+  // The step (1-based) whose loss was not finite or above kExplodedLoss, if
+  // one was (the lr sweep; a main run stops there with an error).
+  std::optional<std::size_t> diverged_at;
+};
+
+// The loss starts near ln 10 = 2.3; above 100 the weights have blown up (the
+// right class's logit is 100 below another's), as surely as at NaN.
+inline constexpr double kExplodedLoss = 100.0;
+
+// One point of the learning-rate sweep.
+struct SweepPoint {
+  double lr = 0;
+  TrainingRun training;
+  std::optional<double> eval_accuracy;  // none when it diverged
 };
 
 struct SeedResult {
@@ -38,14 +57,18 @@ struct SeedResult {
   std::optional<TrainingRun> small_batch;    // the small-batch network's training
   double small_batch_eval_accuracy = 0;      // its eval-mode accuracy
   double small_batch_batch_accuracy = 0;     // its accuracy with batch statistics (first test batch size)
+  // Eval mode with population statistics over K training images, one per
+  // config.precise_bn_images entry; empty for methods without running statistics.
+  std::vector<double> population_accuracy;
   double eval_seconds = 0;                   // wall-clock time of all evaluations
 };
 
 struct MethodResult {
-  std::string id, title;
+  TrainMethod method;
   std::size_t parameters = 0, norm_parameters = 0;
   std::optional<std::string> canvas_problem;  // why another H x W does not apply
   std::vector<SeedResult> seeds;
+  std::vector<SweepPoint> lr_sweep;  // one per config.lr_sweep entry (first seed)
 };
 
 struct TrainResult {

@@ -4,7 +4,7 @@
 
 namespace bnlab::train {
 
-Network::Network(const NetworkSpec& spec, const Method& method, std::uint64_t seed) : spec_(spec) {
+Network::Network(const NetworkSpec& spec, const TrainMethod& method, std::uint64_t seed) : spec_(spec) {
   if (spec.channels.size() != spec.strides.size() || spec.channels.empty()) {
     throw Error("network: channels and strides must be non-empty lists of the same length");
   }
@@ -23,9 +23,9 @@ Network::Network(const NetworkSpec& spec, const Method& method, std::uint64_t se
 }
 
 Array<float> Network::forward(const Array<float>& x, Pass pass) {
-  Array<float> a = x;
-  for (Stage& stage : stages) a = stage.relu.forward(stage.norm.forward(stage.conv.forward(a), pass));
-  return head->forward(pool.forward(a));
+  const Array<float>* a = &x;  // each stage reads the previous one's output in place
+  for (Stage& stage : stages) a = &stage.relu.forward(stage.norm.forward(stage.conv.forward(*a), pass));
+  return head->forward(pool.forward(*a));
 }
 
 void Network::backward(const Array<float>& dlogits) {
@@ -45,6 +45,21 @@ std::vector<ParamRef> Network::parameters() {
   params.push_back({"linear.weight", &head->weight, &head->dweight});
   params.push_back({"linear.bias", &head->bias, &head->dbias});
   return params;
+}
+
+std::vector<Statistics> Network::running_statistics() const {
+  std::vector<Statistics> out;
+  for (const Stage& stage : stages) out.push_back(stage.norm.running);
+  return out;
+}
+
+void Network::set_running_statistics(const std::vector<Statistics>& statistics) {
+  if (statistics.size() != stages.size()) throw Error("network: one set of running statistics per norm layer expected");
+  for (std::size_t i = 0; i < stages.size(); ++i) stages[i].norm.running = statistics[i];
+}
+
+void Network::begin_population() {
+  for (Stage& stage : stages) stage.norm.begin_population();
 }
 
 std::size_t Network::parameter_count() {

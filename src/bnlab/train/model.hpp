@@ -14,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "bnlab/engine/method.hpp"
 #include "bnlab/train/activation.hpp"
 #include "bnlab/train/conv.hpp"
 #include "bnlab/train/linear.hpp"
@@ -33,12 +32,17 @@ struct NetworkSpec {
 class Network {
  public:
   // Initial weights drawn from Rng(seed), layer by layer in forward order.
-  Network(const NetworkSpec& spec, const Method& method, std::uint64_t seed);
+  Network(const NetworkSpec& spec, const TrainMethod& method, std::uint64_t seed);
 
   Array<float> forward(const Array<float>& x, Pass pass);  // (N, 1, H, W) -> (N, classes)
   void backward(const Array<float>& dlogits);              // after a train/batch_stats forward
 
   std::vector<ParamRef> parameters();  // every trainable array, forward order
+  // Every norm layer's running statistics, forward order (empty entries for
+  // methods without them); settable, to evaluate with other statistics.
+  std::vector<Statistics> running_statistics() const;
+  void set_running_statistics(const std::vector<Statistics>& statistics);
+  void begin_population();  // NormLayer::begin_population on every layer
   std::size_t parameter_count();
   // Why the network cannot evaluate an h x w input, or nullopt.
   std::optional<std::string> other_size_problem(std::size_t h, std::size_t w) const;

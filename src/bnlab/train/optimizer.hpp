@@ -21,6 +21,8 @@ class Sgd {
  public:
   Sgd(double lr, double momentum) : lr_(lr), momentum_(momentum) {}
   void step(const std::vector<ParamRef>& params);
+  // The learning rate of the next steps (a schedule sets it before each step).
+  void set_lr(double lr) { lr_ = lr; }
 
  private:
   double lr_, momentum_;

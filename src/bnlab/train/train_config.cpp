@@ -1,6 +1,7 @@
 #include "bnlab/train/train_config.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -10,7 +11,9 @@
 #include <set>
 
 #include "bnlab/core/error.hpp"
-#include "bnlab/engine/method.hpp"
+#include "bnlab/core/escape.hpp"
+#include "bnlab/core/split.hpp"
+#include "bnlab/train/train_method.hpp"
 
 namespace bnlab::train {
 namespace {
@@ -25,7 +28,7 @@ struct CountRange {
 };
 constexpr CountRange kTrainImages{1, 60000}, kEpochs{1, 1000}, kBatchSize{2, 60000}, kTestImages{1, 10000},
     kTestBatchSize{1, 10000}, kShift{1, 27}, kCanvas{0, 256}, kSmallBatch{0, 60000}, kSmallBatchImages{1, 60000},
-    kLossEvery{1, 100000};
+    kLossEvery{1, 100000}, kWarmupSteps{0, 1000000}, kPreciseBnImages{2, 60000}, kLrSweepImages{2, 60000};
 struct RealRange {
   double lo, hi;
   bool lo_closed, hi_open;
@@ -55,8 +58,9 @@ bool in_range(double x, const RealRange& r) {
 }
 
 const char* kValidKeys =
-    "description, data, methods, seeds, train_images, epochs, batch_size, lr, momentum, eps, norm_momentum, "
-    "test_images, test_batch_sizes, shifts, canvas, small_batch, small_batch_images, loss_every, format, output";
+    "description, data, methods, seeds, train_images, epochs, batch_size, lr, lr_schedule, warmup_steps, momentum, "
+    "eps, norm_momentum, precise_bn_images, lr_sweep, lr_sweep_images, test_images, test_batch_sizes, shifts, canvas, "
+    "small_batch, small_batch_images, loss_every, format, output";
 
 std::string shown(const Json& value) {
   std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -81,6 +85,11 @@ class Parser {
       else if (key == "epochs") c.epochs = count(value, where, kEpochs);
       else if (key == "batch_size") c.batch_size = count(value, where, kBatchSize);
       else if (key == "lr") c.lr = number(value, where, kLr);
+      else if (key == "lr_schedule") c.lr_schedule = parse_lr_schedule(str(value, where), path_ + ": " + where);
+      else if (key == "warmup_steps") c.warmup_steps = count(value, where, kWarmupSteps);
+      else if (key == "precise_bn_images") c.precise_bn_images = counts(value, where, kPreciseBnImages);
+      else if (key == "lr_sweep") c.lr_sweep = numbers(value, where, kLr);
+      else if (key == "lr_sweep_images") c.lr_sweep_images = count(value, where, kLrSweepImages);
       else if (key == "momentum") c.momentum = number(value, where, kMomentum);
       else if (key == "eps") c.eps = number(value, where, kEps);
       else if (key == "norm_momentum") c.norm_momentum = number(value, where, kNormMomentum);
@@ -141,7 +150,7 @@ class Parser {
       fail(where, "expected a non-empty array of method names or a string such as \"1,2,3\", got " + shown(value));
     }
     std::vector<std::string> ids;
-    for (const Method& m : parse_method_list(list, path_ + ": " + where)) ids.push_back(m.id);
+    for (const TrainMethod& m : parse_train_method_list(list, path_ + ": " + where)) ids.push_back(m.id);
     return ids;
   }
 
@@ -171,6 +180,13 @@ class Parser {
       if (!seen.insert(v.get<std::uint64_t>()).second) fail(where + "/" + std::to_string(i), "duplicate seed " + shown(v));
       out.push_back(v.get<std::uint64_t>());
     }
+    return out;
+  }
+
+  std::vector<double> numbers(const Json& value, const std::string& where, const RealRange& range) const {
+    if (!value.is_array()) fail(where, "expected an array of numbers, got " + shown(value));
+    std::vector<double> out;
+    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(number(value[i], where + "/" + std::to_string(i), range));
     return out;
   }
 
@@ -233,7 +249,7 @@ void apply_overrides(TrainConfig& config, const TrainOverrides& o) {
   }
   if (o.methods) {
     c.methods.clear();
-    for (const Method& m : parse_method_list(*o.methods, "--methods")) c.methods.push_back(m.id);
+    for (const TrainMethod& m : parse_train_method_list(*o.methods, "--methods")) c.methods.push_back(m.id);
   }
   if (!o.seeds.empty()) {
     std::set<std::uint64_t> seen;
@@ -249,6 +265,22 @@ void apply_overrides(TrainConfig& config, const TrainOverrides& o) {
   if (o.lr) {
     if (!in_range(*o.lr, kLr)) throw Error("--lr: " + real_range_text(kLr) + ", got " + short_number(*o.lr));
     c.lr = *o.lr;
+  }
+  if (o.lr_schedule) c.lr_schedule = parse_lr_schedule(*o.lr_schedule, "--lr-schedule");
+  if (o.warmup_steps) c.warmup_steps = count(*o.warmup_steps, kWarmupSteps, "--warmup-steps");
+  if (o.precise_bn_images) {
+    c.precise_bn_images.clear();
+    if (!o.precise_bn_images->empty()) {
+      for (const std::string& field : split_commas(*o.precise_bn_images)) {
+        std::size_t k = 0;
+        const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), k);
+        if (field.empty() || error != std::errc() || end != field.data() + field.size()) {
+          throw Error("--precise-bn-images: expected a comma-separated list of image counts such as 256,1024,4096 "
+                      "(or \"\" for none), got " + bnlab::quoted(*o.precise_bn_images));
+        }
+        c.precise_bn_images.push_back(count(k, kPreciseBnImages, "--precise-bn-images"));
+      }
+    }
   }
   if (o.format) c.format = *o.format;
   if (o.output) c.output = *o.output;
@@ -275,6 +307,17 @@ void validate(const TrainConfig& c) {
     throw Error("/small_batch: " + std::to_string(c.small_batch) + " is more than /small_batch_images (" +
                 std::to_string(c.small_batch_images) + ")");
   }
+  for (std::size_t k : c.precise_bn_images) {
+    if (k % c.batch_size != 0 || k > c.train_images) {
+      throw Error("/precise_bn_images: " + std::to_string(k) + " must be a multiple of /batch_size (" +
+                  std::to_string(c.batch_size) + ") and at most /train_images (" + std::to_string(c.train_images) +
+                  ") (--precise-bn-images sets the list; \"\" skips population statistics)");
+    }
+  }
+  if (!c.lr_sweep.empty() && c.lr_sweep_images < c.batch_size) {
+    throw Error("/lr_sweep_images: " + std::to_string(c.lr_sweep_images) + " is less than /batch_size (" +
+                std::to_string(c.batch_size) + ")");
+  }
   for (std::size_t b : c.test_batch_sizes) {
     if (b < 2 || c.test_images % b != 0) {
       throw Error("/test_batch_sizes: " + std::to_string(b) + " must be >= 2 and divide /test_images (" +
@@ -292,9 +335,14 @@ nlohmann::ordered_json to_json(const TrainConfig& c) {
   j["epochs"] = c.epochs;
   j["batch_size"] = c.batch_size;
   j["lr"] = c.lr;
+  j["lr_schedule"] = to_string(c.lr_schedule);
+  j["warmup_steps"] = c.warmup_steps;
   j["momentum"] = c.momentum;
   j["eps"] = c.eps;
   j["norm_momentum"] = c.norm_momentum;
+  j["precise_bn_images"] = c.precise_bn_images;
+  j["lr_sweep"] = c.lr_sweep;
+  j["lr_sweep_images"] = c.lr_sweep_images;
   j["test_images"] = c.test_images;
   j["test_batch_sizes"] = c.test_batch_sizes;
   j["shifts"] = c.shifts;

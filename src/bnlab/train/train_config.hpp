@@ -8,12 +8,19 @@
 //   description         string      free text
 //   data                string      directory with the four Fashion-MNIST .gz files
 //                                   (relative to the config file), or "stand-in"
-//   methods             ["1","2","3"] or "1,2,3"   1, 2, 3, bn, ln, in, gn:G
+//   methods             ["none","1","2","3"] or "none,1,2,3"   none, 1, 2, 3, bn, ln, in, gn:G
 //   seeds               [0, 1, 2]   one training run per method and seed
 //   train_images        integer     the first n training images (at most 60000)
 //   epochs              integer     passes over them
 //   batch_size          integer     >= 2
 //   lr, momentum        numbers     SGD: lr > 0, momentum in [0, 1)
+//   lr_schedule         "cosine" | "constant"   after the warm-up (schedule.hpp)
+//   warmup_steps        integer     steps of linear warm-up from lr/warmup_steps to lr
+//   precise_bn_images   [256, 1024, 4096]   population statistics over the first K of a
+//                                   shuffle of the training images, for each K (a
+//                                   multiple of batch_size); [] to skip
+//   lr_sweep            [0.02, 0.1, 0.5, 1.0]   short trainings at each lr ([] to skip)
+//   lr_sweep_images     integer     training images of each sweep run (one epoch)
 //   eps, norm_momentum  numbers     of the norm layers, in [0, 1]
 //   test_images         integer     the first n test images (at most 10000)
 //   test_batch_sizes    [500, 2]    batch sizes of the train-mode (batch statistics) evaluation
@@ -32,27 +39,34 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bnlab/train/schedule.hpp"
+
 namespace bnlab::train {
 
 struct TrainConfig {
   std::string description;
   std::string data = "/usr/share/datasets/fashion-mnist";
-  std::vector<std::string> methods{"1", "2", "3"};
+  std::vector<std::string> methods{"none", "1", "2", "3"};
   std::vector<std::uint64_t> seeds{0, 1, 2};
-  std::size_t train_images = 12000;
-  std::size_t epochs = 1;
+  std::size_t train_images = 60000;
+  std::size_t epochs = 3;
   std::size_t batch_size = 64;
   double lr = 0.1;
+  LrSchedule lr_schedule = LrSchedule::cosine;
+  std::size_t warmup_steps = 100;
   double momentum = 0.9;
   double eps = 1e-5;
   double norm_momentum = 0.1;
-  std::size_t test_images = 2000;
+  std::vector<std::size_t> precise_bn_images{256, 1024, 4096};
+  std::vector<double> lr_sweep;  // empty: no sweep
+  std::size_t lr_sweep_images = 12000;
+  std::size_t test_images = 10000;
   std::vector<std::size_t> test_batch_sizes{500, 2};
   std::vector<std::size_t> shifts{1, 2, 4};
   std::size_t canvas = 36;
   std::size_t small_batch = 4;
   std::size_t small_batch_images = 2000;
-  std::size_t loss_every = 10;
+  std::size_t loss_every = 50;
   std::optional<std::string> format;  // "table" | "json"; unset: table on a terminal, json otherwise
   std::optional<std::string> output;
 };
@@ -64,6 +78,9 @@ struct TrainOverrides {
   std::vector<std::uint64_t> seeds;  // empty = not given
   std::optional<std::size_t> train_images, test_images, epochs, batch_size;
   std::optional<double> lr;
+  std::optional<std::string> lr_schedule;        // "cosine" | "constant"
+  std::optional<std::size_t> warmup_steps;
+  std::optional<std::string> precise_bn_images;  // "256,1024,4096"; "" = none
 };
 
 // Parses a config file strictly, starting from TrainConfig{}.

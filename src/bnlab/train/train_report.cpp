@@ -48,9 +48,10 @@ Spread over_seeds(const MethodResult& m, const std::function<double(const SeedRe
   return spread(per_seed(m, get));
 }
 
-// "M1" for the three candidate methods, the id itself for ln, in, gn:G.
-std::string short_name(const std::string& id) { return (id == "1" || id == "2" || id == "3") ? "M" + id : id; }
-std::string long_name(const std::string& id) { return (id == "1" || id == "2" || id == "3") ? "Method " + id : id; }
+// "M1" for the three candidate methods, the id itself for none, ln, in, gn:G
+// (the method table's column heading and sentence name).
+std::string short_name(const MethodResult& m) { return m.method.column; }
+std::string long_name(const MethodResult& m) { return m.method.name; }
 
 std::string fixed(double value, int digits) {
   char text[64];
@@ -92,13 +93,47 @@ Json seed_json(const SeedResult& r, const TrainConfig& c) {
   } else {
     j["small_batch"] = nullptr;
   }
+  Json population = Json::object();
+  for (std::size_t i = 0; i < r.population_accuracy.size(); ++i) {
+    population[std::to_string(c.precise_bn_images[i])] = r.population_accuracy[i];
+  }
+  j["population_accuracy"] = r.population_accuracy.empty() ? Json(nullptr) : population;
   j["loss_curve"] = r.training.loss_curve;
   return j;
 }
 
+Json sweep_json(const SweepPoint& p) {
+  Json j;
+  j["lr"] = p.lr;
+  j["outcome"] = p.training.diverged_at ? "diverged" : "trained";
+  j["diverged_at_step"] = p.training.diverged_at ? Json(*p.training.diverged_at) : Json(nullptr);
+  j["steps"] = p.training.steps;
+  j["final_loss"] = p.training.diverged_at ? Json(nullptr) : Json(p.training.final_loss);
+  j["eval_accuracy"] = p.eval_accuracy ? Json(*p.eval_accuracy) : Json(nullptr);
+  return j;
+}
+
+// The largest lr of the sweep that trained without diverging, and every
+// smaller one too (a stable lr above a diverging one would be luck, not
+// stability); null when even the smallest diverged.
+Json largest_stable_lr(const MethodResult& m) {
+  std::vector<SweepPoint> points = m.lr_sweep;
+  std::sort(points.begin(), points.end(), [](const SweepPoint& a, const SweepPoint& b) { return a.lr < b.lr; });
+  Json best = nullptr;
+  for (const SweepPoint& p : points) {
+    if (p.training.diverged_at) break;
+    best = p.lr;
+  }
+  return best;
+}
+
 Json method_json(const MethodResult& m, const TrainConfig& c) {
   Json j;
-  j["title"] = m.title;
+  j["title"] = m.method.title;
+  j["name"] = m.method.name;
+  j["column"] = m.method.column;
+  j["normalizes"] = m.method.norm.has_value();
+  j["batch_dependent"] = m.method.batch_dependent();
   j["parameters"] = m.parameters;
   j["norm_parameters"] = m.norm_parameters;
   j["loss_curve"] = loss_curve_json(m, c.loss_every);
@@ -118,8 +153,9 @@ Json method_json(const MethodResult& m, const TrainConfig& c) {
   j["shift_accuracy"] = shift;
   if (c.canvas) {
     Json canvas{{"size", c.canvas}, {"applicable", !m.canvas_problem}};
-    const bool batch_dependent = parse_method(m.id, "method").batch_dependent();
+    const bool batch_dependent = m.method.batch_dependent();
     canvas["reason"] = m.canvas_problem ? *m.canvas_problem
+                       : !m.method.norm  ? std::string("gamma and beta have no H or W axis; no statistics")
                        : batch_dependent ? std::string("gamma, beta and running statistics have no H or W axis")
                                          : std::string("gamma and beta have no H or W axis; the statistics are per sample");
     canvas["accuracy"] = m.canvas_problem ? Json(nullptr)
@@ -138,6 +174,24 @@ Json method_json(const MethodResult& m, const TrainConfig& c) {
   } else {
     j["small_batch"] = nullptr;
   }
+  if (m.method.batch_dependent() && !c.precise_bn_images.empty()) {
+    Json population = Json::object();
+    for (std::size_t i = 0; i < c.precise_bn_images.size(); ++i) {
+      population[std::to_string(c.precise_bn_images[i])] =
+          to_json(over_seeds(m, [i](const SeedResult& r) { return r.population_accuracy[i]; }));
+    }
+    j["population_accuracy"] = population;
+  } else {
+    j["population_accuracy"] = nullptr;  // no running statistics to recompute, or not asked
+  }
+  if (!c.lr_sweep.empty()) {
+    Json points = Json::array();
+    for (const SweepPoint& p : m.lr_sweep) points.push_back(sweep_json(p));
+    j["lr_sweep"] = Json{{"images", c.lr_sweep_images}, {"seed", c.seeds.front()}, {"points", points},
+                         {"largest_stable_lr", largest_stable_lr(m)}};
+  } else {
+    j["lr_sweep"] = nullptr;
+  }
   Json seeds = Json::array();
   for (const SeedResult& r : m.seeds) seeds.push_back(seed_json(r, c));
   j["seeds"] = seeds;
@@ -154,7 +208,7 @@ std::string list(const TrainResult& result, const std::function<std::optional<do
       if (auto v = get(r)) values.push_back(*v);
     }
     if (values.empty()) continue;
-    text += (text.empty() ? "" : ", ") + short_name(m.id) + " " + plus_minus(spread(values));
+    text += (text.empty() ? "" : ", ") + short_name(m) + " " + plus_minus(spread(values));
   }
   return text;
 }
@@ -162,22 +216,22 @@ std::string list(const TrainResult& result, const std::function<std::optional<do
 // The method with the highest mean of `get`, and those whose mean is within
 // the sum of the two standard deviations of it (not separable with these seeds).
 std::string leader(const TrainResult& result, const std::function<std::optional<double>(const SeedResult&)>& get) {
-  std::vector<std::pair<std::string, Spread>> spreads;
+  std::vector<std::pair<std::string, Spread>> spreads;  // (sentence name, spread)
   for (const MethodResult& m : result.methods) {
     std::vector<double> values;
     for (const SeedResult& r : m.seeds) {
       if (auto v = get(r)) values.push_back(*v);
     }
-    if (!values.empty()) spreads.push_back({m.id, spread(values)});
+    if (!values.empty()) spreads.push_back({long_name(m), spread(values)});
   }
   if (spreads.empty()) return "";
   auto best = std::max_element(spreads.begin(), spreads.end(),
                                [](const auto& a, const auto& b) { return a.second.mean < b.second.mean; });
-  std::string text = "highest: " + long_name(best->first);
+  std::string text = "highest: " + best->first;
   std::string ties;
-  for (const auto& [id, s] : spreads) {
-    if (id != best->first && best->second.mean - s.mean <= best->second.std + s.std) {
-      ties += (ties.empty() ? "" : ", ") + long_name(id);
+  for (const auto& [name, s] : spreads) {
+    if (name != best->first && best->second.mean - s.mean <= best->second.std + s.std) {
+      ties += (ties.empty() ? "" : ", ") + name;
     }
   }
   if (!ties.empty()) text += " (within the seed spread of " + ties + ")";
@@ -210,7 +264,7 @@ std::string summary(const TrainResult& result) {
     std::string runs = list(result, [](const SeedResult& r) { return r.canvas_accuracy; });
     std::string cannot;
     for (const MethodResult& m : result.methods) {
-      if (m.canvas_problem) cannot += (cannot.empty() ? "" : ", ") + long_name(m.id);
+      if (m.canvas_problem) cannot += (cannot.empty() ? "" : ", ") + long_name(m);
     }
     out << " On a " << c.canvas << "x" << c.canvas << " canvas: " << (runs.empty() ? "no method applies" : runs);
     if (!cannot.empty()) {
@@ -242,7 +296,7 @@ nlohmann::ordered_json to_json(const TrainResult& result) {
       "conv3x3 1->16 pad 1, norm, ReLU; conv3x3 16->32 stride 2 pad 1, norm, ReLU; conv3x3 32->32 stride 2 pad 1, "
       "norm, ReLU; global average pool; linear 32->10; softmax cross-entropy; SGD with momentum";
   Json methods = Json::object();
-  for (const MethodResult& m : result.methods) methods[m.id] = method_json(m, c);
+  for (const MethodResult& m : result.methods) methods[m.method.id] = method_json(m, c);
   j["methods"] = methods;
   j["summary"] = summary(result);
   Json timing{{"total_seconds", result.total_seconds}, {"threads", omp_get_max_threads()}};
@@ -254,7 +308,7 @@ nlohmann::ordered_json to_json(const TrainResult& result) {
       t["small_batch_seconds_per_step"] =
           to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch->seconds / double(r.small_batch->steps); }));
     }
-    per_method[m.id] = t;
+    per_method[m.method.id] = t;
   }
   timing["methods"] = per_method;
   j["timing"] = timing;
@@ -273,7 +327,7 @@ std::string format_table(const TrainResult& result) {
   };
   auto header = [&](const std::string& title) {
     out << "\n" << title << std::string(std::size_t(std::max(0, kLabel - int(title.size()))), ' ');
-    for (const MethodResult& m : result.methods) out << pad(short_name(m.id), kColumn);
+    for (const MethodResult& m : result.methods) out << pad(short_name(m), kColumn);
     out << "\n";
   };
   auto row = [&](const std::string& label, const std::function<std::string(const MethodResult&)>& cell) {
@@ -287,13 +341,20 @@ std::string format_table(const TrainResult& result) {
 
   out << "bnlab train: " << (result.data_source == "stand-in" ? "generated stand-in data" : "Fashion-MNIST (" + result.data_source + ")")
       << ", " << result.train_images << " training images x " << c.epochs << " epoch" << (c.epochs == 1 ? "" : "s")
-      << ", batch " << c.batch_size << ", lr " << Json(c.lr).dump() << ", momentum " << Json(c.momentum).dump() << "\n"
+      << ", batch " << c.batch_size << ", lr " << Json(c.lr).dump() << " (" << to_string(c.lr_schedule) << ", "
+      << c.warmup_steps << " warm-up steps), momentum " << Json(c.momentum).dump() << "\n"
       << "             " << result.test_images << " test images; seeds";
   for (std::uint64_t s : c.seeds) out << " " << s;
   out << " (mean±std over seeds)\n";
 
   header("Test accuracy");
   row("eval mode (running statistics)", stat([](const SeedResult& r) { return r.eval_accuracy; }));
+  for (std::size_t i = 0; i < c.precise_bn_images.size(); ++i) {
+    row("population statistics, " + std::to_string(c.precise_bn_images[i]) + " images", [i](const MethodResult& m) {
+      return m.method.batch_dependent() ? plus_minus(over_seeds(m, [i](const SeedResult& r) { return r.population_accuracy[i]; }))
+                                        : std::string("n/a");
+    });
+  }
   for (std::size_t i = 0; i < c.test_batch_sizes.size(); ++i) {
     row("batch statistics, batch " + std::to_string(c.test_batch_sizes[i]),
         stat([i](const SeedResult& r) { return r.batch_accuracy[i]; }));
@@ -315,6 +376,20 @@ std::string format_table(const TrainResult& result) {
     }
     row("final training loss", stat([](const SeedResult& r) { return r.small_batch->final_loss; }));
   }
+  if (!c.lr_sweep.empty()) {
+    header("Learning-rate sweep (" + std::to_string(c.lr_sweep_images) + " images, 1 epoch, seed " +
+           std::to_string(c.seeds.front()) + ")");
+    for (std::size_t i = 0; i < c.lr_sweep.size(); ++i) {
+      row("lr " + Json(c.lr_sweep[i]).dump() + ": eval accuracy", [i](const MethodResult& m) {
+        const SweepPoint& p = m.lr_sweep[i];
+        return p.training.diverged_at ? "diverged@" + std::to_string(*p.training.diverged_at) : fixed(*p.eval_accuracy, 3);
+      });
+    }
+    row("largest stable lr", [](const MethodResult& m) {
+      const Json lr = largest_stable_lr(m);
+      return lr.is_null() ? std::string("none") : lr.dump();
+    });
+  }
   header("Training");
   row("final training loss", stat([](const SeedResult& r) { return r.training.final_loss; }));
   row("time per step (ms)", [](const MethodResult& m) {
@@ -328,7 +403,7 @@ std::string format_table(const TrainResult& result) {
     if (!m.canvas_problem) continue;
     if (!any_problem) out << "\nn/a on the canvas:\n";
     any_problem = true;
-    out << "  " << short_name(m.id) << ": " << *m.canvas_problem << "\n";
+    out << "  " << short_name(m) << ": " << *m.canvas_problem << "\n";
   }
   out << "\nSummary: " << summary(result) << "\n";
   return out.str();

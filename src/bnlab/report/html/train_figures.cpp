@@ -28,8 +28,22 @@ std::string plus_minus(const Json& stat) {
   return fixed3(stat.at("mean").get<double>()) + " ± " + fixed3(stat.at("std").get<double>());
 }
 
+// A method's column heading ("M3", "none") and sentence name ("Method 3"), as
+// the result stores them; a result written before they were stored has only
+// the id, which the method table names.
+struct SeriesName {
+  std::string column, name;
+};
+SeriesName series_name(const std::string& id, const Json& block) {
+  if (block.contains("column") && block.contains("name")) {
+    return {block.at("column").get<std::string>(), block.at("name").get<std::string>()};
+  }
+  const Method m = parse_method(id, "methods");
+  return {m.column, m.name};
+}
+
 // "M3 (Method 3)", "ln": the column heading, and the sentence name when it differs.
-std::string series_label(const Method& m) { return m.column == m.name ? m.column : m.column + " (" + m.name + ")"; }
+std::string series_label(const SeriesName& m) { return m.column == m.name ? m.column : m.column + " (" + m.name + ")"; }
 
 // "Nice" tick step for a span: 1, 2 or 5 times a power of ten, about 5 ticks.
 double tick_step(double span) {
@@ -50,7 +64,7 @@ constexpr double kLossWidth = 1000, kLossLeft = 80, kLossRight = 700, kLossTop =
 
 struct LossCurve {
   std::size_t index;
-  Method method;
+  SeriesName method;
   std::vector<double> mean, std;  // (points)
   std::vector<double> step;       // (points): the last training step each point averages
   std::string final_loss;         // "0.747 ± 0.011"
@@ -85,6 +99,17 @@ std::vector<Measurement> measurements(const Json& result) {
     out.push_back(std::move(m));
   };
   add("eval mode (running statistics)", [](const Json& b) { return stat_cell(b.at("eval_accuracy")); });
+  const Json& config = result.at("config");
+  if (config.contains("precise_bn_images")) {
+    for (const Json& k : config.at("precise_bn_images")) {
+      const std::string key = std::to_string(k.get<std::size_t>());
+      add("population statistics, " + key + " images (eval mode)", [&key](const Json& b) {
+        const Json& population = b.at("population_accuracy");
+        return population.is_null() ? Cell{std::nullopt, "no running statistics to recompute"}
+                                    : stat_cell(population.at(key));
+      });
+    }
+  }
   for (const auto& [size, stat] : first.at("batch_accuracy").items()) {
     const std::string key = size;
     add("batch statistics, test batch " + key, [&key](const Json& b) { return stat_cell(b.at("batch_accuracy").at(key)); });
@@ -130,7 +155,7 @@ std::string train_loss_figure(const Json& result) {
   double x_hi = 0;
   for (const auto& [id, block] : result.at("methods").items()) {
     const Json& curve = block.at("loss_curve");
-    LossCurve c{index++, parse_method(id, "methods"), curve.at("mean").get<std::vector<double>>(), {}, {},
+    LossCurve c{index++, series_name(id, block), curve.at("mean").get<std::vector<double>>(), {}, {},
                 plus_minus(block.at("final_loss"))};
     // Point i averages steps i*every + 1 .. (i+1)*every, the last one up to the
     // run's last step (a shorter window when every does not divide the steps).
@@ -211,8 +236,8 @@ std::string train_loss_figure(const Json& result) {
 
 std::string train_accuracy_figure(const Json& result) {
   const std::string title = "Test accuracy per measurement and method";
-  std::vector<Method> methods;
-  for (const auto& [id, block] : result.at("methods").items()) methods.push_back(parse_method(id, "methods"));
+  std::vector<SeriesName> methods;
+  for (const auto& [id, block] : result.at("methods").items()) methods.push_back(series_name(id, block));
   if (methods.empty()) return figure_not_applicable("fig-train-accuracy", title, "the result holds no method");
   const std::vector<Measurement> rows = measurements(result);
   const double x0 = kBarLeft;
@@ -308,7 +333,7 @@ std::string train_section(const Json& result) {
   out += train_accuracy_figure(result);
   out += "<ul class=\"legend\">\n";
   for (const auto& [id, block] : result.at("methods").items()) {
-    const Method m = parse_method(id, "methods");
+    const SeriesName m = series_name(id, block);
     out += "<li><b>" + escape(m.column) + "</b> = " + escape(block.at("title").get<std::string>()) + "; " +
            std::to_string(block.at("parameters").get<std::size_t>()) + " parameters, of which " +
            std::to_string(block.at("norm_parameters").get<std::size_t>()) + " in the norm layers</li>\n";
