@@ -43,6 +43,10 @@ train::TrainConfig tiny_config() {
   c.methods = {"1", "2", "3"};
   c.seeds = {0, 1};
   c.train_images = 96;
+  c.epochs = 1;
+  c.lr_schedule = train::LrSchedule::constant;
+  c.warmup_steps = 0;
+  c.precise_bn_images = {48, 96};
   c.batch_size = 16;
   c.lr = 0.05;
   c.test_images = 64;
@@ -140,6 +144,8 @@ TEST_CASE("the train page from a real training run: loss curves, accuracy bars, 
     CHECK(fig.find("test accuracy (fraction of test images classified correctly)") != std::string::npos);
     CHECK(fig.find("chance (1/10)") != std::string::npos);
     const std::vector<std::string> labels = {"eval mode (running statistics)",
+                                             "population statistics, 48 images (eval mode)",
+                                             "population statistics, 96 images (eval mode)",
                                              "batch statistics, test batch 32",
                                              "batch statistics, test batch 2",
                                              "shifted by 1 px (eval mode)",
@@ -151,7 +157,7 @@ TEST_CASE("the train page from a real training run: loss curves, accuracy bars, 
       INFO(label);
       CHECK(count(fig, ">" + label + "</text>") == 1);
     }
-    // 8 measurements x 3 methods, less the canvas of Methods 1 and 2.
+    // 10 measurements x 3 methods, less the canvas of Methods 1 and 2.
     CHECK(count(fig, "fill-opacity=\"0.75\"") == labels.size() * 3 - 2);
     for (const char* id : {"1", "2"}) {
       const Json& canvas = result.at("methods").at(id).at("canvas");
@@ -163,6 +169,19 @@ TEST_CASE("the train page from a real training run: loss curves, accuracy bars, 
     CHECK(fig.find("width=\"" + html::coord(eval.at("mean").get<double>() * 600) + "\" height=\"10\" fill=\"" +
                    html::series_colour(2) + "\"") != std::string::npos);
     CHECK(fig.find(">" + plus_minus(eval) + "</text>") != std::string::npos);
+  }
+
+  SECTION("the section opens with the takeaway and the headline figure, before the details") {
+    const std::string takeaway = result.at("takeaway").get<std::string>();
+    REQUIRE(takeaway.find("Method 1 against Method 3: ") != std::string::npos);
+    const std::size_t said = page.find(html::escape(takeaway)), headline = page.find("<figure id=\"fig-train-headline\"");
+    REQUIRE(said != std::string::npos);
+    REQUIRE(headline != std::string::npos);
+    CHECK(said < headline);
+    CHECK(headline < page.find("<figure id=\"fig-train-loss\""));
+    const std::string fig = figure_body(page, "fig-train-headline");
+    CHECK(count(fig, "fill-opacity=\"0.75\"") == 3 * 3);  // eval mode and 2 population rows, 3 methods
+    CHECK(fig.find("batch statistics") == std::string::npos);
   }
 
   SECTION("the same bytes for the same result; the timings (which vary) are not drawn") {
@@ -182,6 +201,7 @@ TEST_CASE("the train page without optional measurements, with one seed, with an 
   c.canvas = 0;
   c.small_batch = 0;
   c.test_batch_sizes = {32};
+  c.precise_bn_images = {};
   Json result = train::to_json(train::run_experiment(c, nullptr));
   std::string page = html::render_report_html(result);
   check_page_shape(page);

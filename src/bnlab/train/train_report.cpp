@@ -238,7 +238,64 @@ std::string leader(const TrainResult& result, const std::function<std::optional<
   return text;
 }
 
+// "0.884±0.003 against 0.861±0.004: +0.023, beyond the seed spread" — a
+// difference is "beyond the seed spread" when it exceeds the sum of the two
+// standard deviations (the rule of leader() above).
+std::string versus(const Spread& a, const Spread& b) {
+  const double d = a.mean - b.mean;
+  const bool beyond = std::abs(d) > a.std + b.std;
+  return plus_minus(a) + " against " + plus_minus(b) + ": " + (d >= 0 ? "+" : "") + fixed(d, 3) + ", " +
+         (beyond ? "beyond" : "within") + " the seed spread";
+}
+
+const MethodResult* find_method(const TrainResult& result, const std::string& id) {
+  for (const MethodResult& m : result.methods) {
+    if (m.method.id == id) return &m;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+std::string takeaway(const TrainResult& result) {
+  const TrainConfig& c = result.config;
+  const auto eval = [](const SeedResult& r) { return r.eval_accuracy; };
+  const MethodResult* baseline = find_method(result, kNoNormId);
+  const MethodResult* reference = find_method(result, "3");
+  std::vector<std::string> sentences;
+  if (baseline && reference) {
+    sentences.push_back("Method 3 (per channel, BatchNorm2d) against no normalization, eval-mode test accuracy " +
+                        versus(over_seeds(*reference, eval), over_seeds(*baseline, eval)) + ".");
+  }
+  if (reference) {
+    for (const MethodResult& m : result.methods) {
+      if (&m == reference || &m == baseline) continue;
+      sentences.push_back(long_name(m) + " against Method 3: " + versus(over_seeds(m, eval), over_seeds(*reference, eval)) +
+                          ".");
+    }
+  }
+  // PreciseBN: population statistics over the largest K against the running
+  // (EMA) ones; a method whose eval mode gains much from them lost that much
+  // to its running statistics, not to its choice of axes.
+  if (!c.precise_bn_images.empty()) {
+    const std::size_t last = std::size_t(std::max_element(c.precise_bn_images.begin(), c.precise_bn_images.end()) -
+                                         c.precise_bn_images.begin());
+    std::string changes;
+    for (const MethodResult& m : result.methods) {
+      if (!m.method.batch_dependent()) continue;
+      changes += std::string(changes.empty() ? "" : "; ") + long_name(m) + " " +
+                 versus(over_seeds(m, [last](const SeedResult& r) { return r.population_accuracy[last]; }),
+                        over_seeds(m, eval));
+    }
+    if (!changes.empty()) {
+      sentences.push_back("With population statistics over " + std::to_string(c.precise_bn_images[last]) +
+                          " training images instead of the running averages: " + changes + ".");
+    }
+  }
+  std::string out;
+  for (const std::string& sentence : sentences) out += (out.empty() ? "" : " ") + sentence;
+  return out;
+}
 
 std::string summary(const TrainResult& result) {
   const TrainConfig& c = result.config;
@@ -298,6 +355,7 @@ nlohmann::ordered_json to_json(const TrainResult& result) {
   Json methods = Json::object();
   for (const MethodResult& m : result.methods) methods[m.method.id] = method_json(m, c);
   j["methods"] = methods;
+  j["takeaway"] = takeaway(result);
   j["summary"] = summary(result);
   Json timing{{"total_seconds", result.total_seconds}, {"threads", omp_get_max_threads()}};
   Json per_method = Json::object();
@@ -405,6 +463,7 @@ std::string format_table(const TrainResult& result) {
     any_problem = true;
     out << "  " << short_name(m) << ": " << *m.canvas_problem << "\n";
   }
+  if (const std::string t = takeaway(result); !t.empty()) out << "\nTakeaway: " << t << "\n";
   out << "\nSummary: " << summary(result) << "\n";
   return out.str();
 }

@@ -234,12 +234,49 @@ std::string train_loss_figure(const Json& result) {
   return figure("fig-train-loss", title, kLossWidth, kLossTop + kLossHeight + 45, body, caption);
 }
 
+namespace {
+
+// Bars of `rows` (measurements) per method; `id`, `title` and the caption's
+// opening name the figure.
+std::string accuracy_bars(const Json& result, const std::vector<Measurement>& rows, const std::string& id,
+                          const std::string& title, const std::string& caption_opening);
+
+}  // namespace
+
 std::string train_accuracy_figure(const Json& result) {
-  const std::string title = "Test accuracy per measurement and method";
+  const std::size_t test_images = result.at("data").at("test_images").get<std::size_t>();
+  return accuracy_bars(
+      result, measurements(result), "fig-train-accuracy", "Test accuracy per measurement and method",
+      "Accuracy on the first " + std::to_string(test_images) + " test images: the bar is the mean over the " +
+          seeds_text(result) + ", the whisker ± one sample standard deviation. Eval mode normalizes with the running " +
+          "statistics gathered in training; population statistics are recomputed after training over K training " +
+          "images (PreciseBN); batch statistics normalize each test batch by its own statistics (as in " +
+          "training). Shifted: every test image moved down and right, the background filling in. Canvas: every test " +
+          "image centred on a larger one, where the method's parameters and running statistics allow another height " +
+          "and width; where they do not, the reason stands in place of the bar. What to look for: a gap between eval " +
+          "mode and batch statistics (the running statistics do not stand for the batch statistics the network was " +
+          "trained with), the fall under shifts, which methods cannot run on another image size, and the network " +
+          "trained with a small batch; differences smaller than the whiskers are not separated by these seeds.");
+}
+
+std::string train_headline_figure(const Json& result) {
+  std::vector<Measurement> rows;
+  for (Measurement& m : measurements(result)) {
+    if (m.label.rfind("eval mode", 0) == 0 || m.label.rfind("population statistics", 0) == 0) rows.push_back(std::move(m));
+  }
+  return accuracy_bars(result, rows, "fig-train-headline", "The headline: eval-mode test accuracy per method",
+                       "Eval-mode accuracy on the test images, mean over the " + seeds_text(result) +
+                           " with ± one standard deviation, with the running statistics and with population "
+                           "statistics recomputed after training; `none` is the same network without normalization.");
+}
+
+namespace {
+
+std::string accuracy_bars(const Json& result, const std::vector<Measurement>& rows, const std::string& figure_id,
+                          const std::string& title, const std::string& caption) {
   std::vector<SeriesName> methods;
   for (const auto& [id, block] : result.at("methods").items()) methods.push_back(series_name(id, block));
-  if (methods.empty()) return figure_not_applicable("fig-train-accuracy", title, "the result holds no method");
-  const std::vector<Measurement> rows = measurements(result);
+  if (methods.empty()) return figure_not_applicable(figure_id, title, "the result holds no method");
   const double x0 = kBarLeft;
   const auto x_of = [&](double accuracy) { return x0 + std::clamp(accuracy, 0.0, 1.0) * kBarSpan; };
   const double chart_height =
@@ -290,25 +327,21 @@ std::string train_accuracy_figure(const Json& result) {
     }
     y += kGroupGap;
   }
-  const std::size_t test_images = result.at("data").at("test_images").get<std::size_t>();
-  const std::string caption =
-      "Accuracy on the first " + std::to_string(test_images) + " test images: the bar is the mean over the " +
-      seeds_text(result) + ", the whisker ± one sample standard deviation. Eval mode normalizes with the running " +
-      "statistics gathered in training; batch statistics normalize each test batch by its own statistics (as in " +
-      "training). Shifted: every test image moved down and right, the background filling in. Canvas: every test " +
-      "image centred on a larger one, where the method's parameters and running statistics allow another height " +
-      "and width; where they do not, the reason stands in place of the bar. What to look for: a gap between eval " +
-      "mode and batch statistics (the running statistics do not stand for the batch statistics the network was " +
-      "trained with), the fall under shifts, which methods cannot run on another image size, and the network " +
-      "trained with a small batch; differences smaller than the whiskers are not separated by these seeds.";
-  return figure("fig-train-accuracy", title, kBarsWidth, bottom + 54, body, caption);
+  return figure(figure_id, title, kBarsWidth, bottom + 54, body, caption);
 }
+
+}  // namespace
 
 std::string train_section(const Json& result) {
   const Json& config = result.at("config");
   const Json& data = result.at("data");
   std::string out = "<section id=\"train\">\n<h1>bnlab train: does it matter in a trained network?</h1>\n<p>" +
-                    escape(result.at("question").get<std::string>()) + "</p>\n<table>\n";
+                    escape(result.at("question").get<std::string>()) + "</p>\n";
+  // The finding first, then its figure; what was trained and the details follow.
+  if (result.contains("takeaway") && !result.at("takeaway").get<std::string>().empty()) {
+    out += "<p class=\"summary\">" + escape(result.at("takeaway").get<std::string>()) + "</p>\n";
+  }
+  out += train_headline_figure(result) + "<table>\n";
   const auto row = [&](const std::string& label, const std::string& value) {
     out += "<tr><td>" + escape(label) + "</td><td>" + escape(value) + "</td></tr>\n";
   };
@@ -322,7 +355,12 @@ std::string train_section(const Json& result) {
   const std::size_t epochs = config.at("epochs").get<std::size_t>();
   row("training", std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs") + ", batch " +
                       std::to_string(config.at("batch_size").get<std::size_t>()) + ", SGD lr " +
-                      number(config.at("lr").get<double>()) + ", momentum " +
+                      number(config.at("lr").get<double>()) +
+                      (config.contains("lr_schedule")
+                           ? " (" + config.at("lr_schedule").get<std::string>() + ", " +
+                                 std::to_string(config.at("warmup_steps").get<std::size_t>()) + " warm-up steps)"
+                           : std::string()) +
+                      ", momentum " +
                       number(config.at("momentum").get<double>()));
   std::string seeds;
   for (const Json& s : config.at("seeds")) seeds += (seeds.empty() ? "" : ", ") + std::to_string(s.get<std::uint64_t>());

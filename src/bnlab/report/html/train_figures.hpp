@@ -19,6 +19,10 @@ std::string train_loss_figure(const nlohmann::ordered_json& result);
 // measurement does not apply to a method, the result's reason in the bar's place.
 std::string train_accuracy_figure(const nlohmann::ordered_json& result);
 
+// The headline: eval-mode accuracy per method with running and with
+// population statistics, the same bars as train_accuracy_figure's first rows.
+std::string train_headline_figure(const nlohmann::ordered_json& result);
+
 // <section id="train">: what was trained on what, the summary sentence of the
 // result, both figures and the method legend.
 std::string train_section(const nlohmann::ordered_json& result);
