@@ -40,16 +40,18 @@ void setup_train(CLI::App& app) {
       "train",
       "Train a small CNN on Fashion-MNIST with each method as its norm layer and measure the consequences\n"
       "Trains conv3x3(1->16) norm ReLU, conv3x3/2(16->32) norm ReLU, conv3x3/2(32->32) norm ReLU,\n"
-      "global average pool, linear(32->10) with SGD + momentum, once per method and seed, with bnlab's\n"
-      "own normalization engine (forward, backward, running statistics). Then measures test accuracy in\n"
-      "eval mode (running statistics) and with batch statistics (batch 500 and 2: the train/eval gap),\n"
-      "after translating the images by 1, 2, 4 pixels, on a 36x36 canvas (where the method's parameters\n"
-      "allow another H x W), and after training with batch 4. Data: Debian's dataset-fashion-mnist\n"
-      "(/usr/share/datasets/fashion-mnist; scripts/bnlab installs it).");
+      "global average pool, linear(32->10) with SGD + momentum (a warm-up, then a cosine decay of the\n"
+      "learning rate), once per method and seed, with bnlab's own normalization engine (forward,\n"
+      "backward, running statistics); `none` is the same network with a per-channel scale and bias in\n"
+      "place of the norm (the baseline). Then measures test accuracy in eval mode (running statistics),\n"
+      "with population statistics recomputed over K training images (PreciseBN), with batch statistics\n"
+      "(batch 500 and 2: the train/eval gap), after translating the images by 1, 2, 4 pixels, on a 36x36\n"
+      "canvas (where the method's parameters allow another H x W), and after training with batch 4.\n"
+      "Data: Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist; scripts/bnlab installs it).");
   train::TrainOverrides& v = o->overrides;
   cmd->add_option("--config", o->config, "JSON config (configs/train/default.json is the default; configs/train/full.json the full experiment)");
   cmd->add_option("--data", v.data, "Directory with the four Fashion-MNIST .gz files, or stand-in (generated images)");
-  cmd->add_option("--methods", v.methods, "Methods, e.g. 1,2,3 or 3,ln,in,gn:4");
+  cmd->add_option("--methods", v.methods, "Methods, e.g. none,1,2,3 or 3,ln,in,gn:4 (none: no normalization)");
   cmd->add_option("--seeds", v.seeds, "Seeds, e.g. --seeds 0 1 2 (one training run per method and seed)");
   cmd->add_option("--train-images", v.train_images, "Use the first n training images (<= 60000)");
   cmd->add_option("--test-images", v.test_images, "Use the first n test images (<= 10000; a multiple of the test batch sizes)");
@@ -70,13 +72,17 @@ void setup_train(CLI::App& app) {
   std::string methods, seeds;
   for (const std::string& id : defaults.methods) methods += (methods.empty() ? "" : ",") + id;
   for (std::uint64_t seed : defaults.seeds) seeds += " " + std::to_string(seed);
+  std::string precise;
+  for (std::size_t k : defaults.precise_bn_images) precise += (precise.empty() ? "" : ", ") + std::to_string(k);
   cmd->footer(
       "\nDefaults (configs/train/default.json): methods " + methods + ", seeds" + seeds + ", " +
       std::to_string(defaults.train_images) + " training images, " + std::to_string(defaults.epochs) +
-      " epoch(s),\nbatch " + std::to_string(defaults.batch_size) + ", lr " + nlohmann::json(defaults.lr).dump() +
-      ", momentum " + nlohmann::json(defaults.momentum).dump() + ", " + std::to_string(defaults.test_images) +
-      " test images. Progress goes to stderr. With 2 or more threads\n(OMP_NUM_THREADS) the runs (method, seed) "
-      "train side by side. Everything but the \"timing\"\nobject is the same bits for any thread count.\n"
+      " epoch(s),\nbatch " + std::to_string(defaults.batch_size) + ", lr " + nlohmann::json(defaults.lr).dump() + " (" +
+      train::to_string(defaults.lr_schedule) + " after " + std::to_string(defaults.warmup_steps) +
+      " warm-up steps), momentum " + nlohmann::json(defaults.momentum).dump() + ",\n" +
+      std::to_string(defaults.test_images) + " test images, population statistics over " + precise +
+      " images.\nProgress goes to stderr. With 2 or more threads (OMP_NUM_THREADS) the runs (method, seed) "
+      "train side by side.\nEverything but the \"timing\" object is the same bits for any thread count.\n"
       "Examples:\n"
       "  bnlab train\n"
       "  bnlab train --config configs/train/full.json --output train.json\n"
