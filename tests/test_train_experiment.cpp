@@ -241,7 +241,15 @@ TEST_CASE("bnlab train: out-of-range options are one line naming the option, as 
       {"--epochs 0", "--epochs: expected an integer in [1, 1000], got 0"},
       {"--batch-size 1", "--batch-size: expected an integer in [2, 60000], got 1"},
       {"--test-images 300",
-       "--test-images: 300 is not a multiple of the test batch size 500 (test_batch_sizes in a --config file sets them)"},
+       "--test-images: 300 is not a multiple of the test batch size 500 (--test-batch-sizes sets them, e.g. "
+       "--test-batch-sizes 100,2)"},
+      {"--test-batch-sizes 7", "--test-batch-sizes: 7 does not divide the 2000 test images (--test-images sets them)"},
+      {"--test-batch-sizes 1", "--test-batch-sizes: expected an integer in [2, 10000], got 1"},
+      {"--test-batch-sizes 100,x", "--test-batch-sizes: expected an integer, got \"x\""},
+      {"--small-batch 1", "--small-batch: must be 0 (skip) or >= 2, got 1"},
+      {"--seeds -1", "--seeds: expected an integer in [0, 2^64), got \"-1\""},
+      {"--seeds 18446744073709551616", "--seeds: expected an integer in [0, 2^64), got \"18446744073709551616\""},
+      {"--seeds 0,1,1", "--seeds: duplicate seed 1"},
       {"--seeds 1 1", "--seeds: duplicate seed 1"},
       {"--methods 3,4", "--methods: unknown method"},
   };

@@ -252,11 +252,26 @@ void apply_overrides(TrainConfig& config, const TrainOverrides& o) {
   }
   if (o.format) c.format = *o.format;
   if (o.output) c.output = *o.output;
-  if (o.test_images) {
+  if (!o.test_batch_sizes.empty()) {
+    for (std::size_t b : o.test_batch_sizes) {
+      // >= 2 as validate() requires: batch statistics of one image are no statistics.
+      count(b, CountRange{2, kTestBatchSize.hi}, "--test-batch-sizes");
+    }
+    c.test_batch_sizes = o.test_batch_sizes;
+  }
+  if (o.small_batch) {
+    c.small_batch = count(*o.small_batch, kSmallBatch, "--small-batch");
+    if (c.small_batch == 1) throw Error("--small-batch: must be 0 (skip) or >= 2, got 1");
+  }
+  if (o.test_images || !o.test_batch_sizes.empty()) {
     for (std::size_t b : c.test_batch_sizes) {
       if (c.test_images % b != 0) {
-        throw Error("--test-images: " + std::to_string(c.test_images) + " is not a multiple of the test batch size " +
-                    std::to_string(b) + " (test_batch_sizes in a --config file sets them)");
+        const std::string images = std::to_string(c.test_images), batch = std::to_string(b);
+        if (o.test_images) {
+          throw Error("--test-images: " + images + " is not a multiple of the test batch size " + batch +
+                      " (--test-batch-sizes sets them, e.g. --test-batch-sizes 100,2)");
+        }
+        throw Error("--test-batch-sizes: " + batch + " does not divide the " + images + " test images (--test-images sets them)");
       }
     }
   }

@@ -64,6 +64,8 @@ struct TrainOverrides {
   std::vector<std::uint64_t> seeds;  // empty = not given
   std::optional<std::size_t> train_images, test_images, epochs, batch_size;
   std::optional<double> lr;
+  std::vector<std::size_t> test_batch_sizes;  // --test-batch-sizes 500,2; empty = not given
+  std::optional<std::size_t> small_batch;     // --small-batch 4 (0: skip the small-batch run)
 };
 
 // Parses a config file strictly, starting from TrainConfig{}.
