@@ -107,7 +107,9 @@ TEST_CASE("read_npy widens NumPy's float16 exactly, as NumPy's astype(float32) d
 }
 
 TEST_CASE("a float16 Inf (an overflow in a mixed-precision run) is refused with its index") {
-  REQUIRE_THROWS_WITH(bnlab::read_npy(fixture("inf_f2.npy")), fixture("inf_f2.npy") + ": Inf at index (0, 1, 2, 1)");
+  REQUIRE_THROWS_WITH(bnlab::read_npy(fixture("inf_f2.npy")),
+                      fixture("inf_f2.npy") + ": Inf at index (0, 1, 2, 1) (float16 overflow? float16 holds at most 65504: "
+                                              "save float32, numpy.save(path, x.astype(numpy.float32)))");
 }
 
 TEST_CASE("bfloat16 saved as raw 2-byte values is refused with how to convert it") {

@@ -174,6 +174,12 @@ TEST_CASE("methods: PyTorch's names are accepted, a typo gets the nearest name, 
         "--methods: unknown method \"batchnrom\"; did you mean \"batchnorm\"? (valid: " + bnlab::valid_method_names() + ")");
   CHECK(error_of([] { bnlab::parse_method("layrnorm", "--methods"); }) ==
         "--methods: unknown method \"layrnorm\"; did you mean \"layernorm\"? (valid: " + bnlab::valid_method_names() + ")");
+  CHECK(error_of([] { bnlab::parse_method("4", "--methods"); }) ==
+        "--methods: unknown method \"4\" (valid: " + bnlab::valid_method_names() + ")");
+  CHECK(error_of([] { bnlab::parse_method("gn8", "--methods"); }) ==
+        "--methods: unknown method \"gn8\"; did you mean \"gn:8\"? (valid: " + bnlab::valid_method_names() + ")");
+  CHECK(error_of([] { bnlab::parse_method("grupnorm:4", "--methods"); }) ==
+        "--methods: unknown method \"grupnorm:4\"; did you mean \"groupnorm:4\"? (valid: " + bnlab::valid_method_names() + ")");
   CHECK(error_of([] { bnlab::parse_method("zzzzzzzz", "--methods"); }) ==
         "--methods: unknown method \"zzzzzzzz\" (valid: " + bnlab::valid_method_names() + ")");
   // The valid list is the ids and aliases only: PyTorch's spellings are accepted, not listed.

@@ -50,11 +50,16 @@ std::string parametrized_prefix(const MethodRow& row, const std::string& name) {
 // "unknown method \"X\"; did you mean \"Y\"? (valid: ...)" with the nearest
 // name of any row, a parametrized one spelled with ":G".
 [[noreturn]] void fail_unknown(const std::string& text, const std::string& name, const std::string& what) {
+  // A parametrized name takes the word's trailing digits as its G ("gn8" -> "gn:8").
+  const std::size_t digits = name.find_last_not_of("0123456789") + 1;
+  const std::string groups = digits < name.size() ? name.substr(digits) : "G";
   std::vector<std::string> candidates;
   for (const MethodRow& row : method_table()) {
-    for (const std::string& known : row_names(row)) candidates.push_back(row.parametrized ? known + ":G" : known);
+    for (const std::string& known : row_names(row)) candidates.push_back(row.parametrized ? known + ":" + groups : known);
   }
-  const std::string near = nearest_name(name, candidates);
+  // Only a name sharing a character with the word: "4" is no typo of "1".
+  std::string near = nearest_name(name, candidates);
+  if (!near.empty() && edit_distance(name, near) >= name.size()) near.clear();
   throw Error(what + ": unknown method \"" + text + "\"" + (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
               " (valid: " + valid_method_names() + ")");
 }
