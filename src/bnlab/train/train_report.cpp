@@ -8,6 +8,7 @@
 
 #include <omp.h>
 
+#include "bnlab/core/escape.hpp"
 #include "bnlab/core/train_schema.hpp"
 #include "bnlab/engine/method.hpp"
 
@@ -285,7 +286,7 @@ std::string format_table(const TrainResult& result) {
     return [get](const MethodResult& m) { return plus_minus(over_seeds(m, get)); };
   };
 
-  out << "bnlab train: " << (result.data_source == "stand-in" ? "generated stand-in data" : "Fashion-MNIST (" + result.data_source + ")")
+  out << "bnlab train: " << (result.data_source == "stand-in" ? "generated stand-in data" : "Fashion-MNIST (" + escape_control(result.data_source) + ")")  // a path: escaped like every echo
       << ", " << result.train_images << " training images x " << c.epochs << " epoch" << (c.epochs == 1 ? "" : "s")
       << ", batch " << c.batch_size << ", lr " << Json(c.lr).dump() << ", momentum " << Json(c.momentum).dump() << "\n"
       << "             " << result.test_images << " test images; seeds";
