@@ -116,13 +116,10 @@ void setup_normalize(CLI::App& app) {
     request.running_mean = optional(options->running_mean);
     request.running_var = optional(options->running_var);
     if (options->format) options->format = parse_output_format(*options->format, "--format");
-    std::vector<NamedPath> inputs;
-    for (const auto& [option, path] : {std::pair<std::string, std::optional<std::string>>{"--input", request.input},
-                                       {"--gamma", request.gamma}, {"--beta", request.beta}, {"--dy", request.dy},
-                                       {"--running-mean", request.running_mean}, {"--running-var", request.running_var}}) {
-      if (path) inputs.push_back({option, *path});
-    }
-    check_output_directory({"--out-dir", request.out_dir}, normalize_output_files(), inputs);  // before any work
+    check_output_directory({"--out-dir", request.out_dir}, normalize_output_files(),  // before any work
+                           given({{"--input", request.input}, {"--gamma", request.gamma}, {"--beta", request.beta},
+                                  {"--dy", request.dy}, {"--running-mean", request.running_mean},
+                                  {"--running-var", request.running_var}}));
     nlohmann::ordered_json summary;
     {
       Progress progress("normalize", 0);  // on stderr, when it is a terminal and the run is slow
