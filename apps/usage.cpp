@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bnlab/core/split.hpp"
 #include "bnlab/engine/method.hpp"
 
 namespace bnlab::app {
@@ -38,6 +39,14 @@ std::string methods_overview() {
     names.resize(std::max<std::size_t>(names.size(), 6), ' ');
     out += "  " + names + "  " + row.title + (row.role == MethodRole::candidate ? "  [candidate]" : "  [reference]") + "\n";
   }
+  std::string spellings;  // PyTorch's names, accepted too (the table's spellings): "batchnorm, batchnorm2d = 3; ..."
+  for (const MethodRow& row : method_table()) {
+    if (*row.spellings == '\0') continue;
+    std::string names;
+    for (const std::string& name : split_commas(row.spellings)) names += (names.empty() ? "" : ", ") + name + (row.parametrized ? ":G" : "");
+    spellings += (spellings.empty() ? "" : "; ") + names + " = " + row.id + (row.parametrized ? ":G" : "");
+  }
+  if (!spellings.empty()) out += "  Also accepted, in any case:\n    " + spellings + "\n";
   return out;
 }
 

@@ -153,6 +153,9 @@ TEST_CASE("methods: PyTorch's names, a did-you-mean, and gn asks for its G") {
   Run r = run_bnlab("compare --shape 2,4,4,4 --format json --methods BatchNorm2d,LayerNorm,InstanceNorm2d,GroupNorm:2");
   CHECK(r.code == 0);
   CHECK(r.out.find("\"methods\": [\n      \"3\",\n      \"ln\",\n      \"in\",\n      \"gn:2\"\n    ]") != std::string::npos);
+  // bnlab --help lists them, from the same table.
+  CHECK(run_bnlab("--help").out.find("batchnorm, batchnorm2d = 3; layernorm = ln; instancenorm, instancenorm2d = in; "
+                                     "groupnorm:G = gn:G\n") != std::string::npos);
   r = run_bnlab("compare --shape 2,4,4,4 --methods gn");
   CHECK(r.code == 1);
   CHECK(r.err == "bnlab: --methods: method \"gn\" needs its group count G, e.g. gn:4 (gn:G, G dividing the channel count C)\n");
