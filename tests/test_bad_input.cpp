@@ -260,6 +260,9 @@ std::vector<Case> cases() {
       {"compare: a torch.save file", {}, {"compare", "--input", std::string(BNLAB_SOURCE_DIR) + "/tests/fixtures/torch_save.pt"}, 1,
        "this is a PyTorch archive (torch.save); save the tensor with numpy.save(path, t.detach().cpu().numpy()), or a dict "
        "of tensors with numpy.savez(path, **{k: v.detach().cpu().numpy() for k, v in d.items()})"},
+      {"normalize gn:3 on 4 channels, an input that draws a note",
+       {{"x.npy", padded_npy(f4_header("(1, 4, 4, 8)"), floats(std::vector<float>(128, 1.0f)))}},
+       {"normalize", "--method", "gn:3", "--input", "x.npy", "--out-dir", "out"}, 1, "method gn:3: C=4 is not a multiple of G=3"},
       // Files of the wrong kind named as such.
       {"render: a .npy array", {{"x.npy", x}}, {"render", "x.npy", "--html", "x.html"}, 1,
        "x.npy: this is a .npy array; render takes a report (bnlab compare --output REPORT.json)"},
