@@ -9,6 +9,8 @@
 #include "bnlab/engine/method.hpp"
 #include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
+#include "output_options.hpp"
+#include "stdout_format.hpp"
 
 namespace bnlab::app {
 
@@ -18,7 +20,7 @@ struct BenchOptions {
   std::string methods = "1,2,3";
   int threads = 0;
   int repeat = 5;
-  std::string format = "json";
+  std::optional<std::string> format;  // unset: a table on a terminal, JSON otherwise (stdout_format.hpp)
 };
 }  // namespace
 
@@ -36,14 +38,16 @@ void setup_bench(CLI::App& app) {
   cmd->add_option("--threads", options->threads, "OpenMP threads (0: every hardware thread)")->capture_default_str();
   cmd->add_option("--repeat", options->repeat, "Timed runs per measurement (the median is reported), after one warm-up")
       ->capture_default_str();
-  cmd->add_option("--format", options->format, "json (schema bnlab.bench/1) or table")->capture_default_str();
+  cmd->add_option("--format", options->format, kFormatHelp);
   cmd->footer(
       "\nTraffic counted per float32 element: forward and eval_forward 8 bytes (read x, write y),\n"
       "forward_backward 20 bytes (+ read x, read dy, write dx). fraction = GB/s / copy GB/s.\n"
       "Example:\n"
       "  bnlab bench --shape 32,64,56,56 --methods 1,2,3,ln,in,gn:32 --format table\n");
+  add_quiet_flag(cmd);
   cmd->callback([options] {
-    options->format = parse_output_format(options->format, "--format");
+    if (options->format) options->format = parse_output_format(*options->format, "--format");
+    const bool table = table_on_stdout(options->format);
     BenchRequest request;
     request.dims = parse_dims(options->shape, "--shape");
     request.methods = parse_method_list(options->methods, "--methods");
@@ -55,10 +59,10 @@ void setup_bench(CLI::App& app) {
     BenchResult result;
     {
       Progress progress("bench", bench_steps(request));  // on stderr, when it is a terminal and the run is slow
-      request.progress = [&progress](const std::string& what) { progress.step(what); };
+      if (!quiet()) request.progress = [&progress](const std::string& what) { progress.step(what); };
       result = run_bench(request);
     }
-    if (options->format == "table") {
+    if (table) {
       std::cout << bench_to_table(result);
     } else {
       std::cout << bench_to_json(result).dump(2) << "\n";

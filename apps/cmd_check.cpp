@@ -7,6 +7,7 @@
 
 #include "bnlab/check/report_check.hpp"
 #include "commands.hpp"
+#include "output_options.hpp"
 
 namespace bnlab::app {
 
@@ -55,6 +56,7 @@ void setup_check(CLI::App& app) {
       "\nExamples:\n"
       "  bnlab check --golden golden.json --report report.json --rtol 1e-9\n"
       "  bnlab check --golden golden.json --report report.json --ignore /input/path --ignore /config/input\n");
+  add_quiet_flag(cmd);
   cmd->callback([options] {
     CheckResult result =
         check_report_files(options->golden, options->report, options->rtol, options->atol, options->ignore);

@@ -14,6 +14,7 @@
 #include "bnlab/report/report_table.hpp"
 #include "commands.hpp"
 #include "number_options.hpp"
+#include "output_options.hpp"
 #include "stdout_format.hpp"
 
 namespace bnlab::app {
@@ -21,7 +22,7 @@ namespace bnlab::app {
 namespace {
 struct CompareOptions {
   std::string config_path;
-  std::string html;  // --html: also draw the report as a page (bnlab render)
+  std::optional<std::string> html;  // --html: also draw the report as a page (bnlab render)
   CompareOverrides overrides;
 };
 }  // namespace
@@ -67,11 +68,12 @@ void setup_compare(CLI::App& app) {
       "  bnlab compare --html report.html                            # open report.html in a browser\n"
       "  bnlab compare --input resnet18_acts.npz --format table       # every 4-d array, one row per layer\n"
       "  bnlab compare | jq '.verdict.summary'\n");
+  add_quiet_flag(cmd);
   cmd->callback([options] {
     CompareConfig config = options->config_path.empty() ? CompareConfig{} : load_compare_config(options->config_path);
     apply_overrides(config, options->overrides);
-    if (config.output) check_output_path(*config.output, "--output");  // before minutes of computation
-    if (!options->html.empty()) check_output_path(options->html, "--html");
+    check_outputs(given({{"--output", config.output}, {"--html", options->html}}),  // before minutes of computation
+                  given({{"--config", nonempty(options->config_path)}, {"--input", config.input}}));
     const bool table = table_on_stdout(config.format);
     // Invalid UTF-8 in a string echoed from the input (a path, a layer name) is replaced, not thrown.
     constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
@@ -79,11 +81,11 @@ void setup_compare(CLI::App& app) {
     auto emit = [&](const nlohmann::ordered_json& report, const std::string& table_text) {
       const std::string json = report.dump(2, ' ', false, kReplace) + "\n";
       if (config.output) write_file_atomically(*config.output, json);
-      if (!options->html.empty()) write_file_atomically(options->html, html::render_report_html(report));
+      if (options->html) write_file_atomically(*options->html, html::render_report_html(report));
       if (table) std::cout << table_text;
       else if (!config.output) std::cout << json;
-      if (config.output) std::cerr << "bnlab: wrote " << *config.output << "\n";
-      if (!options->html.empty()) std::cerr << "bnlab: wrote " << options->html << "\n";
+      if (config.output) report_written(*config.output);
+      if (options->html) report_written(*options->html);
     };
     if (compare_input_is_archive(config)) {  // an .npz: one block per layer, a summary across layers
       keep_freed_memory();  // each layer's probes allocate their tensors in turn
@@ -98,7 +100,7 @@ void setup_compare(CLI::App& app) {
       // Once the input is in memory (its reading buffers went back to the
       // kernel at once), keep freed memory: the probes' few input-sized
       // tensors then reuse pages already mapped instead of faulting in new ones.
-      result = run_compare_result(config, &progress, keep_freed_memory);
+      result = run_compare_result(config, quiet() ? nullptr : &progress, keep_freed_memory);
     }
     emit(to_json(result), table ? format_compare_table(result) : "");
   });

@@ -6,6 +6,7 @@
 #include "bnlab/explain/explain.hpp"
 #include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
+#include "output_options.hpp"
 
 namespace bnlab::app {
 
@@ -32,6 +33,7 @@ void setup_explain(CLI::App& app) {
   cmd->add_option("--format", options->format, "table (80 columns of text) or json (schema bnlab.explain/1)")
       ->capture_default_str();
   cmd->footer("\nExample:\n  bnlab explain --shape 2,6,4,5 --methods 1,2,3,gn:3\n");
+  add_quiet_flag(cmd);
   cmd->callback([options] {
     const std::string format = parse_output_format(options->format, "--format");
     Dims dims = parse_dims(options->shape, "--shape");

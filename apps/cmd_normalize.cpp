@@ -7,8 +7,11 @@
 #include "bnlab/engine/engine_choice.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/normalize/normalize_job.hpp"
+#include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
 #include "number_options.hpp"
+#include "output_options.hpp"
+#include "stdout_format.hpp"
 
 namespace bnlab::app {
 
@@ -23,7 +26,19 @@ std::string engine_help() {
 struct NormalizeOptions {
   NormalizeRequest request;
   std::string gamma, beta, dy, running_mean, running_var, layer;
+  std::optional<std::string> format;
+  std::pair<CLI::Option*, CLI::Option*> sync_flags;  // --sync, --no-sync: at most one
 };
+
+// The summary in one line, for a terminal:
+//   bnlab normalize: method 3, train mode, (N,C,H,W)=(8,16,12,12): wrote y.npy, mean.npy, ... in out
+std::string summary_line(const nlohmann::ordered_json& summary, const std::string& out_dir) {
+  std::string files, shape;
+  for (const auto& file : summary["files"]) files += (files.empty() ? "" : ", ") + file.get<std::string>();
+  for (const auto& extent : summary["input"]["shape_nchw"]) shape += (shape.empty() ? "" : ",") + extent.dump();
+  return "bnlab normalize: method " + summary["method"].get<std::string>() + ", " + summary["mode"].get<std::string>() +
+         " mode, (N,C,H,W)=(" + shape + "): wrote " + files + " in " + escape_control(out_dir) + "\n";
+}
 }  // namespace
 
 void setup_normalize(CLI::App& app) {
@@ -61,10 +76,23 @@ void setup_normalize(CLI::App& app) {
                     "Running statistics: running = (1 - momentum) * running + momentum * batch", "0.1");
   cmd->add_option("--layout", r.layout, "Layout of the .npy files: NCHW or NHWC (channels last)")->capture_default_str();
   cmd->add_option("--engine", r.engine, engine_help())->capture_default_str();
-  cmd->add_flag("--sync,!--no-sync", r.sync,
-                "fsync every output before they appear, so that a power cut leaves them whole or absent\n"
-                "(default: --sync). --no-sync skips it: a crash or kill of bnlab still leaves no partial\n"
-                "file; it saves the time the disk takes to store them (0.06-0.1 s per 200 MB output, more on a busy disk)");
+  // Two flags, each marked "[default]" when NormalizeRequest's default (the
+  // one place it is decided) is theirs: a negated flag ("--sync,!--no-sync")
+  // showed CLI11's "--no-sync{false}", which read as if sync were off.
+  const bool sync_by_default = NormalizeRequest{}.sync;
+  CLI::Option* sync = cmd->add_flag_callback(
+      "--sync", [&r] { r.sync = true; },
+      std::string("fsync every output before they appear, so that a power cut leaves them whole or absent") +
+          (sync_by_default ? "  [default]" : ""));
+  CLI::Option* no_sync = cmd->add_flag_callback(
+      "--no-sync", [&r] { r.sync = false; },
+      std::string("no fsync: a crash or kill of bnlab still leaves no partial file; it saves the time the disk\n"
+                  "takes to store them (0.06-0.1 s per 200 MB output, more on a busy disk)") +
+          (sync_by_default ? "" : "  [default]"));
+  options->sync_flags = {sync, no_sync};
+  cmd->add_option("--format", options->format,
+                  "json (the summary) or table (one line)  [default: one line on a terminal, json otherwise]");
+  add_quiet_flag(cmd);
   cmd->footer(
       "\nStatistic shapes: 1: (H,W)  2: (C,H,W)  3: (C)  ln: (N)  in: (N,C)  gn:G: (N,G)\n"
       "Example:\n"
@@ -72,6 +100,9 @@ void setup_normalize(CLI::App& app) {
       "  bnlab normalize --method 3 --input x.npy --out-dir out\n"
       "  bnlab normalize --method 3 --input x.npy --out-dir out-ref --engine reference   # the same, plainly\n");
   cmd->callback([options] {
+    if (options->sync_flags.first->count() && options->sync_flags.second->count()) {
+      throw CLI::ExcludesError("--sync", "--no-sync");  // a usage error, as CLI11's excludes() gives (without its help text)
+    }
     NormalizeRequest request = options->request;
     // Enumerations are case-insensitive everywhere (--method, --affine and --layout already are).
     for (char& ch : request.mode) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -84,12 +115,18 @@ void setup_normalize(CLI::App& app) {
     request.dy = optional(options->dy);
     request.running_mean = optional(options->running_mean);
     request.running_var = optional(options->running_var);
+    if (options->format) options->format = parse_output_format(*options->format, "--format");
+    check_output_directory({"--out-dir", request.out_dir}, normalize_output_files(),  // before any work
+                           given({{"--input", request.input}, {"--gamma", request.gamma}, {"--beta", request.beta},
+                                  {"--dy", request.dy}, {"--running-mean", request.running_mean},
+                                  {"--running-var", request.running_var}}));
     nlohmann::ordered_json summary;
     {
       Progress progress("normalize", 0);  // on stderr, when it is a terminal and the run is slow
-      summary = run_normalize(request, &progress);
+      summary = run_normalize(request, quiet() ? nullptr : &progress);
     }
-    std::cout << summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    if (table_on_stdout(options->format)) std::cout << summary_line(summary, request.out_dir);
+    else std::cout << summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   });
 }
 

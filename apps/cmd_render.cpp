@@ -12,6 +12,7 @@
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/html/html_report.hpp"
 #include "commands.hpp"
+#include "output_options.hpp"
 
 namespace bnlab::app {
 
@@ -49,17 +50,20 @@ void setup_render(CLI::App& app) {
       "  bnlab compare --html report.html        # the same page in one step\n"
       "  bnlab train --output train.json && bnlab render train.json --html train.html\n"
       "  bnlab render report.json --train train.json --html both.html\n");
+  add_quiet_flag(cmd);
   cmd->callback([options] {
     std::vector<std::string> files = options->reports;
     if (!options->train.empty()) files.push_back(options->train);
     if (files.size() > 2) throw Error("--train: the page joins one compare report and one training result; got 3 files");
-    check_output_path(options->html, "--html");
+    std::vector<NamedPath> inputs;  // the page never replaces a report it draws
+    for (const std::string& file : files) inputs.push_back({file == options->train ? "--train" : "report", file});
+    check_outputs({{"--html", options->html}}, inputs);
     const nlohmann::ordered_json first = html::read_report_file(files[0]);
     const std::string page =
         files.size() == 1 ? html::render_report_html(first, files[0])
                           : html::render_joined_html(first, files[0], html::read_report_file(files[1]), files[1]);
     write_file_atomically(options->html, page);
-    std::cerr << "bnlab: wrote " << options->html << "\n";
+    report_written(options->html);
   });
 }
 

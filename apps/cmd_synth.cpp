@@ -8,6 +8,7 @@
 #include "bnlab/synth/synth.hpp"
 #include "commands.hpp"
 #include "number_options.hpp"
+#include "output_options.hpp"
 
 namespace bnlab::app {
 
@@ -42,9 +43,11 @@ void setup_synth(CLI::App& app) {
   cmd->add_option("--layout", options->layout, "NCHW, or NHWC to write (N, H, W, C) like a channels-last dump")
       ->capture_default_str();
   cmd->footer("\nExample:\n  bnlab synth --shape 8,16,12,12 --dist conv-like --seed 7 --output x.npy\n");
+  add_quiet_flag(cmd);
   cmd->callback([options] {
     SynthSpec spec{parse_dims(options->shape, "--shape"), parse_distribution(options->dist, "--dist"), options->seed};
     DataLayout layout = parse_data_layout(options->layout, "--layout");
+    check_outputs({{"--output", options->output}});  // before the tensor is synthesized
     write_feature_map(options->output, synthesize(spec), layout);
     nlohmann::ordered_json written = {{"schema", "bnlab.synth/1"},
                                       {"output", options->output},

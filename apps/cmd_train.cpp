@@ -1,30 +1,49 @@
 // bnlab train: parse options, call bnlab::train::run_experiment, print the table or JSON.
 #include <unistd.h>
 
+#include <charconv>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "bnlab/core/error.hpp"
+#include "bnlab/core/number.hpp"
+#include "bnlab/core/split.hpp"
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/train/experiment.hpp"
 #include "bnlab/train/train_report.hpp"
 #include "bnlab/report/compare_config.hpp"
 #include "bnlab/report/html/html_report.hpp"
 #include "commands.hpp"
+#include "number_options.hpp"
+#include "output_options.hpp"
 #include "stdout_format.hpp"
 
 namespace bnlab::app {
 
 namespace {
+// A count typed on the command line: decimal digits only (no sign, no
+// fraction), up to 2^64 - 1; its range is checked by the library.
+std::size_t parse_count(const std::string& text, const std::string& what) {
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || text.front() == '-') {
+    throw Error(what + ": expected an integer, got " + bnlab::quoted(text));
+  }
+  return value;
+}
+
 struct TrainOptions {
-  std::string config, html;
+  std::string config;
+  std::optional<std::string> html;
   train::TrainOverrides overrides;
 };
 
 // Step counters overwrite one another on a terminal; elsewhere only the
 // per-run lines are written (a log file stays short).
 void show_progress(const std::string& line, bool transient) {
+  if (quiet()) return;
   static const bool terminal = isatty(STDERR_FILENO) == 1;
   if (transient) {
     if (terminal) std::cerr << "\r\033[K" << line << std::flush;
@@ -52,9 +71,36 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--config", o->config, "JSON config (configs/train/default.json is the default; configs/train/full.json the full experiment)");
   cmd->add_option("--data", v.data, "Directory with the four Fashion-MNIST .gz files, or stand-in (generated images)");
   cmd->add_option("--methods", v.methods, "Methods, e.g. none,1,2,3 or 3,ln,in,gn:4 (none: no normalization)");
-  cmd->add_option("--seeds", v.seeds, "Seeds, e.g. --seeds 0 1 2 (one training run per method and seed)");
+  // Parsed by the library, not by CLI11, which turned -1 into 2^64 - 1 and
+  // 2^64 into 2^64 - 1; a comma list or separate words, as --methods.
+  cmd->add_option_function<std::vector<std::string>>(
+         "--seeds",
+         [&v](const std::vector<std::string>& words) {
+           v.seeds.clear();
+           for (const std::string& word : words) {
+             for (const std::string& seed : split_commas_trimmed(word)) v.seeds.push_back(parse_seed(seed, "--seeds"));
+           }
+         },
+         "Seeds, e.g. --seeds 0,1,2 or --seeds 0 1 2 (one training run per method and seed), integers in [0, 2^64)")
+      ->type_name("UINT64 ...");
   cmd->add_option("--train-images", v.train_images, "Use the first n training images (<= 60000)");
   cmd->add_option("--test-images", v.test_images, "Use the first n test images (<= 10000; a multiple of the test batch sizes)");
+  cmd->add_option_function<std::vector<std::string>>(
+         "--test-batch-sizes",
+         [&v](const std::vector<std::string>& words) {
+           v.test_batch_sizes.clear();
+           for (const std::string& word : words) {
+             for (const std::string& size : split_commas_trimmed(word)) {
+               v.test_batch_sizes.push_back(parse_count(size, "--test-batch-sizes"));
+             }
+           }
+         },
+         "Batch sizes of the evaluation with batch statistics, e.g. 500,2 (each >= 2, dividing --test-images)")
+      ->type_name("UINT ...");
+  cmd->add_option_function<std::string>(
+         "--small-batch", [&v](const std::string& text) { v.small_batch = parse_count(text, "--small-batch"); },
+         "Batch size of the extra run trained with small batches (0: skip it)")
+      ->type_name("UINT");
   cmd->add_option("--epochs", v.epochs, "Passes over the training images");
   cmd->add_option("--batch-size", v.batch_size, "Training batch size");
   cmd->add_option("--lr", v.lr, "SGD learning rate (its peak, after the warm-up)");
@@ -62,7 +108,8 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--warmup-steps", v.warmup_steps, "Steps of linear warm-up to --lr (0: none)");
   cmd->add_option("--precise-bn-images", v.precise_bn_images,
                   "Population statistics (PreciseBN) over K training images, for each K of a comma list\n"
-                  "(multiples of the batch size), evaluated beside the running statistics; \"\" skips it");
+                  "(in whole batches, at most the training images), evaluated beside the running statistics;\n"
+                  "\"\" skips it");
   cmd->add_option("--format", v.format, kFormatHelp);
   cmd->add_option("--output", v.output, "Also write the JSON result (schema bnlab.train/1) to this file");
   cmd->add_option("--html", o->html,
@@ -88,24 +135,25 @@ void setup_train(CLI::App& app) {
       "  bnlab train --config configs/train/full.json --output train.json\n"
       "  bnlab train --methods 3,gn:4 --seeds 0 --format json\n"
       "  bnlab train --html train.html          # open train.html in a browser\n");
+  add_quiet_flag(cmd);
   cmd->callback([o] {
     train::TrainConfig config = o->config.empty() ? train::TrainConfig{} : train::load_train_config(o->config);
     train::TrainOverrides overrides = o->overrides;
     if (overrides.format) overrides.format = parse_output_format(*overrides.format, "--format");  // case-insensitive
     train::apply_overrides(config, overrides);  // ranges and relations checked in the library
-    if (config.output) check_output_path(*config.output, "--output");  // before minutes of training
-    if (!o->html.empty()) check_output_path(o->html, "--html");
+    check_outputs(given({{"--output", config.output}, {"--html", o->html}}),  // before minutes of training
+                  given({{"--config", nonempty(o->config)}}));
     const bool table = table_on_stdout(config.format);
 
     const train::TrainResult result = train::run_experiment(config, show_progress);
     const nlohmann::ordered_json report = train::to_json(result);
     const std::string json = report.dump(2) + "\n";
     if (config.output) write_file_atomically(*config.output, json);
-    if (!o->html.empty()) write_file_atomically(o->html, html::render_report_html(report));
+    if (o->html) write_file_atomically(*o->html, html::render_report_html(report));
     if (table) std::cout << train::format_table(result) << std::flush;
     else if (!config.output) std::cout << json << std::flush;  // as compare: the JSON once, in the file if one is named
-    if (config.output) std::cerr << "bnlab: wrote " << *config.output << "\n";
-    if (!o->html.empty()) std::cerr << "bnlab: wrote " << o->html << "\n";
+    if (config.output) report_written(*config.output);
+    if (o->html) report_written(*o->html);
   });
 }
 

@@ -2,25 +2,11 @@
 
 #include <algorithm>
 
+#include "bnlab/core/split.hpp"
 #include "bnlab/engine/method.hpp"
 
 namespace bnlab::app {
 namespace {
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 std::string with_suggestion(const std::string& what, const std::string& word, const std::vector<std::string>& names,
                             const std::string& help) {
@@ -53,20 +39,15 @@ std::string methods_overview() {
     names.resize(std::max<std::size_t>(names.size(), 6), ' ');
     out += "  " + names + "  " + row.title + (row.role == MethodRole::candidate ? "  [candidate]" : "  [reference]") + "\n";
   }
-  return out;
-}
-
-std::string nearest_name(const std::string& word, const std::vector<std::string>& names) {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
-  for (const std::string& name : names) {
-    const std::size_t d = edit_distance(word, name);
-    if (d < best_distance) {
-      best = name;
-      best_distance = d;
-    }
+  std::string spellings;  // PyTorch's names, accepted too (the table's spellings): "batchnorm, batchnorm2d = 3; ..."
+  for (const MethodRow& row : method_table()) {
+    if (*row.spellings == '\0') continue;
+    std::string names;
+    for (const std::string& name : split_commas(row.spellings)) names += (names.empty() ? "" : ", ") + name + (row.parametrized ? ":G" : "");
+    spellings += (spellings.empty() ? "" : "; ") + names + " = " + row.id + (row.parametrized ? ":G" : "");
   }
-  return best;
+  if (!spellings.empty()) out += "  Also accepted, in any case:\n    " + spellings + "\n";
+  return out;
 }
 
 std::string usage_error_line(CLI::App& app, const CLI::ParseError& error, int argc, char** argv) {

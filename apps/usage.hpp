@@ -7,13 +7,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bnlab/core/nearest_name.hpp"
+
 namespace bnlab::app {
 
 inline constexpr int kUsageError = 2;
 
-// The valid name closest to `word` (Levenshtein distance, at most a third of
-// its length, at least 2), or "" when none is close.
-std::string nearest_name(const std::string& word, const std::vector<std::string>& names);
+// The valid name closest to `word` (core/nearest_name.hpp).
+using bnlab::nearest_name;
 
 // One line per row of the method table, for bnlab --help:
 //   "  3, bn  Method 3 (per channel, over N, H, W: BatchNorm2d)  [candidate]"

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -215,18 +216,66 @@ std::vector<Case> cases() {
       {"usage error: an unknown option", {}, {"compare", "--bogus\nline"}, 2, "--bogus\\nline"},
       // 6. Output files: decided behaviours, nothing half-written.
       {"normalize: summary.json is a directory", {{"x.npy", x}, {"out/summary.json/keep", ""}},
-       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out"}, 1, "out/summary.json: is not a regular file"},
+       {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out"}, 1,
+       "--out-dir: cannot write \"out/summary.json\": is not a regular file (a directory)"},
       {"synth: the output is a directory", {{"x.npy/keep", ""}}, {"synth", "--shape", "1,1,2,2", "--output", "x.npy"}, 1,
-       "x.npy: is not a regular file"},
+       "--output: cannot write \"x.npy\": is not a regular file (a directory)"},
       {"synth: the output's directory is missing", {}, {"synth", "--shape", "1,1,2,2", "--output", "no/x.npy"}, 1,
-       "no/x.npy: cannot write: No such file or directory"},
+       "--output: cannot write \"no/x.npy\": directory \"no\" does not exist"},
       {"compare: the report's directory is missing", {}, {"compare", "--shape", "2,2,2,2", "--output", "no/r.json"}, 1,
        "cannot write \"no/r.json\""},
       {"npy: a device as input", {}, {"compare", "--input", "/dev/zero"}, 1, "/dev/zero: not a regular file"},
       {"config: an endless device", {}, {"compare", "--config", "/dev/zero"}, 1, "/dev/zero: larger than 64 MiB"},
+      // Outputs checked before any work: one line, no progress line or note before it.
+      {"train --output /dev/full", {}, {"train", "--data", "stand-in", "--output", "/dev/full"}, 1,
+       "--output: cannot write \"/dev/full\": is not a regular file (a character device); bnlab writes only regular files"},
+      {"train --html /dev/full", {}, {"train", "--data", "stand-in", "--html", "/dev/full"}, 1,
+       "--html: cannot write \"/dev/full\": is not a regular file (a character device)"},
+      {"train: an empty --output", {}, {"train", "--data", "stand-in", "--output", ""}, 1, "--output: expected a path, got \"\""},
+      {"train: an empty --html", {}, {"train", "--data", "stand-in", "--html", ""}, 1, "--html: expected a path, got \"\""},
+      {"compare: an empty --html", {}, {"compare", "--shape", "2,2,2,2", "--html", ""}, 1, "--html: expected a path, got \"\""},
+      {"train: a 300-byte name", {}, {"train", "--data", "stand-in", "--output", std::string(300, 'a') + ".json"}, 1,
+       "bytes, more than the 255 its file system allows"},
+      {"train: the output is the config", {{"c.json", "{}"}}, {"train", "--config", "c.json", "--output", "c.json"}, 1,
+       "--output: cannot write \"c.json\": is the same file as --config \"c.json\"; bnlab does not write over its input"},
+      {"compare: the output is the input", {{"x.npy", x}}, {"compare", "--input", "x.npy", "--output", "./x.npy"}, 1,
+       "--output: cannot write \"./x.npy\": is the same file as --input \"x.npy\""},
+      {"compare: --output and --html the same file", {}, {"compare", "--shape", "2,2,2,2", "--output", "r.json", "--html", "r.json"},
+       1, "--html: cannot write \"r.json\": is the same file as --output \"r.json\"; each output needs a file of its own"},
+      {"render: the page is the report", {{"r.json", report}}, {"render", "r.json", "--html", "r.json"}, 1,
+       "--html: cannot write \"r.json\": is the same file as report \"r.json\""},
+      {"normalize: an output is the input", {{"out/y.npy", x}}, {"normalize", "--method", "3", "--input", "out/y.npy", "--out-dir", "out"},
+       1, "--out-dir: cannot write \"out/y.npy\": is the same file as --input \"out/y.npy\""},
+      {"compare gn:3 on 4 channels, an input that draws a note", {{"x.npy", padded_npy(f4_header("(1, 4, 4, 8)"), floats(std::vector<float>(128, 1.0f)))}},
+       {"compare", "--input", "x.npy", "--methods", "3,gn:3"}, 1, "method gn:3: C=4 is not a multiple of G=3"},
+      // Hints for the usual reasons.
+      {"compare: a 3-d array", {{"x.npy", padded_npy(f4_header("(3, 2, 2)"), floats(std::vector<float>(12, 1.0f)))}},
+       {"compare", "--input", "x.npy"}, 1,
+       "x.npy: expected a 4-d array (N,C,H,W), got 3-d (3, 2, 2); one sample without its batch axis? add it: x[None] in "
+       "NumPy, x.unsqueeze(0) in PyTorch"},
+      {"compare: a float16 Inf", {{"x.npy", padded_npy("{'descr': '<f2', 'fortran_order': False, 'shape': (1, 1, 1, 2), }",
+                                                     std::string("\x00\x3c\x00\x7c", 4))}},
+       {"compare", "--input", "x.npy"}, 1,
+       "x.npy: Inf at index (0, 0, 0, 1) (float16 overflow? float16 holds at most 65504: save float32"},
+      {"compare: a torch.save file", {}, {"compare", "--input", std::string(BNLAB_SOURCE_DIR) + "/tests/fixtures/torch_save.pt"}, 1,
+       "this is a PyTorch archive (torch.save); save the tensor with numpy.save(path, t.detach().cpu().numpy()), or a dict "
+       "of tensors with numpy.savez(path, **{k: v.detach().cpu().numpy() for k, v in d.items()})"},
+      {"normalize gn:3 on 4 channels, an input that draws a note",
+       {{"x.npy", padded_npy(f4_header("(1, 4, 4, 8)"), floats(std::vector<float>(128, 1.0f)))}},
+       {"normalize", "--method", "gn:3", "--input", "x.npy", "--out-dir", "out"}, 1, "method gn:3: C=4 is not a multiple of G=3"},
+      // Files of the wrong kind named as such.
+      {"render: a .npy array", {{"x.npy", x}}, {"render", "x.npy", "--html", "x.html"}, 1,
+       "x.npy: this is a .npy array; render takes a report (bnlab compare --output REPORT.json)"},
+      {"check: a config file", {{"c.json", R"({"seed": 1})"}, {"r.json", report}}, {"check", "--golden", "r.json", "--report", "c.json"},
+       1, "c.json: not a bnlab report (no schema key)"},
+      {"--methods with a C1 control", {}, {"compare", "--methods", "3\xc2\x9b" "X"}, 1, "unknown method \"3\\xc2\\x9bX\""},
+      {"--methods with invalid UTF-8", {}, {"compare", "--methods", "3\xff"}, 1, "unknown method \"3\\xff\""},
       // 7. Silent coercions.
       {"synth --seed -1", {}, {"synth", "--seed", "-1", "--output", "x.npy"}, 1, "--seed: expected an integer in [0, 2^64), got \"-1\""},
       {"synth --seed 2^64", {}, {"synth", "--seed", "18446744073709551616", "--output", "x.npy"}, 1, "got \"18446744073709551616\""},
+      {"train --seeds -1", {}, {"train", "--data", "stand-in", "--seeds", "-1"}, 1, "--seeds: expected an integer in [0, 2^64), got \"-1\""},
+      {"train --seeds 2^64", {}, {"train", "--data", "stand-in", "--seeds", "0,18446744073709551616"}, 1,
+       "--seeds: expected an integer in [0, 2^64), got \"18446744073709551616\""},
       {"compare --seed 1.5", {}, {"compare", "--seed", "1.5"}, 1, "--seed: expected an integer in [0, 2^64), got \"1.5\""},
       {"compare --eps 1e-400", {}, {"compare", "--eps", "1e-400"}, 1, "--eps: \"1e-400\" is not representable as a double (underflows)"},
       {"normalize --eps 1e-400", {{"x.npy", x}}, {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--eps", "1e-400"},
@@ -300,8 +349,58 @@ TEST_CASE("a read-only output is refused and left as it was") {
   const auto before = snapshot(dir.path);
   const Run run = run_bnlab(dir.path, {"synth", "--shape", "1,1,2,2", "--output", "x.npy"});
   CHECK(run.code == 1);
-  CHECK(run.err == "bnlab: x.npy: is read-only; bnlab does not replace a file without write permission\n");
+  CHECK(run.err == "bnlab: --output: cannot write \"x.npy\": is read-only; bnlab does not replace a file without write permission\n");
   CHECK(snapshot(dir.path) == before);
+}
+
+TEST_CASE("train refuses a FIFO, a link loop or a dangling link as output before training, in one line") {
+  TempDir dir;
+  REQUIRE(::mkfifo((dir.path / "fifo").c_str(), 0644) == 0);
+  fs::create_symlink("loop-b", dir.path / "loop-a");
+  fs::create_symlink("loop-a", dir.path / "loop-b");
+  fs::create_symlink("missing/target", dir.path / "dangling");
+  // The entries by name (snapshot() would follow the looping links).
+  const auto names = [&] {
+    std::vector<std::string> found;
+    for (const auto& entry : fs::directory_iterator(dir.path)) found.push_back(entry.path().filename().string());
+    std::sort(found.begin(), found.end());
+    return found;
+  };
+  const auto before = names();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"fifo", "is not a regular file (a FIFO)"},
+      {"loop-a", "is a symbolic link loop (bnlab writes through a link to its target)"},
+      {"dangling", "is a dangling symbolic link (bnlab writes through a link to its target)"}};
+  for (const auto& [name, reason] : cases) {
+    for (const char* option : {"--output", "--html"}) {
+      INFO(option << " " << name);
+      const Run run = run_bnlab(dir.path, {"train", "--data", "stand-in", option, name});
+      CHECK(run.code == 1);
+      CHECK(run.out.empty());
+      CHECK(run.err == "bnlab: " + std::string(option) + ": cannot write \"" + name + "\": " + reason +
+                           (name == "fifo" ? "; bnlab writes only regular files" : "") + "\n");
+    }
+  }
+  CHECK(names() == before);
+}
+
+TEST_CASE("a full disk is found before training, in one line") {
+  // A 256 KiB tmpfs, filled, in a mount namespace of our own (no privilege
+  // needed where user namespaces are allowed; skipped where they are not).
+  if (std::system("unshare -rm true 2>/dev/null") != 0) {
+    WARN("unshare -rm is not available here: skipping the full-disk case");
+    return;
+  }
+  TempDir dir;
+  const std::string mount = (dir.path / "disk").string();
+  fs::create_directory(mount);
+  const std::string script = "mount -t tmpfs -o size=256k tmpfs " + mount + " && (dd if=/dev/zero of=" + mount +
+                             "/fill bs=4096 2>/dev/null; true) && " + BNLAB_BINARY +
+                             " train --data stand-in --output " + mount + "/t.json; echo \"exit $?\"";
+  const Run run = testing::run("unshare -rm sh -c '" + script + "'");
+  CHECK(run.out == "exit 1\n");
+  CHECK(run.err == "bnlab: --output: cannot write \"" + mount + "/t.json\": cannot write in directory \"" + mount +
+                       "\": No space left on device\n");
 }
 
 TEST_CASE("a symbolic link as output is written through: the link stays, its target is replaced") {
@@ -318,7 +417,8 @@ TEST_CASE("a symbolic link as output is written through: the link stays, its tar
   fs::create_symlink("data/nothing.npy", dir.path / "dangling.npy");
   const Run dangling = run_bnlab(dir.path, {"synth", "--shape", "1,1,2,2", "--output", "dangling.npy"});
   CHECK(dangling.code == 1);
-  CHECK(dangling.err == "bnlab: dangling.npy: is a dangling symbolic link (bnlab writes through a link to its target)\n");
+  CHECK(dangling.err ==
+        "bnlab: --output: cannot write \"dangling.npy\": is a dangling symbolic link (bnlab writes through a link to its target)\n");
 }
 
 TEST_CASE("a killed run leaves no temporary, no partial file and no empty directory of its own") {

@@ -239,9 +239,11 @@ TEST_CASE("read_npy rejects a big-endian float32 file") {
 TEST_CASE("read_feature_map rejects a 3-d array, naming the expected layout") {
   const std::string path = fixture("rank3_f4.npy");
   REQUIRE_THROWS_WITH(bnlab::read_feature_map(path, DataLayout::nchw),
-                      path + ": expected a 4-d array (N,C,H,W), got 3-d (2, 3, 4)");
+                      path + ": expected a 4-d array (N,C,H,W), got 3-d (2, 3, 4); one sample without its batch axis? "
+                             "add it: x[None] in NumPy, x.unsqueeze(0) in PyTorch");
   REQUIRE_THROWS_WITH(bnlab::read_feature_map(path, DataLayout::nhwc),
-                      path + ": expected a 4-d array (N,H,W,C), got 3-d (2, 3, 4)");
+                      path + ": expected a 4-d array (N,H,W,C), got 3-d (2, 3, 4); one sample without its batch axis? "
+                             "add it: x[None] in NumPy, x.unsqueeze(0) in PyTorch");
 }
 
 TEST_CASE("read_feature_map rejects a zero-sized dimension") {

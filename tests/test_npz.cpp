@@ -107,7 +107,9 @@ TEST_CASE("read_npy widens NumPy's float16 exactly, as NumPy's astype(float32) d
 }
 
 TEST_CASE("a float16 Inf (an overflow in a mixed-precision run) is refused with its index") {
-  REQUIRE_THROWS_WITH(bnlab::read_npy(fixture("inf_f2.npy")), fixture("inf_f2.npy") + ": Inf at index (0, 1, 2, 1)");
+  REQUIRE_THROWS_WITH(bnlab::read_npy(fixture("inf_f2.npy")),
+                      fixture("inf_f2.npy") + ": Inf at index (0, 1, 2, 1) (float16 overflow? float16 holds at most 65504: "
+                                              "save float32, numpy.save(path, x.astype(numpy.float32)))");
 }
 
 TEST_CASE("bfloat16 saved as raw 2-byte values is refused with how to convert it") {
@@ -285,6 +287,23 @@ TEST_CASE("the summary across layers counts, per method, the layers with every p
                                                layer("z", ids2, {{true, false}, {false, false}})};
   CHECK(bnlab::summarize_layers(two, ids2).summary == "Method 3 has every property in 1 of 2 layers; Method 1 in 1. Method 3 lacks " +
                                                          std::string(b->label) + " in 1 layer (z).");
+
+  // References are named by their norm, not by ids that read as words ("in in 0").
+  const std::vector<std::string> ids3 = {"3", "in", "gn:8", "ln"};
+  const std::vector<bnlab::LayerResult> refs = {layer("x", ids3, {{true, false, false, false}, {true, true, false, false}})};
+  CHECK(bnlab::summarize_layers(refs, ids3).summary ==
+        "Method 3 has every property in 1 of 1 layer; InstanceNorm in 0; GroupNorm with 8 groups in 0; LayerNorm in 0.");
+}
+
+TEST_CASE("the per-layer table escapes member names and the path: one row per layer whatever they hold") {
+  bnlab::LayersResult result = bnlab::compare_layers(config_for(fixture("layers_savez.npz")));
+  result.layers[0].name = "a\rb\nc\x7f" "d\xc2\x85" "e\xff";
+  result.config.input = "in\x1b[2J.npz";
+  const std::string table = bnlab::format_layers_table(result);
+  INFO(table);
+  CHECK_THAT(table, StartsWith("bnlab compare: 3 layers of in\\x1b[2J.npz (NCHW)"));
+  CHECK_THAT(table, Contains("\n  a\\rb\\nc\\x7fd\\xc2\\x85e\\xff  (2,3,4,5)"));
+  for (const char* raw : {"\r", "\x7f", "\x1b", "\xc2\x85", "\xff"}) CHECK(table.find(raw) == std::string::npos);
 }
 
 TEST_CASE("the per-layer table has one row per layer and the summary") {
@@ -304,7 +323,9 @@ TEST_CASE("the per-layer table has one row per layer and the summary") {
 // ---- files handed over by mistake -------------------------------------------------
 
 TEST_CASE("a torch.save file is named as such, with how to save the tensor instead") {
-  const std::string how = "save the tensor with numpy.save(path, t.detach().cpu().numpy())";
+  const std::string how =
+      "save the tensor with numpy.save(path, t.detach().cpu().numpy()), or a dict of tensors with "
+      "numpy.savez(path, **{k: v.detach().cpu().numpy() for k, v in d.items()})";
   const std::string zip = fixture("torch_save.pt"), legacy = fixture("torch_save_legacy.pt");
   REQUIRE_THROWS_WITH(bnlab::read_npy(zip), zip + ": this is a PyTorch archive (torch.save); " + how);
   REQUIRE_THROWS_WITH(bnlab::run_compare_any(config_for(zip)), zip + ": this is a PyTorch archive (torch.save); " + how);

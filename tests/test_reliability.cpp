@@ -26,7 +26,11 @@
 #include "bnlab/core/number.hpp"
 #include "bnlab/core/shape.hpp"
 #include "bnlab/core/size.hpp"
+#include "bnlab/core/split.hpp"
+#include "bnlab/engine/method.hpp"
 #include "bnlab/io/atomic_file.hpp"
+#include "bnlab/io/notes.hpp"
+#include "bnlab/io/output_check.hpp"
 #include "bnlab/io/json_text.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/report/compare_config.hpp"
@@ -101,6 +105,86 @@ TEST_CASE("escaping: every error is one line whatever it echoes") {
   const char message[] = "x.npy: dtype '<f4\n\0zz'";
   const bnlab::Error error(std::string(message, sizeof message - 1));
   CHECK(std::string(error.what()) == "x.npy: dtype '<f4\\n\\0zz'");
+}
+
+TEST_CASE("escaping: C1 controls and bytes of no valid UTF-8 sequence are escaped too, valid UTF-8 kept") {
+  // C1 (U+0080..U+009F as C2 80..C2 9F): C2 9B is CSI, a terminal escape.
+  CHECK(bnlab::escape_control("a\xc2\x9b" "31mb\xc2\x85" "c") == "a\\xc2\\x9b31mb\\xc2\\x85c");
+  CHECK(bnlab::escape_control("\xc2\xa0\xc3\xa9\xe2\x80\x94\xf0\x9f\x98\x80") == "\xc2\xa0\xc3\xa9\xe2\x80\x94\xf0\x9f\x98\x80");
+  // A stray continuation byte, a raw C1 byte, a truncated sequence, an
+  // overlong '/', a surrogate, above U+10FFFF, 0xff.
+  CHECK(bnlab::escape_control("\x80") == "\\x80");
+  CHECK(bnlab::escape_control("x\x9b" "y") == "x\\x9by");
+  CHECK(bnlab::escape_control("\xe2\x80") == "\\xe2\\x80");
+  CHECK(bnlab::escape_control("\xc0\xaf") == "\\xc0\\xaf");
+  CHECK(bnlab::escape_control("\xed\xa0\x80") == "\\xed\\xa0\\x80");
+  CHECK(bnlab::escape_control("\xf4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");
+  CHECK(bnlab::escape_control("a\xff" "b") == "a\\xffb");
+  // Escaped text is printable ASCII plus valid UTF-8: escaping again keeps it.
+  const std::string once = bnlab::escape_control("\x1b[2J\n\xc2\x9b\xff\x7f");
+  CHECK(bnlab::escape_control(once) == once);
+  // An error, whatever it quotes, is one line of valid UTF-8.
+  CHECK(std::string(bnlab::Error("x.npz: member 'a\xc2\x85" "b\xfe'").what()) == "x.npz: member 'a\\xc2\\x85b\\xfe'");
+  // quoted() cuts at a character boundary: never half of "é".
+  CHECK(bnlab::quoted("ab\xc3\xa9" "cd", 3) == "\"ab\"...");
+  CHECK(bnlab::quoted("ab\xc3\xa9" "cd", 4) == "\"ab\xc3\xa9\"...");
+}
+
+TEST_CASE("notes are escaped, and held notes are sent on release or dropped") {
+  std::vector<std::string> seen;
+  const bnlab::NoteSink previous = bnlab::set_note_sink([&](const std::string& text) { seen.push_back(text); });
+  bnlab::note("a\nb\xc2\x9b");
+  CHECK(seen == std::vector<std::string>{"a\\nb\\xc2\\x9b"});
+  {
+    bnlab::HeldNotes held;
+    bnlab::note("first");
+    CHECK(seen.size() == 1);
+    held.release();
+  }
+  CHECK(seen.back() == "first");
+  {
+    bnlab::HeldNotes held;
+    bnlab::note("dropped");
+  }  // an error ended the run: the note never appears
+  bnlab::note("after");
+  CHECK(seen == std::vector<std::string>{"a\\nb\\xc2\\x9b", "first", "after"});
+  bnlab::set_note_sink(previous);
+}
+
+TEST_CASE("comma lists: fields trimmed of spaces") {
+  CHECK(bnlab::split_commas_trimmed("0, 1 ,2") == std::vector<std::string>{"0", "1", "2"});
+  CHECK(bnlab::split_commas_trimmed("5") == std::vector<std::string>{"5"});
+  CHECK(bnlab::split_commas_trimmed("1,,2") == std::vector<std::string>{"1", "", "2"});
+}
+
+TEST_CASE("methods: PyTorch's names are accepted, a typo gets the nearest name, gn asks for G") {
+  for (const auto& [text, id] : std::vector<std::pair<std::string, std::string>>{
+           {"bn", "3"}, {"batchnorm", "3"}, {"BatchNorm2d", "3"}, {"layernorm", "ln"}, {"LayerNorm", "ln"},
+           {"instancenorm", "in"}, {"InstanceNorm2d", "in"}, {"groupnorm:8", "gn:8"}, {"GroupNorm:8", "gn:8"},
+           {" gn:4 ", "gn:4"}}) {
+    INFO(text);
+    CHECK(bnlab::parse_method(text, "--methods").id == id);
+  }
+  CHECK(bnlab::parse_method_list("BatchNorm2d,LayerNorm,gn:2", "--methods").size() == 3);
+  CHECK(error_of([] { bnlab::parse_method("gn", "--methods"); }) ==
+        "--methods: method \"gn\" needs its group count G, e.g. gn:4 (gn:G, G dividing the channel count C)");
+  CHECK(error_of([] { bnlab::parse_method("GroupNorm", "--methods"); }) ==
+        "--methods: method \"GroupNorm\" needs its group count G, e.g. gn:4 (gn:G, G dividing the channel count C)");
+  CHECK(error_of([] { bnlab::parse_method("batchnrom", "--methods"); }) ==
+        "--methods: unknown method \"batchnrom\"; did you mean \"batchnorm\"? (valid: " + bnlab::valid_method_names() + ")");
+  CHECK(error_of([] { bnlab::parse_method("layrnorm", "--methods"); }) ==
+        "--methods: unknown method \"layrnorm\"; did you mean \"layernorm\"? (valid: " + bnlab::valid_method_names() + ")");
+  CHECK(error_of([] { bnlab::parse_method("4", "--methods"); }) ==
+        "--methods: unknown method \"4\" (valid: " + bnlab::valid_method_names() + ")");
+  CHECK(error_of([] { bnlab::parse_method("gn8", "--methods"); }) ==
+        "--methods: unknown method \"gn8\"; did you mean \"gn:8\"? (valid: " + bnlab::valid_method_names() + ")");
+  CHECK(error_of([] { bnlab::parse_method("grupnorm:4", "--methods"); }) ==
+        "--methods: unknown method \"grupnorm:4\"; did you mean \"groupnorm:4\"? (valid: " + bnlab::valid_method_names() + ")");
+  CHECK(error_of([] { bnlab::parse_method("zzzzzzzz", "--methods"); }) ==
+        "--methods: unknown method \"zzzzzzzz\" (valid: " + bnlab::valid_method_names() + ")");
+  // The valid list is the ids and aliases only: PyTorch's spellings are accepted, not listed.
+  CHECK(bnlab::valid_method_names() == "1, 2, 3, bn, ln, in, gn:G");
+  CHECK_THAT(error_of([] { bnlab::parse_method_list("bn,BatchNorm2d", "--methods"); }), Contains("is listed twice"));
 }
 
 TEST_CASE("seeds: integers in [0, 2^64) only") {
@@ -201,6 +285,64 @@ TEST_CASE("atomic output: a symbolic link is written through") {
   CHECK(fs::is_symlink(dir.path / "link.txt"));
   CHECK(read_bytes(dir / "target.txt") == "new");
   CHECK(dir.entries() == 2);
+}
+
+TEST_CASE("outputs checked before any work: each reason named, one line") {
+  TempDir dir;
+  using bnlab::check_outputs;
+  const auto refused = [](const std::vector<bnlab::NamedPath>& outputs, const std::vector<bnlab::NamedPath>& inputs = {}) {
+    return error_of([&] { check_outputs(outputs, inputs); });
+  };
+  const std::string fifo = dir / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  fs::create_symlink("loop-b", dir.path / "loop-a");
+  fs::create_symlink("loop-a", dir.path / "loop-b");
+  fs::create_symlink("missing/target", dir.path / "dangling");
+  const std::string input = dir.write("x.npy", "x");
+  fs::create_symlink("x.npy", dir.path / "x-link.npy");
+
+  CHECK(refused({{"--html", ""}}) == "--html: expected a path, got \"\"");
+  CHECK(refused({{"--output", "/dev/full"}}) ==
+        "--output: cannot write \"/dev/full\": is not a regular file (a character device); bnlab writes only regular files");
+  CHECK(refused({{"--output", fifo}}) == "--output: cannot write " + bnlab::quoted(fifo) +
+                                             ": is not a regular file (a FIFO); bnlab writes only regular files");
+  CHECK(refused({{"--output", dir / "loop-a"}}) ==
+        "--output: cannot write " + bnlab::quoted(dir / "loop-a") +
+            ": is a symbolic link loop (bnlab writes through a link to its target)");
+  CHECK_THAT(refused({{"--output", dir / "dangling"}}), Contains("is a dangling symbolic link"));
+  CHECK_THAT(refused({{"--output", dir / std::string(300, 'a')}}),
+             Contains("is 300 bytes, more than the 255 its file system allows"));
+  CHECK_THAT(refused({{"--output", dir / "no/r.json"}}), Contains("does not exist"));
+  CHECK_THAT(refused({{"--output", input + "/r.json"}}), Contains("is not a directory"));
+  // The same file as an input: by inode (also through a link), or by path
+  // when neither exists yet.
+  CHECK(refused({{"--output", input}}, {{"--input", input}}) ==
+        "--output: cannot write " + bnlab::quoted(input) + ": is the same file as --input " + bnlab::quoted(input) +
+            "; bnlab does not write over its input");
+  CHECK_THAT(refused({{"--output", dir / "x-link.npy"}}, {{"--config", input}}), Contains("is the same file as --config"));
+  CHECK_THAT(refused({{"--output", dir / "r.json"}, {"--html", dir / "./r.json"}}),
+             Contains(": is the same file as --output " + bnlab::quoted(dir / "r.json") + "; each output needs a file of its own"));
+  // Fine: distinct new files, an existing regular file, no input among them.
+  check_outputs({{"--output", dir / "r.json"}, {"--html", dir / "r.html"}, {"--other", input + ".new"}}, {{"--input", input}});
+  check_outputs({{"--output", input}});
+  CHECK(read_bytes(input) == "x");
+  CHECK(dir.entries() == 6);  // nothing created by the checks
+}
+
+TEST_CASE("an output directory is checked before any work: created or not, and its files are not the inputs") {
+  TempDir dir;
+  const std::vector<std::string> names{"y.npy", "summary.json"};
+  const std::string x = dir.write("out/y.npy", "x");
+  CHECK_THAT(error_of([&] { bnlab::check_output_directory({"--out-dir", dir / "out"}, names, {{"--input", x}}); }),
+             Contains("is the same file as --input"));
+  fs::create_directory(dir.path / "out" / "summary.json");
+  CHECK_THAT(error_of([&] { bnlab::check_output_directory({"--out-dir", dir / "out"}, names, {}); }),
+             Contains("summary.json\": is not a regular file (a directory)"));
+  CHECK_THAT(error_of([&] { bnlab::check_output_directory({"--out-dir", x}, names, {}); }), Contains("is not a directory"));
+  CHECK(error_of([&] { bnlab::check_output_directory({"--out-dir", ""}, names, {}); }) ==
+        "--out-dir: expected a directory, got \"\"");
+  bnlab::check_output_directory({"--out-dir", dir / "new/deeper"}, names, {{"--input", x}});  // created later
+  CHECK(!fs::exists(dir.path / "new"));
 }
 
 TEST_CASE("output group: all or nothing") {

@@ -207,6 +207,29 @@ TEST_CASE("train: none is a method like the others; population statistics per K;
   CHECK(table.find("largest stable lr") != std::string::npos);
 }
 
+TEST_CASE("population statistics use whole batches, at least one, at most the training images") {
+  TrainConfig c;
+  c.batch_size = 64;
+  c.train_images = 1000;
+  CHECK(precise_bn_images_used(c, 256) == 256);
+  CHECK(precise_bn_images_used(c, 100) == 64);   // one batch of 64
+  CHECK(precise_bn_images_used(c, 10) == 64);    // at least one batch
+  CHECK(precise_bn_images_used(c, 4096) == 960); // 15 whole batches of the 1000 images
+  c.precise_bn_images = {10, 4096};
+  c.data = "stand-in";
+  c.methods = {"3"};
+  c.seeds = {0};
+  c.epochs = 1;
+  c.test_images = 64;
+  c.test_batch_sizes = {32};
+  c.shifts = {};
+  c.canvas = 0;
+  c.small_batch = 0;
+  const TrainResult result = run_with_threads(c, 1);
+  CHECK(to_json(result)["precise_bn_images_used"] == Json::array({64, 960}));
+  CHECK(format_table(result).find("population statistics, 4096 images (960 used)") != std::string::npos);
+}
+
 TEST_CASE("train config: strict parsing with one-line errors") {
   const testing::TempDir temp("train-config");
   const fs::path dir = temp.path;
@@ -298,7 +321,15 @@ TEST_CASE("bnlab train: out-of-range options are one line naming the option, as 
       {"--epochs 0", "--epochs: expected an integer in [1, 1000], got 0"},
       {"--batch-size 1", "--batch-size: expected an integer in [2, 60000], got 1"},
       {"--test-images 300",
-       "--test-images: 300 is not a multiple of the test batch size 500 (test_batch_sizes in a --config file sets them)"},
+       "--test-images: 300 is not a multiple of the test batch size 500 (--test-batch-sizes sets them, e.g. "
+       "--test-batch-sizes 100,2)"},
+      {"--test-batch-sizes 7", "--test-batch-sizes: 7 does not divide the 10000 test images (--test-images sets them)"},
+      {"--test-batch-sizes 1", "--test-batch-sizes: expected an integer in [2, 10000], got 1"},
+      {"--test-batch-sizes 100,x", "--test-batch-sizes: expected an integer, got \"x\""},
+      {"--small-batch 1", "--small-batch: must be 0 (skip) or >= 2, got 1"},
+      {"--seeds -1", "--seeds: expected an integer in [0, 2^64), got \"-1\""},
+      {"--seeds 18446744073709551616", "--seeds: expected an integer in [0, 2^64), got \"18446744073709551616\""},
+      {"--seeds 0,1,1", "--seeds: duplicate seed 1"},
       {"--seeds 1 1", "--seeds: duplicate seed 1"},
       {"--methods 3,4", "--methods: unknown method"},
   };

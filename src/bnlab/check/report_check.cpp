@@ -9,8 +9,10 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/escape.hpp"
 #include "bnlab/core/number.hpp"
 #include "bnlab/io/json_text.hpp"
 
@@ -177,14 +179,17 @@ std::string format_check(const std::vector<ReportDifference>& differences, std::
   std::string text;
   if (differences.empty()) {
     text = "reports agree: " + std::to_string(numbers_compared) +
-           (numbers_compared == 1 ? " number" : " numbers") + " compared " + format_tolerances(rtol, atol, ignore) + "\n";
+           (numbers_compared == 1 ? " number" : " numbers") + " compared " +
+           escape_control(format_tolerances(rtol, atol, ignore)) + "\n";
     return text;
   }
+  // Keys come from the files: escaped like every echo (core/escape.hpp), so
+  // a key holding a newline or ESC is one line and drives no terminal.
   for (const ReportDifference& d : differences) {
-    text += (d.path.empty() ? std::string("(document)") : d.path) + ": " + d.description + "\n";
+    text += escape_control(d.path.empty() ? std::string("(document)") : d.path) + ": " + escape_control(d.description) + "\n";
   }
   text += std::to_string(differences.size()) + (differences.size() == 1 ? " difference " : " differences ") +
-          format_tolerances(rtol, atol, ignore) + "\n";
+          escape_control(format_tolerances(rtol, atol, ignore)) + "\n";
   return text;
 }
 
@@ -194,6 +199,14 @@ CheckResult check_report_files(const std::string& golden_path, const std::string
   validate_ignore_pointers(ignore);
   json golden = read_json_file(golden_path);
   json report = read_json_file(report_path);
+  // Every bnlab report names its schema: another JSON file (a config file,
+  // say) is named as such, not compared key by key.
+  for (const auto& [path, document] : {std::pair<const std::string&, const json&>{golden_path, golden}, {report_path, report}}) {
+    if (!document.is_object() || !document.contains("schema")) {
+      throw Error(path + ": not a bnlab report (no schema key); check compares two reports (bnlab compare --output, "
+                         "train --output, bench, ...)");
+    }
+  }
   CheckResult result;
   result.differences = compare_reports(golden, report, rtol, atol, &result.numbers_compared, ignore);
   result.text = format_check(result.differences, result.numbers_compared, rtol, atol, ignore);

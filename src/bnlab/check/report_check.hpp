@@ -64,6 +64,8 @@ nlohmann::json parse_report_text(std::string_view text, const std::string& path)
 // or, when the reports agree,
 //   "reports agree: K numbers compared (rtol 1e-06, atol 1e-12)"
 // with ", ignoring /a, /b" before the closing parenthesis when keys were ignored.
+// Pointers and values are escaped (core/escape.hpp). A file that is not an
+// object with a "schema" key is refused: "<path>: not a bnlab report (no schema key) ...".
 struct CheckResult {
   std::vector<ReportDifference> differences;
   std::size_t numbers_compared = 0;

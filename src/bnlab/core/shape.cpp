@@ -12,7 +12,7 @@ namespace bnlab {
 Dims dims_from_shape(const std::vector<std::size_t>& shape, const std::string& what) {
   if (shape.size() != 4) {
     throw Error(what + ": expected a 4-d array (N,C,H,W), got " + std::to_string(shape.size()) +
-                "-d " + shape_to_string(shape));
+                "-d " + shape_to_string(shape) + (shape.size() == 3 ? kOneSampleHint : ""));
   }
   for (std::size_t extent : shape) {
     if (extent == 0) throw Error(what + ": zero-sized dimension in shape " + shape_to_string(shape));

@@ -18,6 +18,11 @@ struct Dims {
 
 // Every Dims made by these two functions has checked_element_count's
 // guarantee (size.hpp: at most 2^40 elements), so count() cannot overflow.
+// After "expected a 4-d array, got 3-d": a single sample saved without its
+// batch axis is the usual reason.
+inline constexpr const char* kOneSampleHint =
+    "; one sample without its batch axis? add it: x[None] in NumPy, x.unsqueeze(0) in PyTorch";
+
 // Dims from a rank-4 NCHW shape vector; `what` names the culprit in errors.
 Dims dims_from_shape(const std::vector<std::size_t>& shape, const std::string& what);
 

@@ -18,4 +18,14 @@ inline std::vector<std::string> split_commas(const std::string& text) {
   }
 }
 
+// The same with spaces and tabs around each field removed: "0, 1" -> {"0", "1"}.
+inline std::vector<std::string> split_commas_trimmed(const std::string& text) {
+  std::vector<std::string> fields = split_commas(text);
+  for (std::string& field : fields) {
+    const std::string::size_type begin = field.find_first_not_of(" \t");
+    field = begin == std::string::npos ? std::string() : field.substr(begin, field.find_last_not_of(" \t") - begin + 1);
+  }
+  return fields;
+}
+
 }  // namespace bnlab

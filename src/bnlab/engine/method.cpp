@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/nearest_name.hpp"
 #include "bnlab/core/split.hpp"
 
 namespace bnlab {
@@ -17,13 +18,50 @@ std::string normalized_name(const std::string& text) {
   return out;
 }
 
+// The comma-separated names of a list ("bn", "batchnorm,batchnorm2d"); none for "".
+std::vector<std::string> names_in(const char* list) {
+  return *list == '\0' ? std::vector<std::string>() : split_commas(list);
+}
+
+// Every name of a row: its id, aliases and spellings.
+std::vector<std::string> row_names(const MethodRow& row) {
+  std::vector<std::string> names{row.id};
+  for (const std::string& alias : names_in(row.aliases)) names.push_back(alias);
+  for (const std::string& spelling : names_in(row.spellings)) names.push_back(spelling);
+  return names;
+}
+
 bool names_row(const MethodRow& row, const std::string& name) {
-  if (name == row.id) return true;
-  if (*row.aliases == '\0') return false;
-  for (const std::string& alias : split_commas(row.aliases)) {
-    if (alias == name) return true;
+  for (const std::string& known : row_names(row)) {
+    if (known == name) return true;
   }
   return false;
+}
+
+// The name of `row` that `name` starts with followed by ':' ("gn" for
+// "gn:8", "groupnorm" for "groupnorm:8"), or "" when none.
+std::string parametrized_prefix(const MethodRow& row, const std::string& name) {
+  for (const std::string& known : row_names(row)) {
+    if (name.rfind(known + ":", 0) == 0) return known;
+  }
+  return "";
+}
+
+// "unknown method \"X\"; did you mean \"Y\"? (valid: ...)" with the nearest
+// name of any row, a parametrized one spelled with ":G".
+[[noreturn]] void fail_unknown(const std::string& text, const std::string& name, const std::string& what) {
+  // A parametrized name takes the word's trailing digits as its G ("gn8" -> "gn:8").
+  const std::size_t digits = name.find_last_not_of("0123456789") + 1;
+  const std::string groups = digits < name.size() ? name.substr(digits) : "G";
+  std::vector<std::string> candidates;
+  for (const MethodRow& row : method_table()) {
+    for (const std::string& known : row_names(row)) candidates.push_back(row.parametrized ? known + ":" + groups : known);
+  }
+  // Only a name sharing a character with the word: "4" is no typo of "1".
+  std::string near = nearest_name(name, candidates);
+  if (!near.empty() && edit_distance(name, near) >= name.size()) near.clear();
+  throw Error(what + ": unknown method \"" + text + "\"" + (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
+              " (valid: " + valid_method_names() + ")");
 }
 
 Method from_row(const MethodRow& row) {
@@ -46,13 +84,13 @@ Method from_row(const MethodRow& row) {
 const std::vector<MethodRow>& method_table() {
   // Reduce over (N, C, S) and natural parameter axes (C, S); S = the plane H, W.
   static const std::vector<MethodRow> rows = {
-      //  id    aliases  title                                                   name        column role                     N      C      S      pC     pS     G
-      {"1", "", "Method 1 (per location, over N and C)", "Method 1", "M1", MethodRole::candidate, true, true, false, false, true, false},
-      {"2", "", "Method 2 (per activation, over N)", "Method 2", "M2", MethodRole::candidate, true, false, false, true, true, false},
-      {"3", "bn", "Method 3 (per channel, over N, H, W: BatchNorm2d)", "Method 3", "M3", MethodRole::candidate, true, false, true, true, false, false},
-      {"ln", "", "LayerNorm (per sample, over C, H, W)", "", "", MethodRole::reference, false, true, true, true, true, false},
-      {"in", "", "InstanceNorm (per sample and channel, over H, W)", "", "", MethodRole::reference, false, false, true, true, false, false},
-      {"gn", "", "GroupNorm with G groups (per sample and group, over C/G, H, W)", "", "", MethodRole::reference, false, true, true, true, false, true},
+      //  id    aliases  title                                                   name        column role                     N      C      S      pC     pS     G      spellings
+      {"1", "", "Method 1 (per location, over N and C)", "Method 1", "M1", MethodRole::candidate, true, true, false, false, true, false, ""},
+      {"2", "", "Method 2 (per activation, over N)", "Method 2", "M2", MethodRole::candidate, true, false, false, true, true, false, ""},
+      {"3", "bn", "Method 3 (per channel, over N, H, W: BatchNorm2d)", "Method 3", "M3", MethodRole::candidate, true, false, true, true, false, false, "batchnorm,batchnorm2d"},
+      {"ln", "", "LayerNorm (per sample, over C, H, W)", "", "", MethodRole::reference, false, true, true, true, true, false, "layernorm"},
+      {"in", "", "InstanceNorm (per sample and channel, over H, W)", "", "", MethodRole::reference, false, false, true, true, false, false, "instancenorm,instancenorm2d"},
+      {"gn", "", "GroupNorm with G groups (per sample and group, over C/G, H, W)", "", "", MethodRole::reference, false, true, true, true, false, true, "groupnorm"},
   };
   return rows;
 }
@@ -92,9 +130,14 @@ Method parse_method(const std::string& text, const std::string& what) {
       if (names_row(row, name)) return from_row(row);
       continue;
     }
+    if (names_row(row, name)) {  // "gn" alone: the group count is part of the method
+      throw Error(what + ": method \"" + text + "\" needs its group count G, e.g. " + row.id +
+                  ":4 (" + row.id + ":G, G dividing the channel count C)");
+    }
+    const std::string known = parametrized_prefix(row, name);
+    if (known.empty()) continue;
     const std::string prefix = std::string(row.id) + ":";
-    if (name.rfind(prefix, 0) != 0) continue;
-    std::string digits = name.substr(prefix.size());
+    std::string digits = name.substr(known.size() + 1);
     std::size_t groups = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), groups);
     if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || groups == 0) {
@@ -112,7 +155,7 @@ Method parse_method(const std::string& text, const std::string& what) {
     m.groups = groups;
     return m;
   }
-  throw Error(what + ": unknown method \"" + text + "\" (valid: " + valid_method_names() + ")");
+  fail_unknown(text, name, what);
 }
 
 std::vector<Method> parse_method_list(const std::string& text, const std::string& what) {

@@ -49,6 +49,10 @@ struct MethodRow {
   MethodRole role;
   bool reduce_n, reduce_c, reduce_s, param_c, param_s;
   bool parametrized;    // "gn:G"
+  // Names people also use, accepted but not listed in help and errors:
+  // PyTorch's class names and their spellings ("batchnorm2d", "groupnorm",
+  // which takes ":G" like the id), comma-separated, lower-case, or "".
+  const char* spellings;
 };
 const std::vector<MethodRow>& method_table();
 
@@ -56,7 +60,9 @@ const std::vector<MethodRow>& method_table();
 std::string valid_method_names();
 
 // "1", "2", "3", "bn" (= 3), "ln", "in", "gn:G", case-insensitive, surrounding
-// spaces ignored. Throws Error naming `what` and listing the valid names.
+// spaces ignored; also a row's spellings ("BatchNorm2d" = 3, "GroupNorm:8" =
+// gn:8). Throws Error naming `what`, the nearest name when one is close
+// ("did you mean"), and listing the valid names; "gn" without G asks for it.
 Method parse_method(const std::string& text, const std::string& what);
 // "1,2,3" or "1, 2, 3" -> three methods; duplicates are an error.
 std::vector<Method> parse_method_list(const std::string& text, const std::string& what);

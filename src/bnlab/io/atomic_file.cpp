@@ -16,6 +16,7 @@
 #include <set>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/io/output_check.hpp"
 
 namespace bnlab {
 namespace {
@@ -104,8 +105,10 @@ int write_all(int fd, std::string_view bytes) {
 // linkat's EEXIST settle races with other processes.
 std::string temporary_name(const fs::path& target) {
   static std::atomic<unsigned> counter{0};
+  // At most 64 bytes of the destination's name: the temporary's name stays
+  // within NAME_MAX (255) whenever the destination's does.
   std::string name(".");  // appended piece by piece: GCC 12 misreads "." + std::string as overlapping (-Wrestrict)
-  name += target.filename().string();
+  name += target.filename().string().substr(0, 64);
   name += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   return (target.parent_path() / name).string();
 }
@@ -159,27 +162,13 @@ std::unique_ptr<OutputGroup::Staged> OutputGroup::stage(const std::string& path)
   staged->target = path;
 
   // The destination: follow a symbolic link; only regular, writable files
-  // are replaced.
-  struct stat link_status {};
-  if (::lstat(path.c_str(), &link_status) == 0 && S_ISLNK(link_status.st_mode)) {
-    std::error_code ec;
-    staged->target = fs::canonical(path, ec);
-    if (ec) throw Error(path + ": is a dangling symbolic link (bnlab writes through a link to its target)");
-  }
-  mode_t mode = 0666;
-  struct stat status {};
-  if (::stat(staged->target.c_str(), &status) == 0) {
-    if (!S_ISREG(status.st_mode)) {
-      throw Error(path + ": is not a regular file (a directory, device or FIFO); bnlab writes only regular files");
-    }
-    if ((status.st_mode & 0222) == 0) {
-      throw Error(path + ": is read-only; bnlab does not replace a file without write permission");
-    }
-    staged->existed = true;
-    mode = status.st_mode & 07777;
-  } else if (errno != ENOENT) {
-    fail(path, errno);
-  }
+  // are replaced (the same rule as the pre-flight check, io/output_check.hpp).
+  Destination destination;
+  const std::string problem = destination_problem(path, destination);
+  if (!problem.empty()) throw Error(path + ": " + problem);
+  staged->target = destination.target;
+  staged->existed = destination.exists;
+  const mode_t mode = destination.mode;
 
   fs::path directory = staged->target.parent_path();
   if (directory.empty()) directory = ".";

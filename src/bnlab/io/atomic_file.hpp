@@ -21,9 +21,10 @@
 //     file first and renames them only when all were written: all or nothing.
 //     A rename failing half-way (it cannot for the reasons checked up front)
 //     removes the files of the group that did not exist before.
-// Destinations, decided and checked before anything is written:
+// Destinations, decided and checked before anything is written (the same
+// rule as the check of every output before any work, io/output_check.hpp):
 //   - a symbolic link is followed: its target is replaced, the link stays
-//     (a dangling link is an error);
+//     (a dangling link or a link loop is an error);
 //   - an existing file keeps its permission bits; one without any write
 //     permission bit (read-only) is refused, not replaced;
 //   - anything but a regular file (a directory, a device such as /dev/null,

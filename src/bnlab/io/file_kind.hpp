@@ -5,7 +5,11 @@
 
 namespace bnlab {
 
-inline constexpr const char* kTorchSaveHowTo = "save the tensor with numpy.save(path, t.detach().cpu().numpy())";
+// A torch.save file often holds a dict of tensors (one per layer): numpy.savez
+// keeps them together, and compare reads every 4-d array of the .npz.
+inline constexpr const char* kTorchSaveHowTo =
+    "save the tensor with numpy.save(path, t.detach().cpu().numpy()), or a dict of tensors with "
+    "numpy.savez(path, **{k: v.detach().cpu().numpy() for k, v in d.items()})";
 
 // PyTorch's t.numpy() refuses bfloat16 and NumPy has no bfloat16 type, so such
 // dumps arrive as raw 2-byte patterns ('<u2', '<i2' or ml_dtypes' '<V2').

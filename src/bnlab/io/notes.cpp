@@ -3,6 +3,7 @@
 #include <iostream>
 #include <utility>
 
+#include "bnlab/core/escape.hpp"
 #include "bnlab/core/shape.hpp"
 
 namespace bnlab {
@@ -15,11 +16,30 @@ NoteSink& current_sink() {
 
 }  // namespace
 
+// Escaped here, for every sink: a note echoes paths and names from the
+// input, and is one line on a terminal whatever they hold (core/escape.hpp).
 void note(const std::string& text) {
-  if (current_sink()) current_sink()(text);
+  if (current_sink()) current_sink()(escape_control(text));
 }
 
 NoteSink set_note_sink(NoteSink sink) { return std::exchange(current_sink(), std::move(sink)); }
+
+HeldNotes::HeldNotes() {
+  previous_ = set_note_sink([this](const std::string& text) { held_.push_back(text); });
+}
+
+HeldNotes::~HeldNotes() {
+  if (active_) set_note_sink(std::move(previous_));
+}
+
+void HeldNotes::release() {
+  if (!active_) return;
+  active_ = false;
+  set_note_sink(previous_);
+  if (previous_) {
+    for (const std::string& text : held_) previous_(text);  // already escaped by note()
+  }
+}
 
 std::string channels_last_note(const Shape& s, const std::string& path) {
   if (s.size() != 4) return "";

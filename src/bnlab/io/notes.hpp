@@ -5,6 +5,7 @@
 // "bnlab: note: <text>" to stderr, so stdout keeps the one document.
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "bnlab/core/tensor.hpp"
 
@@ -12,11 +13,29 @@ namespace bnlab {
 
 using NoteSink = std::function<void(const std::string&)>;
 
-// Sends `text` (one line) to the current sink.
+// Sends `text`, escaped (core/escape.hpp: one line whatever it echoes), to
+// the current sink.
 void note(const std::string& text);
 
 // Replaces the sink (tests capture notes with it); returns the previous one.
 NoteSink set_note_sink(NoteSink sink);
+
+// While it lives, notes are held instead of sent; release() sends them to
+// the sink that was current before, in order. Destroyed unreleased (an error
+// ended the run), it drops them: the error is then the only line.
+class HeldNotes {
+ public:
+  HeldNotes();
+  ~HeldNotes();
+  HeldNotes(const HeldNotes&) = delete;
+  HeldNotes& operator=(const HeldNotes&) = delete;
+  void release();
+
+ private:
+  NoteSink previous_;
+  std::vector<std::string> held_;
+  bool active_ = true;
+};
 
 // A feature map read as (N, C, H, W) whose file really is (N, H, W, C) with a
 // square H x W shows C = H and W = its channel count, usually larger; a real

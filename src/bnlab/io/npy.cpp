@@ -49,6 +49,10 @@ using Header = NpyHeader;
 
 constexpr std::size_t kHeadBytes = 4096;         // read first: numpy's headers are 128 bytes
 constexpr std::size_t kReadPieceBytes = 8 << 20;  // a large read is split into pieces of 8 MiB
+// After a float16 Inf: float16 holds at most 65504, so activations saved as
+// float16 overflow where float32 would not.
+const char* const kFloat16OverflowHint =
+    " (float16 overflow? float16 holds at most 65504: save float32, numpy.save(path, x.astype(numpy.float32)))";
 constexpr std::size_t kConvertBytes = 1 << 20;   // float16/float64 data is converted in pieces of this size
 
 // An open regular file, read with pread(2) at given offsets. Only regular
@@ -245,11 +249,13 @@ Shape unravel_index(std::size_t flat, const Shape& shape) {
 
 // The error for a value that is not a finite float32: NaN, Inf, or (from
 // float64) beyond float32's range. `value` as stored, `flat` its C-order index.
+// `inf_hint` follows an Inf: a float16 one is usually an overflow of the dump.
 template <class T>
-[[noreturn]] void throw_not_finite(T value, std::size_t flat, const Shape& shape, const std::string& path) {
+[[noreturn]] void throw_not_finite(T value, std::size_t flat, const Shape& shape, const std::string& path,
+                                   const std::string& inf_hint = "") {
   const std::string where = " at index " + shape_to_string(unravel_index(flat, shape));
   if (std::isnan(value)) throw Error(path + ": NaN" + where);
-  if (std::isinf(value)) throw Error(path + ": " + (value < 0 ? "-Inf" : "Inf") + where);
+  if (std::isinf(value)) throw Error(path + ": " + (value < 0 ? "-Inf" : "Inf") + where + inf_hint);
   char text[32];
   std::snprintf(text, sizeof text, "%g", static_cast<double>(value));
   throw Error(path + ": value " + text + where + " is out of float32 range");
@@ -364,7 +370,7 @@ Array<float> decode(const Header& header, std::size_t available, const ReadData&
       }
     }
     if (const std::size_t bad = first_non_finite(converted, n); bad < n) {
-      if (item_size == 2) throw_not_finite(converted[bad], first + bad, header.shape, path);
+      if (item_size == 2) throw_not_finite(converted[bad], first + bad, header.shape, path, kFloat16OverflowHint);
       double value;
       std::memcpy(&value, piece.data() + bad * sizeof value, sizeof value);
       throw_not_finite(value, first + bad, header.shape, path);
@@ -496,7 +502,7 @@ Array<float> as_feature_map(Array<float> x, DataLayout layout, const std::string
   }
   if (shape.size() != 4) {
     throw Error(path + ": expected a 4-d array (N,H,W,C), got " + std::to_string(shape.size()) + "-d " +
-                shape_to_string(shape));
+                shape_to_string(shape) + (shape.size() == 3 ? kOneSampleHint : ""));
   }
   dims_from_shape(shape, path);  // no zero-sized extent
   // (N, H, W, C) -> (N, C, H, W): output axis k is input axis {0, 3, 1, 2}[k].

@@ -14,6 +14,7 @@
 #include "bnlab/core/finite.hpp"
 #include "bnlab/core/number.hpp"
 #include "bnlab/engine/constant_statistic.hpp"
+#include "bnlab/io/notes.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/io/npz.hpp"
 
@@ -171,12 +172,16 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   // Steps: read, forward, backward (with dy), write.
   if (progress) progress->add_steps(request.dy ? 4 : 3);
   step(progress, "reading " + request.input);
+  // A note about x (its layout) follows only once the method fits its shape:
+  // when it does not (gn:3 on 16 channels), the error is the only line.
+  HeldNotes notes;
   // x: (N, C, H, W), whatever the file's layout: an .npy, or --layer of an .npz.
   InputTensor x = load_input(request.input, data_layout, into_files && !request.layer, [&] {
     return read_feature_map_or_layer(request.input, request.layer, data_layout, n.layer);
   });
   Dims dims = dims_from_shape(x.shape(), request.input);
   MethodPlan plan = make_plan(method, affine, dims);
+  notes.release();
   if (mode == Mode::eval && !method.batch_dependent()) {
     throw Error(n.mode + " eval: method " + method.id +
                 " has no batch statistics (eval mode applies only to methods 1, 2, 3; its train mode is what it does at inference)");

@@ -8,6 +8,7 @@
 // a half-written output, nor some outputs without the others.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -49,5 +50,13 @@ struct NormalizeRequest {
 // Throws Error with a one-line message naming the culprit. `progress` (may be
 // null) is told each step (reading, forward, backward, writing) as it starts.
 nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* progress = nullptr);
+
+// Every file run_normalize may write into out_dir (those it stages), for the
+// check of the outputs before any work (io/output_check.hpp).
+inline const std::vector<std::string>& normalize_output_files() {
+  static const std::vector<std::string> names{"y.npy",      "mean.npy",         "var.npy",         "dx.npy",     "dgamma.npy",
+                                              "dbeta.npy",  "running_mean.npy", "running_var.npy", "summary.json"};
+  return names;
+}
 
 }  // namespace bnlab

@@ -10,6 +10,7 @@
 #include "bnlab/engine/constant_statistic.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/engine/method.hpp"
+#include "bnlab/io/notes.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/probes/probes.hpp"
 #include "bnlab/probes/tensor_summary.hpp"
@@ -129,6 +130,11 @@ Json json_or_null(const std::optional<T>& probe) {
   return probe ? probe->to_json() : Json(nullptr);
 }
 
+// Every method of `config` fits `dims` (gn:G: G divides C): else Error.
+void check_methods_fit(const CompareConfig& config, const Dims& dims) {
+  for (const std::string& id : config.methods) make_plan(parse_method(id, "methods"), AffineMode::natural, dims);
+}
+
 Json method_json(const MethodResult& m) {
   const MethodPlan& plan = m.plan;
   Json j;
@@ -193,6 +199,7 @@ CompareResult compare(const CompareConfig& config, const Array<float>& x, Progre
       }
     }
   }
+  if (result.dims.n == 1) note(kBatchOfOneNote);
   for (const Method& method : methods) result.methods.push_back(plan_method(method, result.dims));
   if (progress) {
     std::size_t measured = 0;
@@ -229,6 +236,7 @@ Json to_json(const CompareResult& result) {
   input["summary"] = Json{{"mean", in.mean}, {"std", in.std}, {"min", in.min}, {"max", in.max},
                           {"channel_std_min", in.channel_std_min}, {"channel_std_max", in.channel_std_max}};
   input["maps"] = result.input_maps.to_json();
+  if (result.dims.n == 1) input["notes"] = {kBatchOfOneNote};
   report["input"] = input;
   report["config"] = to_json(config);
   Json blocks = Json::object();
@@ -243,8 +251,14 @@ Json build_compare_report(const CompareConfig& config, const Array<float>& x) { 
 CompareResult run_compare_result(const CompareConfig& config, Progress* progress,
                                  const std::function<void()>& loaded) {
   step(progress, config.input ? "reading " + *config.input : "synthesizing the input");
+  // A note about the input read (its layout) follows only once every method
+  // fits its shape: when one does not (gn:3 on 16 channels), the error is
+  // the only line.
+  HeldNotes notes;
   const Array<float> x = load_compare_input(config);  // (N, C, H, W)
   if (loaded) loaded();
+  check_methods_fit(config, dims_from_shape(shape_of(x), config.input.value_or("input")));
+  notes.release();
   return compare(config, x, progress);
 }
 

@@ -24,6 +24,13 @@ namespace bnlab {
 // figures 3 to 5 (input.maps, methods.ID.maps).
 inline constexpr const char* kCompareSchema = "bnlab.compare/3";
 
+// Said (a note on stderr, "notes" of the report's input block, a line under
+// the table's verdict) when the input is a batch of one.
+inline constexpr const char* kBatchOfOneNote =
+    "N = 1: a batch of one sample; the statistics over N (Methods 1, 2, 3) see a single sample, so what they "
+    "measure here is not what they do on a training batch (Method 2's are undefined); give a batch (N >= 2) "
+    "for the batch methods' properties";
+
 // What the input looks like before any normalization.
 struct InputSummary {
   double mean = 0, std = 0, min = 0, max = 0;

@@ -312,17 +312,6 @@ std::string parse_output_format(const std::string& text, const std::string& what
   throw Error(what + ": unknown format " + json_quoted(text) + " (valid: json, table)");
 }
 
-void check_output_path(const std::string& path, const std::string& what) {
-  std::error_code ec;
-  const fs::path target(path);
-  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  auto fail = [&](const std::string& reason) { throw Error(what + ": cannot write " + json_quoted(path) + ": " + reason); };
-  if (fs::is_directory(target, ec)) fail("it is a directory");
-  if (!fs::exists(dir, ec)) fail("directory " + json_quoted(dir.string()) + " does not exist");
-  if (!fs::is_directory(dir, ec)) fail(json_quoted(dir.string()) + " is not a directory");
-  if (::access(dir.c_str(), W_OK) != 0) fail("directory " + json_quoted(dir.string()) + " is not writable");
-}
-
 nlohmann::ordered_json to_json(const CompareConfig& config) {
   Json j;
   j["methods"] = config.methods;

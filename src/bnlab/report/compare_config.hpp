@@ -100,11 +100,6 @@ void apply_overrides(CompareConfig& config, const CompareOverrides& overrides);
 // "<what>: unknown format \"xml\" (valid: json, table)".
 std::string parse_output_format(const std::string& text, const std::string& what);
 
-// Checks, before any computation, that a report can be written at `path`: its
-// directory exists, is a directory and is writable, and `path` itself is not a
-// directory. Throws Error "<what>: cannot write <path>: <reason>".
-void check_output_path(const std::string& path, const std::string& what);
-
 // The effective configuration, everything needed to reproduce the run, keys in
 // this order:
 //   {"methods": [...], "source": "synth", "shape": [N,C,H,W], "dist": ..., "seed", "eps", "momentum"}

@@ -138,6 +138,17 @@ std::size_t properties_held(const LayersSummary& summary, const LayerResult& lay
   return held;
 }
 
+namespace {
+// A method as the summary names it: "Method 3"; a reference by its norm's
+// name, "InstanceNorm", "GroupNorm with 8 groups" (its id, "in", read as the
+// word: "...; in in 0").
+std::string summary_name(const std::string& id) {
+  const Method method = parse_method(id, "method");
+  if (method.role == MethodRole::candidate) return method_display_name(id);
+  return method.title.substr(0, method.title.find(" ("));
+}
+}  // namespace
+
 LayersSummary summarize_layers(const std::vector<LayerResult>& layers, const std::vector<std::string>& ids) {
   LayersSummary out;
   out.layers = layers.size();
@@ -178,9 +189,9 @@ LayersSummary summarize_layers(const std::vector<LayerResult>& layers, const std
   std::string summary;
   for (std::size_t i = 0; i < order.size(); ++i) {
     const std::string count = std::to_string(complete[order[i]]);
-    summary += i == 0 ? method_display_name(ids[order[i]]) + " has every property in " + count + " of " +
+    summary += i == 0 ? summary_name(ids[order[i]]) + " has every property in " + count + " of " +
                             std::to_string(out.layers) + (out.layers == 1 ? " layer" : " layers")
-                      : "; " + method_display_name(ids[order[i]]) + " in " + count;
+                      : "; " + summary_name(ids[order[i]]) + " in " + count;
   }
   if (!order.empty()) summary += ".";
   // Where the leading method falls short, name the properties and layers.
@@ -204,7 +215,7 @@ LayersSummary summarize_layers(const std::vector<LayerResult>& layers, const std
       lacks += parts[i];
     }
     // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on " " + std::string here.
-    summary.append(" ").append(method_display_name(ids[order[0]])).append(" lacks ").append(lacks).append(".");
+    summary.append(" ").append(summary_name(ids[order[0]])).append(" lacks ").append(lacks).append(".");
   }
   out.summary = summary;
   return out;

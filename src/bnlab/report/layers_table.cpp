@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "bnlab/core/escape.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/report_table.hpp"
@@ -39,9 +40,13 @@ std::string format_layers_table(const LayersResult& result) {
   const std::size_t total = result.layers.size();
 
   // Label column: "  NAME  SHAPE", at least wide enough for the property names.
+  // Member names and the path come from the archive and the command line:
+  // escaped like every echo (core/escape.hpp), one row per layer whatever they hold.
+  std::vector<std::string> names;
+  for (const LayerResult& layer : result.layers) names.push_back(escape_control(layer.name));
   std::size_t name_w = 5, shape_w = 0;
   for (const LayerResult& layer : result.layers) {
-    name_w = std::max(name_w, layer.name.size());
+    name_w = std::max(name_w, names[&layer - result.layers.data()].size());
     shape_w = std::max(shape_w, compact_shape(layer.result.dims.to_vector()).size());
   }
   const std::size_t label_w = std::max<std::size_t>(34, 2 + name_w + 2 + shape_w + 2);
@@ -49,7 +54,7 @@ std::string format_layers_table(const LayersResult& result) {
 
   char eps[64];
   std::snprintf(eps, sizeof eps, "eps %.1e, momentum %g", result.config.eps, result.config.momentum);
-  out << "bnlab compare: " << total << (total == 1 ? " layer of " : " layers of ") << result.config.input.value_or("")
+  out << "bnlab compare: " << total << (total == 1 ? " layer of " : " layers of ") << escape_control(result.config.input.value_or(""))
       << " (" << result.config.layout << ")\n";
   out << "               " << eps << "\n\n";
 
@@ -61,8 +66,9 @@ std::string format_layers_table(const LayersResult& result) {
   };
 
   header("Properties held, of " + std::to_string(n_properties));
-  for (const LayerResult& layer : result.layers) {
-    out << pad_right("  " + pad_right(layer.name, name_w) + "  " + compact_shape(layer.result.dims.to_vector()), label_w);
+  for (std::size_t l = 0; l < result.layers.size(); ++l) {
+    const LayerResult& layer = result.layers[l];
+    out << pad_right("  " + pad_right(names[l], name_w) + "  " + compact_shape(layer.result.dims.to_vector()), label_w);
     for (std::size_t m = 0; m < ids.size(); ++m) {
       if (layer.result.methods[m].degenerate) {
         out << pad_left("degen.", kColumn);
@@ -82,7 +88,7 @@ std::string format_layers_table(const LayersResult& result) {
     for (std::size_t m = 0; m < ids.size(); ++m) out << pad_left(fraction(across.holds_in(m, k), total), kColumn);
     out << "\n";
   }
-  out << "\n" << wrap_text("Summary: " + across.summary, kWidth, "");
+  out << "\n" << wrap_text("Summary: " + escape_control(across.summary), kWidth, "");
   return out.str();
 }
 

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "bnlab/core/escape.hpp"
+
 namespace bnlab {
 namespace {
 
@@ -128,8 +130,8 @@ std::string wrap_text(const std::string& text, std::size_t width, const std::str
 std::string format_compare_table(const CompareResult& r) {
   std::ostringstream out;
   const CompareConfig& config = r.config;
-  const std::string source = config.input
-                                 ? config.input_as_written.value_or(*config.input) + " (" + config.layout + ")"
+  const std::string source = config.input  // the path escaped like every echo (core/escape.hpp)
+                                 ? escape_control(config.input_as_written.value_or(*config.input)) + " (" + config.layout + ")"
                                  : config.dist + ", seed " + std::to_string(config.seed);
   out << "bnlab compare: input " << named_shape({"N", "C", "H", "W"}, r.dims.to_vector()) << ", " << source << "\n";
   out << "               eps " << compact(config.eps) << ", momentum " << compact(config.momentum) << "\n\n";
@@ -185,6 +187,7 @@ std::string format_compare_table(const CompareResult& r) {
                    kTableWidth, "    ", "  ");
   out << "  Full definitions: docs/properties.md and `bnlab explain`.\n";
   out << "\n" << wrap_text("Verdict: " + r.verdict.summary, kVerdictWidth, "");
+  if (r.dims.n == 1) out << wrap_text(std::string("Note: ") + kBatchOfOneNote + ".", kVerdictWidth, "");
   return out.str();
 }
 

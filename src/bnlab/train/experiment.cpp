@@ -123,7 +123,8 @@ std::vector<double> population_accuracies(Network& net, const Images& train_set,
   const std::vector<Statistics> ema = net.running_statistics();
   Rng rng(seed ^ 0x5bd1e995c0ffee11ull);  // the images' choice: its own stream
   const std::vector<std::size_t> order = shuffled(train_set.count, rng);
-  std::vector<std::size_t> ks = config.precise_bn_images;
+  std::vector<std::size_t> ks;  // images used, ascending
+  for (std::size_t k : config.precise_bn_images) ks.push_back(precise_bn_images_used(config, k));
   std::sort(ks.begin(), ks.end());
   std::map<std::size_t, std::vector<Statistics>> at_k;
   net.begin_population();
@@ -135,7 +136,7 @@ std::vector<double> population_accuracies(Network& net, const Images& train_set,
     at_k[k] = net.running_statistics();
   }
   for (std::size_t k : config.precise_bn_images) {
-    net.set_running_statistics(at_k.at(k));
+    net.set_running_statistics(at_k.at(precise_bn_images_used(config, k)));
     out.push_back(accuracy(net, test_set, eval_batch, Pass::eval));
   }
   net.set_running_statistics(ema);

@@ -1,5 +1,6 @@
 #include "bnlab/train/train_config.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -284,16 +285,36 @@ void apply_overrides(TrainConfig& config, const TrainOverrides& o) {
   }
   if (o.format) c.format = *o.format;
   if (o.output) c.output = *o.output;
-  if (o.test_images) {
+  if (!o.test_batch_sizes.empty()) {
+    for (std::size_t b : o.test_batch_sizes) {
+      // >= 2 as validate() requires: batch statistics of one image are no statistics.
+      count(b, CountRange{2, kTestBatchSize.hi}, "--test-batch-sizes");
+    }
+    c.test_batch_sizes = o.test_batch_sizes;
+  }
+  if (o.small_batch) {
+    c.small_batch = count(*o.small_batch, kSmallBatch, "--small-batch");
+    if (c.small_batch == 1) throw Error("--small-batch: must be 0 (skip) or >= 2, got 1");
+  }
+  if (o.test_images || !o.test_batch_sizes.empty()) {
     for (std::size_t b : c.test_batch_sizes) {
       if (c.test_images % b != 0) {
-        throw Error("--test-images: " + std::to_string(c.test_images) + " is not a multiple of the test batch size " +
-                    std::to_string(b) + " (test_batch_sizes in a --config file sets them)");
+        const std::string images = std::to_string(c.test_images), batch = std::to_string(b);
+        if (o.test_images) {
+          throw Error("--test-images: " + images + " is not a multiple of the test batch size " + batch +
+                      " (--test-batch-sizes sets them, e.g. --test-batch-sizes 100,2)");
+        }
+        throw Error("--test-batch-sizes: " + batch + " does not divide the " + images + " test images (--test-images sets them)");
       }
     }
   }
   validate(c);
   config = std::move(c);
+}
+
+std::size_t precise_bn_images_used(const TrainConfig& c, std::size_t k) {
+  const std::size_t most = c.train_images / c.batch_size;
+  return c.batch_size * std::clamp<std::size_t>(k / c.batch_size, 1, std::max<std::size_t>(1, most));
 }
 
 void validate(const TrainConfig& c) {
@@ -306,13 +327,6 @@ void validate(const TrainConfig& c) {
   if (c.small_batch > c.small_batch_images) {
     throw Error("/small_batch: " + std::to_string(c.small_batch) + " is more than /small_batch_images (" +
                 std::to_string(c.small_batch_images) + ")");
-  }
-  for (std::size_t k : c.precise_bn_images) {
-    if (k % c.batch_size != 0 || k > c.train_images) {
-      throw Error("/precise_bn_images: " + std::to_string(k) + " must be a multiple of /batch_size (" +
-                  std::to_string(c.batch_size) + ") and at most /train_images (" + std::to_string(c.train_images) +
-                  ") (--precise-bn-images sets the list; \"\" skips population statistics)");
-    }
   }
   if (!c.lr_sweep.empty() && c.lr_sweep_images < c.batch_size) {
     throw Error("/lr_sweep_images: " + std::to_string(c.lr_sweep_images) + " is less than /batch_size (" +

@@ -17,8 +17,8 @@
 //   lr_schedule         "cosine" | "constant"   after the warm-up (schedule.hpp)
 //   warmup_steps        integer     steps of linear warm-up from lr/warmup_steps to lr
 //   precise_bn_images   [256, 1024, 4096]   population statistics over the first K of a
-//                                   shuffle of the training images, for each K (a
-//                                   multiple of batch_size); [] to skip
+//                                   shuffle of the training images, for each K, in
+//                                   whole batches: precise_bn_images_used(K) images; [] to skip
 //   lr_sweep            [0.02, 0.1, 0.5, 1.0]   short trainings at each lr ([] to skip)
 //   lr_sweep_images     integer     training images of each sweep run (one epoch)
 //   eps, norm_momentum  numbers     of the norm layers, in [0, 1]
@@ -81,6 +81,8 @@ struct TrainOverrides {
   std::optional<std::string> lr_schedule;        // "cosine" | "constant"
   std::optional<std::size_t> warmup_steps;
   std::optional<std::string> precise_bn_images;  // "256,1024,4096"; "" = none
+  std::vector<std::size_t> test_batch_sizes;  // --test-batch-sizes 500,2; empty = not given
+  std::optional<std::size_t> small_batch;     // --small-batch 4 (0: skip the small-batch run)
 };
 
 // Parses a config file strictly, starting from TrainConfig{}.
@@ -91,6 +93,11 @@ TrainConfig load_train_config(const std::string& path);
 // errors name the option: "--lr: expected a number in (0, 10], got 0". Then
 // validate(). On error `config` is unchanged.
 void apply_overrides(TrainConfig& config, const TrainOverrides& overrides);
+
+// The images population statistics over K images really use: whole batches
+// of batch_size, at least one, at most the training images:
+//   batch_size * clamp(K / batch_size, 1, train_images / batch_size).
+std::size_t precise_bn_images_used(const TrainConfig& config, std::size_t k);
 
 // Checks the relations between keys; errors name them as JSON paths ("/batch_size: ...").
 void validate(const TrainConfig& config);

@@ -8,6 +8,7 @@
 
 #include <omp.h>
 
+#include "bnlab/core/escape.hpp"
 #include "bnlab/core/train_schema.hpp"
 #include "bnlab/engine/method.hpp"
 
@@ -344,6 +345,9 @@ nlohmann::ordered_json to_json(const TrainResult& result) {
   j["schema"] = kTrainSchema;
   j["question"] = "Do the properties of the normalization methods matter once a network is trained?";
   j["config"] = to_json(c);
+  Json used = Json::array();
+  for (std::size_t k : c.precise_bn_images) used.push_back(precise_bn_images_used(c, k));
+  j["precise_bn_images_used"] = used;  // per config.precise_bn_images entry: whole batches of the training images
   j["data"] = Json{{"source", result.data_source},
                    {"train_images", result.train_images},
                    {"test_images", result.test_images},
@@ -397,7 +401,7 @@ std::string format_table(const TrainResult& result) {
     return [get](const MethodResult& m) { return plus_minus(over_seeds(m, get)); };
   };
 
-  out << "bnlab train: " << (result.data_source == "stand-in" ? "generated stand-in data" : "Fashion-MNIST (" + result.data_source + ")")
+  out << "bnlab train: " << (result.data_source == "stand-in" ? "generated stand-in data" : "Fashion-MNIST (" + escape_control(result.data_source) + ")")  // a path: escaped like every echo
       << ", " << result.train_images << " training images x " << c.epochs << " epoch" << (c.epochs == 1 ? "" : "s")
       << ", batch " << c.batch_size << ", lr " << Json(c.lr).dump() << " (" << to_string(c.lr_schedule) << ", "
       << c.warmup_steps << " warm-up steps), momentum " << Json(c.momentum).dump() << "\n"
@@ -408,7 +412,9 @@ std::string format_table(const TrainResult& result) {
   header("Test accuracy");
   row("eval mode (running statistics)", stat([](const SeedResult& r) { return r.eval_accuracy; }));
   for (std::size_t i = 0; i < c.precise_bn_images.size(); ++i) {
-    row("population statistics, " + std::to_string(c.precise_bn_images[i]) + " images", [i](const MethodResult& m) {
+    const std::size_t k = c.precise_bn_images[i], used = precise_bn_images_used(c, k);
+    row("population statistics, " + std::to_string(k) + " images" + (used == k ? "" : " (" + std::to_string(used) + " used)"),
+        [i](const MethodResult& m) {
       return m.method.batch_dependent() ? plus_minus(over_seeds(m, [i](const SeedResult& r) { return r.population_accuracy[i]; }))
                                         : std::string("n/a");
     });

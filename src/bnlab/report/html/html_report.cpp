@@ -256,6 +256,14 @@ Json read_report_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  // A tensor given by mistake is named as one, not reported as a parse error.
+  if (text.rfind("\x93NUMPY", 0) == 0) {
+    throw Error(path + ": this is a .npy array; render takes a report (bnlab compare --output REPORT.json)");
+  }
+  if (text.rfind("PK\x03\x04", 0) == 0) {
+    throw Error(path + ": this is a zip archive (.npz or torch.save), not a report; render takes a report "
+                       "(bnlab compare --output REPORT.json)");
+  }
   try {
     return Json::parse(text);
   } catch (const Json::exception& e) {

@@ -1,0 +1,57 @@
+#pragma once
+// What the subcommands share about their outputs and their words on stderr:
+// the files named for the pre-flight check (io/output_check.hpp), the
+// "bnlab: wrote PATH" lines, and --quiet.
+#include <iostream>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "bnlab/core/escape.hpp"
+#include "bnlab/io/notes.hpp"
+#include "bnlab/io/output_check.hpp"
+
+namespace bnlab::app {
+
+// True once a subcommand's --quiet was given.
+inline bool& quiet_flag() {
+  static bool quiet = false;
+  return quiet;
+}
+inline bool quiet() { return quiet_flag(); }
+
+// --quiet: no progress, notes or "wrote" lines on stderr; errors are still
+// printed (one line each) and stdout is unchanged.
+inline CLI::Option* add_quiet_flag(CLI::App* cmd) {
+  return cmd->add_flag_callback(
+      "--quiet",
+      [] {
+        quiet_flag() = true;
+        set_note_sink(nullptr);
+      },
+      "No progress, notes or \"wrote\" lines on stderr (errors are still printed)");
+}
+
+// "bnlab: wrote PATH" on stderr (the path escaped: core/escape.hpp), unless --quiet.
+inline void report_written(const std::string& path) {
+  if (!quiet()) std::cerr << "bnlab: wrote " << escape_control(path) << "\n";
+}
+
+// An empty path as "not given" (an option whose default is "").
+inline std::optional<std::string> nonempty(const std::string& path) {
+  return path.empty() ? std::nullopt : std::optional<std::string>(path);
+}
+
+// The files that were given, each with the option naming it; an unset one is left out.
+inline std::vector<NamedPath> given(const std::vector<std::pair<std::string, std::optional<std::string>>>& named) {
+  std::vector<NamedPath> paths;
+  for (const auto& [option, path] : named) {
+    if (path) paths.push_back({option, *path});
+  }
+  return paths;
+}
+
+}  // namespace bnlab::app
