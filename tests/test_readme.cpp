@@ -20,7 +20,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -34,21 +37,31 @@ namespace {
 enum class Match { text, session, json };
 
 struct Excerpt {
-  const char* before;   // the README line just before the code block's opening fence
+  const char* file;     // README.md or a page under docs/
+  const char* before;   // the line just before the code block's opening fence
   const char* command;  // run from the scratch directory (unused for Match::session)
   Match match;
 };
 
 const Excerpt kExcerpts[] = {
-    {"with `--format table` anywhere:", "build/bnlab compare --methods 1,2,3 --format table", Match::text},
-    {"`--format json`). Trimmed to one property and parts of Method 3's block:",
+    {"README.md", "with `--format table` anywhere:", "build/bnlab compare --methods 1,2,3 --format table", Match::text},
+    {"README.md", "`--format json`). Trimmed to one property and parts of Method 3's block:",
      "build/bnlab compare --methods 1,2,3 --format json", Match::json},
-    {"writes it to `summary.json`):", nullptr, Match::session},
-    {"report with another seed against the golden one:", nullptr, Match::session},
-    {"`configs/small-batch.json`:", "cat configs/small-batch.json", Match::text},
-    {"`bnlab explain --shape 8,16,12,12 --methods 3`:", "build/bnlab explain --shape 8,16,12,12 --methods 3",
+    {"docs/cli.md", "writes it to `summary.json`):", nullptr, Match::session},
+    {"docs/cli.md", "report with another seed against the golden one:", nullptr, Match::session},
+    {"docs/configs.md", "`configs/small-batch.json`:", "cat configs/small-batch.json", Match::text},
+    {"docs/cli.md", "`bnlab explain --shape 8,16,12,12 --methods 3`:", "build/bnlab explain --shape 8,16,12,12 --methods 3",
      Match::text},
 };
+
+// README.md and every page under docs/: the pages the link check reads.
+std::vector<fs::path> doc_pages() {
+  std::vector<fs::path> pages{fs::path(BNLAB_SOURCE_DIR) / "README.md", fs::path(BNLAB_SOURCE_DIR) / "configs/README.md"};
+  for (const auto& entry : fs::directory_iterator(fs::path(BNLAB_SOURCE_DIR) / "docs")) {
+    if (entry.path().extension() == ".md") pages.push_back(entry.path());
+  }
+  return pages;
+}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);
@@ -154,11 +167,11 @@ struct Scratch {
 
 }  // namespace
 
-TEST_CASE("every README excerpt listed in kExcerpts is what its command prints today") {
-  const std::vector<std::string> readme = split_lines(read_text(fs::path(BNLAB_SOURCE_DIR) / "README.md"));
+TEST_CASE("every excerpt listed in kExcerpts (README.md, docs/) is what its command prints today") {
   Scratch scratch;
   for (const Excerpt& excerpt : kExcerpts) {
-    INFO("README block after: " << excerpt.before);
+    INFO(excerpt.file << ": block after: " << excerpt.before);
+    const std::vector<std::string> readme = split_lines(read_text(fs::path(BNLAB_SOURCE_DIR) / excerpt.file));
     const std::vector<std::string> block = block_after(readme, excerpt.before);
     REQUIRE(!block.empty());
     std::string why;
@@ -196,10 +209,57 @@ TEST_CASE("every README excerpt listed in kExcerpts is what its command prints t
   }
 }
 
+// GitHub's anchor for a heading: lower case, spaces to '-', punctuation other
+// than '-' and '_' dropped ("Does it matter? (`bnlab train`)" ->
+// "does-it-matter-bnlab-train").
+std::string anchor_of(const std::string& heading) {
+  std::string out;
+  for (unsigned char ch : heading) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch >= 0x80) out += char(std::tolower(ch));
+    else if (ch == ' ') out += '-';
+  }
+  return out;
+}
+
+std::vector<std::string> anchors_in(const fs::path& page) {
+  std::vector<std::string> out;
+  bool fenced = false;
+  for (const std::string& line : split_lines(read_text(page))) {
+    if (line.rfind("```", 0) == 0) fenced = !fenced;
+    if (fenced || line.empty() || line[0] != '#') continue;
+    const std::size_t text = line.find_first_not_of('#');
+    if (text != std::string::npos && line[text] == ' ') out.push_back(anchor_of(line.substr(text + 1)));
+  }
+  return out;
+}
+
+TEST_CASE("every link between README.md and the docs pages leads to a file and heading that exist") {
+  const std::regex link(R"(\]\(([^)\s]+)\))");
+  std::size_t checked = 0;
+  for (const fs::path& page : doc_pages()) {
+    const std::string text = read_text(page);
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), link); it != std::sregex_iterator(); ++it) {
+      const std::string target = (*it)[1];
+      if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0 || target.rfind("mailto:", 0) == 0) continue;
+      INFO(page.filename().string() << ": (" << target << ")");
+      const std::size_t hash = target.find('#');
+      const std::string file = target.substr(0, hash);
+      const fs::path resolved = file.empty() ? page : page.parent_path() / file;
+      CHECK(fs::exists(resolved));
+      if (hash != std::string::npos && fs::exists(resolved) && resolved.extension() == ".md") {
+        const std::vector<std::string> anchors = anchors_in(resolved);
+        CHECK(std::find(anchors.begin(), anchors.end(), target.substr(hash + 1)) != anchors.end());
+      }
+      ++checked;
+    }
+  }
+  CHECK(checked > 20);  // the check reads the links (a broken pattern would check none)
+}
+
 TEST_CASE("the docs cite nothing outside the repository") {
-  for (const char* doc : {"README.md", "docs/properties.md", "configs/README.md"}) {
+  for (const fs::path& doc : doc_pages()) {
     INFO(doc);
-    const std::string text = read_text(fs::path(BNLAB_SOURCE_DIR) / doc);
+    const std::string text = read_text(doc);
     CHECK(text.find("DESIGN.md") == std::string::npos);
     CHECK(text.find("STYLE.md") == std::string::npos);
   }
