@@ -270,3 +270,18 @@ TEST_CASE("compare: a batch of one is said to make batch statistics meaningless"
   CHECK(r.out.find("N = 1") == std::string::npos);
   CHECK(r.err.empty());
 }
+
+TEST_CASE("cmake --install puts a working bnlab under PREFIX/bin") {
+  // The build directory is the one holding the binary under test.
+  const fs::path build = fs::path(BNLAB_BINARY).parent_path();
+  REQUIRE(fs::exists(build / "CMakeCache.txt"));
+  const testing::TempDir prefix("install");
+  const Run install = testing::run("cmake --install " + build.string() + " --prefix " + prefix.path.string());
+  INFO(install.out);
+  REQUIRE(install.code == 0);
+  const fs::path installed = prefix.path / "bin" / "bnlab";
+  REQUIRE(fs::exists(installed));
+  const Run help = testing::run(installed.string() + " --help");
+  CHECK(help.code == 0);
+  CHECK(help.out.find("compare") != std::string::npos);
+}
