@@ -92,28 +92,37 @@ Conv2d::Conv2d(const ConvShape& shape, Rng& rng) : shape_(shape) {
   dweight = xt::zeros<float>(weight.shape());
 }
 
-Array<float> Conv2d::forward(const Array<float>& x) {
+Array<float> Conv2d::forward(const Array<float>& x, bool keep_for_backward) {
   if (x.dimension() != 4 || x.shape()[1] != shape_.in_channels) {
     throw Error("conv: expected (N, " + std::to_string(shape_.in_channels) + ", H, W) input, got " +
                 shape_to_string(shape_of(x)));
   }
   const Geometry g{x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3], shape_.out_extent(x.shape()[2]),
                    shape_.out_extent(x.shape()[3]), shape_.kernel, shape_.stride, shape_.pad};
-  input_shape_ = {g.n, g.c, g.h, g.w};
-  cols_.resize(g.n * g.patch() * g.plane());
   auto y = Array<float>::from_shape({g.n, shape_.out_channels, g.ho, g.wo});  // (N, C_out, H_out, W_out)
   const GemmShape product{shape_.out_channels, g.patch(), g.plane()};  // W (C_out, K) · col_n (K, P)
   const long samples = long(g.n);
-#pragma omp parallel for schedule(static)
-  for (long n = 0; n < samples; ++n) {
-    float* col = cols_.data() + std::size_t(n) * g.patch() * g.plane();  // (K, P)
-    im2col(x.data() + std::size_t(n) * g.c * g.h * g.w, g, col);
-    gemm(product, weight.data(), col, y.data() + std::size_t(n) * shape_.out_channels * g.plane());
+  if (keep_for_backward) {
+    input_shape_ = {g.n, g.c, g.h, g.w};
+    cols_.resize(g.n * g.patch() * g.plane());
+  } else {
+    input_shape_.clear();  // nothing kept: a backward now is an error
+  }
+#pragma omp parallel
+  {
+    std::vector<float> scratch(keep_for_backward ? 0 : g.patch() * g.plane());  // (K, P), one sample's
+#pragma omp for schedule(static)
+    for (long n = 0; n < samples; ++n) {
+      float* col = keep_for_backward ? cols_.data() + std::size_t(n) * g.patch() * g.plane() : scratch.data();  // (K, P)
+      im2col(x.data() + std::size_t(n) * g.c * g.h * g.w, g, col);
+      gemm(product, weight.data(), col, y.data() + std::size_t(n) * shape_.out_channels * g.plane());
+    }
   }
   return y;
 }
 
 Array<float> Conv2d::backward(const Array<float>& dy, bool need_dx) {
+  if (input_shape_.size() != 4) throw Error("conv: backward needs a forward that kept its input (keep_for_backward)");
   const Geometry g{input_shape_[0], input_shape_[1], input_shape_[2], input_shape_[3],
                    shape_.out_extent(input_shape_[2]), shape_.out_extent(input_shape_[3]),
                    shape_.kernel, shape_.stride, shape_.pad};

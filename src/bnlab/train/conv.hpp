@@ -35,8 +35,11 @@ class Conv2d {
   // Weights uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's default).
   Conv2d(const ConvShape& shape, Rng& rng);
 
-  // x: (N, C_in, H, W) -> (N, C_out, H_out, W_out). Keeps what backward needs.
-  Array<float> forward(const Array<float>& x);
+  // x: (N, C_in, H, W) -> (N, C_out, H_out, W_out). With keep_for_backward
+  // it keeps what backward needs (every sample's im2col); without (an
+  // evaluation), each thread lowers one sample at a time into a buffer that
+  // stays in cache. The same products either way: the same bits.
+  Array<float> forward(const Array<float>& x, bool keep_for_backward = true);
   // dy: (N, C_out, H_out, W_out). Sets dweight; returns dx (N, C_in, H, W),
   // or an empty array, shape (0), when need_dx is false (the first layer).
   Array<float> backward(const Array<float>& dy, bool need_dx);

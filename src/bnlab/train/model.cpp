@@ -24,7 +24,9 @@ Network::Network(const NetworkSpec& spec, const TrainMethod& method, std::uint64
 
 Array<float> Network::forward(const Array<float>& x, Pass pass) {
   const Array<float>* a = &x;  // each stage reads the previous one's output in place
-  for (Stage& stage : stages) a = &stage.relu.forward(stage.norm.forward(stage.conv.forward(*a), pass));
+  // Only a training step runs a backward: the other passes (evaluations) keep nothing.
+  const bool keep = pass == Pass::train;
+  for (Stage& stage : stages) a = &stage.relu.forward(stage.norm.forward(stage.conv.forward(*a, keep), pass));
   return head->forward(pool.forward(*a));
 }
 

@@ -35,7 +35,7 @@ class Network {
   Network(const NetworkSpec& spec, const TrainMethod& method, std::uint64_t seed);
 
   Array<float> forward(const Array<float>& x, Pass pass);  // (N, 1, H, W) -> (N, classes)
-  void backward(const Array<float>& dlogits);              // after a train/batch_stats forward
+  void backward(const Array<float>& dlogits);              // after a Pass::train forward
 
   std::vector<ParamRef> parameters();  // every trainable array, forward order
   // Every norm layer's running statistics, forward order (empty entries for
