@@ -176,9 +176,9 @@ NpzArchive::NpzArchive(const std::string& path) : path_(path), zip_(std::make_un
   // Each header from the member's first bytes: the data is inflated only when read.
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const std::uint64_t size = members_[i].size;
-    std::string head = member_bytes(i, std::min(size, kHeaderInflateBytes));
+    std::string head = member_bytes(i, std::min(size, kHeaderInflateBytes), false);
     const std::uint64_t end = npy_header_end(head);
-    if (end > head.size() && end <= std::min(size, kMaxNpyHeaderBytes)) head = member_bytes(i, end);
+    if (end > head.size() && end <= std::min(size, kMaxNpyHeaderBytes)) head = member_bytes(i, end, false);
     const NpyHeader header = parse_npy_header(head, member_path(entries_[i]));
     entries_[i].descr = header.descr;
     entries_[i].shape = header.shape;
@@ -194,13 +194,12 @@ const NpzEntry* NpzArchive::find(const std::string& name) const {
   return nullptr;
 }
 
-std::string NpzArchive::member_bytes(std::size_t index, std::uint64_t count) const {
+std::string NpzArchive::member_bytes(std::size_t index, std::uint64_t count, bool whole) const {
   const std::string where = member_path(entries_.at(index));
   const Member& member = members_.at(index);
   zip_file_t* file = zip_fopen_index(zip_->handle, member.index, 0);
   if (!file) throw Error(where + ": cannot read: " + zip_strerror(zip_->handle));
-  const bool whole = count >= member.size;
-  count = std::min(count, member.size);
+  count = whole ? member.size : std::min(count, member.size);
   std::string bytes;
   std::string error;
   try {
@@ -232,7 +231,7 @@ std::string NpzArchive::member_bytes(std::size_t index, std::uint64_t count) con
 
 Array<float> NpzArchive::read(const NpzEntry& entry) const {
   const std::size_t index = static_cast<std::size_t>(&entry - entries_.data());
-  return parse_npy(member_bytes(index, members_.at(index).size), member_path(entry));
+  return parse_npy(member_bytes(index, members_.at(index).size, true), member_path(entry));
 }
 
 std::string NpzArchive::contents() const {

@@ -71,9 +71,9 @@ class NpzArchive {
     std::uint64_t index = 0;  // libzip's index
     std::uint64_t size = 0;   // declared uncompressed size
   };
-  // The first `count` bytes of member `index` inflated (count <= its declared
-  // size); with count = the declared size, the whole member, checked to end there.
-  std::string member_bytes(std::size_t index, std::uint64_t count) const;
+  // The first `count` bytes of member `index` inflated (at most its declared
+  // size); `whole`: all of it, checked to end there (no byte more).
+  std::string member_bytes(std::size_t index, std::uint64_t count, bool whole) const;
   std::string path_;
   std::unique_ptr<Zip> zip_;
   std::vector<NpzEntry> entries_;
