@@ -241,6 +241,15 @@ TEST_CASE(".npz: a member is inflated no further than its declared size, and onl
   CHECK(archive.read(*archive.find("a")).size() == 18);
   CHECK(error_of([&] { (void)archive.read(*archive.find("b")); }) ==
         path + ":b: cannot read: the member inflates to more than the 200 bytes the archive declares");
+  // A member that ends before its declared size: refused, naming it.
+  std::string noise = npy_of({1, 1, 1, 5000});
+  for (std::size_t i = 128; i < noise.size(); ++i) noise[i] = char((i * 2654435761u) >> 13);
+  ZipMember early{"c.npy", noise, true};
+  early.declared_size = static_cast<std::uint32_t>(noise.size() + 1000);
+  const std::string early_path = dir.write("early.npz", testing::zip_bytes({early}));
+  const bnlab::NpzArchive early_archive(early_path);
+  CHECK_THAT(error_of([&] { (void)early_archive.read(early_archive.entries().at(0)); }),
+             Contains(early_path + ":c: cannot read: "));
   // compare --layers a never inflates b; all layers names b.
   dir.write("x.npz", testing::zip_bytes({{"a.npy", a, true}, bomb}));
   const testing::Run picked = run_in(dir, "compare --input x.npz --layers a --format json");

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <set>
 
@@ -160,7 +161,9 @@ NpzArchive::NpzArchive(const std::string& path) : path_(path), zip_(std::make_un
                   std::to_string(stat.comp_size) + " compressed, more than deflate can produce (" +
                   std::to_string(kDeflateMaxRatio) + ":1)");
     }
-    if (stat.comp_size <= archive_bytes) claimed += kLocalHeaderBytes + names[i].size() + stat.comp_size;
+    const char* raw_name = zip_get_name(zip_->handle, i, ZIP_FL_ENC_RAW);  // as stored (the guess may be longer UTF-8)
+    const std::uint64_t name_bytes = raw_name ? std::strlen(raw_name) : 0;
+    if (stat.comp_size <= archive_bytes) claimed += kLocalHeaderBytes + name_bytes + stat.comp_size;
     if (stat.comp_size > archive_bytes || claimed > archive_bytes) {
       throw Error(path + ": the members' declared sizes add up to more than the archive's " +
                   std::to_string(archive_bytes) + " bytes (members that share or overlap data, or sizes that lie; "
@@ -202,21 +205,28 @@ std::string NpzArchive::member_bytes(std::size_t index, std::uint64_t count, boo
   count = whole ? member.size : std::min(count, member.size);
   std::string bytes;
   std::string error;
+  // Memory grows with the bytes that arrive, not with the declared size: a
+  // member that declares 256 MiB and ends after 1 KiB costs 1 KiB (the
+  // reservation, capped, touches no page until written).
+  constexpr std::uint64_t kPiece = 1 << 20, kMaxReserve = std::uint64_t{256} << 20;
   try {
-    bytes.resize(static_cast<std::size_t>(count));  // the declared size, at most kDeflateMaxRatio times the archive
+    bytes.reserve(static_cast<std::size_t>(std::min(count, kMaxReserve)));
+    std::uint64_t have = 0;
+    // In pieces, never past `count`: libzip 1.7 inflates past the declared
+    // size if the data goes on, so the declared size is enforced here.
+    while (have < count && error.empty()) {
+      const std::uint64_t piece = std::min(count - have, kPiece);
+      bytes.resize(static_cast<std::size_t>(have + piece));
+      const zip_int64_t got = zip_fread(file, bytes.data() + have, piece);
+      if (got < 0) error = zip_file_strerror(file);  // includes a CRC mismatch at the end of the member
+      else if (got == 0) error = "the member ends after " + std::to_string(have) + " of the " +
+                                 std::to_string(member.size) + " bytes the archive declares";
+      else have += static_cast<std::uint64_t>(got);
+      bytes.resize(static_cast<std::size_t>(have));
+    }
   } catch (const std::bad_alloc&) {
     zip_fclose(file);
     throw Error(where + ": cannot hold its " + std::to_string(count) + " bytes in memory");
-  }
-  std::uint64_t have = 0;
-  // In pieces, never past `count`: libzip 1.7 inflates past the declared size
-  // if the data goes on, so the declared size is enforced here.
-  while (have < count && error.empty()) {
-    const zip_int64_t got = zip_fread(file, bytes.data() + have, std::min<std::uint64_t>(count - have, 1 << 20));
-    if (got < 0) error = zip_file_strerror(file);  // includes a CRC mismatch at the end of the member
-    else if (got == 0) error = "the member ends after " + std::to_string(have) + " of the " +
-                               std::to_string(member.size) + " bytes the archive declares";
-    else have += static_cast<std::uint64_t>(got);
   }
   if (error.empty() && whole) {
     char extra = 0;
