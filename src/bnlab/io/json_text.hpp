@@ -36,7 +36,10 @@ std::string read_text_file(const std::string& path);
 // representable as a double (underflows to 0)".
 void check_json_text(std::string_view text, const std::string& path);
 
-// Throws Error "<path>: invalid JSON: <parser message, one line>".
+// "[json.exception.parse_error.101] text" -> "text", on one line, escaped.
+std::string json_parser_message(const std::string& what);
+
+// Throws Error "<path>: invalid JSON: <json_parser_message(what)>".
 [[noreturn]] void throw_invalid_json(const std::string& path, const std::string& what);
 
 // The one strict JSON reader of bnlab: every JSON document it reads (compare
@@ -44,7 +47,6 @@ void check_json_text(std::string_view text, const std::string& path);
 // these. check_json_text first, then nlohmann's parse, which can no longer
 // fail (a message naming `path` if it ever does). Json: nlohmann::json or
 // nlohmann::ordered_json (reports keep their key order).
-std::string json_parser_message(const std::string& what);  // "[json.exception.x.y] text" -> "text", one line
 template <class Json = nlohmann::json>
 Json parse_json_text(std::string_view text, const std::string& path);
 template <class Json = nlohmann::json>
