@@ -216,6 +216,12 @@ TEST_CASE(".npz: archives numpy never writes are refused before anything is infl
   ZipMember liar{"a.npy", a, true};
   liar.declared_size = 4000000000u;
   CHECK_THAT(refused({liar}), Contains("bytes uncompressed from") && Contains("more than deflate can produce (1032:1)"));
+  // zip64: 2^62 bytes declared for a few dozen, deflated or stored.
+  ZipMember huge{"a.npy", a, true};
+  huge.zip64_size = std::uint64_t{1} << 62;
+  CHECK_THAT(refused({huge}), Contains("declares 4611686018427387904 bytes uncompressed from"));
+  huge.deflate = false;
+  CHECK_THAT(refused({huge}), Contains("a stored member declares 4611686018427387904 bytes uncompressed"));
   // A stored member whose sizes differ.
   ZipMember stored{"a.npy", a};
   stored.declared_size = static_cast<std::uint32_t>(a.size() + 1);

@@ -21,7 +21,17 @@ struct ZipMember {
   std::optional<std::uint32_t> declared_size;  // the uncompressed size both headers declare (default: data's)
   std::optional<std::string> local_name;       // the local header's name (default: name)
   std::optional<std::size_t> share_with;       // point the central entry at member K's local header; no data of its own
+  std::optional<std::uint64_t> zip64_size;     // declare this uncompressed size in a zip64 extra field (both headers)
 };
+
+// The zip64 extended-information extra field: uncompressed and compressed sizes.
+inline std::string zip64_extra(std::uint64_t size, std::uint64_t compressed) {
+  std::string out;
+  out += char(1), out += char(0), out += char(16), out += char(0);
+  for (std::uint64_t v : {size, compressed})
+    for (int i = 0; i < 8; ++i) out += char((v >> (8 * i)) & 0xff);
+  return out;
+}
 
 inline std::string raw_deflate(const std::string& data) {
   z_stream stream{};
@@ -66,40 +76,42 @@ inline std::string zip_bytes(const std::vector<ZipMember>& members) {
     offsets.push_back(static_cast<std::uint32_t>(out.size()));
     sizes.push_back(s);
     const std::string local_name = m.local_name.value_or(m.name);
+    const std::string extra = m.zip64_size ? zip64_extra(*m.zip64_size, s.comp) : "";
     put32(out, 0x04034b50);
-    put16(out, 20);
+    put16(out, m.zip64_size ? 45 : 20);
     put16(out, 0);
     put16(out, m.deflate ? 8 : 0);
     put16(out, 0);
     put16(out, 0x21);
     put32(out, s.crc);
-    put32(out, s.comp);
-    put32(out, s.size);
+    put32(out, m.zip64_size ? 0xffffffffu : s.comp);
+    put32(out, m.zip64_size ? 0xffffffffu : s.size);
     put16(out, static_cast<std::uint32_t>(local_name.size()));
-    put16(out, 0);
-    out += local_name + body;
+    put16(out, static_cast<std::uint32_t>(extra.size()));
+    out += local_name + extra + body;
   }
   for (std::size_t i = 0; i < members.size(); ++i) {
     const ZipMember& m = members[i];
     const bool deflated = m.share_with ? members.at(*m.share_with).deflate : m.deflate;
+    const std::string extra = m.zip64_size ? zip64_extra(*m.zip64_size, sizes[i].comp) : "";
     put32(central, 0x02014b50);
-    put16(central, 20);
-    put16(central, 20);
+    put16(central, m.zip64_size ? 45 : 20);
+    put16(central, m.zip64_size ? 45 : 20);
     put16(central, 0);
     put16(central, deflated ? 8 : 0);
     put16(central, 0);
     put16(central, 0x21);
     put32(central, sizes[i].crc);
-    put32(central, sizes[i].comp);
-    put32(central, sizes[i].size);
+    put32(central, m.zip64_size ? 0xffffffffu : sizes[i].comp);
+    put32(central, m.zip64_size ? 0xffffffffu : sizes[i].size);
     put16(central, static_cast<std::uint32_t>(m.name.size()));
-    put16(central, 0);
+    put16(central, static_cast<std::uint32_t>(extra.size()));
     put16(central, 0);
     put16(central, 0);
     put16(central, 0);
     put32(central, 0);
     put32(central, offsets[i]);
-    central += m.name;
+    central += m.name + extra;
   }
   const std::uint32_t central_offset = static_cast<std::uint32_t>(out.size());
   out += central;
