@@ -108,9 +108,14 @@ std::optional<std::string> repeated_name(const std::vector<std::string>& names) 
       throw Error(path + ": two members are named \"" + printable_name(*name) +
                   "\" (numpy.savez writes each name once; which one is meant?)");
     }
-    if (code == ZIP_ER_INCONS || code == ZIP_ER_NOZIP) {
+    // Read as a zip without the checks, refused with them: the checks failed.
+    if (code == ZIP_ER_INCONS) {
       throw Error(path + ": inconsistent .npz (zip) archive: a member's local header disagrees with the central "
-                         "directory (name, sizes or method), or a member extends past it (" + zip_error_text(code) + ")");
+                         "directory (name, sizes or method)");
+    }
+    if (code == ZIP_ER_NOZIP) {
+      throw Error(path + ": inconsistent .npz (zip) archive: a member's data extends past the central directory "
+                         "(members that share or overlap data, or sizes that lie)");
     }
   }
   throw Error(path + ": cannot read as an .npz (zip) archive: " + zip_error_text(code));
