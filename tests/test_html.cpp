@@ -282,9 +282,16 @@ TEST_CASE("bad input: one line naming the file, exit 1, no page left behind") {
       {write("other.json", "{\"schema\": \"bnlab.normalize/1\"}"),
        "other.json: /schema: expected \"bnlab.compare/3\", \"bnlab.compare-layers/1\" or \"bnlab.train/1\", got \"bnlab.normalize/1\""},
       {write("list.json", "[1, 2]"), "list.json: /schema: expected"},
-      {write("truncated.json", truncated.dump()), "truncated.json: not a complete bnlab.compare/3 report: "},
-      {write("no_shift.json", no_shift.dump()), "no_shift.json: not a complete bnlab.compare/3 report: "},
-      {write("bad_map.json", bad_map.dump()), "bad_map.json: not a complete bnlab.compare/3 report: "},
+      // Named by the JSON pointer (report_validation.hpp), before any figure reads the report.
+      {write("truncated.json", truncated.dump()), "truncated.json: /input/shape: missing (this report is not complete)"},
+      {write("no_shift.json", no_shift.dump()), "no_shift.json: /methods/2/maps/shift: missing (this report is not complete)"},
+      {write("bad_map.json", bad_map.dump()), "bad_map.json: /input/maps/mean_over_n/0/3/2: expected a number, got \"x\""},
+      {write("truncated_output.json", [&] {
+         Json j = default_report();
+         j["methods"]["3"].erase("output");
+         return j.dump();
+       }()),
+       "truncated_output.json: not a complete bnlab.compare/3 report: "},
   };
   for (const Case& c : cases) {
     INFO(c.file);

@@ -267,7 +267,7 @@ TEST_CASE("bnlab train --html, bnlab render TRAIN.json and a joined page; bad in
     std::string args, expected;
   };
   const std::vector<Case> cases = {
-      {dir / "truncated.json", "truncated.json: not a complete bnlab.train/1 report: "},
+      {dir / "truncated.json", "truncated.json: /methods/3/loss_curve: missing (this report is not complete)"},
       {dir.write("other.json", "{\"schema\": \"bnlab.normalize/1\"}"),
        "other.json: /schema: expected " + compare + ", " + layers + " or \"bnlab.train/1\", got \"bnlab.normalize/1\""},
       {(dir / "t.json") + " " + (dir / "c.json"),

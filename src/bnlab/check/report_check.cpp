@@ -163,15 +163,9 @@ std::vector<ReportDifference> compare_reports(const json& golden, const json& re
 json read_json_file(const std::string& path) { return parse_report_text(read_text_file(path), path); }
 
 json parse_report_text(std::string_view text, const std::string& path) {
-  // Strict first (json_text.hpp): bounded depth, so compare() below and
-  // dump() cannot overflow the stack; no NUL byte, repeated key or
-  // underflowing number.
-  check_json_text(text, path);
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {  // check_json_text already refused what nlohmann refuses
-    throw Error(path + ": invalid JSON: " + e.what());
-  }
+  // Strict (json_text.hpp): bounded depth, so compare() below and dump()
+  // cannot overflow the stack; no NUL byte, repeated key or underflowing number.
+  return parse_json_text<json>(text, path);
 }
 
 std::string format_check(const std::vector<ReportDifference>& differences, std::size_t numbers_compared,

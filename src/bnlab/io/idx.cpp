@@ -1,5 +1,8 @@
 #include "bnlab/io/idx.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +12,7 @@
 #include <zlib.h>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/io/regular_file.hpp"
 
 namespace bnlab {
 namespace {
@@ -21,11 +25,22 @@ struct GzCloser {
 };
 using GzHandle = std::unique_ptr<std::remove_pointer_t<gzFile>, GzCloser>;
 
+// zlib's message without the name it gives the stream ("<fd:3>: " for a
+// gzdopen'ed descriptor): the caller names the file, once.
+std::string zlib_message(gzFile file, int* code) {
+  std::string message = gzerror(file, code);
+  if (message.rfind("<fd:", 0) == 0) {
+    const std::size_t colon = message.find(">: ");
+    if (colon != std::string::npos) message = message.substr(colon + 3);
+  }
+  return message;
+}
+
 // The zlib error of a failed gzread, or "truncated" when the stream just ended.
 std::string read_problem(gzFile file, const std::string& what) {
   int code = 0;
-  const char* message = gzerror(file, &code);
-  if (code != Z_OK && code != Z_STREAM_END) return "corrupt file (" + std::string(message) + ") while reading " + what;
+  const std::string message = zlib_message(file, &code);
+  if (code != Z_OK && code != Z_STREAM_END) return "corrupt file (" + message + ") while reading " + what;
   return "truncated file: ends inside the " + what;
 }
 
@@ -37,6 +52,20 @@ void read_exact(gzFile file, void* out, std::size_t bytes, const std::string& pa
     if (got <= 0) throw Error(path + ": " + read_problem(file, what));
     cursor += got;
     bytes -= static_cast<std::size_t>(got);
+  }
+}
+
+// `count` bytes into `data`, which grows as they arrive (by at most kReadChunk
+// past what came): a header that announces 4 GiB over a few bytes of data
+// allocates no more than those bytes before "truncated".
+constexpr std::size_t kReadChunk = std::size_t{4} << 20;
+void read_growing(gzFile file, std::vector<std::uint8_t>& data, std::size_t count, const std::string& path,
+                  const std::string& what) {
+  data.clear();
+  while (data.size() < count) {
+    const std::size_t have = data.size(), piece = std::min(kReadChunk, count - have);
+    data.resize(have + piece);
+    read_exact(file, data.data() + have, piece, path, what);
   }
 }
 
@@ -58,10 +87,15 @@ IdxArray read_idx(const std::string& path, std::size_t expected_rank, const std:
   if (!std::filesystem::exists(path, ec)) {
     throw Error(path + ": no such file" + (hint.empty() ? std::string() : " (" + hint + ")"));
   }
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": cannot read (is a directory)");
+  // Only a regular file (io/regular_file.hpp): a FIFO would block, a device never end.
+  RegularFile input(path, "cannot open (", ")");
+  const std::size_t file_bytes = input.size();
+  unsigned char gzip_magic[2] = {0, 0};
+  const bool compressed = ::pread(input.fd(), gzip_magic, 2, 0) == 2 && gzip_magic[0] == 0x1f && gzip_magic[1] == 0x8b;
   errno = 0;
-  GzHandle file(gzopen(path.c_str(), "rb"));
+  GzHandle file(gzdopen(input.fd(), "rb"));
   if (!file) throw Error(path + ": cannot open (" + std::string(errno ? std::strerror(errno) : "zlib error") + ")");
+  input.release();  // gzclose closes it now
 
   unsigned char magic[4];
   read_exact(file.get(), magic, 4, path, "4-byte magic number");
@@ -87,16 +121,23 @@ IdxArray read_idx(const std::string& path, std::size_t expected_rank, const std:
     count *= extent;
     if (count > kMaxElements) throw Error(path + ": implausible IDX header: more than 2^32 elements");
   }
-  array.data.resize(count);
-  read_exact(file.get(), array.data.data(), count, path,
-             "data (" + std::to_string(count) + " bytes expected)");
+  // The header's count against what the file can hold, before any allocation:
+  // a plain file holds it as is, a gzip stream at most deflate's 1032:1.
+  const std::size_t header_bytes = 4 + 4 * expected_rank;
+  const std::size_t most = compressed ? file_bytes * 1032 : file_bytes - std::min(file_bytes, header_bytes);
+  if (count > most) {
+    throw Error(path + ": truncated file: the header announces " + std::to_string(count) + " bytes of data, " +
+                (compressed ? "more than its " + std::to_string(file_bytes) + " compressed bytes can hold"
+                            : "the file holds " + std::to_string(most)));
+  }
+  read_growing(file.get(), array.data, count, path, "data (" + std::to_string(count) + " bytes expected)");
   unsigned char extra = 0;
   if (gzread(file.get(), &extra, 1) != 0) {
     throw Error(path + ": trailing data after the " + std::to_string(count) + " bytes the header announces");
   }
   int code = 0;
-  const char* message = gzerror(file.get(), &code);
-  if (code != Z_OK && code != Z_STREAM_END) throw Error(path + ": corrupt file (" + std::string(message) + ")");
+  const std::string message = zlib_message(file.get(), &code);
+  if (code != Z_OK && code != Z_STREAM_END) throw Error(path + ": corrupt file (" + message + ")");
   return array;
 }
 

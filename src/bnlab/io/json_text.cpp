@@ -1,10 +1,10 @@
 #include "bnlab/io/json_text.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <vector>
 
@@ -12,6 +12,7 @@
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
+#include "bnlab/io/regular_file.hpp"
 
 namespace bnlab {
 namespace {
@@ -111,20 +112,21 @@ class StrictSax {
 }  // namespace
 
 std::string read_text_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": cannot read (is a directory)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-  // A pipe works (--config <(...)), but not an endless device (/dev/zero).
+  // Only a regular file (io/regular_file.hpp): a FIFO would block, a device
+  // (/dev/zero) never end. The cap still holds for a file that grows meanwhile.
+  const RegularFile file(path, "cannot read (", ")");
   std::string text;
   char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+  for (;;) {
+    const ssize_t got = ::read(file.fd(), buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
+    if (got == 0) break;
+    text.append(buffer, static_cast<std::size_t>(got));
     if (text.size() > kMaxJsonBytes) {
       throw Error(path + ": larger than " + std::to_string(kMaxJsonBytes >> 20) + " MiB, the limit for a JSON document");
     }
   }
-  if (in.bad()) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
   return text;
 }
 
@@ -141,6 +143,18 @@ void check_json_text(std::string_view text, const std::string& path) {
     throw Error(path + ": invalid JSON: " + parser_message(e.what()));
   }
   if (!ok) throw Error(sax.error.empty() ? path + ": invalid JSON" : sax.error);
+}
+
+std::string json_parser_message(const std::string& what) {
+  std::string message = parser_message(what);
+  for (char& ch : message) {
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  }
+  return escape_control(message);
+}
+
+void throw_invalid_json(const std::string& path, const std::string& what) {
+  throw Error(path + ": invalid JSON: " + json_parser_message(what));
 }
 
 std::string pointer_token(const std::string& key) {

@@ -24,8 +24,10 @@ inline constexpr std::size_t kMaxJsonDepth = 64;
 // A JSON document larger than this is refused (a compare report is ~40 KB).
 inline constexpr std::size_t kMaxJsonBytes = std::size_t{64} << 20;
 
-// The bytes of a file (or a pipe), at most kMaxJsonBytes. Throws Error
-// "<path>: cannot read (<reason>)", also for a directory.
+// The bytes of a regular file, at most kMaxJsonBytes. Throws Error
+// "<path>: cannot read (<reason>)", "<path>: not a regular file (a FIFO); ..."
+// (io/regular_file.hpp) for a directory, device or pipe, and "<path>: larger
+// than 64 MiB, ..." beyond the cap.
 std::string read_text_file(const std::string& path);
 
 // Throws Error "<path>: invalid JSON: <parser message>", "<path>: byte K is a
@@ -33,6 +35,24 @@ std::string read_text_file(const std::string& path);
 // nested deeper than 64 levels (...)", "<path>: <pointer>: 1e-400 is not
 // representable as a double (underflows to 0)".
 void check_json_text(std::string_view text, const std::string& path);
+
+// "[json.exception.parse_error.101] text" -> "text", on one line, escaped.
+std::string json_parser_message(const std::string& what);
+
+// Throws Error "<path>: invalid JSON: <json_parser_message(what)>".
+[[noreturn]] void throw_invalid_json(const std::string& path, const std::string& what);
+
+// The one strict JSON reader of bnlab: every JSON document it reads (compare
+// configs, train configs, saved reports for render and check) goes through
+// these. check_json_text first, then nlohmann's parse, which can no longer
+// fail (a message naming `path` if it ever does). Json: nlohmann::json or
+// nlohmann::ordered_json (reports keep their key order).
+template <class Json = nlohmann::json>
+Json parse_json_text(std::string_view text, const std::string& path);
+template <class Json = nlohmann::json>
+Json parse_json_file(const std::string& path) {
+  return parse_json_text<Json>(read_text_file(path), path);
+}
 
 // A JSON value as it appears in a message: compact, one line, invalid UTF-8
 // replaced, cut after 60 characters with "...". (Any nlohmann json type.)
@@ -42,6 +62,16 @@ std::string json_preview(const Json& value) {
   constexpr std::size_t kMax = 60;
   if (text.size() > kMax) text = text.substr(0, kMax) + "...";
   return text;
+}
+
+template <class Json>
+Json parse_json_text(std::string_view text, const std::string& path) {
+  check_json_text(text, path);
+  try {
+    return Json::parse(text);
+  } catch (const typename Json::exception& e) {  // check_json_text already refused what nlohmann refuses
+    throw_invalid_json(path, e.what());
+  }
 }
 
 // One key as a JSON pointer (RFC 6901) token: "~" -> "~0", "/" -> "~1".

@@ -41,6 +41,20 @@ void HeldNotes::release() {
   }
 }
 
+NoteLimit::NoteLimit(std::size_t shown) : shown_(shown) {
+  previous_ = set_note_sink([this](const std::string& text) {
+    if (seen_++ < shown_ && previous_) previous_(text);
+  });
+}
+
+NoteLimit::~NoteLimit() {
+  set_note_sink(previous_);
+  if (seen_ > shown_) {
+    const std::size_t more = seen_ - shown_;
+    note("... and " + std::to_string(more) + (more == 1 ? " more note" : " more notes") + " like these (left out)");
+  }
+}
+
 std::string channels_last_note(const Shape& s, const std::string& path) {
   if (s.size() != 4) return "";
   const std::size_t c = s[1], h = s[2], w = s[3];

@@ -37,6 +37,22 @@ class HeldNotes {
   bool active_ = true;
 };
 
+// While it lives, the first `shown` notes reach the sink and the others are
+// only counted; when it ends, one more note says how many were left out
+// ("... and 9990 more notes like these"). For loops over many inputs (the
+// layers of an archive), so that stderr stays readable.
+class NoteLimit {
+ public:
+  explicit NoteLimit(std::size_t shown);
+  ~NoteLimit();
+  NoteLimit(const NoteLimit&) = delete;
+  NoteLimit& operator=(const NoteLimit&) = delete;
+
+ private:
+  NoteSink previous_;
+  std::size_t shown_, seen_ = 0;
+};
+
 // A feature map read as (N, C, H, W) whose file really is (N, H, W, C) with a
 // square H x W shows C = H and W = its channel count, usually larger; a real
 // NCHW map almost never has H = C < W. For such a shape: the note suggesting

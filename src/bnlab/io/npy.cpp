@@ -24,6 +24,7 @@
 #include "bnlab/io/float16.hpp"
 #include "bnlab/io/mapped_file.hpp"
 #include "bnlab/io/notes.hpp"
+#include "bnlab/io/regular_file.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
 #include "bnlab/core/finite.hpp"
@@ -56,20 +57,11 @@ const char* const kFloat16OverflowHint =
 constexpr std::size_t kConvertBytes = 1 << 20;   // float16/float64 data is converted in pieces of this size
 
 // An open regular file, read with pread(2) at given offsets. Only regular
-// files: a device or a pipe (/dev/zero, a FIFO) could be read forever
-// (O_NONBLOCK: opening a FIFO does not wait for a writer).
+// files (io/regular_file.hpp): a device or a pipe (/dev/zero, a FIFO) could
+// be read forever.
 class InputFile {
  public:
-  explicit InputFile(const std::string& path) : path_(path), fd_(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)) {
-    if (fd_ < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
-    struct stat status {};
-    if (::fstat(fd_, &status) != 0 || !S_ISREG(status.st_mode)) {
-      ::close(fd_);
-      throw Error(path + ": not a regular file (bnlab reads .npy files, not devices, pipes or directories)");
-    }
-    size_ = static_cast<std::size_t>(status.st_size);
-  }
-  ~InputFile() { ::close(fd_); }
+  explicit InputFile(const std::string& path) : path_(path), file_(path) { size_ = file_.size(); fd_ = file_.fd(); }
   InputFile(const InputFile&) = delete;
   InputFile& operator=(const InputFile&) = delete;
 
@@ -120,7 +112,8 @@ class InputFile {
   }
 
   const std::string& path_;
-  int fd_;
+  RegularFile file_;
+  int fd_ = -1;
   std::size_t size_ = 0;
 };
 
@@ -396,6 +389,8 @@ DataLayout parse_data_layout(const std::string& text, const std::string& what) {
 }
 
 std::string to_string(DataLayout layout) { return layout == DataLayout::nchw ? "NCHW" : "NHWC"; }
+
+std::size_t npy_header_end(std::string_view head) { return header_end(head); }
 
 NpyHeader parse_npy_header(std::string_view bytes, const std::string& path) {
   // Preamble: magic, version, header length (2 bytes in 1.0, 4 in 2.0/3.0).

@@ -51,6 +51,11 @@ struct NpyHeader {
 };
 NpyHeader parse_npy_header(std::string_view bytes, const std::string& path);
 
+// The preamble and header's length in bytes from the first bytes of a .npy
+// (12 are enough); 0 when they do not say (too short, not a .npy, a version
+// parse_npy_header refuses). How much of an .npz member to inflate for its header.
+std::size_t npy_header_end(std::string_view head);
+
 // read_npy on the bytes of a .npy held in memory.
 Array<float> parse_npy(std::string_view bytes, const std::string& path);
 

@@ -1,12 +1,20 @@
 #include "bnlab/io/npz.hpp"
 
-#include <cstdio>
+#include <unistd.h>
 #include <zip.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <set>
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/shape.hpp"
 #include "bnlab/io/file_kind.hpp"
 #include "bnlab/io/npy.hpp"
+#include "bnlab/io/regular_file.hpp"
 
 namespace bnlab {
 namespace {
@@ -63,24 +71,123 @@ struct NpzArchive::Zip {
   }
 };
 
-NpzArchive::NpzArchive(const std::string& path) : path_(path), zip_(std::make_unique<Zip>()) {
+namespace {
+
+constexpr std::uint64_t kLocalHeaderBytes = 30;   // a zip local file header without its name and extra field
+constexpr std::uint64_t kHeaderInflateBytes = 4096;  // inflated first for a member's .npy header (numpy's: 128)
+constexpr std::uint64_t kMaxNpyHeaderBytes = std::uint64_t{1} << 20;  // a longer .npy header is not read from an .npz
+
+// The archive opened without libzip's consistency checks, only to say what a
+// refused archive is: a torch.save file, or which name is repeated. nullptr
+// when libzip cannot open it that way either.
+zip_t* open_lax(int fd) {
+  const int copy = ::dup(fd);
+  if (copy < 0) return nullptr;
   int code = 0;
-  zip_->handle = zip_open(path.c_str(), ZIP_RDONLY, &code);
-  if (!zip_->handle) throw Error(path + ": cannot read as an .npz (zip) archive: " + zip_error_text(code));
+  zip_t* zip = zip_fdopen(copy, 0, &code);
+  if (!zip) ::close(copy);
+  return zip;
+}
+
+// The first name that two members share, or nullopt.
+std::optional<std::string> repeated_name(const std::vector<std::string>& names) {
+  std::set<std::string> seen;
+  for (const std::string& name : names) {
+    if (!seen.insert(name).second) return name;
+  }
+  return std::nullopt;
+}
+
+// Why libzip refused to open an archive (ZIP_CHECKCONS), in words.
+[[noreturn]] void refuse_archive(const std::string& path, int fd, int code) {
+  if (zip_t* lax = open_lax(fd)) {
+    const std::vector<std::string> names = member_names(lax);
+    zip_discard(lax);
+    if (is_torch_archive(names)) throw Error(path + ": this is a PyTorch archive (torch.save); " + kTorchSaveHowTo);
+    if (const std::optional<std::string> name = repeated_name(names)) {
+      throw Error(path + ": two members are named \"" + printable_name(*name) +
+                  "\" (numpy.savez writes each name once; which one is meant?)");
+    }
+    // Read as a zip without the checks, refused with them: the checks failed.
+    if (code == ZIP_ER_INCONS) {
+      throw Error(path + ": inconsistent .npz (zip) archive: a member's local header disagrees with the central "
+                         "directory (name, sizes or method)");
+    }
+    if (code == ZIP_ER_NOZIP) {
+      throw Error(path + ": inconsistent .npz (zip) archive: a member's data extends past the central directory "
+                         "(members that share or overlap data, or sizes that lie)");
+    }
+  }
+  throw Error(path + ": cannot read as an .npz (zip) archive: " + zip_error_text(code));
+}
+
+}  // namespace
+
+NpzArchive::NpzArchive(const std::string& path) : path_(path), zip_(std::make_unique<Zip>()) {
+  // Only a regular file (io/regular_file.hpp); libzip reads the descriptor opened here.
+  RegularFile file(path);
+  const std::uint64_t archive_bytes = file.size();
+  int code = 0;
+  // ZIP_CHECKCONS: every local header is read and compared with its central
+  // directory entry (name, sizes, method), members must end before the
+  // central directory, and a repeated name is an error.
+  zip_->handle = zip_fdopen(file.fd(), ZIP_CHECKCONS, &code);
+  if (!zip_->handle) refuse_archive(path, file.fd(), code);
+  file.release();  // libzip closes it now
   const std::vector<std::string> names = member_names(zip_->handle);
   if (is_torch_archive(names)) throw Error(path + ": this is a PyTorch archive (torch.save); " + kTorchSaveHowTo);
+  if (const std::optional<std::string> name = repeated_name(names)) {
+    throw Error(path + ": two members are named \"" + printable_name(*name) +
+                "\" (numpy.savez writes each name once; which one is meant?)");
+  }
 
-  // numpy.savez writes one "<key>.npy" per array, in the order given.
-  for (const std::string& member : names) {
-    if (!ends_with(member, kNpySuffix)) continue;  // not an array (numpy.load skips it too)
+  // The declared sizes, checked against the file before anything is inflated.
+  std::uint64_t claimed = 0;  // local headers and compressed data, which do not overlap in an honest archive
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string where = path + ":" + printable_name(names[i]);
+    zip_stat_t stat;
+    zip_stat_init(&stat);
+    if (zip_stat_index(zip_->handle, i, 0, &stat) != 0) throw Error(where + ": cannot read: " + zip_strerror(zip_->handle));
+    const bool known = (stat.valid & ZIP_STAT_SIZE) && (stat.valid & ZIP_STAT_COMP_SIZE) && (stat.valid & ZIP_STAT_COMP_METHOD);
+    if (!known) throw Error(where + ": the archive does not declare the member's sizes");
+    if ((stat.valid & ZIP_STAT_ENCRYPTION_METHOD) && stat.encryption_method != ZIP_EM_NONE) {
+      throw Error(where + ": an encrypted member (numpy.savez never encrypts)");
+    }
+    if (stat.comp_method == ZIP_CM_STORE && stat.size != stat.comp_size) {
+      throw Error(where + ": a stored member declares " + std::to_string(stat.size) + " bytes uncompressed but " +
+                  std::to_string(stat.comp_size) + " stored");
+    }
+    if (stat.comp_method != ZIP_CM_STORE && stat.comp_method != ZIP_CM_DEFLATE) {
+      throw Error(where + ": compression method " + std::to_string(stat.comp_method) +
+                  " (numpy.savez stores members, numpy.savez_compressed deflates them; bnlab reads those two)");
+    }
+    if (stat.comp_method == ZIP_CM_DEFLATE && stat.size / kDeflateMaxRatio > stat.comp_size + 1) {
+      throw Error(where + ": declares " + std::to_string(stat.size) + " bytes uncompressed from " +
+                  std::to_string(stat.comp_size) + " compressed, more than deflate can produce (" +
+                  std::to_string(kDeflateMaxRatio) + ":1)");
+    }
+    const char* raw_name = zip_get_name(zip_->handle, i, ZIP_FL_ENC_RAW);  // as stored (the guess may be longer UTF-8)
+    const std::uint64_t name_bytes = raw_name ? std::strlen(raw_name) : 0;
+    if (stat.comp_size <= archive_bytes) claimed += kLocalHeaderBytes + name_bytes + stat.comp_size;
+    if (stat.comp_size > archive_bytes || claimed > archive_bytes) {
+      throw Error(path + ": the members' declared sizes add up to more than the archive's " +
+                  std::to_string(archive_bytes) + " bytes (members that share or overlap data, or sizes that lie; "
+                  "numpy.savez writes neither)");
+    }
+    // numpy.savez writes one "<key>.npy" per array, in the order given.
+    if (!ends_with(names[i], kNpySuffix)) continue;  // not an array (numpy.load skips it too)
     NpzEntry entry;
-    entry.name = member.substr(0, member.size() - std::string(kNpySuffix).size());
-    members_.push_back(member);
+    entry.name = names[i].substr(0, names[i].size() - std::string(kNpySuffix).size());
+    members_.push_back(Member{static_cast<std::uint64_t>(i), stat.size});
     entries_.push_back(entry);
   }
-  // Each header, from the member's bytes (released before the next member is read).
+  // Each header from the member's first bytes: the data is inflated only when read.
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    const NpyHeader header = parse_npy_header(member_bytes(i), member_path(entries_[i]));
+    const std::uint64_t size = members_[i].size;
+    std::string head = member_bytes(i, std::min(size, kHeaderInflateBytes), false);
+    const std::uint64_t end = npy_header_end(head);
+    if (end > head.size() && end <= std::min(size, kMaxNpyHeaderBytes)) head = member_bytes(i, end, false);
+    const NpyHeader header = parse_npy_header(head, member_path(entries_[i]));
     entries_[i].descr = header.descr;
     entries_[i].shape = header.shape;
   }
@@ -95,24 +202,51 @@ const NpzEntry* NpzArchive::find(const std::string& name) const {
   return nullptr;
 }
 
-std::string NpzArchive::member_bytes(std::size_t index) const {
+std::string NpzArchive::member_bytes(std::size_t index, std::uint64_t count, bool whole) const {
   const std::string where = member_path(entries_.at(index));
-  zip_file_t* file = zip_fopen(zip_->handle, members_.at(index).c_str(), 0);
+  const Member& member = members_.at(index);
+  zip_file_t* file = zip_fopen_index(zip_->handle, member.index, 0);
   if (!file) throw Error(where + ": cannot read: " + zip_strerror(zip_->handle));
+  count = whole ? member.size : std::min(count, member.size);
   std::string bytes;
-  char buffer[1 << 16];
-  zip_int64_t got = 0;
-  while ((got = zip_fread(file, buffer, sizeof buffer)) > 0) bytes.append(buffer, static_cast<std::size_t>(got));
-  const bool failed = got < 0;  // includes a CRC mismatch at the end of the member
-  const std::string error = failed ? zip_file_strerror(file) : "";
+  std::string error;
+  // Memory grows with the bytes that arrive, not with the declared size: a
+  // member that declares 256 MiB and ends after 1 KiB costs 1 KiB (the
+  // reservation, capped, touches no page until written).
+  constexpr std::uint64_t kPiece = 1 << 20, kMaxReserve = std::uint64_t{256} << 20;
+  try {
+    bytes.reserve(static_cast<std::size_t>(std::min(count, kMaxReserve)));
+    std::uint64_t have = 0;
+    // In pieces, never past `count`: libzip 1.7 inflates past the declared
+    // size if the data goes on, so the declared size is enforced here.
+    while (have < count && error.empty()) {
+      const std::uint64_t piece = std::min(count - have, kPiece);
+      bytes.resize(static_cast<std::size_t>(have + piece));
+      const zip_int64_t got = zip_fread(file, bytes.data() + have, piece);
+      if (got < 0) error = zip_file_strerror(file);  // includes a CRC mismatch at the end of the member
+      else if (got == 0) error = "the member ends after " + std::to_string(have) + " of the " +
+                                 std::to_string(member.size) + " bytes the archive declares";
+      else have += static_cast<std::uint64_t>(got);
+      bytes.resize(static_cast<std::size_t>(have));
+    }
+  } catch (const std::bad_alloc&) {
+    zip_fclose(file);
+    throw Error(where + ": cannot hold its " + std::to_string(count) + " bytes in memory");
+  }
+  if (error.empty() && whole) {
+    char extra = 0;
+    const zip_int64_t got = zip_fread(file, &extra, 1);
+    if (got > 0) error = "the member inflates to more than the " + std::to_string(member.size) + " bytes the archive declares";
+    else if (got < 0) error = zip_file_strerror(file);
+  }
   zip_fclose(file);
-  if (failed) throw Error(where + ": cannot read: " + error);
+  if (!error.empty()) throw Error(where + ": cannot read: " + error);
   return bytes;
 }
 
 Array<float> NpzArchive::read(const NpzEntry& entry) const {
   const std::size_t index = static_cast<std::size_t>(&entry - entries_.data());
-  return parse_npy(member_bytes(index), member_path(entry));
+  return parse_npy(member_bytes(index, members_.at(index).size, true), member_path(entry));
 }
 
 std::string NpzArchive::contents() const {
@@ -152,12 +286,18 @@ bool starts_like_zip(const std::string& bytes) {
 }
 
 bool file_starts_like_zip(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) return false;
-  char head[4];
-  const std::size_t got = std::fread(head, 1, sizeof head, file);
-  std::fclose(file);
-  return starts_like_zip(std::string(head, got));
+  // Through RegularFile: a FIFO or device is not an archive (its reader then
+  // refuses it by type), and opening it never blocks.
+  try {
+    const RegularFile file(path);
+    char head[4];
+    ssize_t got = 0;
+    do got = ::pread(file.fd(), head, sizeof head, 0);
+    while (got < 0 && errno == EINTR);
+    return got > 0 && starts_like_zip(std::string(head, static_cast<std::size_t>(got)));
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 std::optional<std::vector<std::string>> zip_member_names(const std::string& bytes) {

@@ -7,6 +7,7 @@
 // A torch.save file is a zip too (it holds a pickled object in
 // "<name>/data.pkl" and raw storages), and is refused with a message saying
 // how to save the tensor for bnlab instead.
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,9 +30,19 @@ std::string printable_name(const std::string& name);
 
 class NpzArchive {
  public:
-  // Opens the archive and reads every array's header. Throws Error naming
-  // `path`: cannot open, not a zip archive, a torch.save archive, a member
-  // whose header is malformed ("acts.npz:conv1: ...").
+  // Opens the archive and reads every array's header (inflating only the
+  // header's first bytes of each member). Throws Error naming `path`: cannot
+  // open, not a regular file, not a zip archive, a torch.save archive, a
+  // member whose header is malformed ("acts.npz:conv1: ..."), and an archive
+  // bnlab does not trust (numpy.savez never writes one):
+  //   - two members of the same name (numpy.load would return one of them);
+  //   - a member whose local header disagrees with the central directory
+  //     (name, sizes, method: libzip's ZIP_CHECKCONS);
+  //   - members that share or overlap data (their declared compressed sizes
+  //     and headers add up to more than the archive);
+  //   - a declared uncompressed size deflate cannot produce from the
+  //     compressed size (more than kDeflateMaxRatio:1), or a stored member
+  //     whose two sizes differ, or another compression method or encryption.
   explicit NpzArchive(const std::string& path);
   ~NpzArchive();
   NpzArchive(const NpzArchive&) = delete;
@@ -42,7 +53,9 @@ class NpzArchive {
   const NpzEntry* find(const std::string& name) const;               // nullptr if absent
 
   // The array as read_npy reads a file (float32, C order; float16 widened);
-  // errors name it "<path>:<name>".
+  // errors name it "<path>:<name>". Only this member is inflated, and never
+  // beyond the size the archive declares for it (a member that inflates to
+  // more is refused as soon as the extra bytes arrive).
   Array<float> read(const NpzEntry& entry) const;
 
   // "conv1 (8, 64, 32, 32) <f2, labels (8,) <i8": what the archive holds, for
@@ -54,12 +67,22 @@ class NpzArchive {
 
  private:
   struct Zip;
-  std::string member_bytes(std::size_t index) const;  // the decompressed member
+  struct Member {
+    std::uint64_t index = 0;  // libzip's index
+    std::uint64_t size = 0;   // declared uncompressed size
+  };
+  // The first `count` bytes of member `index` inflated (at most its declared
+  // size); `whole`: all of it, checked to end there (no byte more).
+  std::string member_bytes(std::size_t index, std::uint64_t count, bool whole) const;
   std::string path_;
   std::unique_ptr<Zip> zip_;
   std::vector<NpzEntry> entries_;
-  std::vector<std::string> members_;  // zip member name of each entry
+  std::vector<Member> members_;  // the zip member of each entry
 };
+
+// Deflate's largest expansion: a 258-byte match costs at least 2 bits, so
+// one compressed byte gives at most 1032 bytes (zlib's technical notes).
+inline constexpr std::uint64_t kDeflateMaxRatio = 1032;
 
 // The feature map of read_feature_map from a .npy file, or from the array
 // `layer` of an .npz archive (named "<path>:<layer>" in errors). `what` is

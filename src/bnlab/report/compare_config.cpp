@@ -77,14 +77,7 @@ std::string parse_format(const std::string& text, const std::string& what) { ret
 
 // Parses JSON text strictly (json_text.hpp: no NUL byte, no repeated key at
 // any depth, no number that under- or overflows, at most kMaxJsonDepth deep).
-Json parse_json(const std::string& text, const std::string& path) {
-  check_json_text(text, path);
-  try {
-    return Json::parse(text);
-  } catch (const Json::exception& e) {  // check_json_text already refused what nlohmann refuses
-    throw Error(path + ": invalid JSON: " + escape_control(e.what()));
-  }
-}
+Json parse_json(const std::string& text, const std::string& path) { return parse_json_text<Json>(text, path); }
 
 class FileParser {
  public:

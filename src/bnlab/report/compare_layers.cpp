@@ -4,6 +4,7 @@
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/engine/method.hpp"
+#include "bnlab/io/notes.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/io/npz.hpp"
 #include "bnlab/report/compare.hpp"
@@ -17,15 +18,32 @@ using Json = nlohmann::ordered_json;
 // "Method 3", "ln", "gn:4": the method table's name for sentences.
 std::string method_display_name(const std::string& id) { return parse_method(id, "method").name; }
 
+// One run compares at most this many layers: each one's results stay in
+// memory until the report is written (about 70 KB a layer), and a network has
+// a few hundred normalized layers at most (ResNet-152: 155).
+constexpr std::size_t kMaxLayers = 1000;
+
+// The notes of the layers' reads (a channels-last shape, ...) shown before
+// the rest are summarized in one line.
+constexpr std::size_t kLayerNotesShown = 10;
+
 // The arrays to compare: config.layers in that order, or every 4-d array in archive order.
 std::vector<const NpzEntry*> select_layers(const NpzArchive& archive, const CompareConfig& config) {
   std::vector<const NpzEntry*> chosen;
+  if (config.layers.size() > kMaxLayers) {
+    throw Error("--layers: " + std::to_string(config.layers.size()) + " layers chosen; bnlab compares at most " +
+                std::to_string(kMaxLayers) + " in one run");
+  }
   if (config.layers.empty()) {
     for (const NpzEntry& entry : archive.entries()) {
       if (entry.shape.size() == 4) chosen.push_back(&entry);
     }
     if (chosen.empty()) {
       throw Error(archive.path() + ": no 4-d array (N,C,H,W) to compare; it holds: " + archive.contents());
+    }
+    if (chosen.size() > kMaxLayers) {
+      throw Error(archive.path() + ": holds " + std::to_string(chosen.size()) + " 4-d arrays; bnlab compares at most " +
+                  std::to_string(kMaxLayers) + " in one run: choose some with --layers NAME,NAME,...");
     }
     return chosen;
   }
@@ -74,19 +92,26 @@ LayersResult compare_layers(const CompareConfig& config) {
     }
   }
 
+  // Notes wait for the whole archive: when a later layer is an error, the
+  // error is the only line (HeldNotes drops what it holds on the way out).
+  HeldNotes held;
   LayersResult result;
-  result.config = config;
-  result.arrays = Json::array();
-  for (const NpzEntry& entry : archive.entries()) {
-    const bool compared = std::find(chosen.begin(), chosen.end(), &entry) != chosen.end();
-    result.arrays.push_back({{"name", entry.name}, {"dtype", entry.descr}, {"shape", entry.shape}, {"compared", compared}});
+  {
+    const NoteLimit note_limit(kLayerNotesShown);  // its "... and N more" line is held too
+    result.config = config;
+    result.arrays = Json::array();
+    for (const NpzEntry& entry : archive.entries()) {
+      const bool compared = std::find(chosen.begin(), chosen.end(), &entry) != chosen.end();
+      result.arrays.push_back({{"name", entry.name}, {"dtype", entry.descr}, {"shape", entry.shape}, {"compared", compared}});
+    }
+    for (const NpzEntry* entry : chosen) {
+      CompareConfig layer_config = config;
+      layer_config.input = archive.member_path(*entry);  // how the block's input.path names it
+      const Array<float> x = as_feature_map(archive.read(*entry), layout, archive.member_path(*entry));  // (N, C, H, W)
+      result.layers.push_back(LayerResult{entry->name, entry->descr, compare(layer_config, x)});
+    }
   }
-  for (const NpzEntry* entry : chosen) {
-    CompareConfig layer_config = config;
-    layer_config.input = archive.member_path(*entry);  // how the block's input.path names it
-    const Array<float> x = as_feature_map(archive.read(*entry), layout, archive.member_path(*entry));  // (N, C, H, W)
-    result.layers.push_back(LayerResult{entry->name, entry->descr, compare(layer_config, x)});
-  }
+  held.release();
   return result;
 }
 

@@ -108,7 +108,8 @@ Images translated(const Images& images, int down, int right) {
 }
 
 Images on_canvas(const Images& images, std::size_t size) {
-  if (size < images.height || size < images.width) throw Error("canvas smaller than the images");
+  if (size < images.height || size < images.width) throw Error("canvas: " + std::to_string(size) + "x" + std::to_string(size) + " is smaller than the " +
+                std::to_string(images.height) + "x" + std::to_string(images.width) + " images");
   Images out{images.count, size, size, std::vector<std::uint8_t>(images.count * size * size, 0), images.labels};
   const std::size_t top = (size - images.height) / 2, left = (size - images.width) / 2;
   for (std::size_t i = 0; i < images.count; ++i) {

@@ -14,6 +14,7 @@
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
 #include "bnlab/core/split.hpp"
+#include "bnlab/io/json_text.hpp"
 #include "bnlab/train/train_method.hpp"
 
 namespace bnlab::train {
@@ -201,41 +202,13 @@ class Parser {
   std::string path_;
 };
 
-std::string read_text(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw Error(path + ": cannot read (is a directory)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 }  // namespace
 
 TrainConfig load_train_config(const std::string& path) {
-  const std::string text = read_text(path);
-  std::vector<std::set<std::string>> open;  // keys seen per open object: a repeated key is an error
-  auto callback = [&](int, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::object_start) open.emplace_back();
-    else if (event == Json::parse_event_t::object_end) open.pop_back();
-    else if (event == Json::parse_event_t::key && open.size() == 1 && !open.back().insert(parsed.get<std::string>()).second) {
-      throw Error(path + ": /" + parsed.get<std::string>() + ": duplicate key");
-    }
-    return true;
-  };
-  Json root;
-  try {
-    root = Json::parse(text, callback);
-  } catch (const Json::exception& e) {
-    std::string message = e.what();
-    if (auto close = message.find("] "); message.rfind("[json.exception.", 0) == 0 && close != std::string::npos) {
-      message = message.substr(close + 2);
-    }
-    for (char& ch : message) {
-      if (ch == '\n' || ch == '\r') ch = ' ';
-    }
-    throw Error(path + ": invalid JSON: " + message);
-  }
-  return Parser(path).parse(root);
+  // The strict reader (io/json_text.hpp): a regular file of at most 64 MiB,
+  // no repeated key at any depth, at most 64 levels deep (echoing a value
+  // recurses), no number that under- or overflows.
+  return Parser(path).parse(parse_json_file<Json>(path));
 }
 
 void apply_overrides(TrainConfig& config, const TrainOverrides& o) {

@@ -37,8 +37,11 @@ std::string batch_size_figure(const Json& report) {
     if (probe.is_object() && probe.value("applicable", false)) {
       Curve curve{index, method.column, method.name, {}};
       for (const Json& size : probe.at("sizes")) {
-        const double error = size.value("var_error", 0.0);
-        if (!size.value("degenerate", false) && error > 0) curve.points.push_back({size.at("n").get<double>(), error});
+        const double error = size.value("var_error", 0.0), n = size.at("n").get<double>();
+        // Log axes: only n >= 1 and an error > 0 have a place on them (validated
+        // reports hold nothing else; this keeps log2/log10 finite regardless).
+        if (!size.value("degenerate", false) && error > 0 && n >= 1 && std::isfinite(error) && std::isfinite(n))
+          curve.points.push_back({n, error});
       }
       if (!curve.points.empty()) curves.push_back(curve);
     } else {
@@ -62,16 +65,20 @@ std::string batch_size_figure(const Json& report) {
   const double d_lo = std::floor(std::log10(e_lo)), d_hi = std::max(d_lo + 1, std::ceil(std::log10(e_hi)));
   const double o_lo = std::log2(n_lo), o_hi = std::max(o_lo + 1, std::log2(n_hi));
   const auto x_of = [&](double n) { return kLeft + (std::log2(n) - o_lo) / (o_hi - o_lo) * (kRight - kLeft); };
-  const auto y_of = [&](double e) { return kTop + kHeight - (std::log10(e) - d_lo) / (d_hi - d_lo) * kHeight; };
+  const auto y_of_decade = [&](double d) { return kTop + kHeight - (d - d_lo) / (d_hi - d_lo) * kHeight; };
+  const auto y_of = [&](double e) { return y_of_decade(std::log10(e)); };
   std::string body = "<rect x=\"" + coord(kLeft) + "\" y=\"" + coord(kTop) + "\" width=\"" + coord(kRight - kLeft) +
                      "\" height=\"" + coord(kHeight) + "\" fill=\"none\" stroke=\"#555\"/>\n";
-  for (double d = d_lo; d <= d_hi; ++d) {
-    const double y = y_of(std::pow(10.0, d));
+  // Every decade and octave up to about a dozen labels, then every k-th: a
+  // bounded loop whatever the range (errors from 1e-320 to 1e308 are 628 decades).
+  const double d_every = std::max(1.0, std::ceil((d_hi - d_lo) / 12)), o_every = std::max(1.0, std::ceil((o_hi - o_lo) / 12));
+  for (double d = d_lo; d <= d_hi; d += d_every) {
+    const double y = y_of_decade(d);  // 10^d itself may be 0 (below the subnormals)
     body += "<line x1=\"" + coord(kLeft) + "\" x2=\"" + coord(kRight) + "\" y1=\"" + coord(y) + "\" y2=\"" + coord(y) +
             "\" stroke=\"#ddd\"/>\n";
     body += text(kLeft - 6, y + 4, number(std::pow(10.0, d)), "text-anchor=\"end\" font-size=\"11\"");
   }
-  for (double o = std::ceil(o_lo); o <= o_hi; ++o)
+  for (double o = std::ceil(o_lo); o <= o_hi; o += o_every)
     body += text(x_of(std::pow(2.0, o)), kTop + kHeight + 15, number(std::pow(2.0, o)),
                  "text-anchor=\"middle\" font-size=\"11\"");
   body += text((kLeft + kRight) / 2, kTop + kHeight + 34, "batch size n (the first n samples; log scale)",

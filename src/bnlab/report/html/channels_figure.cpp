@@ -31,19 +31,11 @@ struct Axis {
   double y(double v) const { return top + kPanelHeight - (v - lo) / (hi - lo) * kPanelHeight; }
 };
 
-// "Nice" tick step for a span: 1, 2 or 5 times a power of ten, about 4 ticks.
-double tick_step(double span) {
-  const double raw = span / 4, power = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0})
-    if (m * power >= raw) return m * power;
-  return 10 * power;
-}
-
 std::string panel(const std::vector<Series>& series, std::size_t channels, bool std_panel, double top) {
   double lo = 0, hi = std_panel ? 1.2 : 0.1;
   for (const Series& s : series)
     for (std::size_t c = 0; c < channels; ++c) {
-      const double v = std_panel ? std::sqrt(std::max(0.0, s.var[c])) : s.mean[c];
+      const double v = plottable(std_panel ? std::sqrt(std::max(0.0, s.var[c])) : s.mean[c]);
       lo = std::min(lo, v);
       hi = std::max(hi, v);
     }
@@ -53,11 +45,11 @@ std::string panel(const std::vector<Series>& series, std::size_t channels, bool 
   }
   hi += (hi - lo) * 0.05;
   const Axis axis{lo, hi, top};
-  const double step = tick_step(hi - lo);
+  const double step = tick_step(hi - lo, 4);
   std::string out = "<g class=\"panel\">\n";
   out += "<rect x=\"" + coord(kPlotLeft) + "\" y=\"" + coord(top) + "\" width=\"" + coord(kPlotRight - kPlotLeft) +
          "\" height=\"" + coord(kPanelHeight) + "\" fill=\"none\" stroke=\"#555\"/>\n";
-  for (double t = std::ceil(lo / step) * step; t <= hi; t += step) {
+  for (const double t : axis_ticks(lo, hi, 4)) {
     const double y = axis.y(t);
     out += "<line x1=\"" + coord(kPlotLeft) + "\" x2=\"" + coord(kPlotRight) + "\" y1=\"" + coord(y) + "\" y2=\"" +
            coord(y) + "\" stroke=\"#ddd\"/>\n";
@@ -80,7 +72,7 @@ std::string panel(const std::vector<Series>& series, std::size_t channels, bool 
     for (std::size_t c = 0; c < channels; ++c) {
       const double x = kPlotLeft + slot * (double(c) + double(k + 1) / double(series.size() + 1));
       const bool constant = s.var[c] < kConstantVar;
-      const double v = std_panel ? std::sqrt(std::max(0.0, s.var[c])) : s.mean[c];
+      const double v = plottable(std_panel ? std::sqrt(std::max(0.0, s.var[c])) : s.mean[c]);
       out += marker(s.index, x, axis.y(v), r, constant);
     }
   }

@@ -38,7 +38,7 @@ std::string hex(const std::vector<Stop>& stops, double t) {
 
 // The quantized level of v (see heat_map.hpp) and the colour of a level.
 int level_of(double v, const ColourScale& s) {
-  if (!(s.range > 0) || !std::isfinite(v)) return 0;
+  if (!(s.range > 0) || !std::isfinite(v) || !std::isfinite(s.range) || !std::isfinite(s.centre)) return 0;
   // Clamped before rounding: a value far outside the scale (an edited report) cannot overflow lround.
   if (s.palette == Palette::diverging) {
     const double t = std::clamp(kDivergingSteps * (v - s.centre) / s.range, -double(kDivergingSteps),

@@ -1,20 +1,17 @@
 #include "bnlab/report/html/html_report.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/train_schema.hpp"
 #include "bnlab/engine/method.hpp"
+#include "bnlab/io/json_text.hpp"
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/html/figures.hpp"
 #include "bnlab/report/html/html_page.hpp"
+#include "bnlab/report/html/report_validation.hpp"
 #include "bnlab/report/html/svg.hpp"
 #include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/report/verdict.hpp"
@@ -239,6 +236,7 @@ std::string body_of(const Schema& schema, const Json& report, const std::string&
 
 std::string render_report_html(const Json& report, const std::string& source) {
   const Schema& schema = schema_of(report, source, {});
+  validate_report(report, source);  // lengths, indices and map sizes before any figure reads them
   return page(schema.title, body_of(schema, report, source));
 }
 
@@ -246,16 +244,16 @@ std::string render_joined_html(const Json& report, const std::string& report_sou
                                const std::string& train_source) {
   const Schema& first = schema_of(report, report_source, {kCompareSchema, kCompareLayersSchema});
   const Schema& second = schema_of(train_result, train_source, {train::kTrainSchema});
+  validate_report(report, report_source);
+  validate_report(train_result, train_source);
   return page(std::string(first.title) + " and bnlab train report",
               body_of(first, report, report_source) + body_of(second, train_result, train_source));
 }
 
 Json read_report_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": cannot read (is a directory)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read (" + std::strerror(errno) + ")");
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  // The strict reader (io/json_text.hpp): a regular file of at most 64 MiB,
+  // at most 64 levels deep (the figures and dump() recurse), no repeated key.
+  const std::string text = read_text_file(path);
   // A tensor given by mistake is named as one, not reported as a parse error.
   if (text.rfind("\x93NUMPY", 0) == 0) {
     throw Error(path + ": this is a .npy array; render takes a report (bnlab compare --output REPORT.json)");
@@ -264,15 +262,7 @@ Json read_report_file(const std::string& path) {
     throw Error(path + ": this is a zip archive (.npz or torch.save), not a report; render takes a report "
                        "(bnlab compare --output REPORT.json)");
   }
-  try {
-    return Json::parse(text);
-  } catch (const Json::exception& e) {
-    std::string message = e.what();  // "[json.exception.parse_error.101] parse error at ..."
-    const std::size_t close = message.find("] ");
-    if (!message.empty() && message.front() == '[' && close != std::string::npos) message = message.substr(close + 2);
-    std::replace(message.begin(), message.end(), '\n', ' ');
-    throw Error(path + ": invalid JSON: " + message);
-  }
+  return parse_json_text<Json>(text, path);
 }
 
 }  // namespace bnlab::html

@@ -45,14 +45,6 @@ SeriesName series_name(const std::string& id, const Json& block) {
 // "M3 (Method 3)", "ln": the column heading, and the sentence name when it differs.
 std::string series_label(const SeriesName& m) { return m.column == m.name ? m.column : m.column + " (" + m.name + ")"; }
 
-// "Nice" tick step for a span: 1, 2 or 5 times a power of ten, about 5 ticks.
-double tick_step(double span) {
-  const double raw = span / 5, power = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0})
-    if (m * power >= raw) return m * power;
-  return 10 * power;
-}
-
 std::string line(double x1, double y1, double x2, double y2, const std::string& style) {
   return "<line x1=\"" + coord(x1) + "\" y1=\"" + coord(y1) + "\" x2=\"" + coord(x2) + "\" y2=\"" + coord(y2) + "\" " +
          style + "/>\n";
@@ -170,23 +162,27 @@ std::string train_loss_figure(const Json& result) {
   if (curves.empty()) return figure_not_applicable("fig-train-loss", title, "the result holds no point of a loss curve");
   // Linear axes from 0 (a cross-entropy loss is >= 0); log would stretch the
   // few high points of the first steps over most of the height.
+  // Values clamped to what an axis can hold (svg.hpp plottable): a loss of
+  // 1.7e308 puts the axis top near 1e300, never at infinity.
+  for (LossCurve& c : curves)
+    for (std::size_t i = 0; i < c.mean.size(); ++i) c.mean[i] = plottable(c.mean[i]), c.std[i] = plottable(c.std[i]);
   double hi = 0;
   for (const LossCurve& c : curves)
-    for (std::size_t i = 0; i < c.mean.size(); ++i) hi = std::max(hi, c.mean[i] + c.std[i]);
-  const double y_step = tick_step(std::max(hi, 1e-3));
-  const double y_hi = std::ceil(hi / y_step) * y_step + (hi <= 0 ? y_step : 0);
-  const double x_step = std::max(1.0, tick_step(x_hi));  // whole steps
+    for (std::size_t i = 0; i < c.mean.size(); ++i) hi = std::max(hi, plottable(c.mean[i] + c.std[i]));
+  const double y_step = tick_step(std::max(hi, 1e-3), 5);
+  const double y_hi = plottable(std::ceil(hi / y_step) * y_step + (hi <= 0 ? y_step : 0));
+  const double x_step = std::max(1.0, tick_step(x_hi, 5));  // whole steps
   const auto x_of = [&](double step) { return kLossLeft + step / x_hi * (kLossRight - kLossLeft); };
   const auto y_of = [&](double loss) { return kLossTop + kLossHeight - loss / y_hi * kLossHeight; };
 
   std::string body = "<rect x=\"" + coord(kLossLeft) + "\" y=\"" + coord(kLossTop) + "\" width=\"" +
                      coord(kLossRight - kLossLeft) + "\" height=\"" + coord(kLossHeight) +
                      "\" fill=\"none\" stroke=\"#555\"/>\n";
-  for (double t = 0; t <= y_hi + y_step / 2; t += y_step) {
+  for (double k = 0, t = 0; t <= y_hi + y_step / 2 && k <= 20; t = ++k * y_step) {
     body += line(kLossLeft, y_of(t), kLossRight, y_of(t), "stroke=\"#ddd\"");
     body += text(kLossLeft - 6, y_of(t) + 4, number(t), "text-anchor=\"end\" font-size=\"11\"");
   }
-  for (double t = 0; t <= x_hi * (1 + 1e-9); t += x_step)  // no tick beyond the last step
+  for (double k = 0, t = 0; t <= x_hi * (1 + 1e-9) && k <= 20; t = ++k * x_step)  // no tick beyond the last step
     body += text(x_of(t), kLossTop + kLossHeight + 15, number(t), "text-anchor=\"middle\" font-size=\"11\"");
   body += text((kLossLeft + kLossRight) / 2, kLossTop + kLossHeight + 34,
                "training step (batches of " + std::to_string(result.at("config").at("batch_size").get<std::size_t>()) +

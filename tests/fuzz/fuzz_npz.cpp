@@ -1,0 +1,38 @@
+// libFuzzer target: the .npz reader (through libzip) on arbitrary bytes,
+// written to a file as bnlab reads them: the archive's checks, every
+// member's header, and the first members' data. Any outcome but a value or a
+// bnlab::Error (a crash, an ASan/UBSan report, another exception, a run
+// past libFuzzer's -rss_limit_mb) is a finding.
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "bnlab/core/error.hpp"
+#include "bnlab/io/npz.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static const std::string path = "/tmp/bnlab-fuzz-npz-" + std::to_string(::getpid()) + ".npz";
+  if (std::FILE* file = std::fopen(path.c_str(), "wb")) {
+    std::fwrite(data, 1, size, file);
+    std::fclose(file);
+  } else {
+    return 0;
+  }
+  try {
+    const bnlab::NpzArchive archive(path);
+    (void)archive.contents();
+    std::size_t read = 0;
+    for (const bnlab::NpzEntry& entry : archive.entries()) {
+      if (read++ == 4) break;
+      try {
+        (void)archive.read(entry);
+      } catch (const bnlab::Error&) {
+      }
+    }
+  } catch (const bnlab::Error&) {
+  }
+  return 0;
+}
