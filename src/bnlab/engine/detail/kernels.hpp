@@ -268,40 +268,77 @@ struct NormalizeRows {
   Source<T> gamma, beta;
 
   void operator()(const Rows& rows, std::size_t s0, std::size_t s1) const {
-    const std::size_t S = dims.s();
-    for (std::size_t r = 0; r < rows.count; ++r) {
-      const std::size_t run = rows.run[r];
-      const T* xs = x + run * S + s0;
-      T* ys = y + run * S + s0;
-      const std::ptrdiff_t ahead = rows.ahead[r];
-      auto prefetch = [=](std::size_t i) {
-        prefetch_read(xs + ahead + i);
-        prefetch_write(ys + ahead + i);
-      };
-      const auto sh = row_data<kStat>(shifts, dims, run, s0), a = row_data<kStat>(as, dims, run, s0),
-                 b = row_data<kStat>(bs, dims, run, s0);
-      const auto g = row_data<kGamma>(gamma, dims, run, s0);
-      const auto be = row_data<kBeta>(beta, dims, run, s0);
-      if constexpr (!kStat && !kGamma && !kBeta) {
-        // normalized(), with its per-row factors hoisted.
-        const T m = sh.value, A = a.value * g.value, B = std::fma(b.value, g.value, be.value);
-        for_blocks(
-            s1 - s0,
-            [=](std::size_t i0, auto count) {
-#pragma omp simd
-              for (std::size_t i = i0; i < i0 + count; ++i) ys[i] = std::fma(xs[i] - m, A, B);
-            },
-            prefetch);
-      } else {
-        for_blocks(
-            s1 - s0,
-            [=](std::size_t i0, auto count) {
-#pragma omp simd
-              for (std::size_t i = i0; i < i0 + count; ++i) ys[i] = normalized(xs[i], sh[i], a[i], b[i], g[i], be[i]);
-            },
-            prefetch);
-      }
+    if constexpr (!kStat && !kGamma && !kBeta) {
+      for (std::size_t r = 0; r < rows.count; ++r) constant_row(rows, r, s0, s1);
+    } else {
+      with_count(rows, [&](auto count) { bundle<decltype(count)::value>(rows, s0, s1); });
     }
+  }
+
+  // One row whose statistic and parameters are constant along it:
+  // normalized(), with its per-row factors hoisted (the same operations, so
+  // the same bits).
+  void constant_row(const Rows& rows, std::size_t r, std::size_t s0, std::size_t s1) const {
+    const std::size_t run = rows.run[r], S = dims.s();
+    const T* xs = x + run * S + s0;
+    T* ys = y + run * S + s0;
+    const std::ptrdiff_t ahead = rows.ahead[r];
+    const T m = row_data<false>(shifts, dims, run, s0).value, a = row_data<false>(as, dims, run, s0).value,
+            b = row_data<false>(bs, dims, run, s0).value, g = row_data<false>(gamma, dims, run, s0).value,
+            be = row_data<false>(beta, dims, run, s0).value;
+    const T A = a * g, B = std::fma(b, g, be);
+    for_blocks(
+        s1 - s0,
+        [=](std::size_t i0, auto count) {
+#pragma omp simd
+          for (std::size_t i = i0; i < i0 + count; ++i) ys[i] = std::fma(xs[i] - m, A, B);
+        },
+        [=](std::size_t i) {
+          prefetch_read(xs + ahead + i);
+          prefetch_write(ys + ahead + i);
+        });
+  }
+
+  // A bundle of R rows where some data follows s: 16 elements of every row
+  // in turn, so that the bundle's R streams are read together (and the
+  // per-s block they share stays in L1), as the tiles intend.
+  template <std::size_t R>
+  void bundle(const Rows& rows, std::size_t s0, std::size_t s1) const {
+    const std::size_t S = dims.s();
+    const T* xs[R];
+    T* ys[R];
+    RowData<kStat, T> sh[R], a[R], b[R];
+    RowData<kGamma, T> g[R];
+    RowData<kBeta, T> be[R];
+    for (std::size_t r = 0; r < R; ++r) {
+      const std::size_t run = rows.run[r];
+      xs[r] = x + run * S + s0;
+      ys[r] = y + run * S + s0;
+      sh[r] = row_data<kStat>(shifts, dims, run, s0);
+      a[r] = row_data<kStat>(as, dims, run, s0);
+      b[r] = row_data<kStat>(bs, dims, run, s0);
+      g[r] = row_data<kGamma>(gamma, dims, run, s0);
+      be[r] = row_data<kBeta>(beta, dims, run, s0);
+    }
+    for_blocks(
+        s1 - s0,
+        [&](std::size_t i0, auto count) {
+          for (std::size_t r = 0; r < R; ++r) {
+            const T* xr = xs[r];
+            T* yr = ys[r];
+            const auto shr = sh[r], ar = a[r], br = b[r];
+            const auto gr = g[r];
+            const auto ber = be[r];
+#pragma omp simd
+            for (std::size_t i = i0; i < i0 + count; ++i) yr[i] = normalized(xr[i], shr[i], ar[i], br[i], gr[i], ber[i]);
+          }
+        },
+        [&](std::size_t i) {
+          for (std::size_t r = 0; r < R; ++r) {
+            prefetch_read(xs[r] + rows.ahead[r] + i);
+            prefetch_write(ys[r] + rows.ahead[r] + i);
+          }
+        });
   }
 };
 
