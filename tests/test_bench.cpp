@@ -8,6 +8,7 @@
 #include <omp.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <sstream>
 
 #include "bnlab/bench/bench.hpp"
+#include "bnlab/bench/reference_loop.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/memory_policy.hpp"
@@ -48,14 +50,14 @@ BenchResult made_up_result() {
   MethodResult m3;
   m3.id = "3";
   m3.title = "Method 3";
-  m3[BenchKind::forward] = {true, 1.0, 0, 0};
-  m3[BenchKind::forward_backward] = {true, 4.0, 0, 0};
-  m3[BenchKind::eval_forward] = {true, 0.5, 0, 0};
+  m3[BenchKind::forward] = {true, 1.0, 0, 0, 2.0};  // the reference loop: 2 ms
+  m3[BenchKind::forward_backward] = {true, 4.0, 0, 0, 4.0};
+  m3[BenchKind::eval_forward] = {true, 0.5, 0, 0, 0.25};
   MethodResult ln;
   ln.id = "ln";
   ln.title = "LayerNorm";
-  ln[BenchKind::forward] = {true, 2.0, 0, 0};
-  ln[BenchKind::forward_backward] = {true, 8.0, 0, 0};
+  ln[BenchKind::forward] = {true, 2.0, 0, 0, 1.0};
+  ln[BenchKind::forward_backward] = {true, 8.0, 0, 0, 8.0};
   r.methods = {m3, ln};
   account_traffic(r);
   return r;
@@ -78,6 +80,11 @@ TEST_CASE("traffic is counted as the minimum bytes a pass must move") {
   CHECK(m3[BenchKind::forward_backward].gbps == Approx(5.0));
   CHECK(m3[BenchKind::forward_backward].fraction == Approx(0.5));
   CHECK(m3[BenchKind::eval_forward].fraction == Approx(1.6));
+  // kernel time / reference loop time
+  CHECK(m3[BenchKind::forward].vs_reference == Approx(0.5));
+  CHECK(m3[BenchKind::forward_backward].vs_reference == Approx(1.0));
+  CHECK(m3[BenchKind::eval_forward].vs_reference == Approx(2.0));
+  CHECK(r.methods[1][BenchKind::forward].vs_reference == Approx(2.0));
   CHECK_FALSE(r.methods[1][BenchKind::eval_forward].measured);
   CHECK(r.methods[1][BenchKind::eval_forward].gbps == 0);
 }
@@ -97,11 +104,12 @@ TEST_CASE("the table aligns its columns and shows every kind, '-' where eval mod
   CHECK(lines[0] == "shape (1, 1, 1000, 1000) float32 (4.0 MB), 2 threads, median of 3");
   CHECK(lines[1] == "copy bandwidth 10.00 GB/s (loop; memcpy 20.00 GB/s), peak RSS 12 MB");
   CHECK(lines[2].empty());
-  CHECK(lines[3] == "method  kind                ms   GB/s  of copy  ns/element");
-  CHECK(lines[4] == "3       forward           1.00   8.00      80%       1.000");
-  CHECK(lines[5] == "3       forward_backward  4.00   5.00      50%       4.000");
-  CHECK(lines[6] == "3       eval_forward      0.50  16.00     160%       0.500");
-  CHECK(lines[9] == "ln      eval_forward         -      -        -           -");
+  CHECK(lines[3] == "method  kind                ms   GB/s  of copy  ns/element  reference ms  vs reference");
+  CHECK(lines[4] == "3       forward           1.00   8.00      80%       1.000          2.00         0.50x");
+  CHECK(lines[5] == "3       forward_backward  4.00   5.00      50%       4.000          4.00         1.00x");
+  CHECK(lines[6] == "3       eval_forward      0.50  16.00     160%       0.500          0.25         2.00x");
+  CHECK(lines[7] == "ln      forward           2.00   4.00      40%       2.000          1.00         2.00x");
+  CHECK(lines[9] == "ln      eval_forward         -      -        -           -             -             -");
   for (std::size_t i = 3; i < lines.size(); ++i) CHECK(lines[i].size() == lines[3].size());  // right-aligned numbers
 }
 
@@ -132,7 +140,8 @@ TEST_CASE("run_bench reports every key of bnlab.bench/1 on a tiny shape") {
     INFO("method " << id);
     for (const std::string kind : {"forward", "forward_backward", "eval_forward"}) {
       bool applies = kind != "eval_forward" || id == "1" || id == "3";
-      for (const std::string suffix : {"_ms", "_gbps", "_fraction", "_ns_per_element"}) {
+      for (const std::string suffix :
+           {"_ms", "_gbps", "_fraction", "_ns_per_element", "_reference_ms", "_vs_reference"}) {
         REQUIRE(m.contains(kind + suffix));
         CHECK(m[kind + suffix].is_number() == applies);
         CHECK(m[kind + suffix].is_null() == !applies);
@@ -145,13 +154,18 @@ TEST_CASE("run_bench reports every key of bnlab.bench/1 on a tiny shape") {
                                                                        : BenchKind::eval_forward,
                                           120, ms)));
       CHECK(fraction == Approx(gbps / j["copy_gbps"].get<double>()));
+      double reference_ms = m[kind + "_reference_ms"];
+      CHECK(reference_ms > 0);
+      CHECK(m[kind + "_vs_reference"].get<double>() == Approx(ms / reference_ms));
     }
     CHECK(m["forward_cold_ms"].get<double>() > 0);
   }
   CHECK_FALSE(progress.empty());
   CHECK(progress.front() == "copy bandwidth");
-  CHECK(progress.size() == bench_steps(request));  // the total the progress line shows: 2 + (3 + 2 + 3 + 2) * 2 = 22
-  CHECK(bench_steps(request) == 22);
+  // The total the progress line shows: 2 + (3 + 2 + 3 + 2) kinds * 2 (warm-up + 1) * 2 (kernel, reference) = 42.
+  CHECK(progress.size() == bench_steps(request));
+  CHECK(bench_steps(request) == 42);
+  CHECK(std::count(progress.begin(), progress.end(), "method 3: forward reference 1/1") == 1);
 }
 
 TEST_CASE("run_bench names the culprit of a bad request before running anything") {
@@ -229,4 +243,33 @@ TEST_CASE("bench keeps freed memory with the allocator for its run only") {
   request.threads = 1;
   run_bench(request);
   CHECK(mmapped_blocks_for_a_large_allocation() == 1);  // run_bench restored the defaults
+}
+
+TEST_CASE("the reference loop bench times does the engine's work: the same y, dx and statistics") {
+  // Inner-shape statistics (3, ln, gn) and leading-shape ones (1, 2), on a
+  // shape with S = 1100 (two blocks of s for the leading loop).
+  const Dims dims{6, 4, 20, 55};
+  for (const std::string method : {"1", "2", "3", "ln", "in", "gn:2"}) {
+    INFO("method " << method);
+    const MethodPlan plan = make_plan(parse_method(method, "test"), AffineMode::natural, dims);
+    const Array<float> x = testing::to_array<float>(testing::normals(dims.count(), 41, 0.5, 1.0), dims.to_vector());
+    const Array<float> dy = testing::to_array<float>(testing::normals(dims.count(), 42), dims.to_vector());
+    const Params<float> params = identity_params<float>(plan);
+    Statistics batch;
+    const Array<float> y = forward_train(plan, x, params, 1e-5, &batch);
+    const Gradients<float> g = backward(plan, Mode::train, x, dy, params, batch, 1e-5);
+
+    ReferenceLoop reference(plan, 1e-5);
+    std::vector<float> ry(dims.count()), rdx(dims.count()), ry_eval(dims.count());
+    reference.forward(x.data(), ry.data());
+    reference.backward(x.data(), dy.data(), rdx.data());
+    reference.eval_forward(x.data(), ry_eval.data());
+    // Float a*x+b against the engine's float output: a few ulps of values of order 1;
+    // E[x^2] - E[x]^2 in double loses nothing visible on this data (mean 0.5, std 1).
+    CHECK(testing::rel_l2(batch.mean, reference.mean()) < 1e-12);
+    CHECK(testing::rel_l2(batch.var, reference.var()) < 1e-12);
+    CHECK(testing::rel_l2(y.data(), std::vector<double>(ry.begin(), ry.end())) < 1e-6);
+    CHECK(testing::rel_l2(g.dx.data(), std::vector<double>(rdx.begin(), rdx.end())) < 1e-5);
+    CHECK(ry_eval == ry);
+  }
 }

@@ -182,6 +182,7 @@ TEST_CASE("an output refused after y was staged leaves no file and no created di
   write_x(dir / "x.npy", {2, 3, 4, 4});
   write_x(dir / "dy.npy", {2, 3, 4, 4}, 2);
   r.out_dir = dir / "synced";
+  r.sync = true;
   run_normalize(r);
   r.out_dir = dir / "unsynced";
   r.sync = false;
@@ -193,6 +194,57 @@ TEST_CASE("an output refused after y was staged leaves no file and no created di
     CHECK(!bytes_a.empty());
     CHECK(bytes_a == bytes_b);
   }
+}
+
+TEST_CASE("normalize does not fsync by default, as numpy.save and torch.save; --sync fsyncs every output") {
+  CHECK_FALSE(NormalizeRequest{}.sync);
+  // Observed from outside: strace counts the fsync calls of a real run.
+  if (std::system("strace -V >/dev/null 2>&1") != 0) {
+    WARN("strace is not available: the fsync calls of the binary are not counted");
+    return;
+  }
+  TempDir dir("normalize-sync");
+  write_x(dir / "x.npy", {2, 3, 4, 4});
+  write_x(dir / "dy.npy", {2, 3, 4, 4}, 2);
+  auto fsyncs = [&](const std::string& name, const std::string& flags) {
+    const std::string trace = dir / (name + ".strace");
+    const std::string command = "strace -f -qq -e trace=fsync,fdatasync,sync_file_range -o " + trace + " " +
+                                std::string(BNLAB_BINARY) + " normalize --method 3 --input " + (dir / "x.npy") +
+                                " --dy " + (dir / "dy.npy") + " --out-dir " + (dir / name) + flags +
+                                " >/dev/null 2>&1";
+    REQUIRE(std::system(command.c_str()) == 0);
+    REQUIRE(fs::exists(dir / (name + "/dx.npy")));
+    std::ifstream in(trace);
+    std::size_t count = 0;
+    for (std::string line; std::getline(in, line);) count += line.find("sync") != std::string::npos;
+    return count;
+  };
+  CHECK(fsyncs("default", "") == 0);
+  CHECK(fsyncs("no-sync", " --no-sync") == 0);  // kept as an alias of the default
+  // --sync: every output (y, mean, var, dx, dgamma, dbeta, summary.json) and the directory.
+  CHECK(fsyncs("sync", " --sync") >= 8);
+}
+
+TEST_CASE("bnlab normalize --help tells the true default of --sync; --sync and --no-sync together are refused") {
+  const testing::Run help = testing::run(std::string(BNLAB_BINARY) + " normalize --help");
+  REQUIRE(help.code == 0);
+  // The default (no fsync) is marked on --no-sync's line, not on --sync's.
+  const std::size_t no_sync = help.out.find("  --no-sync ");
+  REQUIRE(no_sync != std::string::npos);
+  CHECK(help.out.substr(no_sync, help.out.find('\n', no_sync) - no_sync).find("[default]") != std::string::npos);
+  const std::size_t sync = help.out.find("  --sync ");
+  REQUIRE(sync != std::string::npos);
+  CHECK(help.out.substr(sync, no_sync - sync).find("[default]") == std::string::npos);
+  CHECK(help.out.find("--sync,--no-sync{false}") == std::string::npos);
+  CHECK(help.out.find("numpy.save and torch.save") != std::string::npos);
+  TempDir dir("normalize-sync-both");
+  write_x(dir / "x.npy", {2, 3, 4, 4});
+  const testing::Run both = testing::run(std::string(BNLAB_BINARY) + " normalize --method 3 --input " +
+                                         (dir / "x.npy") + " --out-dir " + (dir / "out") + " --sync --no-sync");
+  CHECK(both.code != 0);
+  CHECK(std::count(both.err.begin(), both.err.end(), '\n') == 1);
+  CHECK(both.err.find("--no-sync") != std::string::npos);
+  CHECK(!fs::exists(dir / "out"));
 }
 
 TEST_CASE("NormalizeNames::as_options spells every name as bnlab normalize's option") {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <sstream>
 
+#include "bnlab/bench/reference_loop.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/size.hpp"
@@ -175,6 +176,7 @@ void account_traffic(BenchResult& result) {
       if (!k.measured) continue;
       k.gbps = effective_gbps(kind, elements, k.ms);
       k.fraction = result.copy_gbps > 0 ? k.gbps / result.copy_gbps : 0.0;
+      k.vs_reference = k.reference_ms > 0 ? k.ms / k.reference_ms : 0.0;
     }
   }
 }
@@ -232,8 +234,9 @@ BenchResult run_bench(const BenchRequest& request) {
     mr.title = plan.method.title;
     const Params<float> params = identity_params<float>(plan);
     Statistics batch;
-    auto name = [&](BenchKind kind, int k) {
-      return "method " + mr.id + ": " + to_string(kind) + " " + std::to_string(k) + "/" + std::to_string(request.repeat);
+    auto name = [&](BenchKind kind, const char* who, int k) {
+      return "method " + mr.id + ": " + to_string(kind) + who + " " + std::to_string(k) + "/" +
+             std::to_string(request.repeat);
     };
     // One timed call of `kind`; outputs are freed after the clock stops.
     auto time_once = [&](BenchKind kind) {
@@ -254,18 +257,40 @@ BenchResult run_bench(const BenchRequest& request) {
       double ms = ms_since(start);
       return ms;
     };
+    // The same work by the reference loop, outputs allocated and freed the same way.
+    ReferenceLoop reference(plan, eps);
+    auto time_reference = [&](BenchKind kind) {
+      Clock::time_point start = Clock::now();
+      std::unique_ptr<float[]> y(new float[dims.count()]);  // (N, C, H, W)
+      if (kind == BenchKind::eval_forward) {
+        reference.eval_forward(x.data(), y.get());
+        return ms_since(start);
+      }
+      reference.forward(x.data(), y.get());
+      if (kind == BenchKind::forward_backward) {
+        std::unique_ptr<float[]> dx(new float[dims.count()]);  // (N, C, H, W)
+        reference.backward(x.data(), dy.data(), dx.get());
+      }
+      return ms_since(start);
+    };
     for (BenchKind kind : kBenchKinds) {
       if (kind == BenchKind::eval_forward && !plan.method.batch_dependent()) continue;
-      progress(name(kind, 0));
+      progress(name(kind, "", 0));
       double warm = time_once(kind);  // warm-up: page faults, caches, thread pool
       if (kind == BenchKind::forward) mr.forward_cold_ms = warm;
-      std::vector<double> times;
+      progress(name(kind, " reference", 0));
+      time_reference(kind);
+      // Kernel and reference alternate, so that a burst of other load hits both alike.
+      std::vector<double> times, reference_times;
       for (int k = 1; k <= request.repeat; ++k) {
-        progress(name(kind, k));
+        progress(name(kind, "", k));
         times.push_back(time_once(kind));
+        progress(name(kind, " reference", k));
+        reference_times.push_back(time_reference(kind));
       }
       mr[kind].measured = true;
       mr[kind].ms = median(times);
+      mr[kind].reference_ms = median(reference_times);
     }
     result.methods.push_back(mr);
   }
@@ -285,7 +310,8 @@ std::size_t bench_steps(const BenchRequest& request) {
   std::size_t steps = 2;  // the copy bandwidth, before and after
   for (const Method& method : methods)
     for (BenchKind kind : kBenchKinds)
-      if (kind != BenchKind::eval_forward || method.batch_dependent()) steps += std::size_t(1 + std::max(request.repeat, 0));
+      if (kind != BenchKind::eval_forward || method.batch_dependent())
+        steps += 2 * std::size_t(1 + std::max(request.repeat, 0));  // the kernel and the reference loop
   return steps;
 }
 
@@ -305,7 +331,9 @@ nlohmann::ordered_json bench_to_json(const BenchResult& result) {
       "median of repeat runs after one warm-up; outputs reuse freed memory (first-touch page faults are in "
       "forward_cold_ms only); copy_gbps: best of 10 parallel copies (5 before the kernels, 5 after) of a tensor-sized float array by a loop "
       "with ordinary stores, plain or software-prefetched like the kernels; memcpy_gbps: the same with glibc "
-      "memcpy (for reference: it may use non-temporal stores)";
+      "memcpy (for reference: it may use non-temporal stores); <kind>_reference_ms: the same work by a plain "
+      "OpenMP reference loop (float a*x+b per statistic, statistics in double), timed alternately with the "
+      "kernel in the same run; <kind>_vs_reference = <kind>_ms / <kind>_reference_ms";
   ordered_json traffic;
   for (BenchKind kind : kBenchKinds) traffic[to_string(kind)] = traffic_bytes_per_element(kind);
   j["traffic_bytes_per_element"] = traffic;
@@ -323,6 +351,8 @@ nlohmann::ordered_json bench_to_json(const BenchResult& result) {
       jm[key + "_gbps"] = k.measured ? ordered_json(k.gbps) : ordered_json(nullptr);
       jm[key + "_fraction"] = k.measured ? ordered_json(k.fraction) : ordered_json(nullptr);
       jm[key + "_ns_per_element"] = k.measured ? ordered_json(k.ms * 1e6 / double(d.count())) : ordered_json(nullptr);
+      jm[key + "_reference_ms"] = k.measured ? ordered_json(k.reference_ms) : ordered_json(nullptr);
+      jm[key + "_vs_reference"] = k.measured ? ordered_json(k.vs_reference) : ordered_json(nullptr);
     }
     jm["forward_cold_ms"] = m.forward_cold_ms;
     methods[m.id] = jm;
@@ -340,16 +370,18 @@ std::string bench_to_table(const BenchResult& result) {
   out << "copy bandwidth " << fixed(result.copy_gbps, 2) << " GB/s (loop; memcpy " << fixed(result.memcpy_gbps, 2)
       << " GB/s), peak RSS " << fixed(result.peak_rss_mb, 0) << " MB\n\n";
   // Columns: left-aligned text, right-aligned numbers.
-  std::vector<std::vector<std::string>> rows = {{"method", "kind", "ms", "GB/s", "of copy", "ns/element"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"method", "kind", "ms", "GB/s", "of copy", "ns/element", "reference ms", "vs reference"}};
   for (const MethodResult& m : result.methods) {
     for (BenchKind kind : kBenchKinds) {
       const KindResult& k = m[kind];
       if (!k.measured) {
-        rows.push_back({m.id, to_string(kind), "-", "-", "-", "-"});
+        rows.push_back({m.id, to_string(kind), "-", "-", "-", "-", "-", "-"});
         continue;
       }
       rows.push_back({m.id, to_string(kind), fixed(k.ms, 2), fixed(k.gbps, 2), fixed(100 * k.fraction, 0) + "%",
-                      fixed(k.ms * 1e6 / double(d.count()), 3)});
+                      fixed(k.ms * 1e6 / double(d.count()), 3), fixed(k.reference_ms, 2),
+                      fixed(k.vs_reference, 2) + "x"});
     }
   }
   std::vector<std::size_t> width(rows[0].size(), 0);

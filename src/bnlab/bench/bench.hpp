@@ -14,6 +14,11 @@
 //   eval_forward     read x, write y                          8 bytes/element
 // effective GB/s = bytes / time; fraction = effective GB/s / copy GB/s.
 //
+// Beside each kernel, the same work by a plain reference loop (ReferenceLoop,
+// bench/reference_loop.hpp), timed in the same run, alternating with the
+// kernel: vs_reference = kernel time / reference time, so that a kernel that
+// falls behind plain code on a new CPU shows at once, whatever the load.
+//
 // How time is counted: the median of `repeat` runs after one warm-up run,
 // wall clock around the engine's public calls (forward_train, backward,
 // forward_eval). During the run freed tensors stay with the allocator
@@ -67,6 +72,8 @@ struct KindResult {
   double ms = 0;          // median wall time of one run
   double gbps = 0;        // effective bandwidth (traffic_bytes_per_element * elements / time)
   double fraction = 0;    // gbps / copy_gbps
+  double reference_ms = 0;  // median wall time of the plain reference loop (ReferenceLoop) doing the same
+  double vs_reference = 0;  // ms / reference_ms (below 1: the kernel is faster)
 };
 
 struct MethodResult {
@@ -102,7 +109,7 @@ struct CopyBandwidth {
 };
 CopyBandwidth measure_copy_gbps(std::size_t elements, int trials);
 
-// Fills in the bandwidth figures (gbps, fraction) of a result whose times are
+// Fills in the bandwidth figures (gbps, fraction) and vs_reference of a result whose times are
 // set: the arithmetic run_bench uses, separate so that tests can check it.
 void account_traffic(BenchResult& result);
 
@@ -112,12 +119,14 @@ BenchResult run_bench(const BenchRequest& request);
 
 // How many times run_bench calls request.progress: the copy before and
 // after, and per method one warm-up and `repeat` timed runs per kind that
-// applies (eval_forward only for the batch-dependent methods).
+// applies (eval_forward only for the batch-dependent methods), for the kernel
+// and for the reference loop.
 std::size_t bench_steps(const BenchRequest& request);
 
 // {"schema": "bnlab.bench/1", "shape": [...], "threads", "copy_gbps",
 //  "peak_rss_mb", "methods": {"3": {"forward_ms", "forward_gbps",
-//  "forward_fraction", ...}}, ...}; kinds that do not apply are null.
+//  "forward_fraction", "forward_reference_ms", "forward_vs_reference", ...}},
+//  ...}; kinds that do not apply are null.
 nlohmann::ordered_json bench_to_json(const BenchResult& result);
 
 // The same as an aligned text table (one row per method and kind).

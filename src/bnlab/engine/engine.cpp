@@ -27,16 +27,16 @@ std::pair<Source<T>, Source<T>> param_sources(const MethodPlan& plan, const Para
   return {{params.gamma.data(), plan.param}, {params.beta.data(), plan.param}};
 }
 
-// y from x and the statistics: scale per statistic, then the normalize pass.
+// y from x and the statistics: the coefficients per statistic, then the normalize pass.
 // x, y: (N, C, H, W)
 template <class T>
 void normalize_sources(const MethodPlan& plan, const T* x, const Statistics& stats, const Source<T>& gamma,
                        const Source<T>& beta, double eps, T* y) {
-  const GammaFold<T> fold(plan, gamma);
-  Buffer scale = buffer(plan.num_stats);  // (num_stats)
+  const GammaFold<T> fold(plan, gamma, beta);
+  NormalizeCoefficients<T> k(plan.num_stats);
   for_each_stat(plan.num_stats,
-                [&](std::size_t o) { scale[o] = fold.scale(o, 1.0 / std::sqrt(stats.var[o] + eps)); });
-  normalize_pass(plan, x, y, stats.mean.data(), scale.get(), fold.per_element(), beta);
+                [&](std::size_t o) { fold.set_coefficients(k, o, stats.mean[o], stats.var[o], eps); });
+  normalize_pass(plan, x, y, k, fold.per_element(), fold.per_element_beta());
 }
 
 // The train-mode forward: statistics (one read of x), then y (one read of x,
@@ -45,23 +45,23 @@ void normalize_sources(const MethodPlan& plan, const T* x, const Statistics& sta
 template <class T>
 Statistics forward_into(const MethodPlan& plan, const T* x, const Source<T>& gamma, const Source<T>& beta, double eps,
                         T* y) {
-  const GammaFold<T> fold(plan, gamma);
-  const Source<T> gamma_e = fold.per_element();
+  const GammaFold<T> fold(plan, gamma, beta);
+  const Source<T> gamma_e = fold.per_element(), beta_e = fold.per_element_beta();
   Statistics stats;
-  if (!fuses(plan, sizeof(T), followed_maps(plan, gamma_e, beta))) {
+  if (!fuses(plan, sizeof(T), followed_maps(plan, gamma_e, beta_e))) {
     stats = batch_statistics_of(plan, x);
     normalize_sources(plan, x, stats, gamma, beta, eps, y);
     return stats;
   }
   stats.mean.resize(plan.num_stats);  // (num_stats)
   stats.var.resize(plan.num_stats);   // (num_stats) M2 until a statistic is final, then M2 / m
-  Buffer scale = buffer(plan.num_stats);  // (num_stats)
+  NormalizeCoefficients<T> k(plan.num_stats);
   const double m = double(plan.elements_per_stat);
   auto finish = [&](std::size_t o) {
     stats.var[o] /= m;
-    scale[o] = fold.scale(o, 1.0 / std::sqrt(stats.var[o] + eps));
+    fold.set_coefficients(k, o, stats.mean[o], stats.var[o], eps);
   };
-  with_normalize_rows(plan, x, y, stats.mean.data(), scale.get(), gamma_e, beta, [&](const auto& normalize_rows) {
+  with_normalize_rows(plan, x, y, k, gamma_e, beta_e, [&](const auto& normalize_rows) {
     fused_pass(plan, stats.mean.data(), stats.var.data(), Moments<T>{x, plan.dims.s()}, merge_moments, finish,
                normalize_rows);
   });
@@ -160,6 +160,7 @@ namespace {
 // y = gamma * xhat + beta, xhat = (x - mean) * rstd:
 //   dx = rstd * (g - mean_S(g) - xhat * mean_S(g * xhat)),  g = gamma * dy   (train)
 //   dx = rstd * g                                                           (eval)
+// dx itself is formed from per-statistic coefficients (dx_fold, engine.hpp).
 // with mean_g[o] = mean_S(g), mean_gx[o] = mean_S(g * xhat) (0 in eval mode);
 //   dgamma = sum dy * xhat,  dbeta = sum dy   (over every axis gamma does not have).
 // The sums are the same arithmetic in the same order whether dx is written
@@ -188,6 +189,12 @@ BackwardTerms backward_sums(const MethodPlan& plan, Mode mode, const T* xd, cons
   const double* rstd = terms.rstd.data();
   double* mean_g = terms.mean_g.data();
   double* mean_gx = terms.mean_gx.data();
+  Buffer dx_q = buffer(num_stats), dx_c = buffer(num_stats);  // (num_stats) dx's q, c (dx_fold)
+  auto fold_dx = [&](std::size_t o) {
+    const DxFold k = dx_fold(rstd[o], mean_g[o], mean_gx[o]);
+    dx_q[o] = k.q;
+    dx_c[o] = k.c;
+  };
 
   if (plan.params_constant_per_stat()) {
     // gamma is one value per statistic group, so one read of x and dy gives
@@ -200,10 +207,11 @@ BackwardTerms backward_sums(const MethodPlan& plan, Mode mode, const T* xd, cons
       const double g = fold.gamma_at(o);
       mean_g[o] = train ? g * sum_dy[o] / m : 0.0;
       mean_gx[o] = train ? g * sum_dy_xhat[o] / m : 0.0;
+      fold_dx(o);
     };
     if (dxd != nullptr && fuses(plan, 2 * sizeof(T), followed_maps(plan, gamma))) {
       with_sum_terms(plan, xd, dyd, mean, rstd, unit<T>(), [&](const auto& sum_terms) {
-        with_dx_rows(plan, xd, dyd, dxd, mean, rstd, mean_g, mean_gx, gamma, [&](const auto& dx_rows) {
+        with_dx_rows(plan, xd, dyd, dxd, mean, rstd, dx_q.get(), dx_c.get(), gamma, [&](const auto& dx_rows) {
           fused_pass(plan, sum_dy.get(), sum_dy_xhat.get(), sum_terms, merge_sums, finish, dx_rows);
         });
       });
@@ -212,7 +220,7 @@ BackwardTerms backward_sums(const MethodPlan& plan, Mode mode, const T* xd, cons
         sum_pass(plan, plan.stat, num_stats, xd, dyd, mean, rstd, unit<T>(), sum_dy.get(), sum_dy_xhat.get());
       }
       for_each_stat(num_stats, finish);
-      if (dxd != nullptr) dx_pass(plan, xd, dyd, dxd, mean, rstd, mean_g, mean_gx, gamma);
+      if (dxd != nullptr) dx_pass(plan, xd, dyd, dxd, mean, rstd, dx_q.get(), dx_c.get(), gamma);
     }
     if (plan.has_affine() && fold.index.empty()) {
       for_each_stat(num_stats, [&](std::size_t o) {
@@ -233,10 +241,11 @@ BackwardTerms backward_sums(const MethodPlan& plan, Mode mode, const T* xd, cons
     for_each_stat(num_stats, [&](std::size_t o) {
       mean_g[o] = train ? mean_g[o] / m : 0.0;
       mean_gx[o] = train ? mean_gx[o] / m : 0.0;
+      fold_dx(o);
     });
     sum_pass(plan, plan.param, num_params, xd, dyd, mean, rstd, unit<T>(), terms.dbeta_sum.data(),
              terms.dgamma_sum.data());
-    if (dxd != nullptr) dx_pass(plan, xd, dyd, dxd, mean, rstd, mean_g, mean_gx, gamma);
+    if (dxd != nullptr) dx_pass(plan, xd, dyd, dxd, mean, rstd, dx_q.get(), dx_c.get(), gamma);
   }
   return terms;
 }
@@ -268,10 +277,9 @@ BackwardTerms backward_terms(const MethodPlan& plan, Mode mode, const T* x, cons
 template <class T>
 struct FixedNormalize<T>::State {
   MethodPlan plan;
-  Params<T> params;          // a copy: gamma_e and beta point into it
-  std::vector<double> mean;  // (num_stats)
-  Buffer scale;              // (num_stats) 1/sqrt(var + eps), times gamma where it folds
-  Source<T> gamma_e, beta;   // gamma per element (unit where it folds), beta
+  Params<T> params;           // a copy: gamma_e and beta_e point into it
+  std::unique_ptr<NormalizeCoefficients<T>> k;  // (num_stats) shift, a, b (gamma, beta folded where they fold)
+  Source<T> gamma_e, beta_e;  // gamma, beta per element (unit, zero where they fold)
 };
 
 template <class T>
@@ -285,14 +293,13 @@ FixedNormalize<T>::FixedNormalize(const MethodPlan& plan, const Statistics& stat
   State& s = *state_;
   s.plan = plan;
   s.params = params;
-  s.mean = stats.mean;
   auto [gamma, beta] = param_sources(plan, s.params);
-  const GammaFold<T> fold(plan, gamma);
-  s.scale = buffer(plan.num_stats);
+  const GammaFold<T> fold(plan, gamma, beta);
+  s.k = std::make_unique<NormalizeCoefficients<T>>(plan.num_stats);
   for_each_stat(plan.num_stats,
-                [&](std::size_t o) { s.scale[o] = fold.scale(o, 1.0 / std::sqrt(stats.var[o] + eps)); });
+                [&](std::size_t o) { fold.set_coefficients(*s.k, o, stats.mean[o], stats.var[o], eps); });
   s.gamma_e = fold.per_element();
-  s.beta = beta;
+  s.beta_e = fold.per_element_beta();
 }
 
 template <class T>
@@ -305,7 +312,7 @@ void FixedNormalize<T>::apply(const T* x, std::size_t count, T* y) const {  // x
   // elements', so the pass is normalize_sources's on fewer samples.
   MethodPlan piece = s.plan;
   piece.dims.n = count;
-  normalize_pass(piece, x, y, s.mean.data(), s.scale.get(), s.gamma_e, s.beta);
+  normalize_pass(piece, x, y, *s.k, s.gamma_e, s.beta_e);
 }
 
 Statistics update_running(const MethodPlan& plan, const Statistics& running, const Statistics& batch,

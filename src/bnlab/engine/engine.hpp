@@ -13,7 +13,10 @@
 // accumulation is in double; the variance is computed from centred values.
 // reference.hpp computes the same plainly in float64 (the tests hold this
 // engine to it); engine_choice.hpp runs either behind one float32 API.
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -117,15 +120,67 @@ template <class T>
 BackwardTerms backward_terms(const MethodPlan& plan, Mode mode, const T* x, const T* dy, const Params<T>& params,
                              const Statistics& stats, double eps);
 
+// The normalization of one element, folded per statistic (the engine's
+// normalize pass, engine/detail/kernels.hpp, and the probes' transformed
+// forward both use it, so their outputs are the same bits):
+//   y = (x - mean) * scale + beta  =  (x - shift) * a + b,
+//   shift = T(mean),  a = T(scale),  b = T(beta - (mean - shift) * scale),
+// scale = rstd * gamma and beta where the parameters fold into the
+// statistic (constant on its group), else scale = rstd, beta = 0 and the
+// element's own gamma, beta are applied by `normalized`:
+//   y = fma(x - shift, a * gamma, fma(b, gamma, beta))   in T
+// (gamma = 1, beta = 0 where they fold: then y = fma(x - shift, a, b)).
+// x - shift is exact near the mean (Sterbenz), so data with a large common
+// offset keeps its precision; the part of the mean T drops is in b.
+// A finite scale beyond T's range is clamped to T's largest value: it
+// arises for a constant statistic at a vanishing eps (the probes run at the
+// smallest normal double: rstd ~ 7e153), where x - shift is exactly 0 (the
+// mean of equal values is that value), so y = b = beta, as double arithmetic
+// (0 * 7e153) gives, where T(scale) = inf would give 0 * inf = NaN. (Only a
+// non-constant statistic with a spread below T's smallest normal numbers,
+// i.e. denormal float data, would need more than T's range.)
+template <class T>
+struct NormalizeFold {
+  T shift, a, b;
+};
+template <class T>
+inline NormalizeFold<T> normalize_fold(double mean, double scale, double beta) {
+  constexpr double kMax = double(std::numeric_limits<T>::max());
+  const T shift = T(mean);
+  return {shift, T(std::isfinite(scale) ? std::clamp(scale, -kMax, kMax) : scale),
+          T(beta - (mean - double(shift)) * scale)};
+}
+template <class T>
+inline T normalized(T x, T shift, T a, T b, T gamma, T beta) {
+  return std::fma(x - shift, a * gamma, std::fma(b, gamma, beta));
+}
+
+// backward's dx, folded per statistic. With g = gamma * dy and
+// xhat = (x - mean) * rstd,
+//   dx = rstd * ((g - mean_g) - xhat * mean_gx)
+//      = (rstd * gamma) * dy  -  rstd * mean_g  -  rstd^2 * mean_gx * (x - mean)
+//      = (rstd * gamma) * dy + q * (x - mean) + c,
+//   q = -rstd^2 * mean_gx,  c = -rstd * mean_g   (both 0 in eval mode).
+// dx_folded evaluates it with two explicit FMAs in double (one rounding
+// each: the same bits on every x86-64 machine, -ffp-contract=off or not) and
+// rounds once to T. The engine's dx pass and dx_element both call it.
+struct DxFold {
+  double q, c;
+};
+inline DxFold dx_fold(double rstd, double mean_g, double mean_gx) { return {-(rstd * rstd) * mean_gx, -rstd * mean_g}; }
+template <class T>
+inline T dx_folded(double rstd_gamma, double q, double c, double mean, T x, T dy) {
+  return T(std::fma(rstd_gamma, double(dy), std::fma(q, double(x) - mean, c)));
+}
+
 // dx of one element of statistic o, with gamma its parameter (1 for affine
-// none): the arithmetic of backward's dx pass, in double, rounded once to T,
-// so the same bits as backward_into's dx (fp-contract is off):
-//   xhat = (x - mean) * rstd;  dx = rstd * ((gamma * dy - mean_g) - xhat * mean_gx)
+// none): backward's dx pass for that element (dx_fold, dx_folded), so the
+// same bits as backward_into's dx.
 template <class T>
 inline T dx_element(const BackwardTerms& terms, std::size_t o, double mean, double gamma, T x, T dy) {
   const double rstd = terms.rstd[o];
-  const double xhat = (double(x) - mean) * rstd;
-  return T(rstd * ((gamma * double(dy) - terms.mean_g[o]) - xhat * terms.mean_gx[o]));
+  const DxFold k = dx_fold(rstd, terms.mean_g[o], terms.mean_gx[o]);
+  return dx_folded(rstd * gamma, k.q, k.c, mean, x, dy);
 }
 
 // normalize with fixed statistics that have no N axis (methods 1, 2, 3:

@@ -40,9 +40,10 @@ struct NormalizeRequest {
   double eps = 1e-5;
   double momentum = 0.1;
   // fsync each output before the outputs appear (io/atomic_file.hpp): they
-  // survive a power cut whole or not at all. false: a crash or kill of
-  // bnlab still leaves nothing partial; only a power cut or OS crash may.
-  bool sync = true;
+  // survive a power cut whole or not at all. false (the default, as
+  // numpy.save and torch.save): a crash or kill of bnlab still leaves
+  // nothing partial; only a power cut or OS crash right after may.
+  bool sync = false;
   NormalizeNames names;
 };
 

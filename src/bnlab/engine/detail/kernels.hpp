@@ -3,15 +3,17 @@
 // not one per method.
 //   Moments        (count, mean, M2) per statistic: the forward's statistics
 //   SumTerms       sum g and sum g * xhat per statistic or parameter: backward
-//   NormalizeRows  y = (x - mean) * scale * gamma + beta
-//   DxRows         dx = rstd * (g - mean_g - xhat * mean_gx)
+//   NormalizeRows  y = (x - shift) * a + b   (mean, rstd, gamma, beta folded; in T)
+//   DxRows         dx = rstd * (g - mean_g - xhat * mean_gx) = (rstd * gamma) * dy + q * (x - mean) + c
 // and the passes that stream them over the tensor in one of the two
 // traversal shapes of reduce.hpp (inner: a statistic per run; leading: a
 // statistic per s). A method only changes the index maps and which data
-// follows s (the kStat/kGamma/kBeta flags, see sources.hpp). Inner loops are
-// written on eight lanes at a time (Vec8d, core/simd.hpp), in double: x is
-// widened exactly, so (x - mean) loses nothing even for data with a large
-// common offset. fusion.hpp runs a reduction and its elementwise pass as one.
+// follows s (the kStat/kGamma/kBeta flags, see sources.hpp). The reductions'
+// inner loops are written on eight lanes at a time (Vec8d, core/simd.hpp), in
+// double: x is widened exactly, so (x - mean) loses nothing even for data with
+// a large common offset. The normalization runs in the data's precision
+// (normalize_fold, engine.hpp, says why that loses nothing that matters).
+// fusion.hpp runs a reduction and its elementwise pass as one.
 //
 // Internal header: included by the engine's .cpp files only.
 // Shapes: x, y, dy, dx: (N, C, H, W); per-statistic arrays: (num_stats).
@@ -188,129 +190,252 @@ void sum_pass(const MethodPlan& plan, const IndexMap& out_map, std::size_t num_o
   });
 }
 
-// y = (x - mean) * (scale * gamma) + beta for a bundle of rows over one
-// piece; kStat, kGamma, kBeta: whether that data follows s. The subtraction in
-// double keeps data with a large common offset exact.
-// x, y: (N, C, H, W);  means, scales: (num_stats)
+// ---- normalization in the data's precision ----------------------------------------------
+//
+// y = (x - mean) * rstd * gamma + beta, folded per statistic into
+// (shift, a, b) (normalize_fold, engine.hpp, where the derivation is): the
+// elementwise pass is then one subtraction and one or three explicit FMAs in
+// T (normalized), no widening to double, so it keeps up with memory (a float
+// pass converting every element to double ran at a third of the copy
+// bandwidth on AVX2). The FMAs are explicit (std::fma, which GCC vectorizes
+// to vfmadd): the build has -ffp-contract=off so that the same source gives
+// the same bits on every x86-64 machine, and a fused multiply-add is one
+// correctly rounded operation everywhere. Against the float64 result the
+// error is a's rounding (half an ulp of T, relative, on the xhat term) plus
+// the final rounding: about an ulp of y, which is what a float32 output allows.
+
+// The coefficients (shift, a, b) per statistic, in T. (num_stats) each.
+template <class T>
+struct NormalizeCoefficients {
+  explicit NormalizeCoefficients(std::size_t count) : shift(new T[count]), a(new T[count]), b(new T[count]) {}
+  // Statistic o with mean `mean`, scale = rstd (times gamma where it folds), and
+  // beta where it folds (else 0).
+  void set(std::size_t o, double mean, double scale, double beta) {
+    const NormalizeFold<T> k = normalize_fold<T>(mean, scale, beta);
+    shift[o] = k.shift;
+    a[o] = k.a;
+    b[o] = k.b;
+  }
+  std::unique_ptr<T[]> shift, a, b;
+};
+
+// Per-row data as the T-precision kernels see it: the entries along a piece
+// (Varies: follows s) or the run's single entry.
+template <bool Varies, class U>
+struct RowData;
+template <class U>
+struct RowData<true, U> {
+  const U* p;
+  U operator[](std::size_t i) const { return p[i]; }
+};
+template <class U>
+struct RowData<false, U> {
+  U value;
+  U operator[](std::size_t) const { return value; }
+};
+template <bool Varies, class U>
+RowData<Varies, U> row_data(const Source<U>& source, const Dims& dims, std::size_t run, std::size_t s_begin) {
+  const std::size_t base = source.map.base(run / dims.c, run % dims.c);
+  if constexpr (Varies) return {source.data + base + s_begin};
+  else return {source.data[base]};
+}
+
+// f(i0, count) over [0, len) in blocks of 16 elements (a 64-byte line of
+// floats), calling prefetch(i) before each full block, then the tail.
+template <class F, class P>
+void for_blocks(std::size_t len, F f, P prefetch) {
+  std::size_t i = 0;
+  for (; i + 16 <= len; i += 16) {
+    prefetch(i);
+    f(i, std::integral_constant<std::size_t, 16>{});
+  }
+  if (i < len) f(i, len - i);
+}
+
+// y = normalized(x, shift, a, b, gamma, beta) for the rows of a bundle over
+// one piece, where gamma, beta are what is left per element after the fold
+// (unit<T>() and zero<T>() where they fold). When nothing follows s, the
+// row's a * gamma and fma(b, gamma, beta) are formed once (the same
+// operations, so the same bits). kStat, kGamma, kBeta: whether that data
+// follows s.
+// x, y: (N, C, H, W);  shifts, as, bs: (num_stats)
 template <class T, bool kStat, bool kGamma, bool kBeta>
 struct NormalizeRows {
   const Dims& dims;
   const T* x;
   T* y;
-  Source<double> means, scales;
+  Source<T> shifts, as, bs;
   Source<T> gamma, beta;
 
   void operator()(const Rows& rows, std::size_t s0, std::size_t s1) const {
+    if constexpr (!kStat && !kGamma && !kBeta) {
+      for (std::size_t r = 0; r < rows.count; ++r) constant_row(rows, r, s0, s1);
+    } else {
+      with_count(rows, [&](auto count) { bundle<decltype(count)::value>(rows, s0, s1); });
+    }
+  }
+
+  // One row whose statistic and parameters are constant along it:
+  // normalized(), with its per-row factors hoisted (the same operations, so
+  // the same bits).
+  void constant_row(const Rows& rows, std::size_t r, std::size_t s0, std::size_t s1) const {
+    const std::size_t run = rows.run[r], S = dims.s();
+    const T* xs = x + run * S + s0;
+    T* ys = y + run * S + s0;
+    const std::ptrdiff_t ahead = rows.ahead[r];
+    const T m = row_data<false>(shifts, dims, run, s0).value, a = row_data<false>(as, dims, run, s0).value,
+            b = row_data<false>(bs, dims, run, s0).value, g = row_data<false>(gamma, dims, run, s0).value,
+            be = row_data<false>(beta, dims, run, s0).value;
+    const T A = a * g, B = std::fma(b, g, be);
+    for_blocks(
+        s1 - s0,
+        [=](std::size_t i0, auto count) {
+#pragma omp simd
+          for (std::size_t i = i0; i < i0 + count; ++i) ys[i] = std::fma(xs[i] - m, A, B);
+        },
+        [=](std::size_t i) {
+          prefetch_read(xs + ahead + i);
+          prefetch_write(ys + ahead + i);
+        });
+  }
+
+  // A bundle of R rows where some data follows s: 16 elements of every row
+  // in turn, so that the bundle's R streams are read together (and the
+  // per-s block they share stays in L1), as the tiles intend.
+  template <std::size_t R>
+  void bundle(const Rows& rows, std::size_t s0, std::size_t s1) const {
     const std::size_t S = dims.s();
-    with_count(rows, [&](auto count) {
-      constexpr std::size_t R = decltype(count)::value;
-      auto mu = bundle<kStat>(means, dims, rows, s0), sc = bundle<kStat>(scales, dims, rows, s0);
-      auto ga = bundle<kGamma>(gamma, dims, rows, s0);
-      auto be = bundle<kBeta>(beta, dims, rows, s0);
-      const T* xs[R];
-      T* ys[R];
-      for (std::size_t r = 0; r < R; ++r) {
-        xs[r] = x + rows.run[r] * S + s0;
-        ys[r] = y + rows.run[r] * S + s0;
-      }
-      for_lanes(
-          s1 - s0,
-          [&](auto tag, std::size_t i) {
-            const auto m = mu.at(tag, i), k = sc.at(tag, i), g = ga.at(tag, i), b = be.at(tag, i);
-            for (std::size_t r = 0; r < R; ++r) {
-              store(ys[r] + i, (load(tag, xs[r] + i) - mu.row(m, r)) * (sc.row(k, r) * ga.row(g, r)) + be.row(b, r));
-            }
-          },
-          [&](std::size_t i) {
-            for (std::size_t r = 0; r < R; ++r) {
-              prefetch_read(xs[r] + rows.ahead[r] + i);
-              prefetch_write(ys[r] + rows.ahead[r] + i);
-            }
-          });
-    });
+    const T* xs[R];
+    T* ys[R];
+    RowData<kStat, T> sh[R], a[R], b[R];
+    RowData<kGamma, T> g[R];
+    RowData<kBeta, T> be[R];
+    for (std::size_t r = 0; r < R; ++r) {
+      const std::size_t run = rows.run[r];
+      xs[r] = x + run * S + s0;
+      ys[r] = y + run * S + s0;
+      sh[r] = row_data<kStat>(shifts, dims, run, s0);
+      a[r] = row_data<kStat>(as, dims, run, s0);
+      b[r] = row_data<kStat>(bs, dims, run, s0);
+      g[r] = row_data<kGamma>(gamma, dims, run, s0);
+      be[r] = row_data<kBeta>(beta, dims, run, s0);
+    }
+    for_blocks(
+        s1 - s0,
+        [&](std::size_t i0, auto count) {
+          for (std::size_t r = 0; r < R; ++r) {
+            const T* xr = xs[r];
+            T* yr = ys[r];
+            const auto shr = sh[r], ar = a[r], br = b[r];
+            const auto gr = g[r];
+            const auto ber = be[r];
+#pragma omp simd
+            for (std::size_t i = i0; i < i0 + count; ++i) yr[i] = normalized(xr[i], shr[i], ar[i], br[i], gr[i], ber[i]);
+          }
+        },
+        [&](std::size_t i) {
+          for (std::size_t r = 0; r < R; ++r) {
+            prefetch_read(xs[r] + rows.ahead[r] + i);
+            prefetch_write(ys[r] + rows.ahead[r] + i);
+          }
+        });
   }
 };
 
 // Calls f(NormalizeRows<T, ...>{...}) with the flags of this plan and data.
 template <class T, class F>
-void with_normalize_rows(const MethodPlan& plan, const T* x, T* y, const double* mean, const double* scale,
+void with_normalize_rows(const MethodPlan& plan, const T* x, T* y, const NormalizeCoefficients<T>& k,
                          const Source<T>& gamma, const Source<T>& beta, F f) {
   dispatch(
       [&](auto stat_varies, auto gamma_varies, auto beta_varies) {
         f(NormalizeRows<T, decltype(stat_varies)::value, decltype(gamma_varies)::value,
                         decltype(beta_varies)::value>{
-            plan.dims, x, y, {mean, plan.stat}, {scale, plan.stat}, gamma, beta});
+            plan.dims, x, y, {k.shift.get(), plan.stat}, {k.a.get(), plan.stat}, {k.b.get(), plan.stat}, gamma,
+            beta});
       },
       plan.stat.s_stride != 0, gamma.varies(), beta.varies());
 }
 
-// The normalize pass: one read of x, one write of y.
+// The normalize pass: one read of x, one write of y. gamma, beta: what is
+// left per element after the fold (GammaFold::per_element, per_element_beta).
 template <class T>
-void normalize_pass(const MethodPlan& plan, const T* x, T* y, const double* mean, const double* scale,
+void normalize_pass(const MethodPlan& plan, const T* x, T* y, const NormalizeCoefficients<T>& k,
                     const Source<T>& gamma, const Source<T>& beta) {
-  with_normalize_rows(plan, x, y, mean, scale, gamma, beta, [&](const auto& rows_fn) {
+  with_normalize_rows(plan, x, y, k, gamma, beta, [&](const auto& rows_fn) {
     for_each_piece(plan.dims, followed_maps(plan, gamma, beta), rows_fn);
   });
 }
 
-// dx = rstd * ((g - mean_g) - xhat * mean_gx),  g = gamma * dy,  xhat = (x - mean) * rstd,
-// for a bundle of rows over one piece (see backward); kStat, kGamma: whether
-// that data follows s.
-// x, dy, dx: (N, C, H, W);  means, rstds, mean_gs, mean_gxs: (num_stats)
+// ---- dx ------------------------------------------------------------------------------
+//
+// dx = rstd * ((g - mean_g) - xhat * mean_gx), g = gamma * dy, folded per
+// statistic into (p * gamma) * dy + q * (x - mean) + c (the derivation is
+// beside dx_fold, engine.hpp), evaluated with two explicit FMAs in double and
+// rounded once to T (dx_folded). Double here, unlike the normalization: dx
+// is a difference of terms of the size of rstd * gamma * dy that can cancel
+// almost completely (a few elements per statistic), and float lanes would
+// leave float rounding errors of those terms in a small result.
+
+// dx for a bundle of rows over one piece; kStat, kGamma: whether that data
+// follows s. p = rstd, times gamma per element (or once per row).
+// x, dy, dx: (N, C, H, W);  means, rstds, qs, cs: (num_stats)
 template <class T, bool kStat, bool kGamma>
 struct DxRows {
   const Dims& dims;
   const T* x;
   const T* dy;
   T* dx;
-  Source<double> means, rstds, mean_gs, mean_gxs;
+  Source<double> means, rstds, qs, cs;
   Source<T> gamma;
 
   void operator()(const Rows& rows, std::size_t s0, std::size_t s1) const {
     const std::size_t S = dims.s();
-    with_count(rows, [&](auto count) {
-      constexpr std::size_t R = decltype(count)::value;
-      auto mu = bundle<kStat>(means, dims, rows, s0), rs = bundle<kStat>(rstds, dims, rows, s0);
-      auto mg = bundle<kStat>(mean_gs, dims, rows, s0), mgx = bundle<kStat>(mean_gxs, dims, rows, s0);
-      auto ga = bundle<kGamma>(gamma, dims, rows, s0);
-      const T* xs[R];
-      const T* dys[R];
-      T* dxs[R];
-      for (std::size_t r = 0; r < R; ++r) {
-        xs[r] = x + rows.run[r] * S + s0;
-        dys[r] = dy + rows.run[r] * S + s0;
-        dxs[r] = dx + rows.run[r] * S + s0;
+    for (std::size_t r = 0; r < rows.count; ++r) {
+      const std::size_t run = rows.run[r];
+      const T* xs = x + run * S + s0;
+      const T* dys = dy + run * S + s0;
+      T* dxs = dx + run * S + s0;
+      const std::ptrdiff_t ahead = rows.ahead[r];
+      auto prefetch = [=](std::size_t i) {
+        prefetch_read(xs + ahead + i);
+        prefetch_read(dys + ahead + i);
+        prefetch_write(dxs + ahead + i);
+      };
+      const auto m = row_data<kStat>(means, dims, run, s0), p = row_data<kStat>(rstds, dims, run, s0),
+                 q = row_data<kStat>(qs, dims, run, s0), c = row_data<kStat>(cs, dims, run, s0);
+      const auto g = row_data<kGamma>(gamma, dims, run, s0);
+      if constexpr (!kStat && !kGamma) {
+        const double M = m.value, P = p.value * double(g.value), Q = q.value, C = c.value;
+        for_blocks(
+            s1 - s0,
+            [=](std::size_t i0, auto count) {
+#pragma omp simd
+              for (std::size_t i = i0; i < i0 + count; ++i) dxs[i] = dx_folded(P, Q, C, M, xs[i], dys[i]);
+            },
+            prefetch);
+      } else {
+        for_blocks(
+            s1 - s0,
+            [=](std::size_t i0, auto count) {
+#pragma omp simd
+              for (std::size_t i = i0; i < i0 + count; ++i)
+                dxs[i] = dx_folded(p[i] * double(g[i]), q[i], c[i], m[i], xs[i], dys[i]);
+            },
+            prefetch);
       }
-      for_lanes(
-          s1 - s0,
-          [&](auto tag, std::size_t i) {
-            const auto m = mu.at(tag, i), q = rs.at(tag, i), a = mg.at(tag, i), b = mgx.at(tag, i), g0 = ga.at(tag, i);
-            for (std::size_t r = 0; r < R; ++r) {
-              auto g = ga.row(g0, r) * load(tag, dys[r] + i);
-              auto xhat = (load(tag, xs[r] + i) - mu.row(m, r)) * rs.row(q, r);
-              store(dxs[r] + i, rs.row(q, r) * ((g - mg.row(a, r)) - xhat * mgx.row(b, r)));
-            }
-          },
-          [&](std::size_t i) {
-            for (std::size_t r = 0; r < R; ++r) {
-              prefetch_read(xs[r] + rows.ahead[r] + i);
-              prefetch_read(dys[r] + rows.ahead[r] + i);
-              prefetch_write(dxs[r] + rows.ahead[r] + i);
-            }
-          });
-    });
+    }
   }
 };
 
 // Calls f(DxRows<T, ...>{...}) with the flags of this plan and gamma.
+// mean, rstd, q, c: (num_stats), q and c from dx_fold.
 template <class T, class F>
 void with_dx_rows(const MethodPlan& plan, const T* x, const T* dy, T* dx, const double* mean, const double* rstd,
-                  const double* mean_g, const double* mean_gx, const Source<T>& gamma, F f) {
+                  const double* q, const double* c, const Source<T>& gamma, F f) {
   dispatch(
       [&](auto stat_varies, auto gamma_varies) {
         f(DxRows<T, decltype(stat_varies)::value, decltype(gamma_varies)::value>{
-            plan.dims, x, dy, dx, {mean, plan.stat}, {rstd, plan.stat}, {mean_g, plan.stat},
-            {mean_gx, plan.stat}, gamma});
+            plan.dims, x, dy, dx, {mean, plan.stat}, {rstd, plan.stat}, {q, plan.stat}, {c, plan.stat}, gamma});
       },
       plan.stat.s_stride != 0, gamma.varies());
 }
@@ -318,8 +443,8 @@ void with_dx_rows(const MethodPlan& plan, const T* x, const T* dy, T* dx, const 
 // The dx pass: one read of x and dy, one write of dx.
 template <class T>
 void dx_pass(const MethodPlan& plan, const T* x, const T* dy, T* dx, const double* mean, const double* rstd,
-             const double* mean_g, const double* mean_gx, const Source<T>& gamma) {
-  with_dx_rows(plan, x, dy, dx, mean, rstd, mean_g, mean_gx, gamma, [&](const auto& rows_fn) {
+             const double* q, const double* c, const Source<T>& gamma) {
+  with_dx_rows(plan, x, dy, dx, mean, rstd, q, c, gamma, [&](const auto& rows_fn) {
     for_each_piece(plan.dims, followed_maps(plan, gamma), rows_fn);
   });
 }
@@ -440,16 +565,24 @@ inline std::vector<std::size_t> param_of_stat(const MethodPlan& plan, const Inde
 // one multiplication fewer per element), else per element, with scale = rstd.
 template <class T>
 struct GammaFold {
-  GammaFold(const MethodPlan& plan, const Source<T>& gamma)
-      : fold(plan.has_affine() && plan.params_constant_per_stat()), gamma(gamma) {
+  GammaFold(const MethodPlan& plan, const Source<T>& gamma, const Source<T>& beta = zero<T>())
+      : fold(plan.has_affine() && plan.params_constant_per_stat()), gamma(gamma), beta(beta) {
     if (fold) index = param_of_stat(plan, gamma.map);
   }
   double gamma_at(std::size_t o) const { return fold ? double(gamma.data[index.empty() ? o : index[o]]) : 1.0; }
   double scale(std::size_t o, double rstd) const { return fold ? rstd * gamma_at(o) : rstd; }
   Source<T> per_element() const { return fold ? unit<T>() : gamma; }
+  // beta folds with gamma (they share the parameter map): into the
+  // normalization's b where it folds (NormalizeCoefficients), else per element.
+  double beta_at(std::size_t o) const { return fold ? double(beta.data[index.empty() ? o : index[o]]) : 0.0; }
+  Source<T> per_element_beta() const { return fold ? zero<T>() : beta; }
+  // Statistic o's normalization coefficients, from its mean and variance.
+  void set_coefficients(NormalizeCoefficients<T>& k, std::size_t o, double mean, double var, double eps) const {
+    k.set(o, mean, scale(o, 1.0 / std::sqrt(var + eps)), beta_at(o));
+  }
 
   bool fold;
-  Source<T> gamma;
+  Source<T> gamma, beta;
   std::vector<std::size_t> index;  // (num_stats) statistic -> parameter, or empty: the same index
 };
 

@@ -7,9 +7,11 @@
 // probe_output.cpp use them.
 //
 // Internal header: included by the probes' .cpp files only.
+#include <cmath>
 #include <cstddef>
 
 #include "bnlab/core/simd.hpp"
+#include "bnlab/engine/engine.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
 
 namespace bnlab::probe {
@@ -34,30 +36,31 @@ class RunRelL2 {
     }
     for (; i < len; ++i) add_one(a[i], b[i]);
   }
-  // Pairs (float((double(v[i]) - mean[o]) * rstd[o]), b[i]) for i in [0, len),
-  // o = i where `follows`, else 0: the unit-parameter normalize computed as
-  // the pairs are added, the same values and additions as normalizing into a
-  // buffer and then add_segment.
+  // Pairs (y[i], b[i]) for i in [0, len), y the engine's unit-parameter
+  // normalization of v[i] (normalize_fold(mean[o], rstd[o], 0), then
+  // fma(v - shift, a, b): engine.hpp), o = i where `follows`, else 0,
+  // computed as the pairs are added: the same values and additions as
+  // normalizing into a buffer and then add_segment.
   void add_normalized(const float* v, const double* mean, const double* rstd, bool follows, const float* b,
                       std::size_t len) {
-    auto one = [&](std::size_t i) {
-      const std::size_t o = follows ? i : 0;
-      add_one(float((double(v[i]) - mean[o]) * rstd[o]), b[i]);
+    const NormalizeFold<float> f0 = normalize_fold<float>(mean[0], rstd[0], 0.0);
+    auto value = [&](std::size_t i) {
+      if (!follows) return std::fma(v[i] - f0.shift, f0.a, f0.b);
+      const NormalizeFold<float> f = normalize_fold<float>(mean[i], rstd[i], 0.0);
+      return std::fma(v[i] - f.shift, f.a, f.b);
     };
     std::size_t i = 0;
-    for (; i < len && (count_ & 7) != 0; ++i) one(i);
-    const simd::Vec8d m0 = simd::Vec8d{} + mean[0], r0 = simd::Vec8d{} + rstd[0];
+    for (; i < len && (count_ & 7) != 0; ++i) add_one(value(i), b[i]);
     for (; i + 8 <= len; i += 8, count_ += 8) {
-      const simd::Vec8d m = follows ? simd::load(simd::Vec8d{}, mean + i) : m0;
-      const simd::Vec8d r = follows ? simd::load(simd::Vec8d{}, rstd + i) : r0;
-      const simd::Vec8d y = (simd::load(simd::Vec8d{}, v + i) - m) * r;
-      const simd::Vec8d a = __builtin_convertvector(__builtin_convertvector(y, simd::Vec8f), simd::Vec8d);
+      float y[8];
+      for (std::size_t j = 0; j < 8; ++j) y[j] = value(i + j);
+      const simd::Vec8d a = simd::load(simd::Vec8d{}, y);
       const simd::Vec8d vb = simd::load(simd::Vec8d{}, b + i);
       const simd::Vec8d diff = a - vb;
       diff2_ += diff * diff;
       ref2_ += vb * vb;
     }
-    for (; i < len; ++i) one(i);
+    for (; i < len; ++i) add_one(value(i), b[i]);
   }
   void add_to(RelL2& acc) const {
     for (int lane = 0; lane < 8; ++lane) {

@@ -439,32 +439,41 @@ void for_each_group(const MethodPlan& plan, const std::vector<RunGroup>& groups,
   for (std::ptrdiff_t g = 0; g < count; ++g) work(groups[std::size_t(g)], false, false);
 }
 
-// out[i] = float((double(v[i]) - mean[o]) * (rstd[o] * double(gamma[k])) + double(beta[k]))
-// with o = i if the statistic follows s (else 0) and k = i if the parameters
-// follow s (else 0): the engine's normalize formula (see the header).
+// out[i] = the engine's normalization of v[i] (normalize_fold and normalized,
+// engine.hpp) with statistic o = i if the statistic follows s (else 0) and
+// parameter k = i if the parameters follow s (else 0); `fold`: the
+// parameters fold into the statistic's coefficients, as the engine folds
+// them (plan.has_affine() && plan.params_constant_per_stat()).
 template <bool StatFollows, bool ParamFollows>
 void normalize_values(const float* __restrict v, std::size_t len, const double* __restrict mean,
                       const double* __restrict rstd, const float* __restrict gamma, const float* __restrict beta,
-                      float* __restrict out) {
-  if constexpr (!StatFollows && !ParamFollows) {  // one statistic, one parameter: one factor
-    const double m = mean[0], factor = rstd[0] * double(gamma[0]), b = double(beta[0]);
-    for (std::size_t i = 0; i < len; ++i) out[i] = float((double(v[i]) - m) * factor + b);
+                      bool fold, float* __restrict out) {
+  auto coefficients = [&](std::size_t o, std::size_t k) {
+    return fold ? normalize_fold<float>(mean[o], rstd[o] * double(gamma[k]), double(beta[k]))
+                : normalize_fold<float>(mean[o], rstd[o], 0.0);
+  };
+  if constexpr (!StatFollows && !ParamFollows) {  // one statistic, one parameter: one (a, b), hoisted as the engine does
+    const NormalizeFold<float> f = coefficients(0, 0);
+    const float g = fold ? 1.0f : gamma[0], be = fold ? 0.0f : beta[0];
+    const float A = f.a * g, B = std::fma(f.b, g, be);
+    for (std::size_t i = 0; i < len; ++i) out[i] = std::fma(v[i] - f.shift, A, B);
   } else {
     for (std::size_t i = 0; i < len; ++i) {
       const std::size_t o = StatFollows ? i : 0, k = ParamFollows ? i : 0;
-      out[i] = float((double(v[i]) - mean[o]) * (rstd[o] * double(gamma[k])) + double(beta[k]));
+      const NormalizeFold<float> f = coefficients(o, k);
+      out[i] = normalized(v[i], f.shift, f.a, f.b, fold ? 1.0f : gamma[k], fold ? 0.0f : beta[k]);
     }
   }
 }
 
 void normalize_plane(bool stat_follows, bool param_follows, const float* v, std::size_t len, const double* mean,
-                     const double* rstd, const float* gamma, const float* beta, float* out) {
+                     const double* rstd, const float* gamma, const float* beta, bool fold, float* out) {
   if (stat_follows) {
-    if (param_follows) normalize_values<true, true>(v, len, mean, rstd, gamma, beta, out);
-    else normalize_values<true, false>(v, len, mean, rstd, gamma, beta, out);
+    if (param_follows) normalize_values<true, true>(v, len, mean, rstd, gamma, beta, fold, out);
+    else normalize_values<true, false>(v, len, mean, rstd, gamma, beta, fold, out);
   } else {
-    if (param_follows) normalize_values<false, true>(v, len, mean, rstd, gamma, beta, out);
-    else normalize_values<false, false>(v, len, mean, rstd, gamma, beta, out);
+    if (param_follows) normalize_values<false, true>(v, len, mean, rstd, gamma, beta, fold, out);
+    else normalize_values<false, false>(v, len, mean, rstd, gamma, beta, fold, out);
   }
 }
 
@@ -475,31 +484,36 @@ struct ParamView {
   const float* beta;
   bool follows;  // the entries follow s along a run
   bool unit;     // gamma = 1 and beta = 0 everywhere
+  bool fold;     // the engine folds them into the statistics' coefficients
 };
 ParamView param_view(const MethodPlan& plan, const Params<float>& params) {
   static const float one = 1.0f, zero = 0.0f;
-  if (!plan.has_affine()) return {&one, &zero, false, true};
+  if (!plan.has_affine()) return {&one, &zero, false, true, false};
   if (params.gamma.size() != plan.num_params || params.beta.size() != plan.num_params) {
     throw Error("internal: compare_transformed: gamma, beta do not have the plan's " +
                 std::to_string(plan.num_params) + " entries");
   }
   const bool unit = std::all_of(params.gamma.begin(), params.gamma.end(), [](float g) { return g == 1.0f; }) &&
                     std::all_of(params.beta.begin(), params.beta.end(), [](float b) { return b == 0.0f; });
-  return {params.gamma.data(), params.beta.data(), plan.param.s_stride != 0, unit};
+  return {params.gamma.data(), params.beta.data(), plan.param.s_stride != 0, unit, plan.params_constant_per_stat()};
 }
 
-// out[i] = float((double(v[i]) - mean[o]) * rstd[o]), o = i if the statistic
-// follows s, else 0: the normalize formula with gamma = 1, beta = 0, whose
-// (v - m) * (r * 1) + 0 is this value exactly, bar the sign of a zero (+0 for
-// -0), which no relative L2 error sees. For the comparisons only.
+// out[i] = fma(v[i] - shift, a, b) with (shift, a, b) = normalize_fold(mean[o], rstd[o], 0),
+// o = i if the statistic follows s, else 0: the normalization with gamma = 1,
+// beta = 0, whose normalized(..., 1, 0) is this value exactly, bar the sign
+// of a zero (fma(b, 1, 0) is +0 for b = -0), which no relative L2 error
+// sees. For the comparisons only.
 template <bool StatFollows>
 void normalize_values_unit(const float* __restrict v, std::size_t len, const double* __restrict mean,
                            const double* __restrict rstd, float* __restrict out) {
   if constexpr (!StatFollows) {
-    const double m = mean[0], r = rstd[0];
-    for (std::size_t i = 0; i < len; ++i) out[i] = float((double(v[i]) - m) * r);
+    const NormalizeFold<float> f = normalize_fold<float>(mean[0], rstd[0], 0.0);
+    for (std::size_t i = 0; i < len; ++i) out[i] = std::fma(v[i] - f.shift, f.a, f.b);
   } else {
-    for (std::size_t i = 0; i < len; ++i) out[i] = float((double(v[i]) - mean[i]) * rstd[i]);
+    for (std::size_t i = 0; i < len; ++i) {
+      const NormalizeFold<float> f = normalize_fold<float>(mean[i], rstd[i], 0.0);
+      out[i] = std::fma(v[i] - f.shift, f.a, f.b);
+    }
   }
 }
 
@@ -507,7 +521,8 @@ void normalize_values_unit(const float* __restrict v, std::size_t len, const dou
 // formula above when they are gamma = 1, beta = 0.  v, out: (len)
 void normalize_for_comparison(bool stat_follows, const ParamView& pv, std::size_t ko, const float* v,
                               std::size_t len, const double* mean, const double* rstd, float* out) {
-  if (!pv.unit) return normalize_plane(stat_follows, pv.follows, v, len, mean, rstd, pv.gamma + ko, pv.beta + ko, out);
+  if (!pv.unit)
+    return normalize_plane(stat_follows, pv.follows, v, len, mean, rstd, pv.gamma + ko, pv.beta + ko, pv.fold, out);
   if (stat_follows) normalize_values_unit<true>(v, len, mean, rstd, out);
   else normalize_values_unit<false>(v, len, mean, rstd, out);
 }
@@ -750,7 +765,7 @@ void transformed_run_output(const MethodPlan& plan, const float* x, const InputT
   for (std::size_t i = 0; i < L; ++i) rstd[i] = 1.0 / std::sqrt(stats.var[o + i] + eps);
   const ParamView pv = param_view(plan, params);
   normalize_plane(stat_follows, pv.follows, plane.data(), S, stats.mean.data() + o, rstd.data(), pv.gamma + ko,
-                  pv.beta + ko, out);
+                  pv.beta + ko, pv.fold, out);
 }
 
 }  // namespace bnlab::probe

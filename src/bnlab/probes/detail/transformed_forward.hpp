@@ -30,16 +30,17 @@
 // transform, trained-like parameters per run), so nothing input-sized is
 // gathered.
 //
-// The output is the engine's normalize formula, element by element
-// (engine/detail/kernels.hpp, NormalizeRows, with gamma folded or not: the
-// same product):
-//   y[p] = float((double(v) - mean[o]) * (rstd[o] * double(gamma[k])) + double(beta[k]))
+// The output is the engine's normalization, element by element
+// (normalize_fold and normalized, engine.hpp, as NormalizeRows uses them,
+// with gamma and beta folded into the statistic's coefficients where the
+// engine folds them):
+//   (shift, a, b) = normalize_fold(mean[o], rstd[o] * gamma[k], beta[k])  (folded)
+//                or normalize_fold(mean[o], rstd[o], 0), then gamma[k], beta[k] per element
 //   rstd[o] = 1 / sqrt(var[o] + eps),
 // o and k the statistic and parameter of position p (plan.stat, plan.param).
-// The project compiles without contraction (-ffp-contract=off), so given the
-// same statistics it is the engine's output, bit for bit
+// Given the same statistics it is the engine's output, bit for bit
 // (test_transformed_forward). With gamma = 1, beta = 0 the comparisons use
-// float((v - mean) * rstd), the same value bar the sign of a zero.
+// fma(v - shift, a, b), the same value bar the sign of a zero.
 //
 // Statistics of x': the mean and biased variance per statistic, in double,
 // about a pivot k, the statistic's first value in x' (the shifted-data

@@ -1,0 +1,52 @@
+#pragma once
+// The plain reference kernel `bnlab bench` times beside the engine: what a
+// straightforward OpenMP loop does with the same work, measured in the same
+// run, so that kernel time / reference time shows at once when the engine's
+// kernels fall behind plain code on a new CPU (its own compiler output, not
+// the memory system, is then to blame).
+//
+// The loops are the obvious ones, written once for any method from its
+// statistic map (MethodPlan::stat), with the identity affine parameters bench
+// uses (gamma = 1, beta = 0):
+//   forward   per statistic: sum x and sum x^2 in double (one read of x),
+//             then y = a * x + b with float a = rstd, b = -mean * rstd (FMA)
+//   backward  per statistic: sum dy and sum dy * (x - mean) in double, then
+//             dx = k1 * (dy - k2 - (x - mean) * k3) in float
+//   eval      y = a * x + b with the statistics of the last forward
+// Inner-shape statistics (constant along a run: methods 3, ln, in, gn) go
+// as the hand-written Method 3 probe does: threads take whole statistics,
+// sum their runs, then write their y (or dx) while the runs are still in
+// cache. Leading-shape ones (methods 1, 2) are summed by blocks of s in
+// parallel, each block walking every run, then y (dx) is written run by run. The variance as E[x^2] - E[x]^2 is fine for bench's
+// data (values in [-1.5, 2.5]) and for timing; the engine itself never uses it.
+//
+// Shapes: x, y, dy, dx: (N, C, H, W) float32; statistics: (num_stats).
+#include <vector>
+
+#include "bnlab/engine/method.hpp"
+
+namespace bnlab {
+
+class ReferenceLoop {
+ public:
+  explicit ReferenceLoop(const MethodPlan& plan, double eps = 1e-5);
+
+  // Train-mode forward: the batch statistics (kept), then y.
+  void forward(const float* x, float* y);
+  // Train-mode backward of the last forward (its statistics): dx.
+  void backward(const float* x, const float* dy, float* dx);
+  // Eval-mode forward with the statistics of the last forward.
+  void eval_forward(const float* x, float* y) const;
+
+  const std::vector<double>& mean() const { return mean_; }  // (num_stats)
+  const std::vector<double>& var() const { return var_; }    // (num_stats) biased
+
+ private:
+  MethodPlan plan_;
+  double eps_;
+  std::vector<double> mean_, var_;          // (num_stats)
+  std::vector<float> a_, b_;                // (num_stats) y = a * x + b
+  std::vector<double> sum_a_, sum_b_;       // (num_stats) scratch for the leading shape's sums
+};
+
+}  // namespace bnlab
