@@ -61,7 +61,14 @@ def dump(model, batches, path, dtype=np.float32):
     for name, module in layers:
         if not inputs[name]:
             continue  # a layer the batches never reached
-        arrays[name + ".input"] = torch.cat(inputs[name]).numpy().astype(dtype)
+        x = torch.cat(inputs[name]).numpy()
+        if np.dtype(dtype) == np.float16 and np.abs(x).max() > np.finfo(np.float16).max:
+            # float16 would turn these into Inf (which bnlab refuses): keep this layer in float32.
+            print(f"bnlab_dump: {name}: values beyond float16's range, stored as float32", file=sys.stderr)
+            dtype_here = np.float32
+        else:
+            dtype_here = dtype
+        arrays[name + ".input"] = x.astype(dtype_here)
         for key in ("running_mean", "running_var", "weight", "bias", "num_batches_tracked"):
             value = getattr(module, key, None)
             if isinstance(value, torch.Tensor):
@@ -81,10 +88,13 @@ def dump(model, batches, path, dtype=np.float32):
 
 def _example_resnet18(seed, batch, size, train_steps, batches):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from dump_resnet18 import ResNet18  # the network of scripts/dump_resnet18.py (own definition, no torchvision)
+    from dump_resnet18 import make_model  # the network of scripts/dump_resnet18.py (torchvision's if installed)
     torch.manual_seed(seed)
-    model = ResNet18(10)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    torch.set_num_threads(2)
+    model, _origin = make_model(10)
+    # The recipe of dump_resnet18.py: SGD steps on random images and labels; after a few steps the running
+    # statistics (momentum 0.1) still hold part of their initialization, which audit should see.
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     model.train()
     for _ in range(train_steps):  # a few SGD steps on random data: weights and running statistics move
         images, labels = torch.randn(batch, 3, size, size), torch.randint(0, 10, (batch,))
@@ -101,7 +111,7 @@ def main():
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--batches", type=int, default=2)
     parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--train-steps", type=int, default=5)
+    parser.add_argument("--train-steps", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--float16", action="store_true", help="store the inputs as float16")
     args = parser.parse_args()
