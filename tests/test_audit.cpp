@@ -12,6 +12,7 @@
 #include "bnlab/audit/audit.hpp"
 #include "bnlab/audit/findings.hpp"
 #include "bnlab/io/npz.hpp"
+#include "bnlab/io/npz_write.hpp"
 #include "test_helpers.hpp"
 
 using namespace testing;
@@ -177,4 +178,56 @@ TEST_CASE("audit: N = 1, a layer without running statistics, an NHWC-looking inp
   const Run nhwc = run(kBinary + " audit " + kFixtures + "nhwc.npz");
   REQUIRE(nhwc.code == 0);
   CHECK(nhwc.err.find("looks like channels") != std::string::npos);
+}
+
+TEST_CASE("audit: one of running_mean/running_var without the other, or a bad kind code, is one line naming the array") {
+  TempDir dir("audit-bad");
+  bnlab::Array<float> input = bnlab::Array<float>::from_shape({2, 3, 4, 4});
+  for (std::size_t i = 0; i < input.size(); ++i) input.data()[i] = float(i % 7) * 0.5f;
+  bnlab::Array<float> zeros = bnlab::Array<float>::from_shape({3});
+  zeros.fill(0.0f);
+  bnlab::write_npz(dir / "half.npz", {{"block.bn.input", input}, {"block.bn.running_mean", zeros}});
+  const Run half = run(kBinary + " audit " + dir / "half.npz");
+  CHECK(half.code != 0);
+  CHECK(half.err.find("half.npz:block.bn.running_var: missing while block.bn.running_mean is given") !=
+        std::string::npos);
+  CHECK(std::count(half.err.begin(), half.err.end(), '\n') == 1);
+
+  bnlab::Array<float> kind = bnlab::Array<float>::from_shape({});
+  kind.fill(7.0f);
+  bnlab::write_npz(dir / "kind.npz", {{"bn.input", input}, {"bn.kind", kind}});
+  const Run bad_kind = run(kBinary + " audit " + dir / "kind.npz");
+  CHECK(bad_kind.code != 0);
+  CHECK(bad_kind.err.find("kind.npz:bn.kind: expected 0, 1, 2 or 3") != std::string::npos);
+  CHECK(std::count(bad_kind.err.begin(), bad_kind.err.end(), '\n') == 1);
+}
+
+TEST_CASE("write_npz: an archive NpzArchive (and numpy) reads back, arrays and names as given") {
+  TempDir dir("npz-write");
+  bnlab::Array<float> a = bnlab::Array<float>::from_shape({2, 3});
+  for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = float(i) - 2.5f;
+  bnlab::Array<float> b = bnlab::Array<float>::from_shape({4});
+  b.fill(1.25f);
+  bnlab::write_npz(dir / "x.npz", {{"layer1.0.bn1.running_mean", a}, {"b", b}});
+  const bnlab::NpzArchive archive(dir / "x.npz");
+  REQUIRE(archive.entries().size() == 2);
+  CHECK(archive.entries()[0].name == "layer1.0.bn1.running_mean");
+  CHECK(archive.entries()[0].shape == bnlab::Shape{2, 3});
+  CHECK(bool(archive.read(archive.entries()[0]) == a));
+  CHECK(bool(archive.read(archive.entries()[1]) == b));
+}
+
+TEST_CASE("audit: the advice in the report is the findings table's, with the layer's number") {
+  const auto result = bnlab::audit::run_audit(kDefects);
+  const auto& stale = layer_named(result, "stale");
+  REQUIRE(stale.advice.size() == 1);
+  CHECK(stale.advice[0] == bnlab::audit::advice_text("stale_running_stats",
+                                                     std::to_string(std::lround(stale.precise_bn_images))));
+  const auto& tiny = layer_named(result, "tiny");
+  REQUIRE(tiny.advice.size() == 1);
+  CHECK(tiny.advice[0] == bnlab::audit::advice_text("few_values_per_statistic",
+                                                    std::to_string(std::lround(tiny.recommended_batch))));
+  // The recommended batch brings the mean's standard error to the threshold: SE ~ 1/sqrt(batch).
+  const double se_there = tiny.batch_mean_standard_error * std::sqrt(4.0 / tiny.recommended_batch);
+  CHECK(se_there <= bnlab::audit::noisy_mean_threshold());
 }

@@ -55,6 +55,13 @@ std::string number(double value) {
   return text;
 }
 
+// A count (images, a batch size) as a whole number: "107", "12345".
+std::string count(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.0f", value);
+  return text;
+}
+
 LayerAudit audit_layer(DumpLayer layer) {
   LayerAudit audit;
   audit.notes = layer.notes;
@@ -62,7 +69,7 @@ LayerAudit audit_layer(DumpLayer layer) {
   const DumpLayer& l = audit.layer;
   if (l.kind != LayerKind::batch_norm) {
     audit.findings.push_back("not_batch_norm");
-    audit.advice.push_back(to_string(l.kind) + ": no running statistics, nothing to recalibrate");
+    audit.advice.push_back(advice_text("not_batch_norm", to_string(l.kind)));
     return audit;
   }
   const LayerStatistics stats = measure_layer(l);
@@ -89,19 +96,19 @@ LayerAudit audit_layer(DumpLayer layer) {
   }
   if (!one_sample && l.running_mean && stats.eval_train_gap > stale_gap_threshold()) {
     audit.findings.push_back("stale_running_stats");
-    audit.advice.push_back("recalibrate with >= " + number(audit.precise_bn_images) + " images");
+    audit.advice.push_back(advice_text("stale_running_stats", count(audit.precise_bn_images)));
   }
   if (!one_sample && audit.batch_mean_standard_error > noisy_mean_threshold()) {
     audit.findings.push_back("few_values_per_statistic");
-    audit.advice.push_back("batch >= " + number(audit.recommended_batch) + " or GroupNorm");
+    audit.advice.push_back(advice_text("few_values_per_statistic", count(audit.recommended_batch)));
   }
   if (!audit.dead_channels.empty()) {
     audit.findings.push_back("dead_channels");
-    audit.advice.push_back(std::to_string(audit.dead_channels.size()) + " dead channel(s): check what feeds them");
+    audit.advice.push_back(advice_text("dead_channels", std::to_string(audit.dead_channels.size())));
   }
   if (!audit.zero_gamma_channels.empty()) {
     audit.findings.push_back("zero_gamma_channels");
-    audit.advice.push_back(std::to_string(audit.zero_gamma_channels.size()) + " channel(s) output their bias only");
+    audit.advice.push_back(advice_text("zero_gamma_channels", std::to_string(audit.zero_gamma_channels.size())));
   }
   audit.statistics = stats;
   return audit;
@@ -188,7 +195,8 @@ nlohmann::ordered_json to_json(const AuditResult& result) {
                      {"measure", rule.measure},
                      {"comparison", rule.comparison},
                      {"threshold", num(rule.threshold)},
-                     {"meaning", rule.meaning}});
+                     {"meaning", rule.meaning},
+                     {"advice", rule.advice}});
   }
   nlohmann::ordered_json& layers = j["layers"] = nlohmann::ordered_json::object();
   std::size_t healthy = 0;

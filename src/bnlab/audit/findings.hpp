@@ -13,6 +13,7 @@ struct FindingRule {
   const char* comparison;  // how the measure meets the threshold for the finding: ">", "<" or "<="
   double threshold;        // NaN: not a threshold finding
   const char* meaning;  // one line, for --help and the report
+  const char* advice;   // what to do; "{}" stands for the layer's number (advice_text)
 };
 
 // In report order: stale_running_stats, few_values_per_statistic,
@@ -27,6 +28,9 @@ double stale_gap_threshold();          // eval/train relative L2 difference
 double noisy_mean_threshold();         // standard error of the batch mean, in batch std
 double dead_variance_fraction_of_eps(); // variance below this fraction of eps: dead
 double zero_gamma_threshold();         // |gamma| at or below it: zero
+
+// The advice of rule `id` with "{}" replaced by `number` (e.g. "recalibrate with >= 107 images").
+std::string advice_text(const std::string& id, const std::string& number);
 
 // "  stale_running_stats        eval_train_gap > 0.1: ...", one line per rule, for --help.
 std::string findings_help();
