@@ -69,7 +69,7 @@ LayerAudit audit_layer(DumpLayer layer) {
   const DumpLayer& l = audit.layer;
   if (l.kind != LayerKind::batch_norm) {
     audit.findings.push_back("not_batch_norm");
-    audit.advice.push_back(advice_text("not_batch_norm", to_string(l.kind)));
+    audit.advice.push_back(advice_text("not_batch_norm", ""));
     return audit;
   }
   const LayerStatistics stats = measure_layer(l);

@@ -29,7 +29,7 @@ const std::vector<FindingRule>& finding_rules() {
        "{} channel(s) output their bias only"},
       {"not_batch_norm", "kind", "", std::numeric_limits<double>::quiet_NaN(),
        "GroupNorm, LayerNorm or InstanceNorm2d: reported, no running statistics to judge",
-       "{}: no running statistics, nothing to recalibrate"},
+       "no running statistics, nothing to recalibrate"},
   };
   return rules;
 }
