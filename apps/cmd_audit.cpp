@@ -9,6 +9,7 @@
 #include "bnlab/audit/findings.hpp"
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/io/npz_write.hpp"
+#include "bnlab/report/compare_config.hpp"  // parse_output_format: one rule for --format
 #include "commands.hpp"
 #include "output_options.hpp"
 #include "stdout_format.hpp"
@@ -32,7 +33,7 @@ void setup_audit(CLI::App& app) {
       "images recalibration needs, dead and zero-gamma channels; findings with fixed ids (docs/audit.md).");
   cmd->add_option("dump", options->dump, "The dump: L.input, L.running_mean, L.running_var, L.weight, L.bias, ...")
       ->required();
-  cmd->add_option("--format", options->format, kFormatHelp)->check(CLI::IsMember({"json", "table"}));
+  cmd->add_option("--format", options->format, kFormatHelp);
   cmd->add_option("--output", options->output, "Also write the JSON report to this file (atomically)");
   cmd->add_option("--recalibrate", options->recalibrate,
                   "Write L.running_mean/L.running_var recomputed from the dump (population statistics, unbiased\n"
@@ -44,6 +45,7 @@ void setup_audit(CLI::App& app) {
               "  bnlab audit dump.npz | jq '.summary.layers_with'\n");
   add_quiet_flag(cmd);
   cmd->callback([options] {
+    if (options->format) options->format = parse_output_format(*options->format, "--format");  // case-insensitive
     check_outputs(given({{"--output", options->output}, {"--recalibrate", options->recalibrate}}),
                   given({{"dump", options->dump}}));
     const bool table = table_on_stdout(options->format);

@@ -142,6 +142,7 @@ TEST_CASE("audit: JSON on a pipe, the table with --format table, the help from t
   CHECK(table.out.find("stale ") < table.out.find("tiny "));
   CHECK(table.out.find("recalibrate with >= ") != std::string::npos);
   CHECK(table.out.find("or GroupNorm") != std::string::npos);
+  CHECK(run(kBinary + " audit " + kDefects + " --format TABLE").out == table.out);  // case-insensitive, as everywhere
   const Run help = run(kBinary + " audit --help");
   for (const auto& rule : bnlab::audit::finding_rules()) CHECK(help.out.find(rule.id) != std::string::npos);
 }
