@@ -194,6 +194,15 @@ TEST_CASE("audit: one of running_mean/running_var without the other, or a bad ki
         std::string::npos);
   CHECK(std::count(half.err.begin(), half.err.end(), '\n') == 1);
 
+  // A note about an earlier layer (NHWC-looking: C = H = 4 < W = 16) is dropped when a later one is an error.
+  bnlab::Array<float> nhwc = bnlab::Array<float>::from_shape({2, 4, 4, 16});
+  for (std::size_t i = 0; i < nhwc.size(); ++i) nhwc.data()[i] = float(i % 5);
+  bnlab::write_npz(dir / "late.npz", {{"first.input", nhwc}, {"block.bn.input", input}, {"block.bn.running_mean", zeros}});
+  const Run late = run(kBinary + " audit " + dir / "late.npz");
+  CHECK(late.code != 0);
+  CHECK(late.err.find("block.bn.running_var: missing") != std::string::npos);
+  CHECK(std::count(late.err.begin(), late.err.end(), '\n') == 1);
+
   bnlab::Array<float> kind = bnlab::Array<float>::from_shape({});
   kind.fill(7.0f);
   bnlab::write_npz(dir / "kind.npz", {{"bn.input", input}, {"bn.kind", kind}});

@@ -176,12 +176,15 @@ std::string summary_text(const AuditResult& result, std::size_t healthy) {
 AuditResult run_audit(const std::string& path) {
   AuditResult result;
   result.path = path;
+  // Notes wait until the whole dump was read: a bad array in a later layer is then the only line.
+  HeldNotes held;
   for (DumpLayer& layer : read_dump(path)) result.layers.push_back(audit_layer(std::move(layer)));
   for (const LayerAudit& audit : result.layers) {
     for (const std::string& text : audit.notes) {
-      if (text.find("looks like channels") == std::string::npos) note(text);  // the channels-last note was sent when read
+      if (text.find("looks like channels") == std::string::npos) note(text);  // that one was sent when read
     }
   }
+  held.release();
   return result;
 }
 
