@@ -10,6 +10,7 @@
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/io/npz_write.hpp"
 #include "bnlab/report/compare_config.hpp"  // parse_output_format: one rule for --format
+#include "bnlab/report/html/audit_page.hpp"
 #include "commands.hpp"
 #include "output_options.hpp"
 #include "stdout_format.hpp"
@@ -19,7 +20,7 @@ namespace bnlab::app {
 namespace {
 struct AuditOptions {
   std::string dump;
-  std::optional<std::string> format, output, recalibrate;
+  std::optional<std::string> format, output, recalibrate, html;
 };
 }  // namespace
 
@@ -38,6 +39,7 @@ void setup_audit(CLI::App& app) {
   cmd->add_option("--recalibrate", options->recalibrate,
                   "Write L.running_mean/L.running_var recomputed from the dump (population statistics, unbiased\n"
                   "variance) as an .npz, for model.load_state_dict(..., strict=False)");
+  cmd->add_option("--html", options->html, "Also draw the audit as one self-contained HTML page (a row and bars per layer)");
   cmd->footer("\n" + audit::findings_help() +
               "\nExamples:\n"
               "  /usr/bin/python3 scripts/bnlab_dump.py --example resnet18 r.npz && bnlab audit r.npz\n"
@@ -46,18 +48,22 @@ void setup_audit(CLI::App& app) {
   add_quiet_flag(cmd);
   cmd->callback([options] {
     if (options->format) options->format = parse_output_format(*options->format, "--format");  // case-insensitive
-    check_outputs(given({{"--output", options->output}, {"--recalibrate", options->recalibrate}}),
+    check_outputs(given({{"--output", options->output}, {"--recalibrate", options->recalibrate},
+                         {"--html", options->html}}),
                   given({{"dump", options->dump}}));
     const bool table = table_on_stdout(options->format);
     const audit::AuditResult result = audit::run_audit(options->dump);
     constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
-    const std::string json = audit::to_json(result).dump(2, ' ', false, kReplace) + "\n";
+    const nlohmann::ordered_json report = audit::to_json(result);
+    const std::string json = report.dump(2, ' ', false, kReplace) + "\n";
     if (options->output) write_file_atomically(*options->output, json);
     if (options->recalibrate) write_npz(*options->recalibrate, audit::recalibrated_statistics(result));
+    if (options->html) write_file_atomically(*options->html, html::render_audit_html(report));
     if (table) std::cout << audit::format_audit_table(result);
     else if (!options->output) std::cout << json;
     if (options->output) report_written(*options->output);
     if (options->recalibrate) report_written(*options->recalibrate);
+    if (options->html) report_written(*options->html);
   });
 }
 

@@ -241,3 +241,20 @@ TEST_CASE("audit: the advice in the report is the findings table's, with the lay
   const double se_there = tiny.batch_mean_standard_error * std::sqrt(4.0 / tiny.recommended_batch);
   CHECK(se_there <= bnlab::audit::noisy_mean_threshold());
 }
+
+TEST_CASE("audit --html: one self-contained page, a row per layer with its findings, bars red beyond the threshold") {
+  TempDir dir("audit-html");
+  const Run r = run(kBinary + " audit " + kDefects + " --format json --html " + dir / "audit.html");
+  REQUIRE(r.code == 0);
+  const std::string page = read_text(dir / "audit.html");
+  CHECK(page.rfind("<!DOCTYPE html>", 0) == 0);
+  for (const std::string name : {"healthy", "stale", "tiny", "dead", "gamma", "gn"}) {
+    CHECK(page.find("<tr><td>" + name + "</td>") != std::string::npos);
+  }
+  CHECK(page.find("<b>stale_running_stats</b>") != std::string::npos);
+  // Two bars beyond their threshold: the stale layer's gap and the tiny layer's standard error.
+  std::size_t red = 0;
+  for (std::size_t at = page.find("#c0392b"); at != std::string::npos; at = page.find("#c0392b", at + 1)) ++red;
+  CHECK(red == 2);
+  CHECK(page.find("http") == std::string::npos);  // nothing fetched: self-contained
+}
