@@ -13,5 +13,6 @@ void setup_explain(CLI::App& app);
 void setup_bench(CLI::App& app);
 void setup_train(CLI::App& app);
 void setup_render(CLI::App& app);
+void setup_audit(CLI::App& app);
 
 }  // namespace bnlab::app

@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
   bnlab::app::setup_bench(app);
   bnlab::app::setup_train(app);
   bnlab::app::setup_render(app);
+  bnlab::app::setup_audit(app);
   const int code = run(app, argc, argv);
   const int exit_code = check_standard_output(standard_output, code);
   std::cout.rdbuf(nullptr);  // the buffer ends with main; nothing is written after

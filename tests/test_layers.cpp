@@ -19,7 +19,8 @@ namespace {
 // The layer of each folder of src/bnlab (apps/ sits above them all).
 const std::map<std::string, int> kLayer = {
     {"core", 0},   {"engine", 1}, {"io", 1},        {"synth", 1},     {"probes", 2}, {"report", 3},
-    {"check", 3},  {"explain", 3}, {"bench", 3},    {"normalize", 3}, {"train", 3},  {"apps", 4},
+    {"check", 3},  {"explain", 3}, {"bench", 3},    {"normalize", 3}, {"train", 3},  {"audit", 3},
+    {"apps", 4},
 };
 
 struct Include {

@@ -47,6 +47,8 @@ const Excerpt kExcerpts[] = {
     {"README.md", "with `--format table` anywhere:", "build/bnlab compare --methods 1,2,3 --format table", Match::text},
     {"README.md", "`--format json`). Trimmed to one property and parts of Method 3's block:",
      "build/bnlab compare --methods 1,2,3 --format json", Match::json},
+    {"README.md", "defect fixture of the tests (`bnlab audit tests/fixtures/audit/defects.npz --format table`):",
+     "build/bnlab audit tests/fixtures/audit/defects.npz --format table", Match::text},
     {"docs/cli.md", "writes it to `summary.json`):", nullptr, Match::session},
     {"docs/cli.md", "report with another seed against the golden one:", nullptr, Match::session},
     {"docs/configs.md", "`configs/small-batch.json`:", "cat configs/small-batch.json", Match::text},
@@ -155,6 +157,7 @@ struct Scratch {
     fs::create_symlink(BNLAB_BINARY, dir / "build/bnlab");
     fs::create_directory_symlink(fs::path(BNLAB_SOURCE_DIR) / "configs", dir / "configs");
     fs::create_directory_symlink(fs::path(BNLAB_SOURCE_DIR) / "tests/golden", dir / "tests/golden");
+    fs::create_directory_symlink(fs::path(BNLAB_SOURCE_DIR) / "tests/fixtures", dir / "tests/fixtures");
   }
   ~Scratch() { fs::remove_all(dir); }
   std::string run(const std::string& command) const {
