@@ -200,11 +200,37 @@ TEST_CASE("train: none is a method like the others; population statistics per K;
     CHECK(sweep["largest_stable_lr"] == (diverged ? 0.05 : 10.0));
   }
   CHECK(j["methods"]["none"]["lr_sweep"]["points"][1]["outcome"] == "diverged");
+  // The small-batch runs: each says whether it diverged; the count matches.
+  for (const char* id : {"none", "3", "ln"}) {
+    std::size_t diverged = 0;
+    for (const Json& seed : j["methods"][id]["seeds"]) {
+      const Json& small = seed["small_batch"];
+      diverged += !small["diverged_at_step"].is_null();
+      CHECK(small["final_loss"].is_null() == !small["diverged_at_step"].is_null());
+    }
+    CHECK(j["methods"][id]["small_batch"]["diverged_runs"] == diverged);
+  }
   CHECK(j["methods"]["none"]["lr_sweep"]["points"][1]["diverged_at_step"].get<std::size_t>() >= 1);
   const std::string table = format_table(result);
   CHECK(table.find("population statistics, 128 images") != std::string::npos);
   CHECK(table.find("diverged@") != std::string::npos);
   CHECK(table.find("largest stable lr") != std::string::npos);
+}
+
+TEST_CASE("a small-batch run that diverges is an outcome, not an error: the run goes on and says so") {
+  TrainConfig c = tiny_config();
+  c.methods = {"none", "3"};
+  c.seeds = {0};
+  c.lr = 10.0;  // at batch 4, no normalization blows up
+  c.lr_schedule = LrSchedule::constant;
+  const Json j = to_json(run_with_threads(c, 1));
+  const Json& small = j["methods"]["none"]["seeds"][0]["small_batch"];
+  REQUIRE(!small["diverged_at_step"].is_null());
+  CHECK(small["final_loss"].is_null());
+  CHECK((small["eval_accuracy"] >= 0.0 && small["eval_accuracy"] <= 1.0));  // measured as it is
+  CHECK(j["methods"]["none"]["small_batch"]["diverged_runs"] == 1);
+  CHECK(j["methods"]["none"]["small_batch"]["final_loss"].is_null());
+  CHECK(format_table(run_with_threads(c, 1)).find("runs that diverged (of 1)") != std::string::npos);
 }
 
 TEST_CASE("population statistics use whole batches, at least one, at most the training images") {

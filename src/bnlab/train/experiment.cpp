@@ -5,6 +5,7 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -60,6 +61,7 @@ TrainingRun train(Network& net, const Images& images, const TrainConfig& config,
       if (!std::isfinite(loss.loss) || loss.loss > kExplodedLoss) {
         if (divergence_is_a_result) {
           run.diverged_at = run.steps + 1;
+          run.final_loss = std::numeric_limits<double>::quiet_NaN();  // no final loss: the JSON says null
           run.seconds = seconds_since(start);
           return run;
         }
@@ -243,8 +245,11 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
     r.eval_seconds = seconds_since(eval_start);
     if (config.small_batch) {
       Network small(spec, method, seed);
+      // A small batch at the main run's lr may blow the weights up (no
+      // normalization at batch 4 does): a measured outcome, not an error; the
+      // network is then evaluated as it is (near chance).
       r.small_batch = train(small, small_set, config, config.lr, config.small_batch, 1, seed,
-                            label + ", batch " + std::to_string(config.small_batch), tell);
+                            label + ", batch " + std::to_string(config.small_batch), tell, true);
       r.small_batch_eval_accuracy = accuracy(small, test_set, eval_batch, Pass::eval);
       r.small_batch_batch_accuracy = accuracy(small, test_set, eval_batch, Pass::batch_stats);
     }

@@ -28,7 +28,7 @@ namespace bnlab::train {
 
 struct TrainingRun {
   std::vector<double> loss_curve;  // mean training loss of each loss_every steps
-  double final_loss = 0;           // mean loss of the last epoch's last tenth of steps
+  double final_loss = 0;           // mean loss of the last epoch's last tenth of steps; NaN if it diverged
   std::size_t steps = 0;
   double seconds = 0;              // wall-clock training time
   // The step (1-based) whose loss was not finite or above kExplodedLoss, if
@@ -54,7 +54,7 @@ struct SeedResult {
   std::vector<double> batch_accuracy;        // batch statistics, per test batch size
   std::vector<double> shift_accuracy;        // eval mode, per shift
   std::optional<double> canvas_accuracy;     // eval mode on the canvas, if applicable
-  std::optional<TrainingRun> small_batch;    // the small-batch network's training
+  std::optional<TrainingRun> small_batch;    // the small-batch network's training (it may diverge)
   double small_batch_eval_accuracy = 0;      // its eval-mode accuracy
   double small_batch_batch_accuracy = 0;     // its accuracy with batch statistics (first test batch size)
   // Eval mode with population statistics over K training images, one per

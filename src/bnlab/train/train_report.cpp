@@ -88,7 +88,8 @@ Json seed_json(const SeedResult& r, const TrainConfig& c) {
   j["canvas_accuracy"] = r.canvas_accuracy ? Json(*r.canvas_accuracy) : Json(nullptr);
   if (r.small_batch) {
     j["small_batch"] = Json{{"steps", r.small_batch->steps},
-                            {"final_loss", r.small_batch->final_loss},
+                            {"diverged_at_step", r.small_batch->diverged_at ? Json(*r.small_batch->diverged_at) : Json(nullptr)},
+                            {"final_loss", r.small_batch->diverged_at ? Json(nullptr) : Json(r.small_batch->final_loss)},
                             {"eval_accuracy", r.small_batch_eval_accuracy},
                             {"batch_accuracy", r.small_batch_batch_accuracy}};
   } else {
@@ -126,6 +127,21 @@ Json largest_stable_lr(const MethodResult& m) {
     best = p.lr;
   }
   return best;
+}
+
+std::size_t diverged_small_batch_runs(const MethodResult& m) {
+  std::size_t count = 0;
+  for (const SeedResult& r : m.seeds) count += r.small_batch && r.small_batch->diverged_at;
+  return count;
+}
+
+// The small-batch runs' final losses, diverged runs left out (they have none).
+std::vector<double> small_batch_final_losses(const MethodResult& m) {
+  std::vector<double> out;
+  for (const SeedResult& r : m.seeds) {
+    if (r.small_batch && !r.small_batch->diverged_at) out.push_back(r.small_batch->final_loss);
+  }
+  return out;
 }
 
 Json method_json(const MethodResult& m, const TrainConfig& c) {
@@ -169,7 +185,9 @@ Json method_json(const MethodResult& m, const TrainConfig& c) {
     j["small_batch"] = Json{
         {"batch_size", c.small_batch},
         {"images", c.small_batch_images},
-        {"final_loss", to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch->final_loss; }))},
+        {"diverged_runs", diverged_small_batch_runs(m)},
+        // Over the runs that did not diverge (null when none trained).
+        {"final_loss", small_batch_final_losses(m).empty() ? Json(nullptr) : to_json(spread(small_batch_final_losses(m)))},
         {"eval_accuracy", to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch_eval_accuracy; }))},
         {"batch_accuracy", to_json(over_seeds(m, [](const SeedResult& r) { return r.small_batch_batch_accuracy; }))}};
   } else {
@@ -438,7 +456,16 @@ std::string format_table(const TrainResult& result) {
       row("batch statistics, batch " + std::to_string(c.test_batch_sizes.front()),
           stat([](const SeedResult& r) { return r.small_batch_batch_accuracy; }));
     }
-    row("final training loss", stat([](const SeedResult& r) { return r.small_batch->final_loss; }));
+    row("final training loss", [](const MethodResult& m) {
+      const std::vector<double> losses = small_batch_final_losses(m);
+      return losses.empty() ? std::string("diverged") : plus_minus(spread(losses));
+    });
+    bool any_diverged = false;
+    for (const MethodResult& m : result.methods) any_diverged |= diverged_small_batch_runs(m) > 0;
+    if (any_diverged) {
+      row("runs that diverged (of " + std::to_string(c.seeds.size()) + ")",
+          [](const MethodResult& m) { return std::to_string(diverged_small_batch_runs(m)); });
+    }
   }
   if (!c.lr_sweep.empty()) {
     header("Learning-rate sweep (" + std::to_string(c.lr_sweep_images) + " images, 1 epoch, seed " +
