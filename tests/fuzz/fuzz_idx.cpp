@@ -8,16 +8,12 @@
 #include <string>
 
 #include "bnlab/core/error.hpp"
+#include "fuzz_input_file.hpp"
 #include "bnlab/io/idx.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path = "/tmp/bnlab-fuzz-idx-" + std::to_string(::getpid()) + ".gz";
-  if (std::FILE* file = std::fopen(path.c_str(), "wb")) {
-    std::fwrite(data, 1, size, file);
-    std::fclose(file);
-  } else {
-    return 0;
-  }
+  const std::string path = write_fuzz_input(data, size, "idx", ".gz");
+  if (path.empty()) return 0;
   for (std::size_t rank : {3u, 1u}) {
     try {
       (void)bnlab::read_idx(path, rank);

@@ -11,16 +11,12 @@
 #include <string>
 
 #include "bnlab/core/error.hpp"
+#include "fuzz_input_file.hpp"
 #include "bnlab/io/npz.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path = "/tmp/bnlab-fuzz-npz-" + std::to_string(::getpid()) + ".npz";
-  if (std::FILE* file = std::fopen(path.c_str(), "wb")) {
-    std::fwrite(data, 1, size, file);
-    std::fclose(file);
-  } else {
-    return 0;
-  }
+  const std::string path = write_fuzz_input(data, size, "npz", ".npz");
+  if (path.empty()) return 0;
   try {
     const bnlab::NpzArchive archive(path);
     (void)archive.contents();

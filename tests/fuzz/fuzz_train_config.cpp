@@ -9,16 +9,12 @@
 #include <string>
 
 #include "bnlab/core/error.hpp"
+#include "fuzz_input_file.hpp"
 #include "bnlab/train/train_config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path = "/tmp/bnlab-fuzz-train-" + std::to_string(::getpid()) + ".json";
-  if (std::FILE* file = std::fopen(path.c_str(), "wb")) {
-    std::fwrite(data, 1, size, file);
-    std::fclose(file);
-  } else {
-    return 0;
-  }
+  const std::string path = write_fuzz_input(data, size, "train", ".json");
+  if (path.empty()) return 0;
   try {
     const bnlab::train::TrainConfig config = bnlab::train::load_train_config(path);
     (void)bnlab::train::to_json(config).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
