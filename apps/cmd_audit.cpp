@@ -7,13 +7,12 @@
 
 #include "bnlab/audit/audit.hpp"
 #include "bnlab/audit/findings.hpp"
-#include "bnlab/io/atomic_file.hpp"
+#include "bnlab/experiment/emit.hpp"
 #include "bnlab/io/npz_write.hpp"
-#include "bnlab/report/compare_config.hpp"  // parse_output_format: one rule for --format
+#include "bnlab/core/output_format.hpp"
 #include "bnlab/report/html/audit_page.hpp"
 #include "commands.hpp"
 #include "output_options.hpp"
-#include "stdout_format.hpp"
 
 namespace bnlab::app {
 
@@ -53,17 +52,20 @@ void setup_audit(CLI::App& app) {
                   given({{"dump", options->dump}}));
     const bool table = table_on_stdout(options->format);
     const audit::AuditResult result = audit::run_audit(options->dump);
-    constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
-    const nlohmann::ordered_json report = audit::to_json(result);
-    const std::string json = report.dump(2, ' ', false, kReplace) + "\n";
-    if (options->output) write_file_atomically(*options->output, json);
-    if (options->recalibrate) write_npz(*options->recalibrate, audit::recalibrated_statistics(result));
-    if (options->html) write_file_atomically(*options->html, html::render_audit_html(report));
-    if (table) std::cout << audit::format_audit_table(result);
-    else if (!options->output) std::cout << json;
-    if (options->output) report_written(*options->output);
-    if (options->recalibrate) report_written(*options->recalibrate);
-    if (options->html) report_written(*options->html);
+    std::vector<experiment::OwnFile> own_files;
+    if (options->recalibrate) {
+      own_files.push_back({*options->recalibrate, [&result](const std::string& path) {
+                             write_npz(path, audit::recalibrated_statistics(result));
+                           }});
+    }
+    experiment::emit({.report = audit::to_json(result),
+                      .table = table,
+                      .table_text = [&] { return audit::format_audit_table(result); },
+                      .output = options->output,
+                      .html = options->html,
+                      .page = [](const nlohmann::ordered_json& r) { return html::render_audit_html(r); },
+                      .own_files = std::move(own_files),
+                      .quiet = quiet()});
   });
 }
 

@@ -7,10 +7,9 @@
 #include "bnlab/core/progress.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/engine/method.hpp"
-#include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
 #include "output_options.hpp"
-#include "stdout_format.hpp"
+#include "bnlab/core/output_format.hpp"
 
 namespace bnlab::app {
 

@@ -1,12 +1,15 @@
 // bnlab compare: parse options, merge them over the config file, call
 // bnlab::run_compare_result, print the JSON report or the table.
 #include <iostream>
+#include <functional>
 #include <memory>
 
+#include "bnlab/core/error.hpp"
 #include "bnlab/core/memory_policy.hpp"
 #include "bnlab/core/progress.hpp"
+#include "bnlab/core/terminal_text.hpp"
 #include "bnlab/engine/method.hpp"
-#include "bnlab/io/atomic_file.hpp"
+#include "bnlab/experiment/emit.hpp"
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/html/html_report.hpp"
@@ -15,7 +18,7 @@
 #include "commands.hpp"
 #include "number_options.hpp"
 #include "output_options.hpp"
-#include "stdout_format.hpp"
+#include "bnlab/core/output_format.hpp"
 
 namespace bnlab::app {
 
@@ -23,6 +26,7 @@ namespace {
 struct CompareOptions {
   std::string config_path;
   std::optional<std::string> html;  // --html: also draw the report as a page (bnlab render)
+  bool explain = false;             // --explain: the long table
   CompareOverrides overrides;
 };
 }  // namespace
@@ -58,11 +62,15 @@ void setup_compare(CLI::App& app) {
                     "Running-statistics momentum", "0.1");
   cmd->add_option("--format", o.format, kFormatHelp);
   cmd->add_option("--output", o.output, "Also write the JSON report to this file (atomically)");
+  cmd->add_flag("--explain", options->explain,
+                "The long table: axes and counts, output statistics, every property with its criterion, a\n"
+                "legend line per property (implies --format table)");
   cmd->add_option("--html", options->html,
                   "Also draw the report as one self-contained HTML page (figures, verdict table; see bnlab render)");
   cmd->footer(
       "\nExamples:\n"
       "  bnlab compare --methods 1,2,3\n"
+      "  bnlab compare --explain                                     # the criteria and the numbers behind the verdict\n"
       "  bnlab compare --config configs/small-batch.json --format table\n"
       "  bnlab compare --input acts.npy --layout NHWC --methods 1,2,3,ln,in,gn:8 --output report.json\n"
       "  bnlab compare --html report.html                            # open report.html in a browser\n"
@@ -74,23 +82,24 @@ void setup_compare(CLI::App& app) {
     apply_overrides(config, options->overrides);
     check_outputs(given({{"--output", config.output}, {"--html", options->html}}),  // before minutes of computation
                   given({{"--config", nonempty(options->config_path)}, {"--input", config.input}}));
-    const bool table = table_on_stdout(config.format);
-    // Invalid UTF-8 in a string echoed from the input (a path, a layer name) is replaced, not thrown.
-    constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
-    // The report to --output and --html, and to stdout as JSON or as the table.
-    auto emit = [&](const nlohmann::ordered_json& report, const std::string& table_text) {
-      const std::string json = report.dump(2, ' ', false, kReplace) + "\n";
-      if (config.output) write_file_atomically(*config.output, json);
-      if (options->html) write_file_atomically(*options->html, html::render_report_html(report));
-      if (table) std::cout << table_text;
-      else if (!config.output) std::cout << json;
-      if (config.output) report_written(*config.output);
-      if (options->html) report_written(*options->html);
+    if (options->explain && config.format && *config.format == "json")
+      throw Error("--explain: a table option, and the format asked for is json");
+    const bool table = options->explain || table_on_stdout(config.format);
+    // The report to --output and --html, and to stdout as JSON or as the table (experiment/emit.hpp).
+    auto emit = [&](nlohmann::ordered_json report, std::function<std::string()> table_text) {
+      experiment::emit({.report = std::move(report),
+                        .table = table,
+                        .table_text = std::move(table_text),
+                        .output = config.output,
+                        .html = options->html,
+                        .page = [](const nlohmann::ordered_json& r) { return html::render_report_html(r); },
+                        .own_files = {},
+                        .quiet = quiet()});
     };
     if (compare_input_is_archive(config)) {  // an .npz: one block per layer, a summary across layers
       keep_freed_memory();  // each layer's probes allocate their tensors in turn
       const LayersResult layers = compare_layers(config);
-      emit(to_json(layers), table ? format_layers_table(layers) : "");
+      emit(to_json(layers), [&] { return format_layers_table(layers); });
       return;
     }
     check_layers_need_archive(config);
@@ -102,7 +111,8 @@ void setup_compare(CLI::App& app) {
       // tensors then reuse pages already mapped instead of faulting in new ones.
       result = run_compare_result(config, quiet() ? nullptr : &progress, keep_freed_memory);
     }
-    emit(to_json(result), table ? format_compare_table(result) : "");
+    emit(to_json(result),
+         [&] { return format_compare_table(result, TableOptions{.explain = options->explain, .utf8_marks = locale_is_utf8()}); });
   });
 }
 

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "bnlab/explain/explain.hpp"
-#include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
+#include "bnlab/core/output_format.hpp"
 #include "output_options.hpp"
 
 namespace bnlab::app {

@@ -7,11 +7,11 @@
 #include "bnlab/engine/engine_choice.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/normalize/normalize_job.hpp"
-#include "bnlab/report/compare_config.hpp"
 #include "commands.hpp"
 #include "number_options.hpp"
 #include "output_options.hpp"
-#include "stdout_format.hpp"
+#include "bnlab/core/escape.hpp"
+#include "bnlab/core/output_format.hpp"
 
 namespace bnlab::app {
 

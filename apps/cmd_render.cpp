@@ -8,7 +8,6 @@
 #include "bnlab/core/train_schema.hpp"
 #include "bnlab/io/atomic_file.hpp"
 #include "bnlab/report/compare.hpp"
-#include "bnlab/report/compare_config.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/html/html_report.hpp"
 #include "commands.hpp"

@@ -1,6 +1,4 @@
 // bnlab train: parse options, call bnlab::train::run_experiment, print the table or JSON.
-#include <unistd.h>
-
 #include <charconv>
 #include <iostream>
 #include <memory>
@@ -9,16 +7,16 @@
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/number.hpp"
+#include "bnlab/core/progress.hpp"
 #include "bnlab/core/split.hpp"
-#include "bnlab/io/atomic_file.hpp"
+#include "bnlab/experiment/emit.hpp"
 #include "bnlab/train/experiment.hpp"
 #include "bnlab/train/train_report.hpp"
-#include "bnlab/report/compare_config.hpp"
 #include "bnlab/report/html/html_report.hpp"
 #include "commands.hpp"
 #include "number_options.hpp"
 #include "output_options.hpp"
-#include "stdout_format.hpp"
+#include "bnlab/core/output_format.hpp"
 
 namespace bnlab::app {
 
@@ -40,16 +38,9 @@ struct TrainOptions {
   train::TrainOverrides overrides;
 };
 
-// Step counters overwrite one another on a terminal; elsewhere only the
-// per-run lines are written (a log file stays short).
+// Per-run lines and step counters on stderr (core/progress.hpp), unless --quiet.
 void show_progress(const std::string& line, bool transient) {
-  if (quiet()) return;
-  static const bool terminal = isatty(STDERR_FILENO) == 1;
-  if (transient) {
-    if (terminal) std::cerr << "\r\033[K" << line << std::flush;
-    return;
-  }
-  std::cerr << (terminal ? "\r\033[K" : "") << "bnlab train: " << line << "\n";
+  if (!quiet()) progress_line("train", line, transient);
 }
 }  // namespace
 
@@ -146,14 +137,14 @@ void setup_train(CLI::App& app) {
     const bool table = table_on_stdout(config.format);
 
     const train::TrainResult result = train::run_experiment(config, show_progress);
-    const nlohmann::ordered_json report = train::to_json(result);
-    const std::string json = report.dump(2) + "\n";
-    if (config.output) write_file_atomically(*config.output, json);
-    if (o->html) write_file_atomically(*o->html, html::render_report_html(report));
-    if (table) std::cout << train::format_table(result) << std::flush;
-    else if (!config.output) std::cout << json << std::flush;  // as compare: the JSON once, in the file if one is named
-    if (config.output) report_written(*config.output);
-    if (o->html) report_written(*o->html);
+    experiment::emit({.report = train::to_json(result),
+                      .table = table,
+                      .table_text = [&] { return train::format_table(result); },
+                      .output = config.output,
+                      .html = o->html,
+                      .page = [](const nlohmann::ordered_json& r) { return html::render_report_html(r); },
+                      .own_files = {},
+                      .quiet = quiet()});
   });
 }
 

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bnlab/core/escape.hpp"
+#include "bnlab/experiment/emit.hpp"
 #include "bnlab/io/notes.hpp"
 #include "bnlab/io/output_check.hpp"
 
@@ -35,10 +36,8 @@ inline CLI::Option* add_quiet_flag(CLI::App* cmd) {
       "No progress, notes or \"wrote\" lines on stderr (errors are still printed)");
 }
 
-// "bnlab: wrote PATH" on stderr (the path escaped: core/escape.hpp), unless --quiet.
-inline void report_written(const std::string& path) {
-  if (!quiet()) std::cerr << "bnlab: wrote " << escape_control(path) << "\n";
-}
+// "bnlab: wrote PATH" on stderr (experiment/emit.hpp), unless --quiet.
+inline void report_written(const std::string& path) { experiment::report_written(path, quiet()); }
 
 // An empty path as "not given" (an option whose default is "").
 inline std::optional<std::string> nonempty(const std::string& path) {

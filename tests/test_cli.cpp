@@ -285,3 +285,26 @@ TEST_CASE("cmake --install puts a working bnlab under PREFIX/bin") {
   CHECK(help.code == 0);
   CHECK(help.out.find("compare") != std::string::npos);
 }
+
+TEST_CASE("compare: the short table shows marks on a UTF-8 locale, yes/NO otherwise; --explain the long one") {
+  const std::string bin = BNLAB_BINARY;
+  Run utf8 = testing::run("LC_ALL=C.UTF-8 " + bin + " compare --shape 4,4,4,4 --format table");
+  CHECK(utf8.code == 0);
+  CHECK(utf8.out.rfind("bnlab compare: input", 0) == 0);
+  CHECK(utf8.out.find("\xe2\x9c\x93") != std::string::npos);  // ✓
+  CHECK(utf8.out.find("Axes and counts") == std::string::npos);
+  Run ascii = testing::run("LC_ALL=C " + bin + " compare --shape 4,4,4,4 --format table");
+  CHECK(ascii.code == 0);
+  CHECK(ascii.out.find("\xe2\x9c") == std::string::npos);
+  CHECK(ascii.out.find(" yes") != std::string::npos);
+  // --explain: the long table, even piped (it asks for a table); refused with --format json.
+  Run explain = testing::run("LC_ALL=C " + bin + " compare --shape 4,4,4,4 --explain");
+  CHECK(explain.code == 0);
+  CHECK(explain.out.find("Axes and counts") != std::string::npos);
+  CHECK(explain.out.find("channel rescaling <= 1e-4") != std::string::npos);
+  CHECK(explain.out.find("Verdict: ") < explain.out.find("Axes and counts"));
+  Run both = run_bnlab("compare --shape 4,4,4,4 --explain --format json");
+  CHECK(both.code != 0);
+  CHECK(both.out.empty());
+  CHECK(both.err == "bnlab: --explain: a table option, and the format asked for is json\n");
+}

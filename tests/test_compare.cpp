@@ -2,6 +2,8 @@
 // inputs, the table, determinism across thread counts, the command line.
 #include <catch2/catch.hpp>
 
+#include "bnlab/core/terminal_text.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -216,7 +218,7 @@ TEST_CASE("six methods render within 100 columns, cells apart, each judged value
   const std::vector<std::string> ids{"1", "2", "3", "ln", "in", "gn:8"};
   CompareResult result = run_compare_result(synth_config({16, 16, 16, 16}, ids));
   Json report = to_json(result);
-  std::string table = format_compare_table(result);
+  std::string table = format_compare_table(result, TableOptions{.explain = true});
   INFO(table);
   std::map<std::string, std::size_t> verdicts_shown;  // property -> yes/NO cells over all blocks
   for (const std::string& line : split_lines(table)) {
@@ -264,7 +266,7 @@ TEST_CASE("six methods render within 100 columns, cells apart, each judged value
 TEST_CASE("the table's yes/NO agree with the JSON verdict") {
   CompareResult result = run_compare_result(synth_config({4, 6, 6, 5}, {"1", "2", "3"}));
   Json report = to_json(result);
-  std::string table = format_compare_table(result);
+  std::string table = format_compare_table(result, TableOptions{.explain = true});
   bool saw_rescale = false;
   for (const std::string& line : split_lines(table)) {
     if (line.rfind("  channel rescaling <=", 0) != 0) continue;
@@ -279,6 +281,54 @@ TEST_CASE("the table's yes/NO agree with the JSON verdict") {
     CHECK(got == expected);
   }
   CHECK(saw_rescale);
+}
+
+TEST_CASE("the short table: the verdict first, one line per property, marks that agree with the JSON") {
+  const std::vector<std::string> ids{"1", "2", "3", "ln", "in", "gn:8"};
+  CompareResult result = run_compare_result(synth_config({16, 16, 16, 16}, ids));
+  const Json report = to_json(result);
+  for (const bool utf8 : {true, false}) {
+    const std::string table = format_compare_table(result, TableOptions{.explain = false, .utf8_marks = utf8});
+    INFO(table);
+    const std::string yes = utf8 ? "\xe2\x9c\x93" : "yes", no = utf8 ? "\xe2\x9c\x97" : "NO";
+    // The verdict comes before any property line.
+    const std::size_t verdict = table.find("Verdict: ");
+    REQUIRE(verdict != std::string::npos);
+    CHECK(verdict < table.find("Property (judged)"));
+    // ASCII fallback: no byte outside ASCII.
+    if (!utf8) CHECK(std::none_of(table.begin(), table.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }));
+    std::map<std::string, std::vector<std::string>> marks;  // property -> marks over all blocks, in method order
+    for (const std::string& line : split_lines(table)) {
+      CHECK(display_width(line) <= kTableWidth);
+      for (const Property& p : properties()) {
+        const std::string label = "  " + std::string(p.label);
+        // The label alone (no criterion), then cells: "mark value", "mark" or "mark -".
+        if (line.rfind(label + "  ", 0) != 0) continue;
+        std::istringstream cells(line.substr(label.size()));
+        for (std::string t; cells >> t;)
+          if (t == yes || t == no) marks[p.key].push_back(t);
+      }
+    }
+    for (const Property& p : properties()) {
+      std::vector<std::string> expected;
+      for (const std::string& id : ids)
+        expected.push_back(report["verdict"]["properties"][p.key]["holds"][id].get<bool>() ? yes : no);
+      CHECK(marks[p.key] == expected);
+    }
+    // The criteria are left to --explain, which the two-line legend names.
+    CHECK(table.find("<= 1e-4") == std::string::npos);
+    CHECK(table.find("bnlab compare --explain") != std::string::npos);
+  }
+}
+
+TEST_CASE("the locale decides the marks: UTF-8 by LC_ALL, then LC_CTYPE, then LANG") {
+  CHECK(locale_is_utf8(nullptr, nullptr, "C.UTF-8"));
+  CHECK(locale_is_utf8(nullptr, nullptr, "en_US.utf8"));
+  CHECK_FALSE(locale_is_utf8(nullptr, nullptr, nullptr));
+  CHECK_FALSE(locale_is_utf8(nullptr, nullptr, "C"));
+  CHECK_FALSE(locale_is_utf8("C", "C.UTF-8", "C.UTF-8"));  // LC_ALL wins
+  CHECK(locale_is_utf8("", "C.UTF-8", "POSIX"));            // an empty variable counts as unset
+  CHECK(display_width("\xe2\x9c\x93 0.5") == 5);
 }
 
 TEST_CASE("constant statistics never flip the verdict: dead channel, post-ReLU, random conv + ReLU") {

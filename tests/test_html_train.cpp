@@ -261,6 +261,19 @@ TEST_CASE("bnlab train --html, bnlab render TRAIN.json and a joined page; bad in
   Json truncated = Json::parse(read_text(dir / "t.json"));
   truncated["methods"]["3"].erase("loss_curve");
   const std::string truncated_path = dir.write("truncated.json", truncated.dump());
+  // An edited result that passes every check but would draw a page of many MB:
+  // a loss curve of 400,000 points per method (valid numbers, under the 64 MiB
+  // the reader takes) is refused by the page-size limit.
+  Json long_curve = Json::parse(read_text(dir / "t.json"));
+  for (auto& [id, m] : long_curve["methods"].items()) {
+    m["loss_curve"]["mean"] = Json::array();
+    m["loss_curve"]["std"] = Json::array();
+    for (int i = 0; i < 400000; ++i) {
+      m["loss_curve"]["mean"].push_back(2.0 - i * 1e-6);
+      m["loss_curve"]["std"].push_back(0.01);
+    }
+  }
+  dir.write("long_curve.json", long_curve.dump());
   const std::string out = dir / "out.html";
   const std::string compare = Json(kCompareSchema).dump(), layers = Json(kCompareLayersSchema).dump();  // quoted
   struct Case {
@@ -268,6 +281,8 @@ TEST_CASE("bnlab train --html, bnlab render TRAIN.json and a joined page; bad in
   };
   const std::vector<Case> cases = {
       {dir / "truncated.json", "truncated.json: /methods/3/loss_curve: missing (this report is not complete)"},
+      {dir / "long_curve.json", "long_curve.json: the page would be "},
+      {dir / "long_curve.json", "MiB, more than the 4 MiB bnlab writes at most"},
       {dir.write("other.json", "{\"schema\": \"bnlab.normalize/1\"}"),
        "other.json: /schema: expected " + compare + ", " + layers + " or \"bnlab.train/1\", got \"bnlab.normalize/1\""},
       {(dir / "t.json") + " " + (dir / "c.json"),

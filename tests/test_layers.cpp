@@ -1,7 +1,7 @@
 // The source tree reads as layers (README "Layout"): an include in
 // src/bnlab/<folder>/ or apps/ names only its own folder or a lower layer, and
 // a folder's detail/ headers are included from that folder alone (and tests).
-//   apps -> report, check, explain, bench, normalize, train -> probes
+//   apps -> experiment -> report, check, explain, bench, normalize, train, audit -> probes
 //        -> engine, io, synth -> core
 #include <catch2/catch.hpp>
 
@@ -20,7 +20,7 @@ namespace {
 const std::map<std::string, int> kLayer = {
     {"core", 0},   {"engine", 1}, {"io", 1},        {"synth", 1},     {"probes", 2}, {"report", 3},
     {"check", 3},  {"explain", 3}, {"bench", 3},    {"normalize", 3}, {"train", 3},  {"audit", 3},
-    {"apps", 4},
+    {"experiment", 4}, {"apps", 5},
 };
 
 struct Include {

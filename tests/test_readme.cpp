@@ -44,7 +44,8 @@ struct Excerpt {
 };
 
 const Excerpt kExcerpts[] = {
-    {"README.md", "with `--format table` anywhere:", "build/bnlab compare --methods 1,2,3 --format table", Match::text},
+    {"README.md", "elsewhere); the same with `--format table` anywhere:",
+     "LC_ALL=C.UTF-8 build/bnlab compare --methods 1,2,3 --format table", Match::text},
     {"README.md", "`--format json`). Trimmed to one property and parts of Method 3's block:",
      "build/bnlab compare --methods 1,2,3 --format json", Match::json},
     {"README.md", "defect fixture of the tests (`bnlab audit tests/fixtures/audit/defects.npz --format table`):",
@@ -52,6 +53,8 @@ const Excerpt kExcerpts[] = {
     {"docs/cli.md", "writes it to `summary.json`):", nullptr, Match::session},
     {"docs/cli.md", "report with another seed against the golden one:", nullptr, Match::session},
     {"docs/configs.md", "`configs/small-batch.json`:", "cat configs/small-batch.json", Match::text},
+    {"docs/own-data.md", "and bnlab reads it in about a second:", nullptr, Match::session},
+    {"docs/own-data.md", "`summary` sentence:", nullptr, Match::session},
     {"docs/cli.md", "`bnlab explain --shape 8,16,12,12 --methods 3`:", "build/bnlab explain --shape 8,16,12,12 --methods 3",
      Match::text},
 };

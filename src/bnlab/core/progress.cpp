@@ -9,10 +9,15 @@ namespace bnlab {
 
 namespace {
 constexpr double kQuietSeconds = 1.0;  // runs shorter than this print nothing
+
+bool stderr_is_terminal() {
+  static const bool terminal = ::isatty(STDERR_FILENO) == 1;
+  return terminal;
+}
 }  // namespace
 
 Progress::Progress(std::string task, std::size_t total_steps)
-    : task_(std::move(task)), total_(total_steps), terminal_(::isatty(STDERR_FILENO) == 1) {}
+    : task_(std::move(task)), total_(total_steps), terminal_(stderr_is_terminal()) {}
 
 Progress::~Progress() {
   if (drawn_) std::fputs("\r\033[K", stderr);  // back to the line's start, erase it
@@ -35,6 +40,16 @@ void Progress::step(const std::string& what) {
                estimate.c_str());
   std::fflush(stderr);
   drawn_ = true;
+}
+
+void progress_line(const std::string& task, const std::string& line, bool transient) {
+  const bool terminal = stderr_is_terminal();
+  if (transient) {
+    if (terminal) std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  } else {
+    std::fprintf(stderr, "%sbnlab %s: %s\n", terminal ? "\r\033[K" : "", task.c_str(), line.c_str());
+  }
+  std::fflush(stderr);
 }
 
 }  // namespace bnlab

@@ -37,6 +37,13 @@ class Progress {
   bool drawn_ = false;
 };
 
+// A line of a subcommand that reports per run (train), on stderr: a
+// `transient` line (a step counter) is redrawn in place on a terminal and
+// left out elsewhere, so a log file stays short; any other line stays,
+// as "bnlab TASK: LINE". The one place, with Progress, that asks whether
+// stderr is a terminal.
+void progress_line(const std::string& task, const std::string& line, bool transient);
+
 // progress->step(what) when there is a progress reporter.
 inline void step(Progress* progress, const std::string& what) {
   if (progress) progress->step(what);

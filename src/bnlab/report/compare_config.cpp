@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/output_format.hpp"
 #include "bnlab/core/escape.hpp"
 #include "bnlab/core/number.hpp"
 #include "bnlab/core/size.hpp"
@@ -295,14 +296,6 @@ std::string CompareConfig::source() const {
   if (!input) return "synth";
   const std::string& path = *input;
   return path.size() >= 4 && path.compare(path.size() - 4, 4, ".npz") == 0 ? "npz" : "npy";
-}
-
-std::string parse_output_format(const std::string& text, const std::string& what) {
-  std::string name = text;
-  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (name == "json" || name == "table") return name;
-  if (name == "text") return "table";
-  throw Error(what + ": unknown format " + json_quoted(text) + " (valid: json, table)");
 }
 
 nlohmann::ordered_json to_json(const CompareConfig& config) {

@@ -95,11 +95,6 @@ CompareConfig parse_compare_config(const std::string& text, const std::string& p
 // unchanged.
 void apply_overrides(CompareConfig& config, const CompareOverrides& overrides);
 
-// An output format of any subcommand, case-insensitive: "json" or "table"
-// ("text", explain's old name, is the same as "table"). Throws Error
-// "<what>: unknown format \"xml\" (valid: json, table)".
-std::string parse_output_format(const std::string& text, const std::string& what);
-
 // The effective configuration, everything needed to reproduce the run, keys in
 // this order:
 //   {"methods": [...], "source": "synth", "shape": [N,C,H,W], "dist": ..., "seed", "eps", "momentum"}

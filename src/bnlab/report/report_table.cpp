@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bnlab/core/escape.hpp"
+#include "bnlab/core/terminal_text.hpp"
 
 namespace bnlab {
 namespace {
@@ -42,8 +43,21 @@ std::string named_shape(const std::vector<std::string>& axes, const std::vector<
   return out;
 }
 
-std::string pad_right(const std::string& s, std::size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
-std::string pad_left(const std::string& s, std::size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
+// Padded to w columns (display columns: a cell may hold the mark ✓ or ✗).
+std::string pad_right(const std::string& s, std::size_t w) {
+  const std::size_t width = display_width(s);
+  return width >= w ? s : s + std::string(w - width, ' ');
+}
+std::string pad_left(const std::string& s, std::size_t w) {
+  const std::size_t width = display_width(s);
+  return width >= w ? s : std::string(w - width, ' ') + s;
+}
+
+// Whether a property holds, as a mark: ✓/✗, or yes/NO where the terminal is not UTF-8.
+std::string mark(bool holds, const TableOptions& options) {
+  if (options.utf8_marks) return holds ? "\xe2\x9c\x93" : "\xe2\x9c\x97";  // U+2713, U+2717
+  return holds ? "yes" : "NO";
+}
 
 // One line of the table: a label and one cell per method; a heading has no cells.
 struct Line {
@@ -59,7 +73,9 @@ std::string measured(const std::optional<Probe>& probe, F field) {
   return probe ? field(*probe) : std::string("-");
 }
 
-std::vector<Line> build_lines(const CompareResult& r) {
+// The --explain table: axes and counts, output statistics, each property
+// with its criterion, its judged value and yes/NO.
+std::vector<Line> explained_lines(const CompareResult& r) {
   std::vector<Line> lines;
   auto heading = [&](const std::string& title) { lines.push_back(Line{title, {}, true, false}); };
   auto blank = [&] { lines.push_back(Line{"", {}, false, true}); };
@@ -109,41 +125,43 @@ std::vector<Line> build_lines(const CompareResult& r) {
   return lines;
 }
 
-}  // namespace
-
-std::string wrap_text(const std::string& text, std::size_t width, const std::string& indent, const std::string& first) {
-  std::istringstream words(text);
-  std::string word, line, out;
-  const std::string* lead = &first;
-  while (words >> word) {
-    if (!line.empty() && lead->size() + line.size() + 1 + word.size() > width) {
-      out += *lead + line + "\n";
-      line.clear();
-      lead = &indent;
+// The default table: one line per property in plain words, the mark, then the
+// judged value (yes/no properties: the mark alone; not measurable: "-").
+std::vector<Line> short_lines(const CompareResult& r, const TableOptions& options) {
+  std::vector<Line> lines;
+  bool first = true;
+  PropertyGroup group = PropertyGroup::question;
+  for (const PropertyJudgement& j : r.verdict.judgements) {
+    const Property& p = *j.property;
+    if (first || p.group != group) {
+      if (!first) lines.push_back(Line{"", {}, false, true});
+      lines.push_back(Line{p.group == PropertyGroup::question ? "Property (judged)" : "Trade-off (not in the verdict)",
+                           {}, true, false});
+      group = p.group;
+      first = false;
     }
-    line += (line.empty() ? "" : " ") + word;
+    Line line{"  " + std::string(p.label), {}, false, false};
+    for (std::size_t i = 0; i < r.methods.size(); ++i) {
+      const std::string holds = mark(j.holds[i], options);
+      if (!j.values[i]) line.cells.push_back(holds + " -");
+      else if (p.yes_no) line.cells.push_back(holds);
+      else line.cells.push_back(holds + " " + compact(*j.values[i]));
+    }
+    lines.push_back(std::move(line));
   }
-  if (!line.empty()) out += *lead + line + "\n";
-  return out;
+  return lines;
 }
 
-std::string format_compare_table(const CompareResult& r) {
+// The lines laid out in columns, in blocks of methods that fit kTableWidth.
+std::string layout(const CompareResult& r, const std::vector<Line>& lines) {
   std::ostringstream out;
-  const CompareConfig& config = r.config;
-  const std::string source = config.input  // the path escaped like every echo (core/escape.hpp)
-                                 ? escape_control(config.input_as_written.value_or(*config.input)) + " (" + config.layout + ")"
-                                 : config.dist + ", seed " + std::to_string(config.seed);
-  out << "bnlab compare: input " << named_shape({"N", "C", "H", "W"}, r.dims.to_vector()) << ", " << source << "\n";
-  out << "               eps " << compact(config.eps) << ", momentum " << compact(config.momentum) << "\n\n";
-
-  const std::vector<Line> lines = build_lines(r);
   std::size_t label_w = 0;
-  for (const Line& l : lines) label_w = std::max(label_w, l.label.size());
+  for (const Line& l : lines) label_w = std::max(label_w, display_width(l.label));
   std::vector<std::size_t> col_w(r.methods.size());
   for (std::size_t i = 0; i < r.methods.size(); ++i) {
     col_w[i] = r.methods[i].method.column.size();
     for (const Line& l : lines)
-      if (!l.heading && !l.blank) col_w[i] = std::max(col_w[i], l.cells[i].size());
+      if (!l.heading && !l.blank) col_w[i] = std::max(col_w[i], display_width(l.cells[i]));
   }
   // Blocks of methods that fit in kTableWidth next to the labels (at least one each).
   std::vector<std::pair<std::size_t, std::size_t>> blocks;
@@ -162,18 +180,64 @@ std::string format_compare_table(const CompareResult& r) {
         continue;
       }
       std::string text = pad_right(l.label, label_w);
-      for (std::size_t i = begin; i < end; ++i) {
+      for (std::size_t i = begin; i < end; ++i)  // a heading names the methods above their columns
         text += std::string(kGap, ' ') + pad_left(l.heading ? r.methods[i].method.column : l.cells[i], col_w[i]);
-      }
       while (!text.empty() && text.back() == ' ') text.pop_back();
       out << text << "\n";
     }
   }
+  return out.str();
+}
 
+std::string method_names(const CompareResult& r) {
   std::vector<std::string> names;
   for (const MethodResult& m : r.methods) names.push_back(m.method.column + " = " + m.method.title);
+  return join(names, "; ");
+}
+
+}  // namespace
+
+std::string wrap_text(const std::string& text, std::size_t width, const std::string& indent, const std::string& first) {
+  std::istringstream words(text);
+  std::string word, line, out;
+  const std::string* lead = &first;
+  while (words >> word) {
+    if (!line.empty() && lead->size() + line.size() + 1 + word.size() > width) {
+      out += *lead + line + "\n";
+      line.clear();
+      lead = &indent;
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty()) out += *lead + line + "\n";
+  return out;
+}
+
+std::string format_compare_table(const CompareResult& r, const TableOptions& options) {
+  std::ostringstream out;
+  const CompareConfig& config = r.config;
+  const std::string source = config.input  // the path escaped like every echo (core/escape.hpp)
+                                 ? escape_control(config.input_as_written.value_or(*config.input)) + " (" + config.layout + ")"
+                                 : config.dist + ", seed " + std::to_string(config.seed);
+  out << "bnlab compare: input " << named_shape({"N", "C", "H", "W"}, r.dims.to_vector()) << ", " << source << "\n";
+  out << "               eps " << compact(config.eps) << ", momentum " << compact(config.momentum) << "\n\n";
+  // The answer first: the verdict, then the numbers behind it.
+  out << wrap_text("Verdict: " + r.verdict.summary, kVerdictWidth, "");
+  if (r.dims.n == 1) out << wrap_text(std::string("Note: ") + kBatchOfOneNote + ".", kVerdictWidth, "");
   out << "\n";
-  out << wrap_text("Legend (methods: " + join(names, "; ") + ").", kTableWidth, "  ");
+
+  if (!options.explain) {
+    out << layout(r, short_lines(r, options)) << "\n";
+    out << wrap_text(method_names(r) + ".", kTableWidth, "  ");
+    out << wrap_text(mark(true, options) + " holds, " + mark(false, options) +
+                         " does not; the number is the value judged against the property's criterion. Criteria, axes "
+                         "and output statistics: bnlab compare --explain; definitions: docs/properties.md.",
+                     kTableWidth, "  ");
+    return out.str();
+  }
+
+  out << layout(r, explained_lines(r)) << "\n";
+  out << wrap_text("Legend (methods: " + method_names(r) + ").", kTableWidth, "  ");
   for (const Property& p : properties()) {
     out << wrap_text(std::string(p.label) + ": " + p.legend + ".", kTableWidth, "    ", "  ");
   }
@@ -186,8 +250,6 @@ std::string format_compare_table(const CompareResult& r) {
                    "statistic), then whether it meets the criterion beside the name.",
                    kTableWidth, "    ", "  ");
   out << "  Full definitions: docs/properties.md and `bnlab explain`.\n";
-  out << "\n" << wrap_text("Verdict: " + r.verdict.summary, kVerdictWidth, "");
-  if (r.dims.n == 1) out << wrap_text(std::string("Note: ") + kBatchOfOneNote + ".", kVerdictWidth, "");
   return out.str();
 }
 

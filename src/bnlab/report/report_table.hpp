@@ -2,9 +2,12 @@
 // `bnlab compare --format table` (the default on a terminal): the result as
 // aligned plain text within kTableWidth columns, whatever the number of
 // methods (columns sized to their content; methods that do not fit continue
-// in another block). Sections: axes and counts; output statistics (not
-// judged, at the configured eps); each property's judged value with its
-// criterion and yes/NO; a legend (one plain line per property); the verdict.
+// in another block). The verdict first, then by default one line per judged
+// property in plain words: a mark (holds or not) and the judged value, and a
+// two-line legend. With `explain` (compare --explain) the numbers behind it:
+// axes and counts; output statistics (not judged, at the configured eps);
+// each property's judged value with its criterion and yes/NO; a legend line
+// per property.
 #include <cstddef>
 #include <string>
 
@@ -14,7 +17,12 @@ namespace bnlab {
 
 inline constexpr std::size_t kTableWidth = 100;
 
-std::string format_compare_table(const CompareResult& result);
+struct TableOptions {
+  bool explain = false;     // the long table (compare --explain)
+  bool utf8_marks = false;  // ✓/✗ for holds/does not (a UTF-8 terminal); false: yes/NO
+};
+
+std::string format_compare_table(const CompareResult& result, const TableOptions& options = {});
 
 // Wraps text at `width` columns, the first line starting with `first`, the
 // others with `indent`.

@@ -1,6 +1,7 @@
 #include "bnlab/report/html/html_report.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "bnlab/core/error.hpp"
@@ -74,7 +75,7 @@ std::string input_section(const Json& report) {
 std::string verdict_section(const Json& report) {
   const std::vector<std::string> ids = method_ids(report);
   const Json& verdict = report.at("verdict");
-  std::string out = "<section id=\"verdict\">\n<h2>7. The verdict</h2>\n<p class=\"summary\">" +
+  std::string out = "<section id=\"verdict\">\n<h2>The verdict</h2>\n<p class=\"summary\">" +
                     escape(verdict.value("summary", "")) + "</p>\n<table>\n<tr><th>property (criterion)</th>";
   for (const std::string& id : ids) out += "<th>" + escape(parse_method(id, "methods").column) + "</th>";
   out += "</tr>\n";
@@ -116,14 +117,16 @@ std::string verdict_section(const Json& report) {
 std::string compare_body(const Json& report) {
   std::string body = "<h1>bnlab compare: where should batch normalization take its statistics?</h1>\n<p>" +
                      escape(report.value("question", "")) + "</p>\n";
-  body += input_section(report);
+  // The answer first: the verdict and the figure of where each method takes
+  // its statistics; then the input and the measurements behind the verdict.
+  body += verdict_section(report);
   body += axes_figure(report);
+  body += input_section(report);
   body += channels_figure(report);
   body += spatial_figure(report);
   body += shift_figure(report);
   body += statistics_figure(report);
   body += batch_size_figure(report);
-  body += verdict_section(report);
   return body;
 }
 
@@ -232,12 +235,23 @@ std::string body_of(const Schema& schema, const Json& report, const std::string&
   }
 }
 
+// The page, or Error naming the report(s) when it is larger than kMaxPageBytes.
+std::string bounded(std::string page, const std::string& source) {
+  if (page.size() > kMaxPageBytes) {
+    char size[64];
+    std::snprintf(size, sizeof size, "%.1f MiB", static_cast<double>(page.size()) / (1 << 20));
+    throw Error(source + ": the page would be " + size + ", more than the " + std::to_string(kMaxPageBytes >> 20) +
+                " MiB bnlab writes at most (a report bnlab wrote draws far less: was it edited?)");
+  }
+  return page;
+}
+
 }  // namespace
 
 std::string render_report_html(const Json& report, const std::string& source) {
   const Schema& schema = schema_of(report, source, {});
   validate_report(report, source);  // lengths, indices and map sizes before any figure reads them
-  return page(schema.title, body_of(schema, report, source));
+  return bounded(page(schema.title, body_of(schema, report, source)), source);
 }
 
 std::string render_joined_html(const Json& report, const std::string& report_source, const Json& train_result,
@@ -246,8 +260,9 @@ std::string render_joined_html(const Json& report, const std::string& report_sou
   const Schema& second = schema_of(train_result, train_source, {train::kTrainSchema});
   validate_report(report, report_source);
   validate_report(train_result, train_source);
-  return page(std::string(first.title) + " and bnlab train report",
-              body_of(first, report, report_source) + body_of(second, train_result, train_source));
+  return bounded(page(std::string(first.title) + " and bnlab train report",
+                      body_of(first, report, report_source) + body_of(second, train_result, train_source)),
+                 report_source + " with " + train_source);
 }
 
 Json read_report_file(const std::string& path) {
