@@ -11,15 +11,15 @@ ratios hold even on a machine shared with other work:
   compare              `bnlab compare --input x.npy --methods 1,2,3`: wall time,
                        its ratio to kernels_fwd_bwd_ms, peak RSS and its ratio to
                        the input's size
-  normalize            `bnlab normalize --method 3 --dy dy.npy` (default: the
-                       outputs fsynced) and with --no-sync: wall, CPU time, peak RSS
+  normalize            `bnlab normalize --method 3 --dy dy.npy` (default: written
+                       atomically, no fsync) and with --sync: wall, CPU time, peak RSS
   torch                the same job in numpy + torch (numpy.load,
                        torch.nn.functional.batch_norm forward and backward,
                        numpy.save of y, dx, dgamma, dbeta), when /usr/bin/python3
                        can import torch (Debian's python3-torch); its time over
                        normalize's, with and without the time `import numpy,
                        torch` alone takes. The normalize runs and the torch runs
-                       alternate (normalize, normalize --no-sync, torch, import;
+                       alternate (normalize, normalize --sync, torch, import;
                        REPEATS times), so that all of them meet the same load.
   busy_neighbour       default `bnlab compare`, BUSY_PAIRS times alone and then
                        beside one busy process per spare core (a Python busy
@@ -156,10 +156,10 @@ def main():
         say("compare --input x.npy --methods 1,2,3")
         compare_s, compare_mb = median_run([bnlab, "compare", "--input", x, "--methods", "1,2,3", "--format", "json"])
 
-        say("normalize --method 3 --dy dy.npy (and --no-sync), alternating with numpy + torch")
+        say("normalize --method 3 --dy dy.npy (and --sync), alternating with numpy + torch")
         out = os.path.join(tmp, "out")
         normalize_cmd = [bnlab, "normalize", "--method", "3", "--input", x, "--dy", dy, "--out-dir", out]
-        cmds = {"normalize": normalize_cmd, "normalize_no_sync": normalize_cmd + ["--no-sync"]}
+        cmds = {"normalize": normalize_cmd, "normalize_sync": normalize_cmd + ["--sync"]}
         has_torch = torch_available()
         if has_torch:
             torch_out = os.path.join(tmp, "torch")
@@ -170,13 +170,13 @@ def main():
             say("numpy + torch: skipped (/usr/bin/python3 cannot import torch; Debian: python3-torch)")
         runs = interleaved(cmds)
         normalize_s, normalize_mb = runs["normalize"].wall(), runs["normalize"].peak()
-        no_sync_s = runs["normalize_no_sync"].wall()
+        sync_s = runs["normalize_sync"].wall()
         torch_row = None
         if has_torch:
             torch_s, torch_mb, import_s = runs["torch"].wall(), runs["torch"].peak(), runs["import"].wall()
             torch_row = {"wall_s": torch_s, "cpu_s": runs["torch"].cpu(), "peak_rss_mb": torch_mb,
                          "torch_over_normalize": torch_s / normalize_s,
-                         "torch_over_normalize_no_sync": torch_s / no_sync_s,
+                         "torch_over_normalize_sync": torch_s / sync_s,
                          "import_s": import_s, "without_import_over_normalize": (torch_s - import_s) / normalize_s}
 
         say(f"busy neighbour: default compare, alone then beside a busy process per spare core, {BUSY_PAIRS} times")
@@ -205,7 +205,7 @@ def main():
                     "peak_over_input": compare_mb / input_mb if compare_mb else None},
         "normalize": {"wall_s": normalize_s, "cpu_s": runs["normalize"].cpu(),
                       "over_kernel": normalize_s * 1000 / fwd_bwd["3"],
-                      "no_sync_wall_s": no_sync_s, "no_sync_cpu_s": runs["normalize_no_sync"].cpu(),
+                      "sync_wall_s": sync_s, "sync_cpu_s": runs["normalize_sync"].cpu(),
                       "peak_rss_mb": normalize_mb, "peak_over_input": normalize_mb / input_mb if normalize_mb else None},
         "torch": torch_row,
         "busy_neighbour": {"alone_s": alone_s, "busy_s": busy_s, "ratio": busy_s / alone_s,
@@ -225,11 +225,11 @@ def main():
     def sec(v):
         return f"{v:.2f} s" if v is not None else "n/a"
 
-    say(f"normalize 3 --dy: {normalize_s:.2f} s (CPU {sec(runs['normalize'].cpu())}), --no-sync {no_sync_s:.2f} s, "
+    say(f"normalize 3 --dy: {normalize_s:.2f} s (CPU {sec(runs['normalize'].cpu())}), --sync {sync_s:.2f} s, "
         f"peak {mb(normalize_mb)}")
     if torch_row:
         say(f"numpy + torch: {torch_row['wall_s']:.2f} s = {torch_row['torch_over_normalize']:.2f}x normalize, "
-            f"{torch_row['torch_over_normalize_no_sync']:.2f}x normalize --no-sync"
+            f"{torch_row['torch_over_normalize_sync']:.2f}x normalize --sync"
             f" (of which {torch_row['import_s']:.2f} s importing; without it "
             f"{torch_row['without_import_over_normalize']:.2f}x)")
     say(f"default compare: {alone_s:.3f} s alone, {busy_s:.3f} s with {spare} busy neighbour(s): "
