@@ -25,6 +25,7 @@
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/layers_table.hpp"
+#include "bnlab/synth/synth.hpp"
 #include "test_helpers.hpp"
 
 namespace fs = std::filesystem;
@@ -361,6 +362,40 @@ TEST_CASE("an NCHW read whose last axis looks like channels draws one note") {
   CHECK_THAT(capture.notes[0], Contains("pass --layout NHWC"));
   bnlab::read_feature_map(fixture("channels_last_looking_f4.npy"), DataLayout::nhwc);
   bnlab::read_feature_map(fixture("nchw_f4.npy"), DataLayout::nchw);
+  CHECK(capture.notes.size() == 1);
+}
+
+TEST_CASE("when the shape cannot tell (C = H = W), the values decide whether the last axis is the channels") {
+  // A conv-like feature map (channels of very different mean and scale) as
+  // NCHW, and the same values stored channels-last: (N, H, W, C).
+  const bnlab::Dims d{8, 16, 16, 16};
+  const bnlab::Array<float> nchw = bnlab::synthesize(bnlab::SynthSpec{d, bnlab::Distribution::conv_like, 0});
+  bnlab::Array<float> nhwc = bnlab::Array<float>::from_shape({8, 16, 16, 16});  // (N, H, W, C)
+  for (std::size_t n = 0; n < d.n; ++n)
+    for (std::size_t c = 0; c < d.c; ++c)
+      for (std::size_t h = 0; h < d.h; ++h)
+        for (std::size_t w = 0; w < d.w; ++w)
+          nhwc[((n * d.h + h) * d.w + w) * d.c + c] = nchw.data()[((n * d.c + c) * d.h + h) * d.w + w];
+  const bnlab::Shape shape{8, 16, 16, 16};
+  const std::string note = bnlab::channels_last_note(shape, "a.npy", nhwc.data());
+  CHECK_THAT(note, Contains("a.npy: read as NCHW (8, 16, 16, 16), but its values vary along the last axis as "
+                            "channels do"));
+  CHECK_THAT(note, Contains("if it is, pass --layout NHWC"));
+  CHECK(bnlab::channels_last_note(shape, "a.npy", nchw.data()).empty());  // really NCHW
+  // Values with no channel structure: nothing to say.
+  const bnlab::Array<float> normal = bnlab::synthesize(bnlab::SynthSpec{d, bnlab::Distribution::normal, 0});
+  CHECK(bnlab::channels_last_note(shape, "a.npy", normal.data()).empty());
+  // C = H but W > C: the shape already tells, whatever the values.
+  CHECK_THAT(bnlab::channels_last_note({16, 16, 16, 64}, "a.npy", nullptr), Contains("C = H = 16 and W = 64"));
+  // The whole read: a channels-last .npy of C = H = W draws the note once; read as NHWC, none.
+  TempDir dir;
+  NoteCapture capture;
+  const std::string path = (dir.path / "nhwc.npy").string();
+  bnlab::write_npy(path, nhwc);
+  bnlab::read_feature_map(path, DataLayout::nchw);
+  REQUIRE(capture.notes.size() == 1);
+  CHECK_THAT(capture.notes[0], Contains("as channels do"));
+  bnlab::read_feature_map(path, DataLayout::nhwc);
   CHECK(capture.notes.size() == 1);
 }
 

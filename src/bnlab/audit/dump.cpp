@@ -82,7 +82,8 @@ std::vector<DumpLayer> read_dump(const std::string& path) {
     }
     // (N, C, H, W), no zero-sized extent; a channels-last look draws the note of io/notes.hpp.
     layer.input = as_feature_map(archive.read(entry), DataLayout::nchw, archive.member_path(entry));
-    if (const std::string hint = channels_last_note(entry.shape, archive.member_path(entry)); !hint.empty()) {
+    if (const std::string hint = channels_last_note(entry.shape, archive.member_path(entry), layer.input.data());
+        !hint.empty()) {
       layer.notes.push_back(hint);
     }
     const std::size_t channels = entry.shape[1];

@@ -56,8 +56,18 @@ class NoteLimit {
 // A feature map read as (N, C, H, W) whose file really is (N, H, W, C) with a
 // square H x W shows C = H and W = its channel count, usually larger; a real
 // NCHW map almost never has H = C < W. For such a shape: the note suggesting
-// --layout NHWC; otherwise nothing. `path` names the file.
-std::string channels_last_note(const Shape& nchw_shape, const std::string& path);  // "" when none
-void note_if_channels_last(const Shape& nchw_shape, const std::string& path);
+// --layout NHWC. When the shape cannot tell (C = H, W <= C: a channels-last
+// map of C = H = W = 32 reads as a valid NCHW one), and `data` is given, the
+// values decide: the channels of a feature map differ in mean and scale far
+// more than its columns do (conv filters differ, locations of one filter do
+// not), so if the slices along the last axis spread more than 3 times as much
+// as those along axis 1 (and visibly: a spread above 0.25), that axis looks
+// like the channels. The spread of an axis, from the first 8 samples at most:
+//   std_i(mean_i) / std(all) + std_i(log std_i)
+// (mean_i, std_i: of the values with index i along the axis). Otherwise
+// nothing. `path` names the file.
+std::string channels_last_note(const Shape& nchw_shape, const std::string& path,
+                               const float* data = nullptr);  // "" when none
+void note_if_channels_last(const Shape& nchw_shape, const std::string& path, const float* data = nullptr);
 
 }  // namespace bnlab

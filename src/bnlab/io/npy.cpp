@@ -484,7 +484,7 @@ std::optional<MappedFeatureMap> map_feature_map(const std::string& path) {
   }
   // Then the feature map's checks, in read_feature_map's order.
   dims_from_shape(header.shape, path);  // rank 4, no zero-sized extent
-  note_if_channels_last(header.shape, path);
+  note_if_channels_last(header.shape, path, map.data);
   return map;
 }
 
@@ -492,7 +492,7 @@ Array<float> as_feature_map(Array<float> x, DataLayout layout, const std::string
   const Shape shape = shape_of(x);
   if (layout == DataLayout::nchw) {
     dims_from_shape(shape, path);  // rank 4, no zero-sized extent
-    note_if_channels_last(shape, path);
+    note_if_channels_last(shape, path, x.data());
     return x;
   }
   if (shape.size() != 4) {
