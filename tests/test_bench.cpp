@@ -47,13 +47,13 @@ BenchResult made_up_result() {
   r.copy_gbps = 10;
   r.memcpy_gbps = 20;
   r.peak_rss_mb = 12.4;
-  MethodResult m3;
+  BenchMethod m3;
   m3.id = "3";
   m3.title = "Method 3";
   m3[BenchKind::forward] = {true, 1.0, 0, 0, 2.0};  // the reference loop: 2 ms
   m3[BenchKind::forward_backward] = {true, 4.0, 0, 0, 4.0};
   m3[BenchKind::eval_forward] = {true, 0.5, 0, 0, 0.25};
-  MethodResult ln;
+  BenchMethod ln;
   ln.id = "ln";
   ln.title = "LayerNorm";
   ln[BenchKind::forward] = {true, 2.0, 0, 0, 1.0};
@@ -74,7 +74,7 @@ TEST_CASE("traffic is counted as the minimum bytes a pass must move") {
   CHECK(effective_gbps(BenchKind::forward_backward, 1000000, 4.0) == Approx(5.0).epsilon(1e-12));
 
   BenchResult r = made_up_result();
-  const MethodResult& m3 = r.methods[0];
+  const BenchMethod& m3 = r.methods[0];
   CHECK(m3[BenchKind::forward].gbps == Approx(8.0));
   CHECK(m3[BenchKind::forward].fraction == Approx(0.8));
   CHECK(m3[BenchKind::forward_backward].gbps == Approx(5.0));

@@ -246,7 +246,7 @@ TEST_CASE("the summary across layers counts, per method, the layers with every p
     bnlab::LayerResult l;
     l.name = name;
     for (const std::string& id : ids) {
-      bnlab::MethodResult m;
+      bnlab::CompareMethod m;
       m.method = bnlab::parse_method(id, "methods");
       l.result.methods.push_back(m);
     }

@@ -170,7 +170,7 @@ CopyBandwidth measure_copy_gbps(std::size_t elements, int trials) {
 
 void account_traffic(BenchResult& result) {
   const std::size_t elements = result.dims.count();
-  for (MethodResult& method : result.methods) {
+  for (BenchMethod& method : result.methods) {
     for (BenchKind kind : kBenchKinds) {
       KindResult& k = method[kind];
       if (!k.measured) continue;
@@ -229,7 +229,7 @@ BenchResult run_bench(const BenchRequest& request) {
   const Array<float> dy = filled_tensor(dims, 4, -1.0f, 1.0f);  // (N, C, H, W)
   const double eps = 1e-5;
   for (const MethodPlan& plan : plans) {
-    MethodResult mr;
+    BenchMethod mr;
     mr.id = plan.method.id;
     mr.title = plan.method.title;
     const Params<float> params = identity_params<float>(plan);
@@ -341,7 +341,7 @@ nlohmann::ordered_json bench_to_json(const BenchResult& result) {
   j["memcpy_gbps"] = result.memcpy_gbps;
   j["peak_rss_mb"] = result.peak_rss_mb;
   ordered_json methods = ordered_json::object();
-  for (const MethodResult& m : result.methods) {
+  for (const BenchMethod& m : result.methods) {
     ordered_json jm;
     jm["title"] = m.title;
     for (BenchKind kind : kBenchKinds) {
@@ -372,7 +372,7 @@ std::string bench_to_table(const BenchResult& result) {
   // Columns: left-aligned text, right-aligned numbers.
   std::vector<std::vector<std::string>> rows = {
       {"method", "kind", "ms", "GB/s", "of copy", "ns/element", "reference ms", "vs reference"}};
-  for (const MethodResult& m : result.methods) {
+  for (const BenchMethod& m : result.methods) {
     for (BenchKind kind : kBenchKinds) {
       const KindResult& k = m[kind];
       if (!k.measured) {

@@ -76,7 +76,7 @@ struct KindResult {
   double vs_reference = 0;  // ms / reference_ms (below 1: the kernel is faster)
 };
 
-struct MethodResult {
+struct BenchMethod {
   std::string id, title;
   KindResult kinds[3];  // indexed by BenchKind
   double forward_cold_ms = 0;  // the first (warm-up) forward: pays the page faults of fresh outputs
@@ -92,7 +92,7 @@ struct BenchResult {
   double copy_gbps = 0;    // CopyBandwidth::loop_gbps: the yardstick of every fraction
   double memcpy_gbps = 0;  // CopyBandwidth::memcpy_gbps, for reference
   double peak_rss_mb = 0;  // peak resident memory of the process (MB = 1e6 bytes)
-  std::vector<MethodResult> methods;
+  std::vector<BenchMethod> methods;
 };
 
 // Best-of-`trials` bandwidth of a parallel copy of `elements` floats (GB/s,

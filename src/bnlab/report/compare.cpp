@@ -41,8 +41,8 @@ constexpr std::size_t kProbesPerMethod = 7;
 
 // A method's result before any probe: its plan, and whether train mode is
 // defined (a statistic pooling a single value is degenerate: nothing is measured).
-MethodResult plan_method(const Method& method, const Dims& dims) {
-  MethodResult m;
+CompareMethod plan_method(const Method& method, const Dims& dims) {
+  CompareMethod m;
   m.method = method;
   m.plan = make_plan(method, AffineMode::natural, dims);
   m.degenerate = m.plan.elements_per_stat < 2;
@@ -67,13 +67,13 @@ MethodResult plan_method(const Method& method, const Dims& dims) {
 // Each probe is deterministic and writes only its own method's result: the
 // order of the rounds changes nothing in the report.
 // x_summary: x's channels (summarize_tensor), which every output probe reads.
-void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, const TensorSummary& x_summary,
+void measure_methods(std::vector<CompareMethod>& results, const Array<float>& x, const TensorSummary& x_summary,
                      const CompareConfig& config, Progress* progress) {
-  auto name = [](const MethodResult& m, const char* probe) { return "method " + m.method.id + ": " + probe; };
+  auto name = [](const CompareMethod& m, const char* probe) { return "method " + m.method.id + ": " + probe; };
   std::vector<std::optional<MethodContext>> contexts(results.size());  // (methods), batch statistics only
   Array<float> memory;  // (N, C, H, W): y, then dy, then each method's base
   for (std::size_t i = 0; i < results.size(); ++i) {
-    MethodResult& m = results[i];
+    CompareMethod& m = results[i];
     if (m.degenerate) continue;
     contexts[i] = method_context(m.plan, x);
     m.constant_statistics = contexts[i]->constant_statistics;
@@ -87,7 +87,7 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
         std::async(std::launch::async, [&dy, seed = config.seed] { fill_upstream_gradient(dy, seed); });
     try {
       for (std::size_t i = 0; i < results.size(); ++i) {
-        MethodResult& m = results[i];
+        CompareMethod& m = results[i];
         if (m.degenerate) continue;
         step(progress, name(m, "batch size"));
         m.batch_size = probe_batch_size(*contexts[i], x, config.eps);
@@ -98,14 +98,14 @@ void measure_methods(std::vector<MethodResult>& results, const Array<float>& x, 
     }
     dy_drawn.get();
     for (std::size_t i = 0; i < results.size(); ++i) {
-      MethodResult& m = results[i];
+      CompareMethod& m = results[i];
       if (m.degenerate) continue;
       step(progress, name(m, "gradients"));
       m.gradients = probe_gradients(*contexts[i], x, config.eps, config.seed, dy);
     }
   }
   for (std::size_t i = 0; i < results.size(); ++i) {
-    MethodResult& m = results[i];
+    CompareMethod& m = results[i];
     if (m.degenerate) continue;
     MethodContext& context = *contexts[i];
     compute_base(context, x, std::move(memory));
@@ -135,7 +135,7 @@ void check_methods_fit(const CompareConfig& config, const Dims& dims) {
   for (const std::string& id : config.methods) make_plan(parse_method(id, "methods"), AffineMode::natural, dims);
 }
 
-Json method_json(const MethodResult& m) {
+Json method_json(const CompareMethod& m) {
   const MethodPlan& plan = m.plan;
   Json j;
   j["title"] = m.method.title;
@@ -203,7 +203,7 @@ CompareResult compare(const CompareConfig& config, const Array<float>& x, Progre
   for (const Method& method : methods) result.methods.push_back(plan_method(method, result.dims));
   if (progress) {
     std::size_t measured = 0;
-    for (const MethodResult& m : result.methods) measured += m.degenerate ? 0 : 1;
+    for (const CompareMethod& m : result.methods) measured += m.degenerate ? 0 : 1;
     progress->add_steps(1 + kProbesPerMethod * measured);
   }
   step(progress, "input summary");
@@ -240,7 +240,7 @@ Json to_json(const CompareResult& result) {
   report["input"] = input;
   report["config"] = to_json(config);
   Json blocks = Json::object();
-  for (const MethodResult& m : result.methods) blocks[m.method.id] = method_json(m);
+  for (const CompareMethod& m : result.methods) blocks[m.method.id] = method_json(m);
   report["methods"] = blocks;
   report["verdict"] = result.verdict.to_json(result.methods);
   return report;

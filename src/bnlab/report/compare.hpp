@@ -13,7 +13,7 @@
 #include "bnlab/core/tensor.hpp"
 #include "bnlab/core/progress.hpp"
 #include "bnlab/report/compare_config.hpp"
-#include "bnlab/report/method_result.hpp"
+#include "bnlab/report/compare_method.hpp"
 #include "bnlab/report/verdict.hpp"
 
 namespace bnlab {
@@ -42,7 +42,7 @@ struct CompareResult {
   Dims dims;
   InputSummary input;
   InputMaps input_maps;               // the input's side of the HTML figure 3
-  std::vector<MethodResult> methods;  // in the requested order
+  std::vector<CompareMethod> methods;  // in the requested order
   Verdict verdict;
 };
 

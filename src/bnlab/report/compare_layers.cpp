@@ -146,8 +146,8 @@ namespace {
 
 // Whether judgement `property` holds for the method with id `id` in one layer's verdict.
 bool holds_in_layer(const LayerResult& layer, const Property* property, const std::string& id) {
-  const std::vector<MethodResult>& methods = layer.result.methods;
-  const auto method = std::find_if(methods.begin(), methods.end(), [&](const MethodResult& m) { return m.method.id == id; });
+  const std::vector<CompareMethod>& methods = layer.result.methods;
+  const auto method = std::find_if(methods.begin(), methods.end(), [&](const CompareMethod& m) { return m.method.id == id; });
   if (method == methods.end()) throw Error("layer " + layer.name + ": no result for method " + id);
   for (const PropertyJudgement& j : layer.result.verdict.judgements) {
     if (j.property == property) return j.holds[std::size_t(method - methods.begin())];

@@ -81,26 +81,26 @@ std::vector<Line> explained_lines(const CompareResult& r) {
   auto blank = [&] { lines.push_back(Line{"", {}, false, true}); };
   auto row = [&](const std::string& label, auto cell) {
     Line line{"  " + label, {}, false, false};
-    for (const MethodResult& m : r.methods) line.cells.push_back(cell(m));
+    for (const CompareMethod& m : r.methods) line.cells.push_back(cell(m));
     lines.push_back(std::move(line));
   };
 
   heading("Axes and counts");
-  row("statistics over", [](const MethodResult& m) { return join(m.plan.reduce_axes(), ","); });
-  row("statistic shape", [](const MethodResult& m) { return named_shape(m.plan.stat_axes(), m.plan.stat_shape); });
-  row("values per statistic", [](const MethodResult& m) { return std::to_string(m.plan.elements_per_stat); });
-  row("gamma/beta shape", [](const MethodResult& m) { return named_shape(m.plan.param_axes(), m.plan.param_shape); });
-  row("constant statistics (left out)", [](const MethodResult& m) { return std::to_string(m.constant_statistics); });
+  row("statistics over", [](const CompareMethod& m) { return join(m.plan.reduce_axes(), ","); });
+  row("statistic shape", [](const CompareMethod& m) { return named_shape(m.plan.stat_axes(), m.plan.stat_shape); });
+  row("values per statistic", [](const CompareMethod& m) { return std::to_string(m.plan.elements_per_stat); });
+  row("gamma/beta shape", [](const CompareMethod& m) { return named_shape(m.plan.param_axes(), m.plan.param_shape); });
+  row("constant statistics (left out)", [](const CompareMethod& m) { return std::to_string(m.constant_statistics); });
   blank();
 
   heading("Output (not judged)");
-  row("channel std ratio (min/max)", [](const MethodResult& m) {
+  row("channel std ratio (min/max)", [](const CompareMethod& m) {
     return measured(m.output, [](const OutputProbe& o) { return o.channel_std_ratio ? compact(*o.channel_std_ratio) : "-"; });
   });
-  row("spatial pattern kept", [](const MethodResult& m) {
+  row("spatial pattern kept", [](const CompareMethod& m) {
     return measured(m.output, [](const OutputProbe& o) { return o.pattern_survival ? compact(*o.pattern_survival) : "-"; });
   });
-  row("gradient check (max rel err)", [](const MethodResult& m) {
+  row("gradient check (max rel err)", [](const CompareMethod& m) {
     return measured(m.gradients, [](const GradientsProbe& g) { return compact(g.fd_max_rel_error); });
   });
 
@@ -191,7 +191,7 @@ std::string layout(const CompareResult& r, const std::vector<Line>& lines) {
 
 std::string method_names(const CompareResult& r) {
   std::vector<std::string> names;
-  for (const MethodResult& m : r.methods) names.push_back(m.method.column + " = " + m.method.title);
+  for (const CompareMethod& m : r.methods) names.push_back(m.method.column + " = " + m.method.title);
   return join(names, "; ");
 }
 

@@ -17,47 +17,47 @@ constexpr double kNoiseTolerance = 0.1;             // relative std error of a v
 constexpr double kMinSampleScaleChange = 1e-2;      // relative change of a doubled sample's output
 constexpr double kApplicable = 1.0;                 // a yes/no measurement: 1 yes, 0 no
 
-std::optional<double> channel_standardized(const MethodResult& m) {
+std::optional<double> channel_standardized(const CompareMethod& m) {
   if (!m.channel_standardization) return std::nullopt;
   const Deviation& d = m.channel_standardization->deviation;
   return std::max(d.max_abs_mean, d.max_abs_var_minus_one);
 }
-std::optional<double> per_sample_shift(const MethodResult& m) {
+std::optional<double> per_sample_shift(const CompareMethod& m) {
   if (!m.invariance) return std::nullopt;
   return std::max(m.invariance->per_sample_rel_error, m.invariance->per_sample_leakage);
 }
-std::optional<double> global_shift_uniform_params(const MethodResult& m) {
+std::optional<double> global_shift_uniform_params(const CompareMethod& m) {
   if (!m.invariance) return std::nullopt;
   return m.invariance->global_shift_uniform_params;
 }
-std::optional<double> global_shift(const MethodResult& m) {
+std::optional<double> global_shift(const CompareMethod& m) {
   if (!m.invariance) return std::nullopt;
   return m.invariance->global_shift;
 }
-std::optional<double> eval_shift(const MethodResult& m) {
+std::optional<double> eval_shift(const CompareMethod& m) {
   if (!m.invariance) return std::nullopt;
   return m.invariance->eval_shift;
 }
-std::optional<double> channel_rescale(const MethodResult& m) {
+std::optional<double> channel_rescale(const CompareMethod& m) {
   if (!m.invariance) return std::nullopt;
   return m.invariance->channel_rescale;
 }
-std::optional<double> other_spatial_size(const MethodResult& m) {
+std::optional<double> other_spatial_size(const CompareMethod& m) {
   if (!m.invariance) return std::nullopt;
   return m.invariance->other_spatial_size ? 1.0 : 0.0;
 }
 // Relative standard error of a variance estimated from m Gaussian values:
 // sqrt(2 / (m - 1)) (the estimate is sigma^2 * chi2_{m-1} / (m-1)).
-std::optional<double> well_estimated(const MethodResult& m) {
+std::optional<double> well_estimated(const CompareMethod& m) {
   const double count = double(m.plan.elements_per_stat);
   if (m.degenerate || count < 2) return std::nullopt;
   return std::sqrt(2.0 / (count - 1.0));
 }
-std::optional<double> sample_scale_kept(const MethodResult& m) {
+std::optional<double> sample_scale_kept(const CompareMethod& m) {
   if (!m.samples) return std::nullopt;
   return m.samples->sample_scale_rel_change;
 }
-std::optional<double> batch_independent(const MethodResult& m) {
+std::optional<double> batch_independent(const CompareMethod& m) {
   if (!m.samples) return std::nullopt;
   return m.samples->batch_independent_rel_error;
 }
@@ -163,7 +163,7 @@ const std::vector<Property>& properties() {
   return rows;
 }
 
-Verdict judge_methods(const std::vector<MethodResult>& methods) {
+Verdict judge_methods(const std::vector<CompareMethod>& methods) {
   Verdict verdict;
   std::vector<std::vector<std::string>> lacks(methods.size());  // per method, question properties it lacks
   std::size_t n_question = 0;
@@ -171,7 +171,7 @@ Verdict judge_methods(const std::vector<MethodResult>& methods) {
     PropertyJudgement judgement;
     judgement.property = &property;
     for (std::size_t i = 0; i < methods.size(); ++i) {
-      const MethodResult& m = methods[i];
+      const CompareMethod& m = methods[i];
       std::optional<double> value = m.degenerate ? std::nullopt : finite_or_none(property.value(m));
       judgement.values.push_back(value);
       judgement.holds.push_back(property.holds(value));
@@ -232,7 +232,7 @@ Verdict judge_methods(const std::vector<MethodResult>& methods) {
 
   // Constant statistics: a fact about the input, left out of every judgement.
   std::vector<std::string> constant_parts;
-  for (const MethodResult& m : methods) {
+  for (const CompareMethod& m : methods) {
     if (m.constant_statistics == 0) continue;
     constant_parts.push_back(std::to_string(m.constant_statistics) + " of " + std::to_string(m.plan.num_stats) +
                              " for " + m.method.name);
@@ -246,7 +246,7 @@ Verdict judge_methods(const std::vector<MethodResult>& methods) {
   return verdict;
 }
 
-Json Verdict::to_json(const std::vector<MethodResult>& methods) const {
+Json Verdict::to_json(const std::vector<CompareMethod>& methods) const {
   Json props = Json::object();
   for (const PropertyJudgement& j : judgements) {
     Json holds = Json::object(), values = Json::object();
@@ -264,7 +264,7 @@ Json Verdict::to_json(const std::vector<MethodResult>& methods) const {
                     {"values", values}};
   }
   Json constant = Json::object();
-  for (const MethodResult& m : methods) constant[m.method.id] = m.constant_statistics;
+  for (const CompareMethod& m : methods) constant[m.method.id] = m.constant_statistics;
   Json out;
   out["note"] =
       "Each property is judged from its measured value against the stated criterion. Invariances, channel "

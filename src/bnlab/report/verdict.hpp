@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bnlab/report/method_result.hpp"
+#include "bnlab/report/compare_method.hpp"
 
 namespace bnlab {
 
@@ -33,7 +33,7 @@ struct Property {
   double threshold;
   PropertyGroup group;
   bool yes_no;  // the value is 1 (yes) or 0 (no): the table shows only yes/NO
-  std::optional<double> (*value)(const MethodResult&);  // nullopt: not measurable
+  std::optional<double> (*value)(const CompareMethod&);  // nullopt: not measurable
 
   std::string criterion() const;        // "value <= 1e-4", generated from threshold
   std::string short_criterion() const;  // "<= 1e-4" ("= yes" for a yes/no value), for the table
@@ -52,9 +52,9 @@ struct Verdict {
   std::vector<PropertyJudgement> judgements;       // one per property, in properties() order
   std::vector<std::string> with_every_property;    // method ids with every question property
   std::string summary;
-  nlohmann::ordered_json to_json(const std::vector<MethodResult>& methods) const;
+  nlohmann::ordered_json to_json(const std::vector<CompareMethod>& methods) const;
 };
 
-Verdict judge_methods(const std::vector<MethodResult>& methods);
+Verdict judge_methods(const std::vector<CompareMethod>& methods);
 
 }  // namespace bnlab

@@ -180,7 +180,7 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
   std::vector<TrainMethod> methods;
   for (const std::string& id : config.methods) {
     methods.push_back(parse_train_method(id, "method"));
-    MethodResult m;
+    TrainMethodResult m;
     m.method = methods.back();
     Network probe(spec, methods.back(), 0);
     m.parameters = probe.parameter_count();

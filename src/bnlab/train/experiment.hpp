@@ -63,7 +63,7 @@ struct SeedResult {
   double eval_seconds = 0;                   // wall-clock time of all evaluations
 };
 
-struct MethodResult {
+struct TrainMethodResult {
   TrainMethod method;
   std::size_t parameters = 0, norm_parameters = 0;
   std::optional<std::string> canvas_problem;  // why another H x W does not apply
@@ -76,7 +76,7 @@ struct TrainResult {
   std::string data_source;
   std::size_t train_images = 0, test_images = 0;
   std::size_t image_height = 0, image_width = 0;
-  std::vector<MethodResult> methods;
+  std::vector<TrainMethodResult> methods;
   double total_seconds = 0;
 };
 

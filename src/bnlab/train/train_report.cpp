@@ -39,20 +39,20 @@ Spread spread(const std::vector<double>& values) {
 Json to_json(const Spread& s) { return Json{{"mean", s.mean}, {"std", s.std}, {"min", s.min}, {"max", s.max}}; }
 
 // One value per seed.
-std::vector<double> per_seed(const MethodResult& m, const std::function<double(const SeedResult&)>& get) {
+std::vector<double> per_seed(const TrainMethodResult& m, const std::function<double(const SeedResult&)>& get) {
   std::vector<double> values;
   for (const SeedResult& r : m.seeds) values.push_back(get(r));
   return values;
 }
 
-Spread over_seeds(const MethodResult& m, const std::function<double(const SeedResult&)>& get) {
+Spread over_seeds(const TrainMethodResult& m, const std::function<double(const SeedResult&)>& get) {
   return spread(per_seed(m, get));
 }
 
 // "M1" for the three candidate methods, the id itself for none, ln, in, gn:G
 // (the method table's column heading and sentence name).
-std::string short_name(const MethodResult& m) { return m.method.column; }
-std::string long_name(const MethodResult& m) { return m.method.name; }
+std::string short_name(const TrainMethodResult& m) { return m.method.column; }
+std::string long_name(const TrainMethodResult& m) { return m.method.name; }
 
 std::string fixed(double value, int digits) {
   char text[64];
@@ -62,7 +62,7 @@ std::string fixed(double value, int digits) {
 
 std::string plus_minus(const Spread& s) { return fixed(s.mean, 3) + "±" + fixed(s.std, 3); }
 
-Json loss_curve_json(const MethodResult& m, std::size_t steps_per_point) {
+Json loss_curve_json(const TrainMethodResult& m, std::size_t steps_per_point) {
   std::size_t points = m.seeds.empty() ? 0 : m.seeds.front().training.loss_curve.size();
   Json mean = Json::array(), std = Json::array();
   for (std::size_t i = 0; i < points; ++i) {
@@ -118,7 +118,7 @@ Json sweep_json(const SweepPoint& p) {
 // The largest lr of the sweep that trained without diverging, and every
 // smaller one too (a stable lr above a diverging one would be luck, not
 // stability); null when even the smallest diverged.
-Json largest_stable_lr(const MethodResult& m) {
+Json largest_stable_lr(const TrainMethodResult& m) {
   std::vector<SweepPoint> points = m.lr_sweep;
   std::sort(points.begin(), points.end(), [](const SweepPoint& a, const SweepPoint& b) { return a.lr < b.lr; });
   Json best = nullptr;
@@ -129,14 +129,14 @@ Json largest_stable_lr(const MethodResult& m) {
   return best;
 }
 
-std::size_t diverged_small_batch_runs(const MethodResult& m) {
+std::size_t diverged_small_batch_runs(const TrainMethodResult& m) {
   std::size_t count = 0;
   for (const SeedResult& r : m.seeds) count += r.small_batch && r.small_batch->diverged_at;
   return count;
 }
 
 // The small-batch runs' final losses, diverged runs left out (they have none).
-std::vector<double> small_batch_final_losses(const MethodResult& m) {
+std::vector<double> small_batch_final_losses(const TrainMethodResult& m) {
   std::vector<double> out;
   for (const SeedResult& r : m.seeds) {
     if (r.small_batch && !r.small_batch->diverged_at) out.push_back(r.small_batch->final_loss);
@@ -144,7 +144,7 @@ std::vector<double> small_batch_final_losses(const MethodResult& m) {
   return out;
 }
 
-Json method_json(const MethodResult& m, const TrainConfig& c) {
+Json method_json(const TrainMethodResult& m, const TrainConfig& c) {
   Json j;
   j["title"] = m.method.title;
   j["name"] = m.method.name;
@@ -221,7 +221,7 @@ Json method_json(const MethodResult& m, const TrainConfig& c) {
 // (methods where `get` gives nothing are left out).
 std::string list(const TrainResult& result, const std::function<std::optional<double>(const SeedResult&)>& get) {
   std::string text;
-  for (const MethodResult& m : result.methods) {
+  for (const TrainMethodResult& m : result.methods) {
     std::vector<double> values;
     for (const SeedResult& r : m.seeds) {
       if (auto v = get(r)) values.push_back(*v);
@@ -236,7 +236,7 @@ std::string list(const TrainResult& result, const std::function<std::optional<do
 // the sum of the two standard deviations of it (not separable with these seeds).
 std::string leader(const TrainResult& result, const std::function<std::optional<double>(const SeedResult&)>& get) {
   std::vector<std::pair<std::string, Spread>> spreads;  // (sentence name, spread)
-  for (const MethodResult& m : result.methods) {
+  for (const TrainMethodResult& m : result.methods) {
     std::vector<double> values;
     for (const SeedResult& r : m.seeds) {
       if (auto v = get(r)) values.push_back(*v);
@@ -267,8 +267,8 @@ std::string versus(const Spread& a, const Spread& b) {
          (beyond ? "beyond" : "within") + " the seed spread";
 }
 
-const MethodResult* find_method(const TrainResult& result, const std::string& id) {
-  for (const MethodResult& m : result.methods) {
+const TrainMethodResult* find_method(const TrainResult& result, const std::string& id) {
+  for (const TrainMethodResult& m : result.methods) {
     if (m.method.id == id) return &m;
   }
   return nullptr;
@@ -279,15 +279,15 @@ const MethodResult* find_method(const TrainResult& result, const std::string& id
 std::string takeaway(const TrainResult& result) {
   const TrainConfig& c = result.config;
   const auto eval = [](const SeedResult& r) { return r.eval_accuracy; };
-  const MethodResult* baseline = find_method(result, kNoNormId);
-  const MethodResult* reference = find_method(result, "3");
+  const TrainMethodResult* baseline = find_method(result, kNoNormId);
+  const TrainMethodResult* reference = find_method(result, "3");
   std::vector<std::string> sentences;
   if (baseline && reference) {
     sentences.push_back("Method 3 (per channel, BatchNorm2d) against no normalization, eval-mode test accuracy " +
                         versus(over_seeds(*reference, eval), over_seeds(*baseline, eval)) + ".");
   }
   if (reference) {
-    for (const MethodResult& m : result.methods) {
+    for (const TrainMethodResult& m : result.methods) {
       if (&m == reference || &m == baseline) continue;
       sentences.push_back(long_name(m) + " against Method 3: " + versus(over_seeds(m, eval), over_seeds(*reference, eval)) +
                           ".");
@@ -300,7 +300,7 @@ std::string takeaway(const TrainResult& result) {
     const std::size_t last = std::size_t(std::max_element(c.precise_bn_images.begin(), c.precise_bn_images.end()) -
                                          c.precise_bn_images.begin());
     std::string changes;
-    for (const MethodResult& m : result.methods) {
+    for (const TrainMethodResult& m : result.methods) {
       if (!m.method.batch_dependent()) continue;
       changes += std::string(changes.empty() ? "" : "; ") + long_name(m) + " " +
                  versus(over_seeds(m, [last](const SeedResult& r) { return r.population_accuracy[last]; }),
@@ -339,7 +339,7 @@ std::string summary(const TrainResult& result) {
   if (c.canvas) {
     std::string runs = list(result, [](const SeedResult& r) { return r.canvas_accuracy; });
     std::string cannot;
-    for (const MethodResult& m : result.methods) {
+    for (const TrainMethodResult& m : result.methods) {
       if (m.canvas_problem) cannot += (cannot.empty() ? "" : ", ") + long_name(m);
     }
     out << " On a " << c.canvas << "x" << c.canvas << " canvas: " << (runs.empty() ? "no method applies" : runs);
@@ -375,13 +375,13 @@ nlohmann::ordered_json to_json(const TrainResult& result) {
       "conv3x3 1->16 pad 1, norm, ReLU; conv3x3 16->32 stride 2 pad 1, norm, ReLU; conv3x3 32->32 stride 2 pad 1, "
       "norm, ReLU; global average pool; linear 32->10; softmax cross-entropy; SGD with momentum";
   Json methods = Json::object();
-  for (const MethodResult& m : result.methods) methods[m.method.id] = method_json(m, c);
+  for (const TrainMethodResult& m : result.methods) methods[m.method.id] = method_json(m, c);
   j["methods"] = methods;
   j["takeaway"] = takeaway(result);
   j["summary"] = summary(result);
   Json timing{{"total_seconds", result.total_seconds}, {"threads", omp_get_max_threads()}};
   Json per_method = Json::object();
-  for (const MethodResult& m : result.methods) {
+  for (const TrainMethodResult& m : result.methods) {
     Json t{{"seconds_per_step", to_json(over_seeds(m, [](const SeedResult& r) { return r.training.seconds / double(r.training.steps); }))},
            {"eval_seconds", to_json(over_seeds(m, [](const SeedResult& r) { return r.eval_seconds; }))}};
     if (c.small_batch) {
@@ -407,16 +407,16 @@ std::string format_table(const TrainResult& result) {
   };
   auto header = [&](const std::string& title) {
     out << "\n" << title << std::string(std::size_t(std::max(0, kLabel - int(title.size()))), ' ');
-    for (const MethodResult& m : result.methods) out << pad(short_name(m), kColumn);
+    for (const TrainMethodResult& m : result.methods) out << pad(short_name(m), kColumn);
     out << "\n";
   };
-  auto row = [&](const std::string& label, const std::function<std::string(const MethodResult&)>& cell) {
+  auto row = [&](const std::string& label, const std::function<std::string(const TrainMethodResult&)>& cell) {
     out << "  " << label << std::string(std::size_t(std::max(0, kLabel - 2 - int(label.size()))), ' ');
-    for (const MethodResult& m : result.methods) out << pad(cell(m), kColumn);
+    for (const TrainMethodResult& m : result.methods) out << pad(cell(m), kColumn);
     out << "\n";
   };
   auto stat = [&](const std::function<double(const SeedResult&)>& get) {
-    return [get](const MethodResult& m) { return plus_minus(over_seeds(m, get)); };
+    return [get](const TrainMethodResult& m) { return plus_minus(over_seeds(m, get)); };
   };
 
   out << "bnlab train: " << (result.data_source == "stand-in" ? "generated stand-in data" : "Fashion-MNIST (" + escape_control(result.data_source) + ")")  // a path: escaped like every echo
@@ -432,7 +432,7 @@ std::string format_table(const TrainResult& result) {
   for (std::size_t i = 0; i < c.precise_bn_images.size(); ++i) {
     const std::size_t k = c.precise_bn_images[i], used = precise_bn_images_used(c, k);
     row("population statistics, " + std::to_string(k) + " images" + (used == k ? "" : " (" + std::to_string(used) + " used)"),
-        [i](const MethodResult& m) {
+        [i](const TrainMethodResult& m) {
       return m.method.batch_dependent() ? plus_minus(over_seeds(m, [i](const SeedResult& r) { return r.population_accuracy[i]; }))
                                         : std::string("n/a");
     });
@@ -445,7 +445,7 @@ std::string format_table(const TrainResult& result) {
     row("shifted by " + std::to_string(c.shifts[i]) + " px (eval mode)", stat([i](const SeedResult& r) { return r.shift_accuracy[i]; }));
   }
   if (c.canvas) {
-    row("on a " + std::to_string(c.canvas) + "x" + std::to_string(c.canvas) + " canvas (eval mode)", [](const MethodResult& m) {
+    row("on a " + std::to_string(c.canvas) + "x" + std::to_string(c.canvas) + " canvas (eval mode)", [](const TrainMethodResult& m) {
       return m.canvas_problem ? std::string("n/a") : plus_minus(over_seeds(m, [](const SeedResult& r) { return *r.canvas_accuracy; }));
     });
   }
@@ -456,41 +456,41 @@ std::string format_table(const TrainResult& result) {
       row("batch statistics, batch " + std::to_string(c.test_batch_sizes.front()),
           stat([](const SeedResult& r) { return r.small_batch_batch_accuracy; }));
     }
-    row("final training loss", [](const MethodResult& m) {
+    row("final training loss", [](const TrainMethodResult& m) {
       const std::vector<double> losses = small_batch_final_losses(m);
       return losses.empty() ? std::string("diverged") : plus_minus(spread(losses));
     });
     bool any_diverged = false;
-    for (const MethodResult& m : result.methods) any_diverged |= diverged_small_batch_runs(m) > 0;
+    for (const TrainMethodResult& m : result.methods) any_diverged |= diverged_small_batch_runs(m) > 0;
     if (any_diverged) {
       row("runs that diverged (of " + std::to_string(c.seeds.size()) + ")",
-          [](const MethodResult& m) { return std::to_string(diverged_small_batch_runs(m)); });
+          [](const TrainMethodResult& m) { return std::to_string(diverged_small_batch_runs(m)); });
     }
   }
   if (!c.lr_sweep.empty()) {
     header("Learning-rate sweep (" + std::to_string(c.lr_sweep_images) + " images, 1 epoch, seed " +
            std::to_string(c.seeds.front()) + ")");
     for (std::size_t i = 0; i < c.lr_sweep.size(); ++i) {
-      row("lr " + Json(c.lr_sweep[i]).dump() + ": eval accuracy", [i](const MethodResult& m) {
+      row("lr " + Json(c.lr_sweep[i]).dump() + ": eval accuracy", [i](const TrainMethodResult& m) {
         const SweepPoint& p = m.lr_sweep[i];
         return p.training.diverged_at ? "diverged@" + std::to_string(*p.training.diverged_at) : fixed(*p.eval_accuracy, 3);
       });
     }
-    row("largest stable lr", [](const MethodResult& m) {
+    row("largest stable lr", [](const TrainMethodResult& m) {
       const Json lr = largest_stable_lr(m);
       return lr.is_null() ? std::string("none") : lr.dump();
     });
   }
   header("Training");
   row("final training loss", stat([](const SeedResult& r) { return r.training.final_loss; }));
-  row("time per step (ms)", [](const MethodResult& m) {
+  row("time per step (ms)", [](const TrainMethodResult& m) {
     return fixed(1e3 * over_seeds(m, [](const SeedResult& r) { return r.training.seconds / double(r.training.steps); }).mean, 1);
   });
-  row("parameters (of which norm)", [](const MethodResult& m) {
+  row("parameters (of which norm)", [](const TrainMethodResult& m) {
     return std::to_string(m.parameters) + " (" + std::to_string(m.norm_parameters) + ")";
   });
   bool any_problem = false;
-  for (const MethodResult& m : result.methods) {
+  for (const TrainMethodResult& m : result.methods) {
     if (!m.canvas_problem) continue;
     if (!any_problem) out << "\nn/a on the canvas:\n";
     any_problem = true;

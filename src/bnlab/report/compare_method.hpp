@@ -10,7 +10,7 @@
 
 namespace bnlab {
 
-struct MethodResult {
+struct CompareMethod {
   Method method;
   MethodPlan plan;
   // A statistic pools a single value (e.g. Method 2 with N = 1): train mode is
