@@ -1,5 +1,5 @@
-// The source tree reads as layers (README "Layout"): an include in
-// src/bnlab/<folder>/ or apps/ names only its own folder or a lower layer, and
+// The source tree reads as levels (docs/architecture.md, "Layout"): an include in
+// src/bnlab/<folder>/ or apps/ names only its own folder or a lower level, and
 // a folder's detail/ headers are included from that folder alone (and tests).
 //   apps -> experiment -> report, check, explain, bench, normalize, train, audit -> probes
 //        -> engine, io, synth -> core
@@ -16,8 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The layer of each folder of src/bnlab (apps/ sits above them all).
-const std::map<std::string, int> kLayer = {
+// The level of each folder of src/bnlab (apps/ sits above them all).
+const std::map<std::string, int> kLevel = {
     {"core", 0},   {"engine", 1}, {"io", 1},        {"synth", 1},     {"probes", 2}, {"report", 3},
     {"check", 3},  {"explain", 3}, {"bench", 3},    {"normalize", 3}, {"train", 3},  {"audit", 3},
     {"experiment", 4}, {"apps", 5},
@@ -53,11 +53,11 @@ std::vector<std::string> problems(const std::string& from_folder, const Include&
   std::vector<std::string> out;
   const auto [to_folder, detail] = folder_of_target(inc.target);
   const std::string where = inc.file + ":" + std::to_string(inc.line) + " includes " + inc.target + ": ";
-  if (!kLayer.count(to_folder)) {
-    out.push_back(where + "no folder src/bnlab/" + to_folder + " in the layer table");
-  } else if (to_folder != from_folder && kLayer.at(to_folder) >= kLayer.at(from_folder)) {
-    out.push_back(where + to_folder + "/ (layer " + std::to_string(kLayer.at(to_folder)) + ") is not below " +
-                  from_folder + "/ (layer " + std::to_string(kLayer.at(from_folder)) + ")");
+  if (!kLevel.count(to_folder)) {
+    out.push_back(where + "no folder src/bnlab/" + to_folder + " in the level table");
+  } else if (to_folder != from_folder && kLevel.at(to_folder) >= kLevel.at(from_folder)) {
+    out.push_back(where + to_folder + "/ (level " + std::to_string(kLevel.at(to_folder)) + ") is not below " +
+                  from_folder + "/ (level " + std::to_string(kLevel.at(from_folder)) + ")");
   }
   if (detail && to_folder != from_folder) {
     out.push_back(where + to_folder + "/detail/ is internal to " + to_folder + "/");
@@ -67,13 +67,13 @@ std::vector<std::string> problems(const std::string& from_folder, const Include&
 
 }  // namespace
 
-TEST_CASE("no include points up the layers or into another folder's detail/") {
+TEST_CASE("no include points up the levels or into another folder's detail/") {
   std::vector<std::string> found;
   std::size_t checked = 0;
   for (const auto& entry : fs::directory_iterator("src/bnlab")) {
     const std::string folder = entry.path().filename().string();
-    if (!kLayer.count(folder)) {
-      found.push_back("src/bnlab/" + folder + "/: not in the layer table of tests/test_layers.cpp (and README's Layout)");
+    if (!kLevel.count(folder)) {
+      found.push_back("src/bnlab/" + folder + "/: not in the level table of tests/test_architecture.cpp (and docs/architecture.md)");
     }
   }
   std::vector<std::pair<std::string, fs::path>> files;  // (folder, file)
@@ -84,7 +84,7 @@ TEST_CASE("no include points up the layers or into another folder's detail/") {
   }
   for (const auto& entry : fs::directory_iterator("apps")) files.push_back({"apps", entry.path()});
   for (const auto& [folder, file] : files) {
-    if (!kLayer.count(folder)) continue;  // reported above
+    if (!kLevel.count(folder)) continue;  // reported above
     for (const Include& inc : includes_in(file)) {
       ++checked;
       for (const std::string& p : problems(folder, inc)) found.push_back(p);
@@ -95,7 +95,7 @@ TEST_CASE("no include points up the layers or into another folder's detail/") {
   CHECK(checked > 100);  // the walk saw the tree
 }
 
-TEST_CASE("the layer rule flags an include that points up, sideways or into detail/") {
+TEST_CASE("the level rule flags an include that points up, sideways or into detail/") {
   CHECK(problems("engine", {"f", 1, "bnlab/core/shape.hpp"}).empty());
   CHECK(problems("engine", {"f", 1, "bnlab/engine/detail/reduce.hpp"}).empty());
   CHECK(problems("apps", {"f", 1, "bnlab/report/compare.hpp"}).empty());
