@@ -174,9 +174,13 @@ TEST_CASE("fused comparisons equal the materialized path's, for every method and
       const bool one_sample = transforms[t].kind == InputTransform::Kind::circular && transforms[t].changed_end == 1;
       const std::size_t n_end = one_sample ? 1 : d.n;
       RelL2 unit_acc, trained_acc, rest_acc;
-      std::vector<probe::TransformedComparison> comparisons = {{t, 0, n_end, &unit, reference.data(), &unit_acc},
-                                                               {t, 0, n_end, &trained, nullptr, &trained_acc}};
-      if (one_sample) comparisons.push_back({t, 1, d.n, &unit, reference.data(), &rest_acc});
+      std::vector<probe::TransformedComparison> comparisons = {
+          {.transform = t, .n_begin = 0, .n_end = n_end, .params = &unit, .reference = reference.data(), .acc = &unit_acc},
+          {.transform = t, .n_begin = 0, .n_end = n_end, .params = &trained, .reference = nullptr, .acc = &trained_acc}};
+      if (one_sample) {
+        comparisons.push_back(
+            {.transform = t, .n_begin = 1, .n_end = d.n, .params = &unit, .reference = reference.data(), .acc = &rest_acc});
+      }
       probe::compare_transformed(plan, x.data(), pivot, eps, transforms, comparisons);
       INFO("method " << id << ", transform " << t);
       const RelL2 want_unit = materialized_comparison(plan, transforms[t], x, t_stats[t], pivot, unit, eps, 0, n_end);
@@ -237,7 +241,10 @@ TEST_CASE("fused statistics and comparisons are the same bits for 1, 2 and 3 thr
       }
       std::vector<RelL2> accs(transforms.size());
       std::vector<probe::TransformedComparison> comparisons;
-      for (std::size_t t = 0; t < transforms.size(); ++t) comparisons.push_back({t, 0, d.n, &trained, nullptr, &accs[t]});
+      for (std::size_t t = 0; t < transforms.size(); ++t) {
+        comparisons.push_back(
+            {.transform = t, .n_begin = 0, .n_end = d.n, .params = &trained, .reference = nullptr, .acc = &accs[t]});
+      }
       probe::compare_transformed(plan, x.data(), pivot, kEpsConstantSafe, transforms, comparisons);
       for (const RelL2& a : accs) {
         bits.push_back(a.diff2);

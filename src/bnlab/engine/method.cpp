@@ -238,8 +238,9 @@ MethodPlan make_plan(const Method& method, AffineMode affine, const Dims& dims) 
   std::size_t per_group = dims.c / groups;
 
   // Statistics: one per combination of the kept axes.
-  plan.stat = strides_for(dims, groups, per_group,
-                            Kept{!method.reduce_n, method.groups > 0, !method.reduce_c, !method.reduce_s});
+  plan.stat = strides_for(
+      dims, groups, per_group,
+      Kept{.n = !method.reduce_n, .g = method.groups > 0, .c = !method.reduce_c, .s = !method.reduce_s});
   if (!method.reduce_n) plan.stat_shape.push_back(dims.n);
   if (method.groups) plan.stat_shape.push_back(groups);
   if (!method.reduce_c) plan.stat_shape.push_back(dims.c);
@@ -252,7 +253,7 @@ MethodPlan make_plan(const Method& method, AffineMode affine, const Dims& dims) 
   if (affine != AffineMode::none) {
     bool param_c = affine == AffineMode::channel || method.param_c;
     bool param_s = affine == AffineMode::natural && method.param_s;
-    plan.param = strides_for(dims, 1, dims.c, Kept{false, false, param_c, param_s});
+    plan.param = strides_for(dims, 1, dims.c, Kept{.n = false, .g = false, .c = param_c, .s = param_s});
     if (param_c) plan.param_shape.push_back(dims.c);
     if (param_s) { plan.param_shape.push_back(dims.h); plan.param_shape.push_back(dims.w); }
     plan.num_params = 1;

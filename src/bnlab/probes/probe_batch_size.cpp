@@ -63,9 +63,14 @@ BatchSizeProbe probe_batch_size(const MethodContext& context, const Array<float>
     }
     probe::RelL2 gap;
     const Params<float> none;  // affine none: gamma = 1, beta = 0
-    probe::TransformedComparison train_against_eval{0, 0, n, &none, nullptr, &gap};
-    train_against_eval.output_stats = &batch;
-    train_against_eval.reference_stats = &population;
+    const probe::TransformedComparison train_against_eval{.transform = 0,
+                                                          .n_begin = 0,
+                                                          .n_end = n,
+                                                          .params = &none,
+                                                          .reference = nullptr,
+                                                          .acc = &gap,
+                                                          .output_stats = &batch,
+                                                          .reference_stats = &population};
     probe::compare_transformed(sub, x.data(), population, eps, {probe::InputTransform::identity()},
                                {train_against_eval});
     entry.mean_error = std::sqrt(mean_sq / double(plan.num_stats));

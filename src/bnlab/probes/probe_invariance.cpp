@@ -180,7 +180,10 @@ InvarianceProbe probe_invariance(const MethodContext& context, const Array<float
     transforms.push_back(std::move(t));
   };
   auto against = [&](std::size_t n_begin, std::size_t n_end, const Params<float>& params, const float* reference,
-                     RelL2& acc) { return probe::TransformedComparison{0, n_begin, n_end, &params, reference, &acc}; };
+                     RelL2& acc) {
+    return probe::TransformedComparison{
+        .n_begin = n_begin, .n_end = n_end, .params = &params, .reference = reference, .acc = &acc};
+  };
   for (std::size_t k = 0; k < shifts.size(); ++k) {
     PerShift& m = per_shift[k];
     add(InputTransform::circular(shifts[k], 0, 1),  // sample 0 only

@@ -30,7 +30,12 @@ InputSummary describe_input(const TensorSummary& summary) {
     std_min = std::min(std_min, std::sqrt(var));
     std_max = std::max(std_max, std::sqrt(var));
   }
-  return InputSummary{summary.mean, summary.std, summary.min, summary.max, std_min, std_max};
+  return InputSummary{.mean = summary.mean,
+                      .std = summary.std,
+                      .min = summary.min,
+                      .max = summary.max,
+                      .channel_std_min = std_min,
+                      .channel_std_max = std_max};
 }
 
 Json strings(const std::vector<std::string>& v) { return Json(v); }

@@ -176,7 +176,13 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
   spec.eps = config.eps;
   spec.norm_momentum = config.norm_momentum;
 
-  TrainResult result{config, data.source, train_set.count, test_set.count, train_set.height, train_set.width, {}, 0};
+  TrainResult result{.config = config,
+                     .data_source = data.source,
+                     .train_images = train_set.count,
+                     .test_images = test_set.count,
+                     .image_height = train_set.height,
+                     .image_width = train_set.width,
+                     .methods = {}};  // filled below, method by method
   std::vector<TrainMethod> methods;
   for (const std::string& id : config.methods) {
     methods.push_back(parse_train_method(id, "method"));

@@ -488,14 +488,18 @@ struct ParamView {
 };
 ParamView param_view(const MethodPlan& plan, const Params<float>& params) {
   static const float one = 1.0f, zero = 0.0f;
-  if (!plan.has_affine()) return {&one, &zero, false, true, false};
+  if (!plan.has_affine()) return {.gamma = &one, .beta = &zero, .follows = false, .unit = true, .fold = false};
   if (params.gamma.size() != plan.num_params || params.beta.size() != plan.num_params) {
     throw Error("internal: compare_transformed: gamma, beta do not have the plan's " +
                 std::to_string(plan.num_params) + " entries");
   }
   const bool unit = std::all_of(params.gamma.begin(), params.gamma.end(), [](float g) { return g == 1.0f; }) &&
                     std::all_of(params.beta.begin(), params.beta.end(), [](float b) { return b == 0.0f; });
-  return {params.gamma.data(), params.beta.data(), plan.param.s_stride != 0, unit, plan.params_constant_per_stat()};
+  return {.gamma = params.gamma.data(),
+          .beta = params.beta.data(),
+          .follows = plan.param.s_stride != 0,
+          .unit = unit,
+          .fold = plan.params_constant_per_stat()};
 }
 
 // out[i] = fma(v[i] - shift, a, b) with (shift, a, b) = normalize_fold(mean[o], rstd[o], 0),
