@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/engine/detail/fuse_threshold.hpp"
 #include "bnlab/engine/detail/reduce.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/engine/reference.hpp"
@@ -265,9 +266,9 @@ TEST_CASE("backward_terms and dx_element rebuild backward's dx, dgamma, dbeta bi
   const bool fuse_everywhere = GENERATE(false, true);
   struct Restore {  // the default size, even when a REQUIRE ends the case
     std::size_t saved = detail::fuse_min_elements();
-    ~Restore() { detail::fuse_min_elements() = saved; }
+    ~Restore() { detail::set_fuse_min_elements_for_tests(saved); }
   } restore;
-  if (fuse_everywhere) detail::fuse_min_elements() = 0;
+  if (fuse_everywhere) detail::set_fuse_min_elements_for_tests(0);
   for (const Dims& dims : shapes)
     for (const auto& method : kMethods)
       for (const auto& affine : kAffines)

@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "bnlab/engine/detail/fuse_threshold.hpp"
 #include "bnlab/engine/detail/reduce.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/engine/reference.hpp"
@@ -31,11 +32,10 @@ bool same_bytes(const Array<float>& a, const Array<float>& b) {
 // enable on small tensors (FusedEverywhere).
 const std::vector<Dims> kPartitionShapes = {{134, 2, 42, 50}, {8, 64, 30, 40}};
 
-// Lowers the tensor size from which the fused traversals apply, for a scope.
+// Lowers the tensor size from which the fused traversals apply to 0, for a scope.
 struct FusedEverywhere {
-  std::size_t saved = detail::fuse_min_elements();
-  FusedEverywhere() { detail::fuse_min_elements() = 0; }
-  ~FusedEverywhere() { detail::fuse_min_elements() = saved; }
+  std::size_t saved = detail::set_fuse_min_elements_for_tests(0);
+  ~FusedEverywhere() { detail::set_fuse_min_elements_for_tests(saved); }
 };
 
 TEST_CASE("kernels: every chunk, tile, row range and bundle of rows matches the float64 reference") {
@@ -138,7 +138,7 @@ TEST_CASE("kernels: the fused forward gives the same bits as statistics, then no
 TEST_CASE("kernels: in place (y into x, dx into dy), fused or not, gives the bits of separate buffers") {
   for (bool fuse_everywhere : {false, true}) {
     FusedEverywhere fused;
-    if (!fuse_everywhere) detail::fuse_min_elements() = fused.saved;
+    if (!fuse_everywhere) detail::set_fuse_min_elements_for_tests(fused.saved);
     for (const Dims& dims : kPartitionShapes)
       for (const std::string method : {"1", "2", "3", "ln", "in", "gn:2"})
         for (const std::string affine : {"natural", "none"}) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "bnlab/engine/detail/fuse_threshold.hpp"
+
 namespace bnlab::detail {
 
 RunGroups group_runs(const Dims& dims, const std::vector<const IndexMap*>& maps) {

@@ -51,14 +51,7 @@ inline constexpr std::size_t kRows = 8;         // rows of a tile a kernel strea
 inline constexpr std::size_t kFuseBytes = std::size_t(1) << 20;  // input a fused group or tile may hold (a core's L2 keeps it)
 inline constexpr std::size_t kMinUnits = 16;    // fused traversals need this many groups or tiles to share among threads
 inline constexpr std::size_t kFuseMinElements = std::size_t(8) << 20;  // ... and a tensor this large (see inner_fits)
-
-// The tensor size from which the fused traversals apply: kFuseMinElements.
-// Results never depend on it; tests lower it to exercise the fused code on
-// small shapes.
-inline std::size_t& fuse_min_elements() {
-  static std::size_t value = kFuseMinElements;
-  return value;
-}
+// inner_fits reads it through fuse_min_elements() (fuse_threshold.hpp), which tests may lower.
 
 // kMinParallelElements (core/parallel_threshold.hpp): below it a pass runs on one thread.
 
@@ -349,7 +342,8 @@ void for_each_piece(const Dims& dims, const std::vector<const IndexMap*>& follow
 
 // Inner: every output's runs together. True when each group's input
 // (bytes_per_element per element) fits kFuseBytes, there are kMinUnits
-// groups, and the tensor has fuse_min_elements(): a smaller one stays in the
+// groups, and the tensor has fuse_min_elements() (fuse_threshold.hpp:
+// kFuseMinElements) elements: a smaller one stays in the
 // last-level cache between two passes (measured on the README's machine:
 // copies of 25 MB run at 50 GB/s, of 205 MB at 30 GB/s), and there two
 // passes in memory order beat a fused order that visits a group's runs
