@@ -30,6 +30,30 @@ StatRuns stat_runs(const MethodPlan& plan) {
 
 double rstd_of(double var, double eps) { return 1.0 / std::sqrt(var + eps); }
 
+// Leading shape: zeroes the two sums sum_a, sum_b (num_stats), then has the
+// threads take blocks of s (1024 positions), each block walking every run r:
+// add_run(r, base, s0, s1, a, b) adds run r's terms at positions s0 .. s1 - 1
+// into a = sum_a + base and b = sum_b + base (base: the run's first statistic).
+// add_run holds the caller's written-out simd loop, so that it vectorizes.
+template <class AddRun>
+void sum_leading(const MethodPlan& plan, std::vector<double>& sum_a, std::vector<double>& sum_b, AddRun add_run) {
+  const Dims& d = plan.dims;
+  const std::ptrdiff_t S = std::ptrdiff_t(d.s()), runs = std::ptrdiff_t(d.n * d.c);
+  double* sa = sum_a.data();
+  double* sb = sum_b.data();
+  std::fill(sa, sa + plan.num_stats, 0.0);
+  std::fill(sb, sb + plan.num_stats, 0.0);
+  const std::ptrdiff_t block = 1024, blocks = (S + block - 1) / block;
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t k = 0; k < blocks; ++k) {
+    const std::ptrdiff_t s0 = k * block, s1 = std::min(S, s0 + block);
+    for (std::ptrdiff_t r = 0; r < runs; ++r) {
+      const std::size_t base = plan.stat.base(std::size_t(r) / d.c, std::size_t(r) % d.c);
+      add_run(r, base, s0, s1, sa + base, sb + base);
+    }
+  }
+}
+
 }  // namespace
 
 ReferenceLoop::ReferenceLoop(const MethodPlan& plan, double eps)
@@ -48,7 +72,7 @@ ReferenceLoop::ReferenceLoop(const MethodPlan& plan, double eps)
 // then y run by run.
 void ReferenceLoop::forward(const float* x, float* y) {
   const Dims& d = plan_.dims;
-  const std::ptrdiff_t S = std::ptrdiff_t(d.s()), runs = std::ptrdiff_t(d.n * d.c);
+  const std::ptrdiff_t S = std::ptrdiff_t(d.s());
   const double m = double(plan_.elements_per_stat);
   float* A = a_.data();
   float* B = b_.data();
@@ -85,27 +109,19 @@ void ReferenceLoop::forward(const float* x, float* y) {
     }
     return;
   }
-  double* sa = sum_a_.data();
-  double* sb = sum_b_.data();
-  std::fill(sa, sa + plan_.num_stats, 0.0);
-  std::fill(sb, sb + plan_.num_stats, 0.0);
-  const std::ptrdiff_t block = 1024, blocks = (S + block - 1) / block;
-#pragma omp parallel for schedule(static)
-  for (std::ptrdiff_t k = 0; k < blocks; ++k) {
-    const std::ptrdiff_t s0 = k * block, s1 = std::min(S, s0 + block);
-    for (std::ptrdiff_t r = 0; r < runs; ++r) {
-      const std::size_t base = plan_.stat.base(std::size_t(r) / d.c, std::size_t(r) % d.c);
-      const float* p = x + r * S;
-      double* a = sa + base;
-      double* b = sb + base;
+  // sum x and sum x^2 per statistic
+  sum_leading(plan_, sum_a_, sum_b_,
+              [&](std::ptrdiff_t r, std::size_t, std::ptrdiff_t s0, std::ptrdiff_t s1, double* a, double* b) {
+                const float* p = x + r * S;
 #pragma omp simd
-      for (std::ptrdiff_t i = s0; i < s1; ++i) {
-        const double v = p[i];
-        a[i] += v;
-        b[i] += v * v;
-      }
-    }
-  }
+                for (std::ptrdiff_t i = s0; i < s1; ++i) {
+                  const double v = p[i];
+                  a[i] += v;
+                  b[i] += v * v;
+                }
+              });
+  const double* sa = sum_a_.data();
+  const double* sb = sum_b_.data();
   for (std::size_t o = 0; o < plan_.num_stats; ++o) {
     mean_[o] = sa[o] / m;
     var_[o] = std::max(0.0, sb[o] / m - mean_[o] * mean_[o]);
@@ -180,28 +196,20 @@ void ReferenceLoop::backward(const float* x, const float* dy, float* dx) {
   }
   std::vector<float> mu(plan_.num_stats), k1(plan_.num_stats), k2(plan_.num_stats), k3(plan_.num_stats);
   for (std::size_t o = 0; o < plan_.num_stats; ++o) mu[o] = float(mean_[o]);
-  double* sa = sum_a_.data();
-  double* sb = sum_b_.data();
-  std::fill(sa, sa + plan_.num_stats, 0.0);
-  std::fill(sb, sb + plan_.num_stats, 0.0);
-  const std::ptrdiff_t block = 1024, blocks = (S + block - 1) / block;
-#pragma omp parallel for schedule(static)
-  for (std::ptrdiff_t k = 0; k < blocks; ++k) {
-    const std::ptrdiff_t s0 = k * block, s1 = std::min(S, s0 + block);
-    for (std::ptrdiff_t r = 0; r < runs; ++r) {
-      const std::size_t base = plan_.stat.base(std::size_t(r) / d.c, std::size_t(r) % d.c);
-      const float* p = x + r * S;
-      const float* dp = dy + r * S;
-      const float* u = mu.data() + base;
-      double* a = sa + base;
-      double* b = sb + base;
+  // sum dy and sum dy * (x - mean) per statistic
+  sum_leading(plan_, sum_a_, sum_b_,
+              [&](std::ptrdiff_t r, std::size_t base, std::ptrdiff_t s0, std::ptrdiff_t s1, double* a, double* b) {
+                const float* p = x + r * S;
+                const float* dp = dy + r * S;
+                const float* u = mu.data() + base;
 #pragma omp simd
-      for (std::ptrdiff_t i = s0; i < s1; ++i) {
-        a[i] += dp[i];
-        b[i] += double(dp[i]) * double(p[i] - u[i]);
-      }
-    }
-  }
+                for (std::ptrdiff_t i = s0; i < s1; ++i) {
+                  a[i] += dp[i];
+                  b[i] += double(dp[i]) * double(p[i] - u[i]);
+                }
+              });
+  const double* sa = sum_a_.data();
+  const double* sb = sum_b_.data();
   for (std::size_t o = 0; o < plan_.num_stats; ++o) {
     const double r = rstd_of(var_[o], eps_);
     k1[o] = float(r);
