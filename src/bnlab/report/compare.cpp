@@ -221,12 +221,18 @@ CompareResult compare(const CompareConfig& config, const Array<float>& x, Progre
   return result;
 }
 
+Json compare_report_opening(const char* schema, const std::string& question, Json input,
+                            const CompareConfig& config) {
+  Json report;
+  report["schema"] = schema;
+  report["question"] = question;
+  report["input"] = std::move(input);
+  report["config"] = to_json(config);
+  return report;
+}
+
 Json to_json(const CompareResult& result) {
   const CompareConfig& config = result.config;
-  Json report;
-  report["schema"] = kCompareSchema;
-  report["question"] =
-      "Over which axes should batch normalization of an (N, C, H, W) feature map take its mean and variance?";
   Json input;
   input["source"] = config.source();
   input["shape"] = result.dims.to_vector();
@@ -242,8 +248,7 @@ Json to_json(const CompareResult& result) {
                           {"channel_std_min", in.channel_std_min}, {"channel_std_max", in.channel_std_max}};
   input["maps"] = result.input_maps.to_json();
   if (result.dims.n == 1) input["notes"] = {kBatchOfOneNote};
-  report["input"] = input;
-  report["config"] = to_json(config);
+  Json report = compare_report_opening(kCompareSchema, std::string(kCompareQuestion) + "?", std::move(input), config);
   Json blocks = Json::object();
   for (const CompareMethod& m : result.methods) blocks[m.method.id] = method_json(m);
   report["methods"] = blocks;

@@ -5,6 +5,7 @@
 // is deterministic: same config and input, same bytes, whatever the thread
 // count and the working directory (it holds no timings and no absolute paths).
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,11 @@ namespace bnlab {
 // input paths as written in the config. Version 3: the maps of the HTML
 // figures 3 to 5 (input.maps, methods.ID.maps).
 inline constexpr const char* kCompareSchema = "bnlab.compare/3";
+
+// The question a compare report answers, without its question mark: a
+// layers report (compare_layers.hpp) asks it of every layer of a network.
+inline constexpr const char* kCompareQuestion =
+    "Over which axes should batch normalization of an (N, C, H, W) feature map take its mean and variance";
 
 // Said (a note on stderr, "notes" of the report's input block, a line under
 // the table's verdict) when the input is a batch of one.
@@ -55,6 +61,11 @@ CompareResult compare(const CompareConfig& config, const Array<float>& x, Progre
 
 // The report (schema kCompareSchema).
 nlohmann::ordered_json to_json(const CompareResult& result);
+
+// The keys a compare report (single or layers) opens with, in this order:
+// schema, question, input, config.
+nlohmann::ordered_json compare_report_opening(const char* schema, const std::string& question,
+                                              nlohmann::ordered_json input, const CompareConfig& config);
 
 // to_json(compare(config, x)).
 nlohmann::ordered_json build_compare_report(const CompareConfig& config, const Array<float>& x);

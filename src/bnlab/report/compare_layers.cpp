@@ -117,13 +117,9 @@ LayersResult compare_layers(const CompareConfig& config) {
 
 Json to_json(const LayersResult& result) {
   const CompareConfig& config = result.config;
-  Json report;
-  report["schema"] = kCompareLayersSchema;
-  report["question"] =
-      "Over which axes should batch normalization of an (N, C, H, W) feature map take its mean and variance, "
-      "judged on every layer of a network?";
-  report["input"] = {{"source", "npz"}, {"path", *config.input}, {"layout", config.layout}, {"arrays", result.arrays}};
-  report["config"] = to_json(config);
+  Json report = compare_report_opening(
+      kCompareLayersSchema, std::string(kCompareQuestion) + ", judged on every layer of a network?",
+      {{"source", "npz"}, {"path", *config.input}, {"layout", config.layout}, {"arrays", result.arrays}}, config);
   Json layers = Json::object();
   for (const LayerResult& layer : result.layers) {
     Json block;
