@@ -30,9 +30,19 @@ std::string join(const std::vector<std::string>& words) {
   return out;
 }
 
+std::string not_drawn_sentence(const std::vector<std::string>& columns, const std::string& why) {
+  if (columns.empty()) return "";
+  return " Not drawn: " + join(columns) + " (" + why + ").";
+}
+
 std::string not_measured_sentence(const std::vector<std::string>& not_measured) {
-  if (not_measured.empty()) return "";
-  return " Not drawn: " + join(not_measured) + " (each statistic pools a single value, nothing is measured).";
+  return not_drawn_sentence(not_measured, "each statistic pools a single value, nothing is measured");
+}
+
+std::string shape_text(const Json& shape) {
+  std::string s;
+  for (const Json& e : shape) s += (s.empty() ? "" : " × ") + std::to_string(e.get<std::size_t>());
+  return s;
 }
 
 std::string downsampling_sentence(const Json& maps) {

@@ -30,8 +30,15 @@ std::size_t plane_width(const nlohmann::ordered_json& report);
 // "M2" or "M2, ln" ... joined with ", ".
 std::string join(const std::vector<std::string>& words);
 
+// " Not drawn: M2, ln (WHY)." for the columns of the methods a figure leaves
+// out, or "" when it leaves none out.
+std::string not_drawn_sentence(const std::vector<std::string>& columns, const std::string& why);
+
 // " Not drawn: M2 (each statistic pools a single value, nothing is measured)." or "".
 std::string not_measured_sentence(const std::vector<std::string>& not_measured);
+
+// "4 × 3 × 5 × 5": a tensor's shape (a JSON array of sizes) as the page writes it.
+std::string shape_text(const nlohmann::ordered_json& shape);
 
 // The block and grid sentence of a caption: "" when every cell is one pixel.
 std::string downsampling_sentence(const nlohmann::ordered_json& maps);
