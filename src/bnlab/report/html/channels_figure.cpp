@@ -5,7 +5,6 @@
 #include <cmath>
 #include <vector>
 
-#include "bnlab/engine/method.hpp"
 #include "bnlab/report/html/figures.hpp"
 #include "bnlab/report/html/plot.hpp"
 #include "bnlab/report/html/report_maps.hpp"
@@ -81,17 +80,14 @@ std::string channels_figure(const Json& report) {
   const std::size_t channels = report.at("input").at("shape")[1].get<std::size_t>();
   std::vector<Series> series;
   std::vector<std::string> unmeasured;
-  std::size_t index = 0;
-  for (const auto& [id, block] : report.at("methods").items()) {
-    const Method method = parse_method(id, "methods");
-    const Json& output = block.at("output");
+  for (const ReportMethod& method : report_methods(report)) {
+    const Json& output = method.block->at("output");
     if (output.is_object() && output.contains("per_channel")) {
-      series.push_back({index, method.column, method.name, output.at("per_channel").at("mean").get<std::vector<double>>(),
+      series.push_back({method.index, method.column, method.name, output.at("per_channel").at("mean").get<std::vector<double>>(),
                         output.at("per_channel").at("var").get<std::vector<double>>()});
     } else {
       unmeasured.push_back(method.column);
     }
-    ++index;
   }
   if (series.empty())
     return figure_not_applicable("fig-channels", title,

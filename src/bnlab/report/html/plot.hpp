@@ -15,9 +15,9 @@ namespace bnlab::html {
 // right, y from top down to bottom().
 struct PlotArea {
   double left, right, top, height;
-  double bottom() const { return top + height; }
-  double centre_x() const { return (left + right) / 2; }
-  double centre_y() const { return top + height / 2; }
+  constexpr double bottom() const { return top + height; }
+  constexpr double centre_x() const { return (left + right) / 2; }
+  constexpr double centre_y() const { return top + height / 2; }
 };
 
 // The area's outline (a grey frame, no fill).

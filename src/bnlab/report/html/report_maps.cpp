@@ -7,6 +7,15 @@ namespace bnlab::html {
 
 using Json = nlohmann::ordered_json;
 
+std::vector<ReportMethod> report_methods(const Json& report) {
+  std::vector<ReportMethod> out;
+  for (const auto& [id, block] : report.at("methods").items()) {
+    const Method method = parse_method(id, "methods");
+    out.push_back({out.size(), method.column, method.name, &block});
+  }
+  return out;
+}
+
 std::vector<MethodMaps> methods_with_maps(const Json& report, std::vector<std::string>& not_measured) {
   std::vector<MethodMaps> out;
   for (const auto& [id, block] : report.at("methods").items()) {

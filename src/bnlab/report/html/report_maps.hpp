@@ -11,6 +11,17 @@
 
 namespace bnlab::html {
 
+// A method of the report as the figures draw it: its position in the report
+// (which picks its colour and marker), how the page names it, its block.
+struct ReportMethod {
+  std::size_t index;
+  std::string column, name;
+  const nlohmann::ordered_json* block = nullptr;
+};
+
+// Every method of the report (methods.ID), in the report's order.
+std::vector<ReportMethod> report_methods(const nlohmann::ordered_json& report);
+
 // One method's maps block and how the page names the method.
 struct MethodMaps {
   std::string id, column, name;
