@@ -21,6 +21,7 @@
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/html/figures.hpp"
 #include "bnlab/report/html/html_report.hpp"
+#include "bnlab/report/html/plot.hpp"
 #include "bnlab/report/html/svg.hpp"
 #include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/train/dataset.hpp"

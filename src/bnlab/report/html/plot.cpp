@@ -41,6 +41,38 @@ std::string y_axis_title(const PlotArea& area, double x, const std::string& titl
               "text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 " + number(x) + " " + coord(y) + ")\"");
 }
 
+double plottable(double v) {
+  constexpr double kLimit = 1e300;
+  if (std::isnan(v)) return 0;
+  return std::clamp(v, -kLimit, kLimit);
+}
+
+double tick_step(double span, int about) {
+  const double raw = span / double(about);
+  if (!std::isfinite(raw) || !std::isnormal(raw) || raw <= 0) return 0;
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  if (!std::isnormal(power)) return 0;
+  for (double m : {1.0, 2.0, 5.0})
+    if (m * power >= raw) return m * power;
+  const double step = 10 * power;
+  return std::isfinite(step) ? step : 0;
+}
+
+std::vector<double> axis_ticks(double lo, double hi, int about) {
+  std::vector<double> ticks;
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !(hi > lo)) return ticks;
+  const double step = tick_step(hi - lo, about);
+  if (step == 0) return ticks;
+  const double first = std::ceil(lo / step);
+  const int most = 3 * about + 2;
+  for (int k = 0; k < most; ++k) {
+    const double t = (first + k) * step;
+    if (!std::isfinite(t) || t > hi + step * 1e-9) break;
+    ticks.push_back(t);
+  }
+  return ticks;
+}
+
 std::vector<double> multiples_up_to(double step, double limit, int most) {
   std::vector<double> ticks;
   for (int k = 0; k <= most; ++k) {

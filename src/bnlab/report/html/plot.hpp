@@ -42,7 +42,22 @@ std::string x_axis_title(const PlotArea& area, double below, const std::string& 
 std::string y_axis_title(const PlotArea& area, double x, const std::string& title);
 
 // ---- ticks -----------------------------------------------------------------------
-// (svg.hpp's tick_step and axis_ticks give the ticks of a linear axis [lo, hi].)
+
+// A value as a figure places it: clamped to [-1e300, 1e300] (NaN to 0), so
+// that spans, sums and margins of an axis stay finite whatever a report holds.
+double plottable(double v);
+
+// "Nice" tick step for a span: 1, 2 or 5 times a power of ten, about `about`
+// ticks; 0 when the span is not a positive finite number whose step is a
+// normal double (0, negative, subnormal, inf, NaN: no ticks then).
+double tick_step(double span, int about);
+
+// The ticks of a linear axis [lo, hi]: the multiples of tick_step(hi - lo,
+// about) inside it, at most 3 * about + 2 of them, each computed as k * step
+// (never by repeated addition, which stalls where step is below t's
+// precision); empty for a range that is not finite or not increasing. Each
+// tick function here returns a bounded list, so every figure's tick loop ends.
+std::vector<double> axis_ticks(double lo, double hi, int about);
 
 // 0, step, 2 step, ... while <= limit, each computed as k * step, k at most
 // `most`: the ticks of an axis from 0 (training steps, a loss), bounded

@@ -49,7 +49,7 @@ std::string train_loss_figure(const Json& result) {
   if (curves.empty()) return figure_not_applicable("fig-train-loss", title, "the result holds no point of a loss curve");
   // Linear axes from 0 (a cross-entropy loss is >= 0); log would stretch the
   // few high points of the first steps over most of the height.
-  // Values clamped to what an axis can hold (svg.hpp plottable): a loss of
+  // Values clamped to what an axis can hold (plot.hpp plottable): a loss of
   // 1.7e308 puts the axis top near 1e300, never at infinity.
   for (LossCurve& c : curves)
     for (std::size_t i = 0; i < c.mean.size(); ++i) c.mean[i] = plottable(c.mean[i]), c.std[i] = plottable(c.std[i]);
