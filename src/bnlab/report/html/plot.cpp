@@ -78,7 +78,7 @@ std::vector<double> multiples_up_to(double step, double limit, int most) {
   for (int k = 0; k <= most; ++k) {
     // k * step, never a running sum (which stalls where step is below t's precision).
     const double t = k == 0 ? 0.0 : double(k) * step;
-    if (!(t <= limit)) break;
+    if (!std::isfinite(t) || !(t <= limit)) break;
     ticks.push_back(t);
   }
   return ticks;
@@ -91,7 +91,7 @@ std::vector<double> exponent_ticks(double first, double last, double span, int l
   // in the span, the bound only guards against a NaN span.
   for (int k = 0; k <= labels + 1; ++k) {
     const double e = first + k * every;
-    if (!(e <= last)) break;
+    if (!std::isfinite(e) || !(e <= last)) break;
     ticks.push_back(e);
   }
   return ticks;

@@ -61,7 +61,7 @@ std::vector<double> axis_ticks(double lo, double hi, int about);
 
 // 0, step, 2 step, ... while <= limit, each computed as k * step, k at most
 // `most`: the ticks of an axis from 0 (training steps, a loss), bounded
-// whatever step and limit are (0, NaN: no tick or a bounded run of zeros).
+// and finite whatever step and limit are (0: a bounded run of zeros; NaN, inf: none past 0).
 std::vector<double> multiples_up_to(double step, double limit, int most);
 
 // The whole exponents of a log axis (decades or octaves) from `first` to
