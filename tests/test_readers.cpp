@@ -21,6 +21,7 @@
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/html/figures.hpp"
 #include "bnlab/report/html/html_report.hpp"
+#include "bnlab/report/html/plot.hpp"
 #include "bnlab/report/html/svg.hpp"
 #include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/train/dataset.hpp"
@@ -164,6 +165,19 @@ TEST_CASE("axis ticks: bounded and finite for 0, negative, subnormal, huge, inf 
   CHECK(bnlab::html::tick_step(0, 4) == 0);
   CHECK(bnlab::html::tick_step(5e-324, 4) == 0);
   CHECK(bnlab::html::plottable(1.7e308) == 1e300);
+  // The loss figure's ticks from 0 and the batch-size figure's decades and octaves.
+  for (double step : awkward)
+    for (double limit : awkward) {
+      const std::vector<double> ticks = bnlab::html::multiples_up_to(step, limit, 20);
+      CHECK(ticks.size() <= 21);
+      for (double t : ticks) CHECK(std::isfinite(t));
+      const std::vector<double> exponents = bnlab::html::exponent_ticks(step, limit, limit - step, 12);
+      CHECK(exponents.size() <= 14);
+      for (double e : exponents) CHECK(std::isfinite(e));
+    }
+  CHECK(bnlab::html::multiples_up_to(0.5, 2.2, 20) == std::vector<double>{0, 0.5, 1, 1.5, 2});
+  CHECK(bnlab::html::exponent_ticks(-324, 309, 633, 12).size() == 12);  // every 53rd decade of 633
+  CHECK(bnlab::html::exponent_ticks(0, 3, 3, 12) == std::vector<double>{0, 1, 2, 3});
 }
 
 TEST_CASE("the figures draw huge values and a batch size of 0 without hanging") {

@@ -35,7 +35,8 @@ std::string statistics_figure(const nlohmann::ordered_json& report);
 // the batch shrinks, per method, on log-log axes.
 std::string batch_size_figure(const nlohmann::ordered_json& report);
 
-// Figure 7, the verdict table, is html_report.cpp's verdict section.
+// The verdict table is no figure: html_report.cpp's verdict section, unnumbered
+// and first on the compare page (compare_body: the verdict, then figure 1).
 
 // The .npz layers page (bnlab.compare-layers/1): figures 3 to 5 of every
 // layer (within a size budget), each layer in a <details> block; figure ids

@@ -12,6 +12,7 @@
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/html/figures.hpp"
 #include "bnlab/report/html/html_page.hpp"
+#include "bnlab/report/html/report_maps.hpp"
 #include "bnlab/report/html/report_validation.hpp"
 #include "bnlab/report/html/svg.hpp"
 #include "bnlab/report/html/train_figures.hpp"
@@ -37,15 +38,6 @@ const Property* property_of(const std::string& key) {
 std::string legend_of(const std::string& key, const Json& saved) {
   const Property* p = property_of(key);
   return p ? p->legend : saved.value("description", "");
-}
-
-std::string shape_text(const Json& shape) {
-  std::string s;
-  for (const Json& e : shape) {
-    if (!s.empty()) s += " × ";
-    s += std::to_string(e.get<std::size_t>());
-  }
-  return s;
 }
 
 // What was measured: the tensor, where it came from, its moments.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bnlab/report/html/figures.hpp"
+#include "bnlab/report/html/report_maps.hpp"
 #include "bnlab/report/html/svg.hpp"
 
 namespace bnlab::html {
@@ -25,12 +26,6 @@ std::string prefix_ids(std::string markup, const std::string& prefix) {
   for (std::size_t at = markup.find(from); at != std::string::npos; at = markup.find(from, at + to.size()))
     markup.replace(at, from.size(), to);
   return markup;
-}
-
-std::string shape_text(const Json& shape) {
-  std::string s;
-  for (const Json& e : shape) s += (s.empty() ? "" : " × ") + std::to_string(e.get<std::size_t>());
-  return s;
 }
 
 }  // namespace

@@ -7,6 +7,15 @@ namespace bnlab::html {
 
 using Json = nlohmann::ordered_json;
 
+std::vector<ReportMethod> report_methods(const Json& report) {
+  std::vector<ReportMethod> out;
+  for (const auto& [id, block] : report.at("methods").items()) {
+    const Method method = parse_method(id, "methods");
+    out.push_back({out.size(), method.column, method.name, &block});
+  }
+  return out;
+}
+
 std::vector<MethodMaps> methods_with_maps(const Json& report, std::vector<std::string>& not_measured) {
   std::vector<MethodMaps> out;
   for (const auto& [id, block] : report.at("methods").items()) {
@@ -30,9 +39,19 @@ std::string join(const std::vector<std::string>& words) {
   return out;
 }
 
+std::string not_drawn_sentence(const std::vector<std::string>& columns, const std::string& why) {
+  if (columns.empty()) return "";
+  return " Not drawn: " + join(columns) + " (" + why + ").";
+}
+
 std::string not_measured_sentence(const std::vector<std::string>& not_measured) {
-  if (not_measured.empty()) return "";
-  return " Not drawn: " + join(not_measured) + " (each statistic pools a single value, nothing is measured).";
+  return not_drawn_sentence(not_measured, "each statistic pools a single value, nothing is measured");
+}
+
+std::string shape_text(const Json& shape) {
+  std::string s;
+  for (const Json& e : shape) s += (s.empty() ? "" : " × ") + std::to_string(e.get<std::size_t>());
+  return s;
 }
 
 std::string downsampling_sentence(const Json& maps) {

@@ -1,6 +1,5 @@
 #include "bnlab/report/html/svg.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -90,38 +89,6 @@ std::string figure(const std::string& id, const std::string& title, double width
 std::string figure_not_applicable(const std::string& id, const std::string& title, const std::string& why) {
   return "<figure id=\"" + escape(id) + "\" class=\"not-applicable\">\n<h2>" + escape(title) +
          "</h2>\n<figcaption>Not drawn for this report: " + escape(why) + "</figcaption>\n</figure>\n";
-}
-
-double plottable(double v) {
-  constexpr double kLimit = 1e300;
-  if (std::isnan(v)) return 0;
-  return std::clamp(v, -kLimit, kLimit);
-}
-
-double tick_step(double span, int about) {
-  const double raw = span / double(about);
-  if (!std::isfinite(raw) || !std::isnormal(raw) || raw <= 0) return 0;
-  const double power = std::pow(10.0, std::floor(std::log10(raw)));
-  if (!std::isnormal(power)) return 0;
-  for (double m : {1.0, 2.0, 5.0})
-    if (m * power >= raw) return m * power;
-  const double step = 10 * power;
-  return std::isfinite(step) ? step : 0;
-}
-
-std::vector<double> axis_ticks(double lo, double hi, int about) {
-  std::vector<double> ticks;
-  if (!std::isfinite(lo) || !std::isfinite(hi) || !(hi > lo)) return ticks;
-  const double step = tick_step(hi - lo, about);
-  if (step == 0) return ticks;
-  const double first = std::ceil(lo / step);
-  const int most = 3 * about + 2;
-  for (int k = 0; k < most; ++k) {
-    const double t = (first + k) * step;
-    if (!std::isfinite(t) || t > hi + step * 1e-9) break;
-    ticks.push_back(t);
-  }
-  return ticks;
 }
 
 std::string text(double x, double y, const std::string& content, const std::string& extra) {

@@ -1,11 +1,10 @@
 #pragma once
 // Building blocks of the HTML report: escaping, numbers as short text, the
 // colour-blind-safe palette (Okabe & Ito) with a marker shape per series, and
-// a figure frame (title, inline SVG, caption). Everything is plain text
+// a figure frame (title, inline SVG, caption); axes and ticks are plot.hpp's. Everything is plain text
 // assembly: the same input gives the same bytes.
 #include <cstddef>
 #include <string>
-#include <vector>
 
 namespace bnlab::html {
 
@@ -31,22 +30,6 @@ std::string figure(const std::string& id, const std::string& title, double width
 
 // In place of a figure that does not apply to this report: its title and why.
 std::string figure_not_applicable(const std::string& id, const std::string& title, const std::string& why);
-
-// A value as a figure places it: clamped to [-1e300, 1e300] (NaN to 0), so
-// that spans, sums and margins of an axis stay finite whatever a report holds.
-double plottable(double v);
-
-// "Nice" tick step for a span: 1, 2 or 5 times a power of ten, about `about`
-// ticks; 0 when the span is not a positive finite number whose step is a
-// normal double (0, negative, subnormal, inf, NaN: no ticks then).
-double tick_step(double span, int about);
-
-// The ticks of a linear axis [lo, hi]: the multiples of tick_step(hi - lo,
-// about) inside it, at most 3 * about + 2 of them, each computed as k * step
-// (never by repeated addition, which stalls where step is below t's
-// precision); empty for a range that is not finite or not increasing. Every
-// axis of the report draws its ticks from here, so every loop ends.
-std::vector<double> axis_ticks(double lo, double hi, int about);
 
 // <text> at (x, y) with attributes `extra` (e.g. "text-anchor=\"middle\""), content escaped.
 std::string text(double x, double y, const std::string& content, const std::string& extra = "");

@@ -3,6 +3,8 @@
 // `bnlab train` result (schema bnlab.train/1), so that `bnlab train --html`
 // and `bnlab render TRAIN.json` draw the same section. Each figure returns a
 // <figure> (html::figure) or, when it does not apply, its title and the reason.
+// Each is defined in its own file (train_loss_figure.cpp, train_accuracy_figure.cpp,
+// train_headline_figure.cpp, train_section.cpp).
 #include <string>
 
 #include <nlohmann/json.hpp>
