@@ -5,6 +5,8 @@
 // input is one line on stderr. tests/test_html_browser.cpp loads it in Chromium.
 #include <catch2/catch.hpp>
 
+#include <regex>
+
 #include <map>
 #include <cctype>
 #include <string>
@@ -162,6 +164,32 @@ TEST_CASE("the same report gives the same bytes; compare --html equals render of
               " compare --shape 4,3,5,5 --methods 1,2,3,gn:3 --format json --html " + c + " >/dev/null")
               .code == 0);
   CHECK(read_text(a) == read_text(c));
+}
+
+TEST_CASE("figure 2: every dot lies inside its panel's frame, the extreme ones too") {
+  // Method 1's channels spread far (its outliers set the axis); Method 1's
+  // markers are circles: each must clear the frame's top and bottom edges.
+  const std::string channels = figures_of(html::render_report_html(default_report())).at("fig-channels");
+  const std::regex frame_re(R"re(<rect x="[-0-9.]+" y="([-0-9.]+)" width="[-0-9.]+" height="([-0-9.]+)" fill="none")re");
+  const std::regex circle_re(R"re(<circle cx="[-0-9.]+" cy="([-0-9.]+)" r="([-0-9.]+)")re");
+  std::size_t panels = 0, dots = 0;
+  for (std::size_t at = channels.find("<g class=\"panel\">"); at != std::string::npos;
+       at = channels.find("<g class=\"panel\">", at + 1)) {
+    const std::string panel = channels.substr(at, channels.find("</g>", at) - at);
+    std::smatch frame;
+    REQUIRE(std::regex_search(panel, frame, frame_re));
+    const double top = std::stod(frame[1]), bottom = top + std::stod(frame[2]);
+    ++panels;
+    for (auto it = std::sregex_iterator(panel.begin(), panel.end(), circle_re); it != std::sregex_iterator(); ++it) {
+      const double cy = std::stod((*it)[1]), r = std::stod((*it)[2]);
+      INFO("cy " << cy << " r " << r << " frame " << top << ".." << bottom);
+      CHECK(cy - r > top);
+      CHECK(cy + r < bottom);
+      ++dots;
+    }
+  }
+  CHECK(panels == 2);
+  CHECK(dots == 2 * 16);  // Method 1's 16 channels in each panel
 }
 
 TEST_CASE("awkward inputs render: six methods and a dead channel, N = 1, H = W = 1, many channels") {

@@ -38,7 +38,11 @@ std::string panel(const std::vector<Series>& series, std::size_t channels, bool 
     const double m = std::max(std::abs(lo), std::abs(hi));
     lo = -m, hi = m;
   }
-  hi += (hi - lo) * 0.05;
+  // 5% of the range beyond the extreme values at both ends (8.5 px, more
+  // than a dot's radius), so that no dot sits on the frame.
+  const double pad = (hi - lo) * 0.05;
+  hi += pad;
+  lo -= pad;
   const PlotArea area{kPlotLeft, kPlotRight, top, kDotPanelHeight};
   const auto y_of = [&](double v) { return top + kDotPanelHeight - (v - lo) / (hi - lo) * kDotPanelHeight; };
   const double step = tick_step(hi - lo, 4);
