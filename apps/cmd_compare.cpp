@@ -97,6 +97,10 @@ void setup_compare(CLI::App& app) {
                         .quiet = quiet()});
     };
     if (compare_input_is_archive(config)) {  // an .npz: one block per layer, a summary across layers
+      if (options->explain) {
+        throw Error("--explain: the long table is one tensor's; an .npz input gives one row per layer (its JSON, "
+                    "--output, holds every layer's blocks; --html draws each layer's figures)");
+      }
       keep_freed_memory();  // each layer's probes allocate their tensors in turn
       const LayersResult layers = compare_layers(config);
       emit(to_json(layers), [&] { return format_layers_table(layers); });

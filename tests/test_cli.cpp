@@ -307,4 +307,11 @@ TEST_CASE("compare: the short table shows marks on a UTF-8 locale, yes/NO otherw
   CHECK(both.code != 0);
   CHECK(both.out.empty());
   CHECK(both.err == "bnlab: --explain: a table option, and the format asked for is json\n");
+  // An .npz gives the per-layer table: --explain is refused, not ignored.
+  Run archive = run_bnlab("compare --input " + std::string(BNLAB_SOURCE_DIR) +
+                          "/tests/fixtures/layers_savez.npz --explain");
+  CHECK(archive.code == 1);
+  CHECK(archive.out.empty());
+  CHECK(archive.err.rfind("bnlab: --explain: the long table is one tensor's; an .npz input gives one row per layer", 0) == 0);
+  CHECK(std::count(archive.err.begin(), archive.err.end(), '\n') == 1);
 }
