@@ -270,7 +270,8 @@ TEST_CASE("train config: strict parsing with one-line errors") {
     }
     return std::string("no error");
   };
-  CHECK(error_of(R"({"epoch": 2})").rfind(": /epoch: unknown key (valid: description, data,", 0) == 0);
+  CHECK(error_of(R"({"epoch": 2})").rfind(": /epoch: unknown key; did you mean \"epochs\"? (valid: description, data,", 0) == 0);
+  CHECK(error_of(R"({"zzzzzzzz": 2})").rfind(": /zzzzzzzz: unknown key (valid: description, data,", 0) == 0);
   CHECK(error_of(R"({"lr": "fast"})") == ": /lr: expected a number in (0, 10], got \"fast\"");
   CHECK(error_of(R"({"lr": 0})") == ": /lr: expected a number in (0, 10], got 0");
   CHECK(error_of(R"({"momentum": 1})") == ": /momentum: expected a number in [0, 1), got 1");

@@ -8,11 +8,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
+#include "bnlab/core/nearest_name.hpp"
 #include "bnlab/core/split.hpp"
 #include "bnlab/io/json_text.hpp"
 #include "bnlab/train/train_method.hpp"
@@ -59,11 +63,6 @@ bool in_range(double x, const RealRange& r) {
   return (r.lo_closed ? x >= r.lo : x > r.lo) && (r.hi_open ? x < r.hi : x <= r.hi);
 }
 
-const char* kValidKeys =
-    "description, data, methods, seeds, train_images, epochs, batch_size, lr, lr_schedule, warmup_steps, momentum, "
-    "eps, norm_momentum, precise_bn_images, lr_sweep, lr_sweep_images, test_images, test_batch_sizes, shifts, canvas, "
-    "small_batch, small_batch_images, loss_every, format, output";
-
 std::string shown(const Json& value) {
   std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (text.size() > 60) text = text.substr(0, 60) + "...";
@@ -77,34 +76,54 @@ class Parser {
   TrainConfig parse(const Json& root) {
     if (!root.is_object()) fail("/", "expected an object, got " + shown(root));
     TrainConfig c;
+    // One row per key: its name and how its value is read into c. The rows
+    // are the one list of keys: the unknown-key error names them in this order.
+    using Read = std::function<void(const Json&, const std::string&)>;
+    const std::vector<std::pair<const char*, Read>> keys = {
+        {"description", [&](const Json& v, const std::string& at) { c.description = str(v, at); }},
+        {"data", [&](const Json& v, const std::string& at) { c.data = data(v, at); }},
+        {"methods", [&](const Json& v, const std::string& at) { c.methods = methods(v, at); }},
+        {"seeds", [&](const Json& v, const std::string& at) { c.seeds = seeds(v, at); }},
+        {"train_images", [&](const Json& v, const std::string& at) { c.train_images = count(v, at, kTrainImages); }},
+        {"epochs", [&](const Json& v, const std::string& at) { c.epochs = count(v, at, kEpochs); }},
+        {"batch_size", [&](const Json& v, const std::string& at) { c.batch_size = count(v, at, kBatchSize); }},
+        {"lr", [&](const Json& v, const std::string& at) { c.lr = number(v, at, kLr); }},
+        {"lr_schedule",
+         [&](const Json& v, const std::string& at) { c.lr_schedule = parse_lr_schedule(str(v, at), path_ + ": " + at); }},
+        {"warmup_steps", [&](const Json& v, const std::string& at) { c.warmup_steps = count(v, at, kWarmupSteps); }},
+        {"momentum", [&](const Json& v, const std::string& at) { c.momentum = number(v, at, kMomentum); }},
+        {"eps", [&](const Json& v, const std::string& at) { c.eps = number(v, at, kEps); }},
+        {"norm_momentum", [&](const Json& v, const std::string& at) { c.norm_momentum = number(v, at, kNormMomentum); }},
+        {"precise_bn_images",
+         [&](const Json& v, const std::string& at) { c.precise_bn_images = counts(v, at, kPreciseBnImages); }},
+        {"lr_sweep", [&](const Json& v, const std::string& at) { c.lr_sweep = numbers(v, at, kLr); }},
+        {"lr_sweep_images", [&](const Json& v, const std::string& at) { c.lr_sweep_images = count(v, at, kLrSweepImages); }},
+        {"test_images", [&](const Json& v, const std::string& at) { c.test_images = count(v, at, kTestImages); }},
+        {"test_batch_sizes",
+         [&](const Json& v, const std::string& at) { c.test_batch_sizes = counts(v, at, kTestBatchSize); }},
+        {"shifts", [&](const Json& v, const std::string& at) { c.shifts = counts(v, at, kShift); }},
+        {"canvas", [&](const Json& v, const std::string& at) { c.canvas = count(v, at, kCanvas); }},
+        {"small_batch", [&](const Json& v, const std::string& at) { c.small_batch = count(v, at, kSmallBatch); }},
+        {"small_batch_images",
+         [&](const Json& v, const std::string& at) { c.small_batch_images = count(v, at, kSmallBatchImages); }},
+        {"loss_every", [&](const Json& v, const std::string& at) { c.loss_every = count(v, at, kLossEvery); }},
+        {"format", [&](const Json& v, const std::string& at) { c.format = format(v, at); }},
+        {"output", [&](const Json& v, const std::string& at) { c.output = str(v, at); }},
+    };
     for (const auto& [key, value] : root.items()) {
       const std::string where = "/" + key;
-      if (key == "description") c.description = str(value, where);
-      else if (key == "data") c.data = data(value, where);
-      else if (key == "methods") c.methods = methods(value, where);
-      else if (key == "seeds") c.seeds = seeds(value, where);
-      else if (key == "train_images") c.train_images = count(value, where, kTrainImages);
-      else if (key == "epochs") c.epochs = count(value, where, kEpochs);
-      else if (key == "batch_size") c.batch_size = count(value, where, kBatchSize);
-      else if (key == "lr") c.lr = number(value, where, kLr);
-      else if (key == "lr_schedule") c.lr_schedule = parse_lr_schedule(str(value, where), path_ + ": " + where);
-      else if (key == "warmup_steps") c.warmup_steps = count(value, where, kWarmupSteps);
-      else if (key == "precise_bn_images") c.precise_bn_images = counts(value, where, kPreciseBnImages);
-      else if (key == "lr_sweep") c.lr_sweep = numbers(value, where, kLr);
-      else if (key == "lr_sweep_images") c.lr_sweep_images = count(value, where, kLrSweepImages);
-      else if (key == "momentum") c.momentum = number(value, where, kMomentum);
-      else if (key == "eps") c.eps = number(value, where, kEps);
-      else if (key == "norm_momentum") c.norm_momentum = number(value, where, kNormMomentum);
-      else if (key == "test_images") c.test_images = count(value, where, kTestImages);
-      else if (key == "test_batch_sizes") c.test_batch_sizes = counts(value, where, kTestBatchSize);
-      else if (key == "shifts") c.shifts = counts(value, where, kShift);
-      else if (key == "canvas") c.canvas = count(value, where, kCanvas);
-      else if (key == "small_batch") c.small_batch = count(value, where, kSmallBatch);
-      else if (key == "small_batch_images") c.small_batch_images = count(value, where, kSmallBatchImages);
-      else if (key == "loss_every") c.loss_every = count(value, where, kLossEvery);
-      else if (key == "format") c.format = format(value, where);
-      else if (key == "output") c.output = str(value, where);
-      else fail(where, std::string("unknown key (valid: ") + kValidKeys + ")");
+      const auto row = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return key == k.first; });
+      if (row == keys.end()) {
+        std::vector<std::string> names;
+        std::string valid;
+        for (const auto& k : keys) {
+          names.emplace_back(k.first);
+          valid += (valid.empty() ? "" : ", ") + names.back();
+        }
+        const std::string nearest = nearest_name(key, names);
+        fail(where, "unknown key" + (nearest.empty() ? "" : "; did you mean \"" + nearest + "\"?") + " (valid: " + valid + ")");
+      }
+      row->second(value, where);
     }
     try {
       validate(c);
