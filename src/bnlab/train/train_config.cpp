@@ -110,7 +110,10 @@ class Parser {
         {"format", [&](const Json& v, const std::string& at) { c.format = format(v, at); }},
         {"output", [&](const Json& v, const std::string& at) { c.output = str(v, at); }},
     };
-    for (const auto& [key, value] : root.items()) {
+    for (const auto& item : root.items()) {
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+      const std::string& key = item.key();
+      const Json& value = item.value();
       const std::string where = "/" + key;
       const auto row = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return key == k.first; });
       if (row == keys.end()) {
