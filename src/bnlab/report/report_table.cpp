@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -73,6 +74,29 @@ std::string measured(const std::optional<Probe>& probe, F field) {
   return probe ? field(*probe) : std::string("-");
 }
 
+// One line per judged property, under a heading per group of properties
+// (`question_heading` for the verdict's, then the trade-off's), with a blank
+// line before each heading that follows other lines. `label` gives a
+// property's label, `cell` one method's cell from whether the property holds
+// and its judged value (none: not measurable).
+template <class Label, class Cell>
+void append_property_lines(std::vector<Line>& lines, const CompareResult& r, const std::string& question_heading,
+                           Label label, Cell cell) {
+  std::optional<PropertyGroup> group;
+  for (const PropertyJudgement& j : r.verdict.judgements) {
+    const Property& p = *j.property;
+    if (group != p.group) {
+      if (!lines.empty()) lines.push_back(Line{"", {}, false, true});
+      lines.push_back(Line{p.group == PropertyGroup::question ? question_heading : "Trade-off (not in the verdict)",
+                           {}, true, false});
+      group = p.group;
+    }
+    Line line{"  " + label(p), {}, false, false};
+    for (std::size_t i = 0; i < r.methods.size(); ++i) line.cells.push_back(cell(p, j.holds[i], j.values[i]));
+    lines.push_back(std::move(line));
+  }
+}
+
 // The --explain table: axes and counts, output statistics, each property
 // with its criterion, its judged value and yes/NO.
 std::vector<Line> explained_lines(const CompareResult& r) {
@@ -104,24 +128,13 @@ std::vector<Line> explained_lines(const CompareResult& r) {
     return measured(m.gradients, [](const GradientsProbe& g) { return compact(g.fd_max_rel_error); });
   });
 
-  PropertyGroup group = PropertyGroup::question;
-  bool first = true;
-  for (const PropertyJudgement& j : r.verdict.judgements) {
-    const Property& p = *j.property;
-    if (first || p.group != group) {
-      blank();
-      heading(p.group == PropertyGroup::question ? "Properties (judged)" : "Trade-off (not in the verdict)");
-      group = p.group;
-      first = false;
-    }
-    Line line{"  " + std::string(p.label) + " " + p.short_criterion(), {}, false, false};
-    for (std::size_t i = 0; i < r.methods.size(); ++i) {
-      const std::string verdict = j.holds[i] ? "yes" : "NO";
-      if (p.yes_no || !j.values[i]) line.cells.push_back(j.values[i] ? verdict : verdict + " -");
-      else line.cells.push_back(compact(*j.values[i]) + " " + verdict);
-    }
-    lines.push_back(std::move(line));
-  }
+  append_property_lines(lines, r, "Properties (judged)",
+                        [](const Property& p) { return std::string(p.label) + " " + p.short_criterion(); },
+                        [](const Property& p, bool holds, const std::optional<double>& value) {
+                          const std::string verdict = holds ? "yes" : "NO";
+                          if (!value) return verdict + " -";
+                          return p.yes_no ? verdict : compact(*value) + " " + verdict;
+                        });
   return lines;
 }
 
@@ -129,26 +142,12 @@ std::vector<Line> explained_lines(const CompareResult& r) {
 // judged value (yes/no properties: the mark alone; not measurable: "-").
 std::vector<Line> short_lines(const CompareResult& r, const TableOptions& options) {
   std::vector<Line> lines;
-  bool first = true;
-  PropertyGroup group = PropertyGroup::question;
-  for (const PropertyJudgement& j : r.verdict.judgements) {
-    const Property& p = *j.property;
-    if (first || p.group != group) {
-      if (!first) lines.push_back(Line{"", {}, false, true});
-      lines.push_back(Line{p.group == PropertyGroup::question ? "Property (judged)" : "Trade-off (not in the verdict)",
-                           {}, true, false});
-      group = p.group;
-      first = false;
-    }
-    Line line{"  " + std::string(p.label), {}, false, false};
-    for (std::size_t i = 0; i < r.methods.size(); ++i) {
-      const std::string holds = mark(j.holds[i], options);
-      if (!j.values[i]) line.cells.push_back(holds + " -");
-      else if (p.yes_no) line.cells.push_back(holds);
-      else line.cells.push_back(holds + " " + compact(*j.values[i]));
-    }
-    lines.push_back(std::move(line));
-  }
+  append_property_lines(lines, r, "Property (judged)", [](const Property& p) { return std::string(p.label); },
+                        [&](const Property& p, bool holds, const std::optional<double>& value) {
+                          const std::string mark_text = mark(holds, options);
+                          if (!value) return mark_text + " -";
+                          return p.yes_no ? mark_text : mark_text + " " + compact(*value);
+                        });
   return lines;
 }
 
