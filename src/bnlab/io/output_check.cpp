@@ -12,21 +12,12 @@
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
+#include "bnlab/io/regular_file.hpp"
 
 namespace bnlab {
 namespace {
 
 namespace fs = std::filesystem;
-
-// What a non-regular file is, for "is not a regular file (a FIFO)".
-const char* non_regular_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a file bnlab can replace";
-}
 
 [[noreturn]] void refuse(const NamedPath& named, const std::string& reason) {
   throw Error(named.option + ": cannot write " + bnlab::quoted(named.path) + ": " + reason);
@@ -148,7 +139,8 @@ std::string destination_problem(const std::string& path, Destination& destinatio
   struct stat status {};
   if (::stat(destination.target.c_str(), &status) == 0) {
     if (!S_ISREG(status.st_mode)) {
-      return std::string("is not a regular file (") + non_regular_kind(status.st_mode) + "); bnlab writes only regular files";
+      return std::string("is not a regular file (") + non_regular_kind(status.st_mode, "not a file bnlab can replace") +
+             "); bnlab writes only regular files";
     }
     if ((status.st_mode & 0222) == 0) return "is read-only; bnlab does not replace a file without write permission";
     destination.exists = true;

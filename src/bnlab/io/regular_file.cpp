@@ -11,19 +11,14 @@
 #include "bnlab/core/error.hpp"
 
 namespace bnlab {
-namespace {
-
-// What a file of this mode is, for the message.
-std::string kind_of(mode_t mode) {
+const char* non_regular_kind(mode_t mode, const char* otherwise) {
   if (S_ISDIR(mode)) return "a directory";
   if (S_ISFIFO(mode)) return "a FIFO";
   if (S_ISCHR(mode)) return "a character device";
   if (S_ISBLK(mode)) return "a block device";
   if (S_ISSOCK(mode)) return "a socket";
-  return "not a file";
+  return otherwise;
 }
-
-}  // namespace
 
 std::string not_regular_file_message(const std::string& path, const std::string& kind) {
   return path + ": not a regular file (" + kind + "); bnlab reads only regular files, not directories, devices or pipes";
@@ -42,7 +37,7 @@ RegularFile::RegularFile(const std::string& path, const std::string& open_words,
   }
   if (!S_ISREG(status.st_mode)) {
     ::close(fd_);
-    throw Error(not_regular_file_message(path, kind_of(status.st_mode)));
+    throw Error(not_regular_file_message(path, non_regular_kind(status.st_mode, "not a file")));
   }
   // Back to blocking reads (a regular file ignores the flag; a library
   // handed the descriptor sees the usual semantics).

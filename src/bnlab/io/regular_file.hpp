@@ -6,6 +6,8 @@
 // reports) opens it here: open(2) with O_NONBLOCK (a FIFO's open returns at
 // once) and fstat(2) on the descriptor (no window between the check and the
 // read), so the type is refused before a byte is read.
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
 
@@ -35,6 +37,11 @@ class RegularFile {
   int fd_ = -1;
   std::size_t size_ = 0;
 };
+
+// What a file of this mode (from stat(2), links followed) is when it is not a
+// regular file, for messages: "a directory", "a FIFO", "a character device",
+// "a block device", "a socket"; `otherwise` for any other type.
+const char* non_regular_kind(mode_t mode, const char* otherwise);
 
 // "<path>: not a regular file (a FIFO); bnlab reads only regular files, not
 // directories, devices or pipes".
