@@ -18,8 +18,7 @@ std::string line(double x1, double y1, double x2, double y2, const std::string& 
 }
 
 std::string horizontal_rule(const PlotArea& area, double y, const std::string& style) {
-  return "<line x1=\"" + coord(area.left) + "\" x2=\"" + coord(area.right) + "\" y1=\"" + coord(y) + "\" y2=\"" +
-         coord(y) + "\" " + style + "/>\n";
+  return line(area.left, y, area.right, y, style);
 }
 
 std::string y_tick_label(const PlotArea& area, double y, const std::string& label) {
@@ -36,9 +35,8 @@ std::string x_axis_title(const PlotArea& area, double below, const std::string& 
 
 std::string y_axis_title(const PlotArea& area, double x, const std::string& title) {
   const double y = area.centre_y();
-  // The rotation's centre x as the pages hold it: a whole number without decimals ("rotate(-90 20 150.0)").
   return text(x, y, title,
-              "text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 " + number(x) + " " + coord(y) + ")\"");
+              "text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 " + coord(x) + " " + coord(y) + ")\"");
 }
 
 double plottable(double v) {

@@ -27,8 +27,7 @@ std::string axes_frame(const PlotArea& area);
 std::string line(double x1, double y1, double x2, double y2, const std::string& style);
 
 // A horizontal line across the area at y, e.g. a grid line (style "stroke=\"#ddd\"")
-// or a dashed target. Its attributes are written x1, x2, y1, y2 (line()'s are
-// x1, y1, x2, y2): each figure keeps the order its pages hold.
+// or a dashed target.
 std::string horizontal_rule(const PlotArea& area, double y, const std::string& style);
 
 // A tick label left of the area at height y, right-aligned.

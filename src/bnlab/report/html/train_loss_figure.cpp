@@ -65,8 +65,7 @@ std::string train_loss_figure(const Json& result) {
 
   std::string body = axes_frame(area);
   for (const double t : multiples_up_to(y_step, y_hi + y_step / 2, 20)) {
-    // line(), not horizontal_rule(): this figure's grid lines are written x1, y1, x2, y2.
-    body += line(area.left, y_of(t), area.right, y_of(t), "stroke=\"#ddd\"");
+    body += horizontal_rule(area, y_of(t), "stroke=\"#ddd\"");
     body += y_tick_label(area, y_of(t), number(t));
   }
   for (const double t : multiples_up_to(x_step, x_hi * (1 + 1e-9), 20))  // no tick beyond the last step
