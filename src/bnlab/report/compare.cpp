@@ -4,6 +4,8 @@
 #include <cmath>
 #include <future>
 #include <optional>
+#include <tuple>
+#include <type_traits>
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/size.hpp"
@@ -40,9 +42,8 @@ InputSummary describe_input(const TensorSummary& summary) {
 
 Json strings(const std::vector<std::string>& v) { return Json(v); }
 
-// Everything measured for one method.
-// The probes run on a method that is not degenerate (one progress step each).
-constexpr std::size_t kProbesPerMethod = 7;
+// Everything measured for one method: one progress step per probe.
+constexpr std::size_t kProbesPerMethod = std::tuple_size_v<std::remove_cvref_t<decltype(compare_probes())>>;
 
 // A method's result before any probe: its plan, and whether train mode is
 // defined (a statistic pooling a single value is degenerate: nothing is measured).
@@ -54,85 +55,89 @@ CompareMethod plan_method(const Method& method, const Dims& dims) {
   return m;
 }
 
-// Every probe of every method, in two rounds over the methods, with one
-// MethodContext per method (batch statistics once, then the base output) and
-// one tensor of the input's size beside the input at any time, whose memory
-// passes from probe to probe (fresh memory costs a page fault per 4 KiB):
-//   round 1  the output probe's y, every method's; then the same memory
-//            takes dy (drawn once: it does not depend on the method; a
-//            sequential pass of the random generator, on a thread of its
-//            own while every method's batch-size probe runs), for every
-//            method's gradients probe (which computes dx where it reads it).
-//   round 2  dy's memory becomes the method's base: invariance, samples,
-//            channel standardization, maps (every probe that needs f(x):
-//            context.base). They compute f of a transformed input from x as
-//            they compare it (probes/detail/transformed_forward.hpp) and write
-//            no tensor of the input's size; the base's memory passes to the
-//            next method.
-// Each probe is deterministic and writes only its own method's result: the
-// order of the rounds changes nothing in the report.
-// x_summary: x's channels (summarize_tensor), which every output probe reads.
-void measure_methods(std::vector<CompareMethod>& results, const Array<float>& x, const TensorSummary& x_summary,
-                     const CompareConfig& config, Progress* progress) {
-  auto name = [](const CompareMethod& m, const char* probe) { return "method " + m.method.id + ": " + probe; };
-  std::vector<std::optional<MethodContext>> contexts(results.size());  // (methods), batch statistics only
-  Array<float> memory;  // (N, C, H, W): y, then dy, then each method's base
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    CompareMethod& m = results[i];
-    if (m.degenerate) continue;
-    contexts[i] = method_context(m.plan, x);
-    m.constant_statistics = contexts[i]->constant_statistics;
-    step(progress, name(m, "output"));
-    m.output = probe_output(*contexts[i], x, x_summary, config.eps, memory);
-  }
-  if (memory.size() == 0) return;  // every method degenerate: nothing else is measured
-  {
-    Array<float>& dy = memory;  // (N, C, H, W)
-    std::future<void> dy_drawn =
-        std::async(std::launch::async, [&dy, seed = config.seed] { fill_upstream_gradient(dy, seed); });
-    try {
-      for (std::size_t i = 0; i < results.size(); ++i) {
-        CompareMethod& m = results[i];
-        if (m.degenerate) continue;
-        step(progress, name(m, "batch size"));
-        m.batch_size = probe_batch_size(*contexts[i], x, config.eps);
-      }
-    } catch (...) {
-      dy_drawn.wait();  // the thread writes into memory: it must finish before the memory goes
-      throw;
-    }
-    dy_drawn.get();
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      CompareMethod& m = results[i];
-      if (m.degenerate) continue;
-      step(progress, name(m, "gradients"));
-      m.gradients = probe_gradients(*contexts[i], x, config.eps, config.seed, dy);
-    }
-  }
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    CompareMethod& m = results[i];
-    if (m.degenerate) continue;
-    MethodContext& context = *contexts[i];
-    compute_base(context, x, std::move(memory));
-    step(progress, name(m, "invariance"));
-    m.invariance = probe_invariance(context, x, config.seed);
-    step(progress, name(m, "samples"));
-    m.samples = probe_samples(context, x);
-    step(progress, name(m, "channel standardization"));
-    // Channel standardization for the verdict, at the eps of the invariance
-    // probes (kEpsConstantSafe): the configured eps shrinks the variance of a
-    // low-variance channel to var / (var + eps), which is eps's doing, not the
-    // axes'. Constant input channels are left out.
-    m.channel_standardization = probe_channel_standardization(context);
-    step(progress, name(m, "maps"));
-    m.maps = probe_maps(context, x);
-    memory = std::move(context.base);
+bool some_probe_needs(ProbeNeed need) {
+  for (const CompareProbe& probe : compare_probes())
+    if (probe.need == need) return true;
+  return false;
+}
+
+// Runs every probe of one need on one method, in the rows' order.
+void run_probes(ProbeNeed need, const ProbeInputs& inputs, CompareMethod& m, Progress* progress) {
+  for (const CompareProbe& probe : compare_probes()) {
+    if (probe.need != need) continue;
+    step(progress, "method " + m.method.id + ": " + probe.name);
+    probe.measure(inputs, m);
   }
 }
 
-template <class T>
-Json json_or_null(const std::optional<T>& probe) {
-  return probe ? probe->to_json() : Json(nullptr);
+// Every probe of every method (compare_method.hpp's rows), need by need in
+// the order of ProbeNeed, with one MethodContext per method (batch statistics
+// once, then the base output) and one tensor of the input's size beside the
+// input at any time, whose memory passes from need to need (fresh memory
+// costs a page fault per 4 KiB):
+//   output_memory      every method's output probe writes its y there;
+//   statistics         then the same memory takes dy (drawn once: it does not
+//                      depend on the method; a sequential pass of the random
+//                      generator, on a thread of its own while every method's
+//                      statistics-only probes run);
+//   upstream_gradient  every method's probes that read dy (the gradients
+//                      probe computes dx where it reads it);
+//   base               dy's memory becomes the method's base f(x), which every
+//                      probe of this need compares against; they compute f of a
+//                      transformed input from x as they compare it
+//                      (probes/detail/transformed_forward.hpp) and write no
+//                      tensor of the input's size; the base's memory passes to
+//                      the next method.
+// Each probe is deterministic and writes only its own method's result: the
+// order of the needs changes nothing in the report.
+// x_summary: x's channels (summarize_tensor), which the output probe reads.
+void measure_methods(std::vector<CompareMethod>& results, const Array<float>& x, const TensorSummary& x_summary,
+                     const CompareConfig& config, Progress* progress) {
+  std::vector<std::optional<MethodContext>> contexts(results.size());  // (methods), batch statistics only
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i].degenerate) continue;
+    contexts[i] = method_context(results[i].plan, x);
+    results[i].constant_statistics = contexts[i]->constant_statistics;
+  }
+  if (std::none_of(contexts.begin(), contexts.end(), [](const auto& c) { return c.has_value(); })) return;
+  auto each_measured = [&](auto&& work) {
+    for (std::size_t i = 0; i < results.size(); ++i)
+      if (!results[i].degenerate) work(results[i], *contexts[i]);
+  };
+  Array<float> memory;  // (N, C, H, W): y, then dy, then each method's base
+  each_measured([&](CompareMethod& m, MethodContext& context) {
+    run_probes(ProbeNeed::output_memory, {.context = context, .x = x, .x_summary = x_summary, .config = config,
+                                          .output_memory = &memory},
+               m, progress);
+  });
+  {
+    const bool draw_dy = some_probe_needs(ProbeNeed::upstream_gradient);
+    if (draw_dy && shape_of(memory) != shape_of(x)) memory = Array<float>::from_shape(shape_of(x));
+    Array<float>& dy = memory;  // (N, C, H, W)
+    std::future<void> dy_drawn;
+    if (draw_dy)
+      dy_drawn = std::async(std::launch::async, [&dy, seed = config.seed] { fill_upstream_gradient(dy, seed); });
+    try {
+      each_measured([&](CompareMethod& m, MethodContext& context) {
+        run_probes(ProbeNeed::statistics, {.context = context, .x = x, .x_summary = x_summary, .config = config}, m,
+                   progress);
+      });
+    } catch (...) {
+      if (draw_dy) dy_drawn.wait();  // the thread writes into memory: it must finish before the memory goes
+      throw;
+    }
+    if (draw_dy) dy_drawn.get();
+    each_measured([&](CompareMethod& m, MethodContext& context) {
+      run_probes(ProbeNeed::upstream_gradient,
+                 {.context = context, .x = x, .x_summary = x_summary, .config = config, .dy = &dy}, m, progress);
+    });
+  }
+  if (!some_probe_needs(ProbeNeed::base)) return;
+  each_measured([&](CompareMethod& m, MethodContext& context) {
+    compute_base(context, x, std::move(memory));
+    run_probes(ProbeNeed::base, {.context = context, .x = x, .x_summary = x_summary, .config = config}, m, progress);
+    memory = std::move(context.base);
+  });
 }
 
 // Every method of `config` fits `dims` (gn:G: G divides C): else Error.
@@ -161,13 +166,10 @@ Json method_json(const CompareMethod& m) {
                   "): the batch variance is 0, every xhat is 0 and the output is beta everywhere; train mode "
                   "is undefined (PyTorch refuses it too), so nothing else is measured"};
   }
-  j["output"] = json_or_null(m.output);
-  j["gradients"] = json_or_null(m.gradients);
-  j["invariance"] = json_or_null(m.invariance);
-  j["samples"] = json_or_null(m.samples);
-  j["batch_size"] = json_or_null(m.batch_size);
-  if (!m.degenerate) j["channel_standardization"] = json_or_null(m.channel_standardization);
-  j["maps"] = json_or_null(m.maps);
+  for (const CompareProbe& probe : compare_probes()) {  // the probes' blocks, in the rows' order
+    if (m.degenerate && probe.left_out_when_degenerate) continue;
+    j[probe.key] = probe.to_json(m);
+  }
   return j;
 }
 
