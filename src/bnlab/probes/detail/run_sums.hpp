@@ -9,12 +9,20 @@
 // Internal header: included by the probes' .cpp files only.
 #include <cmath>
 #include <cstddef>
+#include <vector>
 
 #include "bnlab/core/simd.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/probes/detail/probe_util.hpp"
 
 namespace bnlab::probe {
+
+// The unit-parameter coefficients of L statistics, folded (normalize_fold(
+// mean[o], rstd[o], 0), engine.hpp): the normalization of a value v under
+// statistic o is fma(v - shift[o], a[o], b[o]).  (L) each
+struct UnitFolds {
+  std::vector<float> shift, a, b;
+};
 
 // One run's share of a relative L2 error, in 8 interleaved lanes: the k-th
 // pair a run visits goes to lane k % 8, and the lanes are added in lane order
@@ -37,18 +45,34 @@ class RunRelL2 {
     for (; i < len; ++i) add_one(a[i], b[i]);
   }
   // Pairs (y[i], b[i]) for i in [0, len), y the engine's unit-parameter
-  // normalization of v[i] (normalize_fold(mean[o], rstd[o], 0), then
-  // fma(v - shift, a, b): engine.hpp), o = i where `follows`, else 0,
-  // computed as the pairs are added: the same values and additions as
-  // normalizing into a buffer and then add_segment.
-  void add_normalized(const float* v, const double* mean, const double* rstd, bool follows, const float* b,
-                      std::size_t len) {
-    const NormalizeFold<float> f0 = normalize_fold<float>(mean[0], rstd[0], 0.0);
-    auto value = [&](std::size_t i) {
-      if (!follows) return std::fma(v[i] - f0.shift, f0.a, f0.b);
-      const NormalizeFold<float> f = normalize_fold<float>(mean[i], rstd[i], 0.0);
-      return std::fma(v[i] - f.shift, f.a, f.b);
-    };
+  // normalization of v[i] under one statistic (normalize_fold(mean, rstd, 0),
+  // then fma(v - shift, a, b): engine.hpp), computed as the pairs are added:
+  // the same values and additions as normalizing into a buffer and then
+  // add_segment.
+  void add_normalized(const float* v, double mean, double rstd, const float* b, std::size_t len) {
+    const NormalizeFold<float> f = normalize_fold<float>(mean, rstd, 0.0);
+    add_computed([&](std::size_t i) { return std::fma(v[i] - f.shift, f.a, f.b); }, b, len);
+  }
+  // The same with a statistic per position, folded beforehand (UnitFolds):
+  // y[i] = fma(v[i] - shift[i], a[i], b[i]).
+  void add_folded(const float* v, const UnitFolds& folds, const float* b, std::size_t len) {
+    const float* shift = folds.shift.data();
+    const float* scale = folds.a.data();
+    const float* offset = folds.b.data();
+    add_computed([&](std::size_t i) { return std::fma(v[i] - shift[i], scale[i], offset[i]); }, b, len);
+  }
+  void add_to(RelL2& acc) const {
+    for (int lane = 0; lane < 8; ++lane) {
+      acc.diff2 += diff2_[lane];
+      acc.ref2 += ref2_[lane];
+    }
+  }
+
+ private:
+  // Pairs (value(i), b[i]) for i in [0, len), in that order (add_segment's
+  // lanes and additions, value(i) computed as the pair is added).
+  template <class Value>
+  void add_computed(Value value, const float* b, std::size_t len) {
     std::size_t i = 0;
     for (; i < len && (count_ & 7) != 0; ++i) add_one(value(i), b[i]);
     for (; i + 8 <= len; i += 8, count_ += 8) {
@@ -62,14 +86,6 @@ class RunRelL2 {
     }
     for (; i < len; ++i) add_one(value(i), b[i]);
   }
-  void add_to(RelL2& acc) const {
-    for (int lane = 0; lane < 8; ++lane) {
-      acc.diff2 += diff2_[lane];
-      acc.ref2 += ref2_[lane];
-    }
-  }
-
- private:
   void add_one(float a, float b) {
     double diff = double(a) - double(b);
     diff2_[count_ & 7] += diff * diff;

@@ -565,11 +565,260 @@ SourceOrder source_order(const Dims& d, const InputTransform& t, const SideView&
   return out;
 }
 
+// The unit-parameter coefficients normalize_fold(mean[o], rstd[o], 0) of L
+// statistics, folded once per group instead of once per element and run
+// (Methods 1 and 2 have a statistic per position: folding is most of a
+// comparison's arithmetic otherwise). The same values, so the same bits.  (L) each
+UnitFolds unit_folds(const double* mean, const double* rstd, std::size_t len) {
+  UnitFolds folds;
+  folds.shift.resize(len);
+  folds.a.resize(len);
+  folds.b.resize(len);
+  for (std::size_t o = 0; o < len; ++o) {
+    const NormalizeFold<float> f = normalize_fold<float>(mean[o], rstd[o], 0.0);
+    folds.shift[o] = f.shift;
+    folds.a[o] = f.a;
+    folds.b[o] = f.b;
+  }
+  return folds;
+}
+
+// out[i] = fma(v[i] - shift[i], a[i], b[i]): the unit-parameter
+// normalization of a run whose statistics follow s, from its folds.  (len)
+void normalize_unit_folded(const float* __restrict v, std::size_t len, const UnitFolds& folds,
+                           float* __restrict out) {
+  const float* __restrict shift = folds.shift.data();
+  const float* __restrict a = folds.a.data();
+  const float* __restrict b = folds.b.data();
+  for (std::size_t i = 0; i < len; ++i) out[i] = std::fma(v[i] - shift[i], a[i], b[i]);
+}
+
 // One run's share of one comparison's relative L2 error: its lanes added in
 // lane order (RunRelL2::add_to), to be added in run order.
 struct RunShare {
   double diff2 = 0.0, ref2 = 0.0;
 };
+
+RunShare share_of(const RunRelL2& part) {
+  RelL2 lanes;
+  part.add_to(lanes);
+  return RunShare{lanes.diff2, lanes.ref2};
+}
+
+// 1 / sqrt(var + eps) of every set of statistics the comparisons name (an
+// output's, a computed reference's, x's), computed once each: (num_stats).
+class RstdCache {
+ public:
+  RstdCache(const MethodPlan& plan, double eps) : plan_(plan), eps_(eps) {}
+  const double* of(const Statistics* stats) {
+    for (const auto& [known, rstd] : cache_)
+      if (known == stats) return rstd.data();
+    if (stats->mean.size() != plan_.num_stats || stats->var.size() != plan_.num_stats) {
+      throw Error("internal: compare_transformed: statistics without the plan's " + std::to_string(plan_.num_stats) +
+                  " entries");
+    }
+    std::vector<double> rstd(plan_.num_stats);
+    for (std::size_t o = 0; o < plan_.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats->var[o] + eps_);
+    cache_.emplace_back(stats, std::move(rstd));
+    return cache_.back().second.data();
+  }
+
+ private:
+  const MethodPlan& plan_;
+  double eps_;
+  std::vector<std::pair<const Statistics*, std::vector<double>>> cache_;
+};
+
+// What compare_transformed settles before reading x: each comparison's
+// parameters and statistics, and one slot per distinct computed reference
+// (parameters, statistics), shared by the comparisons that name it.
+struct ComparisonSetup {
+  std::vector<ParamView> views;                 // (comparisons)
+  std::vector<const Statistics*> reference_stats;  // (comparisons) a computed reference's statistics
+  std::vector<std::size_t> reference_slot;      // (comparisons) for a computed reference
+  std::vector<std::size_t> slot_comparison;     // (slots) the first comparison of each slot
+  bool needs_batch_statistics = false;          // some output is normalized with T(x)'s own statistics
+};
+
+ComparisonSetup set_up_comparisons(const MethodPlan& plan, const Statistics& x_stats,
+                                   const std::vector<InputTransform>& transforms,
+                                   const std::vector<TransformedComparison>& comparisons, RstdCache& rstd) {
+  const Dims& d = plan.dims;
+  ComparisonSetup setup;
+  std::vector<std::pair<const Params<float>*, const Statistics*>> slot_keys;  // (slots)
+  for (std::size_t j = 0; j < comparisons.size(); ++j) {
+    const TransformedComparison& cmp = comparisons[j];
+    if (cmp.transform >= transforms.size() || cmp.n_begin > cmp.n_end || cmp.n_end > d.n) {
+      throw Error("internal: compare_transformed: a comparison names no transform or samples out of range");
+    }
+    setup.views.push_back(param_view(plan, *cmp.params));
+    if (cmp.output_stats) rstd.of(cmp.output_stats);
+    else setup.needs_batch_statistics = true;
+    setup.reference_stats.push_back(cmp.reference_stats ? cmp.reference_stats : &x_stats);
+    setup.reference_slot.push_back(0);
+    if (cmp.reference) continue;
+    rstd.of(setup.reference_stats[j]);
+    const auto key = std::make_pair(cmp.params, setup.reference_stats[j]);
+    const auto found = std::find(slot_keys.begin(), slot_keys.end(), key);
+    setup.reference_slot[j] = std::size_t(found - slot_keys.begin());
+    if (found == slot_keys.end()) {
+      slot_keys.push_back(key);
+      setup.slot_comparison.push_back(j);
+    }
+  }
+  return setup;
+}
+
+// One comparison's output side within a group: its statistics at each
+// position p (by_p), in source order for moved planes where they follow s
+// (by_q), and, where they follow s and the parameters are the unit ones,
+// their folds in either order.
+struct GroupSide {
+  SideView by_p;
+  SourceOrder by_q;
+  UnitFolds folds_p, folds_q;  // (L) each, or empty
+};
+
+// The per-run state of one comparison pass over a group, shared by the
+// threads (read only), and what each thread keeps for itself.
+struct GroupPass {
+  const MethodPlan& plan;
+  const float* x;                                        // (N, C, H, W)
+  const std::vector<InputTransform>& transforms;
+  const std::vector<TransformedComparison>& comparisons;
+  const ComparisonSetup& setup;
+  const std::vector<GroupSide>& sides;                   // (comparisons)
+  const std::vector<SideView>& reference_sides;          // (slots) at the group's base
+  const std::vector<UnitFolds>& reference_folds;         // (slots) (L) each, or empty
+  bool stat_follows;
+};
+
+// (S) each: x' values of the run in source order, f(x') of them, the
+// compared pairs packed (translate), gamma and beta in source order; the
+// computed references of the run (slots, S) and which are computed.
+struct RunScratch {
+  explicit RunScratch(std::size_t S, std::size_t slots)
+      : values(S), out(S), packed_a(S), packed_b(S), gamma_q(S), beta_q(S), normalized(slots * S), computed(slots) {}
+  std::vector<float> values, out, packed_a, packed_b, gamma_q, beta_q, normalized;
+  std::vector<char> computed;
+  std::size_t valued = 0;  // the transform whose values are in `values`
+};
+
+// The reference's run in source order: a tensor's run, or normalize(x)'s with
+// the comparison's parameters and reference statistics (the same for every
+// transform, so computed once per run and slot).  (S)
+const float* reference_run(const GroupPass& pass, std::size_t j, std::size_t run, std::size_t ko,
+                           RunScratch& scratch) {
+  const TransformedComparison& cmp = pass.comparisons[j];
+  const std::size_t S = pass.plan.dims.s();
+  if (cmp.reference) return cmp.reference + run * S;
+  const std::size_t slot = pass.setup.reference_slot[j];
+  float* computed = scratch.normalized.data() + slot * S;
+  if (!scratch.computed[slot]) {
+    const float* x_run = pass.x + run * S;  // (S)
+    if (!pass.reference_folds[slot].shift.empty()) normalize_unit_folded(x_run, S, pass.reference_folds[slot], computed);
+    else
+      normalize_for_comparison(pass.stat_follows, pass.setup.views[j], ko, x_run, S, pass.reference_sides[slot].mean,
+                               pass.reference_sides[slot].rstd, computed);
+    scratch.computed[slot] = true;
+  }
+  return computed;
+}
+
+// Comparison j on run (n, c): f(x') of the run, normalized in source order,
+// against the reference's run, as the run's share of the relative L2 error.
+RunShare compare_run(const GroupPass& pass, std::size_t j, std::size_t run, RunScratch& scratch) {
+  const Dims& d = pass.plan.dims;
+  const std::size_t S = d.s(), n = run / d.c, c = run % d.c;
+  const TransformedComparison& cmp = pass.comparisons[j];
+  const InputTransform& t = pass.transforms[cmp.transform];
+  const ParamView& pv = pass.setup.views[j];
+  const GroupSide& side = pass.sides[j];
+  const float* x_run = pass.x + run * S;  // (S)
+  const std::size_t ko = pass.plan.has_affine() ? pass.plan.param.base(n, c) : 0;
+  const float* source = reference_run(pass, j, run, ko, scratch);  // (S)
+  // x' values in source order: x's run, or rescaled.
+  const float* v = x_run;
+  double a = 1.0, b = 0.0;
+  if (values_change(t, n, c, a, b)) {
+    if (scratch.valued != cmp.transform) source_order_values(d, t, x_run, n, c, scratch.values.data());
+    scratch.valued = cmp.transform;
+    v = scratch.values.data();
+  }
+  // f(x') in source order: with the entries at p = q where the positions are
+  // kept or nothing follows s; else the group's source-order entries.
+  const bool moved = !keeps_positions(t, n);
+  const bool in_source_order = moved && pass.stat_follows;
+  const double* mean = in_source_order ? side.by_q.mean.data() : side.by_p.mean;  // (L)
+  const double* rstd = in_source_order ? side.by_q.rstd.data() : side.by_p.rstd;  // (L)
+  float* out = scratch.out.data();
+  RunRelL2 part;
+  if (moved && pv.follows && !pv.unit) {  // the parameters at p, in source order too
+    ParamView qv = pv;
+    qv.gamma = scratch.gamma_q.data();
+    qv.beta = scratch.beta_q.data();
+    to_source_order(d, t, n, pv.gamma + ko, scratch.gamma_q.data());
+    to_source_order(d, t, n, pv.beta + ko, scratch.beta_q.data());
+    normalize_for_comparison(pass.stat_follows, qv, 0, v, S, mean, rstd, out);
+  } else if (pv.unit && pass.stat_follows) {
+    const UnitFolds& folds = in_source_order ? side.folds_q : side.folds_p;
+    if (t.kind != Kind::translate) {  // normalized as the pairs are added
+      part.add_folded(v, folds, source, S);
+      return share_of(part);
+    }
+    normalize_unit_folded(v, S, folds, out);
+  } else {
+    if (pv.unit && t.kind != Kind::translate) {  // normalized as the pairs are added
+      part.add_normalized(v, mean[0], rstd[0], source, S);
+      return share_of(part);
+    }
+    normalize_for_comparison(pass.stat_follows, pv, ko, v, S, mean, rstd, out);
+  }
+  if (t.kind != Kind::translate) {
+    part.add_segment(out, source, S);
+  } else {
+    const std::size_t pairs = pack_sourced_rectangle(d, t, out, scratch.packed_a.data());
+    pack_sourced_rectangle(d, t, source, scratch.packed_b.data());
+    part.add_segment(scratch.packed_a.data(), scratch.packed_b.data(), pairs);
+  }
+  return share_of(part);
+}
+
+// Every comparison's output side at this group's base: the given output
+// statistics or T(x)'s (g); where the statistics follow s, a moved value's
+// output at p uses the statistics at p: put in source order (by the q each
+// p takes its value from) once per group, so that every run is normalized in
+// source order, as it lies in x.
+std::vector<GroupSide> group_sides(const MethodPlan& plan, const std::vector<InputTransform>& transforms,
+                                   const std::vector<TransformedComparison>& comparisons, const ComparisonSetup& setup,
+                                   const RunGroup& group, const GroupStatistics& g, RstdCache& rstd) {
+  const bool stat_follows = plan.stat.s_stride != 0;
+  const std::size_t L = stat_follows ? plan.dims.s() : 1;
+  std::vector<GroupSide> sides(comparisons.size());  // (comparisons)
+  for (std::size_t j = 0; j < comparisons.size(); ++j) {
+    const TransformedComparison& cmp = comparisons[j];
+    GroupSide& side = sides[j];
+    if (cmp.output_stats) side.by_p = {cmp.output_stats->mean.data() + group.base, rstd.of(cmp.output_stats) + group.base};
+    else side.by_p = {g.mean.data() + cmp.transform * L, g.rstd.data() + cmp.transform * L};
+    if (!stat_follows) continue;
+    const InputTransform& t = transforms[cmp.transform];
+    side.by_q = source_order(plan.dims, t, side.by_p);
+    if (!setup.views[j].unit) continue;
+    side.folds_p = unit_folds(side.by_p.mean, side.by_p.rstd, L);
+    if (!side.by_q.mean.empty()) side.folds_q = unit_folds(side.by_q.mean.data(), side.by_q.rstd.data(), L);
+  }
+  return sides;
+}
+
+// Adds each comparison's run shares to its accumulator, in run order.
+void add_shares_in_run_order(const std::vector<TransformedComparison>& comparisons, const std::vector<RunShare>& shares,
+                             std::size_t runs, std::size_t C) {
+  for (std::size_t j = 0; j < comparisons.size(); ++j)
+    for (std::size_t r = comparisons[j].n_begin * C; r < comparisons[j].n_end * C; ++r) {
+      comparisons[j].acc->diff2 += shares[j * runs + r].diff2;
+      comparisons[j].acc->ref2 += shares[j * runs + r].ref2;
+    }
+}
 
 }  // namespace
 
@@ -597,162 +846,54 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
                          const std::vector<InputTransform>& transforms,
                          const std::vector<TransformedComparison>& comparisons) {
   const Dims& d = plan.dims;
-  const std::size_t S = d.s(), C = d.c, runs = d.n * d.c, count = comparisons.size();
+  const std::size_t S = d.s(), runs = d.n * d.c, count = comparisons.size();
   const bool stat_follows = plan.stat.s_stride != 0;
-  std::vector<ParamView> views;  // (comparisons)
-  // 1 / sqrt(var + eps) of every set of statistics a comparison names
-  // (its output's, its computed reference's, x's): (num_stats) each.
-  std::vector<std::pair<const Statistics*, std::vector<double>>> rstd_of;
-  auto rstd_for = [&](const Statistics* stats) -> const double* {
-    for (const auto& [of, rstd] : rstd_of)
-      if (of == stats) return rstd.data();
-    if (stats->mean.size() != plan.num_stats || stats->var.size() != plan.num_stats) {
-      throw Error("internal: compare_transformed: statistics without the plan's " + std::to_string(plan.num_stats) +
-                  " entries");
-    }
-    std::vector<double> rstd(plan.num_stats);
-    for (std::size_t o = 0; o < plan.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats->var[o] + eps);
-    rstd_of.emplace_back(stats, std::move(rstd));
-    return rstd_of.back().second.data();
-  };
-  auto reference_stats_of = [&](const TransformedComparison& cmp) {
-    return cmp.reference_stats ? cmp.reference_stats : &x_stats;
-  };
-  bool needs_batch_statistics = false;  // some output is normalized with T(x)'s own statistics
-  for (const TransformedComparison& cmp : comparisons) {
-    if (cmp.transform >= transforms.size() || cmp.n_begin > cmp.n_end || cmp.n_end > d.n) {
-      throw Error("internal: compare_transformed: a comparison names no transform or samples out of range");
-    }
-    views.push_back(param_view(plan, *cmp.params));
-    if (cmp.output_stats) rstd_for(cmp.output_stats);
-    else needs_batch_statistics = true;
-    if (!cmp.reference) rstd_for(reference_stats_of(cmp));
-  }
-  // The computed references: one slot per distinct (parameters, statistics).
-  std::vector<std::size_t> reference_slot(count, 0);  // (comparisons)
-  std::vector<std::pair<const Params<float>*, const Statistics*>> slot_keys;
-  for (std::size_t j = 0; j < count; ++j) {
-    if (comparisons[j].reference) continue;
-    const auto key = std::make_pair(comparisons[j].params, reference_stats_of(comparisons[j]));
-    const auto found = std::find(slot_keys.begin(), slot_keys.end(), key);
-    reference_slot[j] = std::size_t(found - slot_keys.begin());
-    if (found == slot_keys.end()) slot_keys.push_back(key);
-  }
-  const std::size_t slots = slot_keys.size();
+  const std::size_t L = stat_follows ? S : 1;
+  RstdCache rstd(plan, eps);
+  const ComparisonSetup setup = set_up_comparisons(plan, x_stats, transforms, comparisons, rstd);
+  const std::size_t slots = setup.slot_comparison.size();
   std::vector<RunShare> shares(count * runs);  // (comparisons, runs)
   const std::vector<RunGroup> groups = run_groups(plan);
   for_each_group(plan, groups, [&](const RunGroup& group, bool chunked, bool threaded) {
-    const GroupStatistics g =
-        needs_batch_statistics ? group_statistics(plan, x, transforms, group, eps, chunked, threaded) : GroupStatistics{};
-    const std::size_t L = stat_follows ? S : 1;
+    const GroupStatistics g = setup.needs_batch_statistics
+                                  ? group_statistics(plan, x, transforms, group, eps, chunked, threaded)
+                                  : GroupStatistics{};
+    const std::vector<GroupSide> sides = group_sides(plan, transforms, comparisons, setup, group, g, rstd);
+    std::vector<SideView> reference_sides(slots);   // (slots)
+    std::vector<UnitFolds> reference_folds(slots);  // (slots)
+    for (std::size_t slot = 0; slot < slots; ++slot) {
+      const std::size_t j = setup.slot_comparison[slot];
+      const Statistics* rs = setup.reference_stats[j];
+      reference_sides[slot] = {rs->mean.data() + group.base, rstd.of(rs) + group.base};
+      if (stat_follows && setup.views[j].unit)
+        reference_folds[slot] = unit_folds(reference_sides[slot].mean, reference_sides[slot].rstd, L);
+    }
+    const GroupPass pass{.plan = plan,
+                         .x = x,
+                         .transforms = transforms,
+                         .comparisons = comparisons,
+                         .setup = setup,
+                         .sides = sides,
+                         .reference_sides = reference_sides,
+                         .reference_folds = reference_folds,
+                         .stat_follows = stat_follows};
     const std::ptrdiff_t group_runs = static_cast<std::ptrdiff_t>(group.runs.size());
-    // Every comparison's output statistics at this group's base, by
-    // position p: (L) each.
-    std::vector<SideView> by_p(count);  // (comparisons)
-    for (std::size_t j = 0; j < count; ++j) {
-      const TransformedComparison& cmp = comparisons[j];
-      if (cmp.output_stats) {
-        by_p[j] = {cmp.output_stats->mean.data() + group.base, rstd_for(cmp.output_stats) + group.base};
-      } else {
-        by_p[j] = {g.mean.data() + cmp.transform * L, g.rstd.data() + cmp.transform * L};
-      }
-    }
-    // Where the statistics follow s, a moved value's output at p uses the
-    // statistics at p: put in source order (by the q each p takes its value
-    // from) once per group, so that every run is normalized in source order,
-    // as it lies in x.
-    std::vector<SourceOrder> by_q(count);  // (comparisons), empty where not needed
-    if (stat_follows) {
-      for (std::size_t j = 0; j < count; ++j) by_q[j] = source_order(d, transforms[comparisons[j].transform], by_p[j]);
-    }
 #pragma omp parallel if (threaded)
     {
-      // (S) each: x' values of the run in source order, f(x') of them, the
-      // compared pairs packed (translate), gamma and beta in source order
-      std::vector<float> values(S), out(S), packed_a(S), packed_b(S), gamma_q(S), beta_q(S);
-      std::vector<float> normalized(slots * S);  // (slots, S) computed references of the run
-      std::vector<char> computed_for_run(slots);  // (slots)
+      RunScratch scratch(S, slots);
 #pragma omp for schedule(static)
       for (std::ptrdiff_t i = 0; i < group_runs; ++i) {
-        const std::size_t run = group.runs[std::size_t(i)], n = run / C, c = run % C;
-        const float* x_run = x + run * S;  // (S)
-        const std::size_t ko = plan.has_affine() ? plan.param.base(n, c) : 0;
-        std::size_t valued = transforms.size();  // the transform whose values are in `values`
-        std::fill(computed_for_run.begin(), computed_for_run.end(), false);
+        const std::size_t run = group.runs[std::size_t(i)], n = run / d.c;
+        scratch.valued = transforms.size();
+        std::fill(scratch.computed.begin(), scratch.computed.end(), false);
         for (std::size_t j = 0; j < count; ++j) {
-          const TransformedComparison& cmp = comparisons[j];
-          if (n < cmp.n_begin || n >= cmp.n_end) continue;
-          const InputTransform& t = transforms[cmp.transform];
-          const ParamView& pv = views[j];
-          // The reference's run in source order: a tensor's run, or
-          // normalize(x)'s with these parameters and statistics (the same for
-          // every transform, so computed once per run).  (S)
-          const float* source = nullptr;
-          if (cmp.reference) {
-            source = cmp.reference + run * S;
-          } else {
-            const std::size_t slot = reference_slot[j];
-            float* computed = normalized.data() + slot * S;
-            if (!computed_for_run[slot]) {
-              const Statistics* rs = reference_stats_of(cmp);
-              normalize_for_comparison(stat_follows, pv, ko, x_run, S, rs->mean.data() + group.base,
-                                       rstd_for(rs) + group.base, computed);
-              computed_for_run[slot] = true;
-            }
-            source = computed;
-          }
-          // x' values in source order: x's run, or rescaled.
-          const float* v = x_run;
-          double a = 1.0, b = 0.0;
-          if (values_change(t, n, c, a, b)) {
-            if (valued != cmp.transform) source_order_values(d, t, x_run, n, c, values.data());
-            valued = cmp.transform;
-            v = values.data();
-          }
-          // f(x') in source order: with the entries at p = q where the
-          // positions are kept or nothing follows s; else the group's
-          // source-order entries.
-          const bool moved = !keeps_positions(t, n);
-          const double* mean = moved && stat_follows ? by_q[j].mean.data() : by_p[j].mean;  // (L)
-          const double* rstd = moved && stat_follows ? by_q[j].rstd.data() : by_p[j].rstd;  // (L)
-          if (moved && pv.follows && !pv.unit) {  // the parameters at p, in source order too
-            ParamView qv = pv;
-            qv.gamma = gamma_q.data();
-            qv.beta = beta_q.data();
-            to_source_order(d, t, n, pv.gamma + ko, gamma_q.data());
-            to_source_order(d, t, n, pv.beta + ko, beta_q.data());
-            normalize_for_comparison(stat_follows, qv, 0, v, S, mean, rstd, out.data());
-          } else {
-            if (pv.unit && t.kind != Kind::translate) {  // normalized as the pairs are added
-              RunRelL2 part;
-              part.add_normalized(v, mean, rstd, stat_follows, source, S);
-              RelL2 lanes;
-              part.add_to(lanes);
-              shares[j * runs + run] = RunShare{lanes.diff2, lanes.ref2};
-              continue;
-            }
-            normalize_for_comparison(stat_follows, pv, ko, v, S, mean, rstd, out.data());
-          }
-          RunRelL2 part;
-          if (t.kind != Kind::translate) {
-            part.add_segment(out.data(), source, S);
-          } else {
-            const std::size_t pairs = pack_sourced_rectangle(d, t, out.data(), packed_a.data());
-            pack_sourced_rectangle(d, t, source, packed_b.data());
-            part.add_segment(packed_a.data(), packed_b.data(), pairs);
-          }
-          RelL2 lanes;
-          part.add_to(lanes);
-          shares[j * runs + run] = RunShare{lanes.diff2, lanes.ref2};
+          if (n < comparisons[j].n_begin || n >= comparisons[j].n_end) continue;
+          shares[j * runs + run] = compare_run(pass, j, run, scratch);
         }
       }
     }
   });
-  for (std::size_t j = 0; j < count; ++j)  // in run order
-    for (std::size_t r = comparisons[j].n_begin * C; r < comparisons[j].n_end * C; ++r) {
-      comparisons[j].acc->diff2 += shares[j * runs + r].diff2;
-      comparisons[j].acc->ref2 += shares[j * runs + r].ref2;
-    }
+  add_shares_in_run_order(comparisons, shares, runs, d.c);
 }
 
 void transformed_run_output(const MethodPlan& plan, const float* x, const InputTransform& transform,
