@@ -16,7 +16,7 @@
 #include "bnlab/report/layers_table.hpp"
 #include "bnlab/report/report_table.hpp"
 #include "commands.hpp"
-#include "number_options.hpp"
+#include "key_options.hpp"
 #include "output_options.hpp"
 #include "bnlab/core/output_format.hpp"
 
@@ -42,26 +42,10 @@ void setup_compare(CLI::App& app) {
       "differences between samples; then judge every property (docs/properties.md) per method.\n"
       "With no options: the embedded default (conv-like 16x16x16x16, seed 0, methods 1,2,3); a table\n"
       "on a terminal, the JSON report when stdout is a pipe or a file.");
-  cmd->add_option("--methods", o.methods,
-                  "Comma-separated, case-insensitive: " + valid_method_names() + "  [default: 1,2,3]");
-  cmd->add_option("--input", o.input,
-                  "Your own (N,C,H,W) tensor as .npy (float32/float64/float16), e.g. dumped with numpy.save;\n"
-                  "or an .npz (numpy.savez) of many layers: each 4-d array is compared, with a summary across layers");
-  cmd->add_option("--layout", o.layout, "Layout of --input: NCHW or NHWC  [default: NCHW]");
-  cmd->add_option("--layers", o.layers, "With an .npz --input: compare only these arrays, e.g. conv1,layer1.0.conv1");
-  cmd->add_option("--shape", o.shape, "Synthesize N,C,H,W instead  [default: 16,16,16,16]");
-  cmd->add_option("--dist", o.dist, "Synthetic distribution: normal, conv-like, offset  [default: conv-like]");
-  add_seed_option(cmd, "--seed", [&o](std::uint64_t seed) { o.seed = seed; },
-                  "Seed for the synthetic tensor and every seeded probe", "0");
+  add_key_options(cmd, compare_keys(), o);  // one option per config key with a flag (compare_config.cpp)
   cmd->add_option("--config", options->config_path,
-                  "JSON config holding any of these options (keys: methods, input, layout, layers, shape, dist,\n"
-                  "seed, eps, momentum, format, output, description); command-line options override it");
-  add_number_option(cmd, "--eps", kEpsRange, [&o](double eps) { o.eps = eps; },
-                    "Added to the variance", "1e-5");
-  add_number_option(cmd, "--momentum", kMomentumRange, [&o](double momentum) { o.momentum = momentum; },
-                    "Running-statistics momentum", "0.1");
-  cmd->add_option("--format", o.format, kFormatHelp);
-  cmd->add_option("--output", o.output, "Also write the JSON report to this file (atomically)");
+                  "JSON config holding any of the keys " + key_names(compare_keys()) +
+                      "; command-line options override it");
   cmd->add_flag("--explain", options->explain,
                 "The long table: axes and counts, output statistics, every property with its criterion, a\n"
                 "legend line per property (implies --format table)");

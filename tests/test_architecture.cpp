@@ -20,7 +20,7 @@ namespace {
 const std::map<std::string, int> kLevel = {
     {"core", 0},   {"engine", 1}, {"io", 1},        {"synth", 1},     {"probes", 2}, {"report", 3},
     {"check", 3},  {"explain", 3}, {"bench", 3},    {"normalize", 3}, {"train", 3},  {"audit", 3},
-    {"experiment", 4}, {"apps", 5},
+    {"experiment", 2}, {"apps", 5},
 };
 
 struct Include {

@@ -19,6 +19,7 @@
 #include "bnlab/core/size.hpp"
 #include "bnlab/core/split.hpp"
 #include "bnlab/engine/method.hpp"
+#include "bnlab/experiment/config_keys.hpp"
 #include "bnlab/io/json_text.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/synth/synth.hpp"
@@ -29,20 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
-const char* kValidKeys =
-    "description, methods, source, input, layout, layers, shape, dist, seed, eps, momentum, format, output";
-
-// A JSON value as it appears in an error message (json_text.hpp).
-std::string shown(const Json& value) { return json_preview(value); }
-
 std::string json_quoted(const std::string& text) { return Json(text).dump(-1, ' ', false, Json::error_handler_t::replace); }
-
-// "/key" with RFC 6901 escaping.
-std::string pointer(const std::string& key) {
-  std::string out("/");  // appended: GCC 12 misreads "/" + std::string as overlapping (-Wrestrict)
-  out += pointer_token(key);
-  return out;
-}
 
 // ---- values shared by the file parser and the command-line overrides ------------
 
@@ -74,172 +62,194 @@ std::vector<std::string> check_layer_names(std::vector<std::string> names, const
 
 std::string parse_format(const std::string& text, const std::string& what) { return parse_output_format(text, what); }
 
-// ---- the file parser ---------------------------------------------------------------
+// ---- the rows: one per key --------------------------------------------------------
 
-// Parses JSON text strictly (json_text.hpp: no NUL byte, no repeated key at
-// any depth, no number that under- or overflows, at most kMaxJsonDepth deep).
-Json parse_json(const std::string& text, const std::string& path) { return parse_json_text<Json>(text, path); }
+using Key = experiment::ConfigKey<CompareConfig, CompareOverrides>;
+using experiment::KeyValue;
 
-class FileParser {
- public:
-  explicit FileParser(std::string path) : path_(std::move(path)) {}
+std::string nonempty_path(const KeyValue& v) {
+  std::string text = v.string();
+  if (text.empty()) v.fail("expected a path, got \"\"");
+  return text;
+}
 
-  CompareConfig parse(const Json& root) {
-    if (!root.is_object()) fail("/", "expected an object, got " + shown(root));
-    CompareConfig config;
-    std::optional<std::string> source;
-    std::set<std::string> given;
-    for (const auto& [key, value] : root.items()) {
-      const std::string where = pointer(key);
-      given.insert(key);
-      if (key == "description") config.description = str(value, where);
-      else if (key == "methods") config.methods = methods(value, where);
-      else if (key == "source") {
-        source = str(value, where);
-        for (char& ch : *source) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+// Relative to the config file's directory, lexically normalized.
+std::string input_path(const KeyValue& v) {
+  fs::path file(nonempty_path(v));
+  if (file.is_relative()) file = fs::path(v.path).parent_path() / file;
+  return file.lexically_normal().string();
+}
+
+
+std::vector<std::string> layers_of(const KeyValue& v) {
+  if (v.value.is_string()) return check_layer_names(split_commas(v.value.get<std::string>()), v.at());
+  if (!v.value.is_array()) {
+    v.fail("expected an array of layer names or a string such as \"conv1,conv2\", got " + v.shown());
+  }
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < v.value.size(); ++i) names.push_back(v.item(i).string());
+  return check_layer_names(names, v.at());
+}
+
+std::vector<std::string> methods_of(const KeyValue& v) {
+  if (v.value.is_string()) return method_ids(parse_method_list(v.value.get<std::string>(), v.at()));
+  if (!v.value.is_array()) v.fail("expected an array of method names or a string such as \"1,2,3\", got " + v.shown());
+  if (v.value.empty()) v.fail("expected at least one method, got []");
+  std::vector<std::string> ids, names;
+  for (std::size_t i = 0; i < v.value.size(); ++i) {
+    const KeyValue item = v.item(i);
+    if (!item.value.is_string()) item.fail("expected a method name string such as \"3\", got " + item.shown());
+    const std::string name = item.value.get<std::string>();
+    const Method method = parse_method(name, item.at());
+    for (std::size_t j = 0; j < ids.size(); ++j) {
+      if (ids[j] == method.id) {
+        item.fail("method " + json_quoted(name) + " is listed twice (same as " + json_quoted(names[j]) + " at " +
+                  v.where + "/" + std::to_string(j) + ")");
       }
-      else if (key == "input") {
-        config.input = input(value, where);
-        config.input_as_written = str(value, where);
-      }
-      else if (key == "layout") config.layout = to_string(parse_data_layout(str(value, where), at(where)));
-      else if (key == "layers") config.layers = layers(value, where);
-      else if (key == "shape") config.shape = shape(value, where);
-      else if (key == "dist") config.dist = to_string(parse_distribution(str(value, where), at(where)));
-      else if (key == "seed") config.seed = seed(value, where);
-      else if (key == "eps") config.eps = number_in(value, kEpsRange, where);
-      else if (key == "momentum") config.momentum = number_in(value, kMomentumRange, where);
-      else if (key == "format") config.format = parse_format(str(value, where), at(where));
-      else if (key == "output") config.output = nonempty_string(value, where);
-      else fail(where, std::string("unknown key (valid: ") + kValidKeys + ")");
     }
+    ids.push_back(method.id);
+    names.push_back(name);
+  }
+  return ids;
+}
 
-    // Which tensor: a file (input, layout) or a synthesized one (shape, dist).
-    if (given.count("input") && (given.count("shape") || given.count("dist"))) {
-      fail("/input", "cannot be combined with /shape or /dist (the tensor comes from the file)");
+Dims shape_of_value(const KeyValue& v) {
+  if (!v.value.is_array() || v.value.size() != 4) {
+    v.fail("expected an array of 4 positive integers [N, C, H, W], got " + v.shown());
+  }
+  std::size_t extents[4];
+  for (std::size_t i = 0; i < 4; ++i) {
+    const KeyValue item = v.item(i);
+    if (item.value.is_number_integer() && !item.value.is_number_unsigned()) {
+      item.fail("must be >= 1 (got " + item.shown() + ")");  // negative
     }
-    if (given.count("layout") && !given.count("input")) {
-      fail("/layout", "only applies to /input (a synthesized tensor is NCHW)");
-    }
-    if (given.count("layers") && !given.count("input")) {
-      fail("/layers", "only applies to /input (the arrays of an .npz archive)");
-    }
-    if (source) {
-      if (*source != "synth" && *source != "npy" && *source != "npz") {
-        fail("/source", "unknown source " + json_quoted(*source) + " (valid: synth, npy, npz)");
-      }
-      if (*source == "npy" && !config.input) fail("/source", "\"npy\" needs /input (the .npy file to read)");
-      if (*source == "npz" && !config.input) fail("/source", "\"npz\" needs /input (the .npz archive to read)");
-      if (*source == "synth" && config.input) fail("/source", "\"synth\" cannot be combined with /input");
-    }
-    return config;
+    if (!item.value.is_number_unsigned()) item.fail("expected a positive integer, got " + item.shown());
+    const std::uint64_t extent = item.value.get<std::uint64_t>();
+    if (extent == 0) item.fail("must be >= 1 (got 0)");
+    extents[i] = extent;
   }
+  Dims dims{extents[0], extents[1], extents[2], extents[3]};
+  check_synth_size(dims, v.at(), v.shown());
+  return dims;
+}
 
- private:
-  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
-    throw Error(path_ + ": " + where + ": " + what);
+std::uint64_t seed_of(const KeyValue& v) {
+  // nlohmann stores every non-negative integer literal as unsigned.
+  if (!v.value.is_number_unsigned()) v.fail("expected a non-negative integer, got " + v.shown());
+  return v.value.get<std::uint64_t>();
+}
+
+double number_of(const KeyValue& v, const NumberRange& range) {
+  if (!v.value.is_number()) v.fail(std::string("expected a number in ") + range.text + ", got " + v.shown());
+  const double number = v.value.get<double>();
+  require_in_range(number, range, v.at(), v.shown());
+  return number;
+}
+
+std::string lower(std::string text) {
+  for (char& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return text;
+}
+
+// Which tensor: a file (input, layout, layers) or a synthesized one (shape,
+// dist); "source", when given, must agree. Checked once the whole file is read.
+void check_tensor_keys(const nlohmann::ordered_json& root, const CompareConfig& config, const std::string& path) {
+  auto given = [&](const char* key) { return root.is_object() && root.contains(key); };
+  auto fail = [&](const char* where, const std::string& what) { throw Error(path + ": " + where + ": " + what); };
+  if (given("input") && (given("shape") || given("dist"))) {
+    fail("/input", "cannot be combined with /shape or /dist (the tensor comes from the file)");
   }
-  std::string at(const std::string& where) const { return path_ + ": " + where; }
-
-  std::string str(const Json& value, const std::string& where) const {
-    if (!value.is_string()) fail(where, "expected a string, got " + shown(value));
-    return value.get<std::string>();
+  if (given("layout") && !given("input")) fail("/layout", "only applies to /input (a synthesized tensor is NCHW)");
+  if (given("layers") && !given("input")) fail("/layers", "only applies to /input (the arrays of an .npz archive)");
+  if (!given("source")) return;
+  const std::string source = lower(root["source"].get<std::string>());
+  if (source != "synth" && source != "npy" && source != "npz") {
+    fail("/source", "unknown source " + json_quoted(source) + " (valid: synth, npy, npz)");
   }
+  if (source == "npy" && !config.input) fail("/source", "\"npy\" needs /input (the .npy file to read)");
+  if (source == "npz" && !config.input) fail("/source", "\"npz\" needs /input (the .npz archive to read)");
+  if (source == "synth" && config.input) fail("/source", "\"synth\" cannot be combined with /input");
+}
 
-  std::string nonempty_string(const Json& value, const std::string& where) const {
-    std::string text = str(value, where);
-    if (text.empty()) fail(where, "expected a path, got \"\"");
-    return text;
-  }
-
-  // Relative to the config file's directory, lexically normalized.
-  std::string input(const Json& value, const std::string& where) const {
-    fs::path file(nonempty_string(value, where));
-    if (file.is_relative()) file = fs::path(path_).parent_path() / file;
-    return file.lexically_normal().string();
-  }
-
-  std::vector<std::string> layers(const Json& value, const std::string& where) const {
-    if (value.is_string()) return check_layer_names(split_commas(value.get<std::string>()), at(where));
-    if (!value.is_array()) {
-      fail(where, "expected an array of layer names or a string such as \"conv1,conv2\", got " + shown(value));
-    }
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < value.size(); ++i) names.push_back(str(value[i], where + "/" + std::to_string(i)));
-    return check_layer_names(names, at(where));
-  }
-
-  std::vector<std::string> methods(const Json& value, const std::string& where) const {
-    if (value.is_string()) return method_ids(parse_method_list(value.get<std::string>(), at(where)));
-    if (!value.is_array()) {
-      fail(where, "expected an array of method names or a string such as \"1,2,3\", got " + shown(value));
-    }
-    if (value.empty()) fail(where, "expected at least one method, got []");
-    std::vector<std::string> ids;
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < value.size(); ++i) {
-      const std::string item_where = where + "/" + std::to_string(i);
-      if (!value[i].is_string()) {
-        fail(item_where, "expected a method name string such as \"3\", got " + shown(value[i]));
-      }
-      const std::string name = value[i].get<std::string>();
-      const Method method = parse_method(name, at(item_where));
-      for (std::size_t j = 0; j < ids.size(); ++j) {
-        if (ids[j] == method.id) {
-          fail(item_where, "method " + json_quoted(name) + " is listed twice (same as " + json_quoted(names[j]) + " at " +
-                               where + "/" + std::to_string(j) + ")");
-        }
-      }
-      ids.push_back(method.id);
-      names.push_back(name);
-    }
-    return ids;
-  }
-
-  Dims shape(const Json& value, const std::string& where) const {
-    if (!value.is_array() || value.size() != 4) {
-      fail(where, "expected an array of 4 positive integers [N, C, H, W], got " + shown(value));
-    }
-    std::size_t extents[4];
-    for (std::size_t i = 0; i < 4; ++i) {
-      const Json& item = value[i];
-      const std::string item_where = where + "/" + std::to_string(i);
-      if (item.is_number_integer() && !item.is_number_unsigned()) {
-        fail(item_where, "must be >= 1 (got " + shown(item) + ")");  // negative
-      }
-      if (!item.is_number_unsigned()) fail(item_where, "expected a positive integer, got " + shown(item));
-      const std::uint64_t extent = item.get<std::uint64_t>();
-      if (extent == 0) fail(item_where, "must be >= 1 (got 0)");
-      extents[i] = extent;
-    }
-    Dims dims{extents[0], extents[1], extents[2], extents[3]};
-    check_synth_size(dims, at(where), shown(value));
-    return dims;
-  }
-
-  std::uint64_t seed(const Json& value, const std::string& where) const {
-    // nlohmann stores every non-negative integer literal as unsigned.
-    if (!value.is_number_unsigned()) fail(where, "expected a non-negative integer, got " + shown(value));
-    return value.get<std::uint64_t>();
-  }
-
-  double number_in(const Json& value, const NumberRange& range, const std::string& where) const {
-    if (!value.is_number()) fail(where, std::string("expected a number in ") + range.text + ", got " + shown(value));
-    const double number = value.get<double>();
-    require_in_range(number, range, at(where), shown(value));
-    return number;
-  }
-
-  std::string path_;
-};
+std::vector<Key> make_compare_keys() {
+  std::vector<Key> keys;
+  keys.push_back({{"description", "", "string", "free text: what the experiment shows", ""},
+                  [](CompareConfig& c, const KeyValue& v) { c.description = v.string(); }});
+  keys.push_back({{"methods", "--methods", "comma-separated names; in a config file also a JSON array",
+                   "the methods, case-insensitive: " + valid_method_names() + "; no duplicates", "1,2,3"},
+                  [](CompareConfig& c, const KeyValue& v) { c.methods = methods_of(v); },
+                  [](CompareOverrides& o, const std::string& text) { o.methods = text; }});
+  keys.push_back({{"source", "", "synth, npy or npz",
+                   "redundant with input, checked when given (so that a report's config is itself a config)", ""},
+                  [](CompareConfig&, const KeyValue& v) { v.string(); }});  // checked with input: check_tensor_keys
+  keys.push_back({{"input", "--input", "a .npy or .npz path",
+                   "your own (N, C, H, W) tensor as .npy (float32, float64, float16), or an .npz of many layers "
+                   "(each 4-d array is compared); in a config file relative to its directory; excludes shape and dist",
+                   ""},
+                  [](CompareConfig& c, const KeyValue& v) {
+                    c.input = input_path(v);
+                    c.input_as_written = v.string();
+                  },
+                  [](CompareOverrides& o, const std::string& text) { o.input = text; }});
+  keys.push_back({{"layout", "--layout", "NCHW or NHWC", "the layout of input", "NCHW"},
+                  [](CompareConfig& c, const KeyValue& v) {
+                    c.layout = to_string(parse_data_layout(v.string(), v.at()));
+                  },
+                  [](CompareOverrides& o, const std::string& text) { o.layout = text; }});
+  keys.push_back({{"layers", "--layers", "comma-separated names; in a config file also a JSON array",
+                   "with an .npz input: compare only these arrays, e.g. conv1,layer1.0.conv1", "every 4-d array"},
+                  [](CompareConfig& c, const KeyValue& v) { c.layers = layers_of(v); },
+                  [](CompareOverrides& o, const std::string& text) { o.layers = text; }});
+  keys.push_back({{"shape", "--shape", "N,C,H,W, integers >= 1; in a config file [N, C, H, W]",
+                   "synthesize a tensor of this shape instead of reading one", "16,16,16,16"},
+                  [](CompareConfig& c, const KeyValue& v) { c.shape = shape_of_value(v); },
+                  [](CompareOverrides& o, const std::string& text) { o.shape = text; }});
+  keys.push_back({{"dist", "--dist", "normal, conv-like or offset", "the synthetic distribution", "conv-like"},
+                  [](CompareConfig& c, const KeyValue& v) {
+                    c.dist = to_string(parse_distribution(v.string(), v.at()));
+                  },
+                  [](CompareOverrides& o, const std::string& text) { o.dist = text; }});
+  keys.push_back({{"seed", "--seed", "an integer in [0, 2^64)", "seed for the synthetic tensor and every seeded probe",
+                   "0"},
+                  [](CompareConfig& c, const KeyValue& v) { c.seed = seed_of(v); },
+                  [](CompareOverrides& o, const std::string& text) { o.seed = parse_seed(text, "--seed"); }});
+  keys.push_back({{"eps", "--eps", std::string("a number in ") + kEpsRange.text, "added to the variance", "1e-5"},
+                  [](CompareConfig& c, const KeyValue& v) { c.eps = number_of(v, kEpsRange); },
+                  [](CompareOverrides& o, const std::string& text) { o.eps = parse_number_in(text, kEpsRange, "--eps"); }});
+  keys.push_back({{"momentum", "--momentum", std::string("a number in ") + kMomentumRange.text,
+                   "running-statistics momentum: running = (1 - momentum) * running + momentum * batch", "0.1"},
+                  [](CompareConfig& c, const KeyValue& v) { c.momentum = number_of(v, kMomentumRange); },
+                  [](CompareOverrides& o, const std::string& text) {
+                    o.momentum = parse_number_in(text, kMomentumRange, "--momentum");
+                  }});
+  keys.push_back({{"format", "--format", "json or table", "what stdout shows: the JSON report or the table",
+                   "table on a terminal, json otherwise"},
+                  [](CompareConfig& c, const KeyValue& v) { c.format = parse_format(v.string(), v.at()); },
+                  [](CompareOverrides& o, const std::string& text) { o.format = text; }});
+  keys.push_back({{"output", "--output", "a path",
+                   "also write the JSON report to this file (atomically); in a config file too, relative to the "
+                   "working directory",
+                   ""},
+                  [](CompareConfig& c, const KeyValue& v) { c.output = nonempty_path(v); },
+                  [](CompareOverrides& o, const std::string& text) { o.output = text; }});
+  return keys;
+}
 
 }  // namespace
 
 CompareConfig load_compare_config(const std::string& path) { return parse_compare_config(read_text_file(path), path); }
 
 CompareConfig parse_compare_config(const std::string& text, const std::string& path) {
-  const Json root = parse_json(text, path);
-  return FileParser(path).parse(root);
+  const Json root = parse_json_text<Json>(text, path);  // strict at every depth (io/json_text.hpp)
+  CompareConfig config;
+  experiment::read_config_object(config, root, path, compare_keys());
+  check_tensor_keys(root, config, path);
+  return config;
+}
+
+const std::vector<experiment::ConfigKey<CompareConfig, CompareOverrides>>& compare_keys() {
+  static const std::vector<Key> keys = make_compare_keys();
+  return keys;
 }
 
 void apply_overrides(CompareConfig& config, const CompareOverrides& overrides) {

@@ -38,6 +38,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bnlab/core/shape.hpp"
+#include "bnlab/experiment/config_keys.hpp"
 
 namespace bnlab {
 
@@ -74,6 +75,10 @@ struct CompareOverrides {
   std::optional<std::uint64_t> seed;
   std::optional<double> eps, momentum;
 };
+
+// Every key: its row (experiment/config_keys.hpp) of what the docs and the
+// option's help say, and how the config file and the option are read.
+const std::vector<experiment::ConfigKey<CompareConfig, CompareOverrides>>& compare_keys();
 
 // Parses a config file strictly, starting from CompareConfig{}. Relative
 // "input" paths are resolved against the file's directory and stored

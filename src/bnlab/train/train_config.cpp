@@ -18,6 +18,9 @@
 #include "bnlab/core/escape.hpp"
 #include "bnlab/core/nearest_name.hpp"
 #include "bnlab/core/split.hpp"
+#include "bnlab/core/number.hpp"
+#include "bnlab/core/output_format.hpp"
+#include "bnlab/experiment/config_keys.hpp"
 #include "bnlab/io/json_text.hpp"
 #include "bnlab/train/train_method.hpp"
 
@@ -63,174 +66,240 @@ bool in_range(double x, const RealRange& r) {
   return (r.lo_closed ? x >= r.lo : x > r.lo) && (r.hi_open ? x < r.hi : x <= r.hi);
 }
 
-std::string shown(const Json& value) {
-  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (text.size() > 60) text = text.substr(0, 60) + "...";
+using experiment::KeyValue;
+using Key = experiment::ConfigKey<TrainConfig, TrainOverrides>;
+
+// ---- values of the config file ----------------------------------------------------
+
+std::string data_of(const KeyValue& v) {
+  std::string text = v.string();
+  if (text.empty()) v.fail("expected a directory or \"stand-in\", got \"\"");
+  if (text == "stand-in") return text;
+  fs::path dir(text);
+  if (dir.is_relative()) dir = fs::path(v.path).parent_path() / dir;
+  return dir.lexically_normal().string();
+}
+
+std::string format_of(const KeyValue& v) {
+  std::string text = v.string();
+  if (text != "table" && text != "json") v.fail("unknown format " + v.shown() + " (valid: table, json)");
   return text;
 }
 
-class Parser {
- public:
-  explicit Parser(std::string path) : path_(std::move(path)) {}
-
-  TrainConfig parse(const Json& root) {
-    if (!root.is_object()) fail("/", "expected an object, got " + shown(root));
-    TrainConfig c;
-    // One row per key: its name and how its value is read into c. The rows
-    // are the one list of keys: the unknown-key error names them in this order.
-    using Read = std::function<void(const Json&, const std::string&)>;
-    const std::vector<std::pair<const char*, Read>> keys = {
-        {"description", [&](const Json& v, const std::string& at) { c.description = str(v, at); }},
-        {"data", [&](const Json& v, const std::string& at) { c.data = data(v, at); }},
-        {"methods", [&](const Json& v, const std::string& at) { c.methods = methods(v, at); }},
-        {"seeds", [&](const Json& v, const std::string& at) { c.seeds = seeds(v, at); }},
-        {"train_images", [&](const Json& v, const std::string& at) { c.train_images = count(v, at, kTrainImages); }},
-        {"epochs", [&](const Json& v, const std::string& at) { c.epochs = count(v, at, kEpochs); }},
-        {"batch_size", [&](const Json& v, const std::string& at) { c.batch_size = count(v, at, kBatchSize); }},
-        {"lr", [&](const Json& v, const std::string& at) { c.lr = number(v, at, kLr); }},
-        {"lr_schedule",
-         [&](const Json& v, const std::string& at) { c.lr_schedule = parse_lr_schedule(str(v, at), path_ + ": " + at); }},
-        {"warmup_steps", [&](const Json& v, const std::string& at) { c.warmup_steps = count(v, at, kWarmupSteps); }},
-        {"momentum", [&](const Json& v, const std::string& at) { c.momentum = number(v, at, kMomentum); }},
-        {"eps", [&](const Json& v, const std::string& at) { c.eps = number(v, at, kEps); }},
-        {"norm_momentum", [&](const Json& v, const std::string& at) { c.norm_momentum = number(v, at, kNormMomentum); }},
-        {"precise_bn_images",
-         [&](const Json& v, const std::string& at) { c.precise_bn_images = counts(v, at, kPreciseBnImages); }},
-        {"lr_sweep", [&](const Json& v, const std::string& at) { c.lr_sweep = numbers(v, at, kLr); }},
-        {"lr_sweep_images", [&](const Json& v, const std::string& at) { c.lr_sweep_images = count(v, at, kLrSweepImages); }},
-        {"test_images", [&](const Json& v, const std::string& at) { c.test_images = count(v, at, kTestImages); }},
-        {"test_batch_sizes",
-         [&](const Json& v, const std::string& at) { c.test_batch_sizes = counts(v, at, kTestBatchSize); }},
-        {"shifts", [&](const Json& v, const std::string& at) { c.shifts = counts(v, at, kShift); }},
-        {"canvas", [&](const Json& v, const std::string& at) { c.canvas = count(v, at, kCanvas); }},
-        {"small_batch", [&](const Json& v, const std::string& at) { c.small_batch = count(v, at, kSmallBatch); }},
-        {"small_batch_images",
-         [&](const Json& v, const std::string& at) { c.small_batch_images = count(v, at, kSmallBatchImages); }},
-        {"loss_every", [&](const Json& v, const std::string& at) { c.loss_every = count(v, at, kLossEvery); }},
-        {"format", [&](const Json& v, const std::string& at) { c.format = format(v, at); }},
-        {"output", [&](const Json& v, const std::string& at) { c.output = str(v, at); }},
-    };
-    for (const auto& item : root.items()) {
-      // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
-      const std::string& key = item.key();
-      const Json& value = item.value();
-      const std::string where = "/" + key;
-      const auto row = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return key == k.first; });
-      if (row == keys.end()) {
-        std::vector<std::string> names;
-        std::string valid;
-        for (const auto& k : keys) {
-          names.emplace_back(k.first);
-          valid += (valid.empty() ? "" : ", ") + names.back();
-        }
-        const std::string nearest = nearest_name(key, names);
-        fail(where, "unknown key" + (nearest.empty() ? "" : "; did you mean \"" + nearest + "\"?") + " (valid: " + valid + ")");
-      }
-      row->second(value, where);
+std::vector<std::string> methods_of(const KeyValue& v) {
+  std::string list;
+  if (v.value.is_string()) {
+    list = v.value.get<std::string>();
+  } else if (v.value.is_array() && !v.value.empty()) {
+    for (std::size_t i = 0; i < v.value.size(); ++i) {
+      if (i) list += ',';
+      list += v.item(i).string();
     }
-    try {
-      validate(c);
-    } catch (const Error& e) {
-      throw Error(path_ + ": " + e.what());
-    }
-    return c;
+  } else {
+    v.fail("expected a non-empty array of method names or a string such as \"1,2,3\", got " + v.shown());
   }
+  std::vector<std::string> ids;
+  for (const TrainMethod& m : parse_train_method_list(list, v.at())) ids.push_back(m.id);
+  return ids;
+}
 
- private:
-  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
-    throw Error(path_ + ": " + where + ": " + what);
+std::size_t count_of(const KeyValue& v, const CountRange& range) {
+  const Json& value = v.value;
+  if (!value.is_number_integer() || (!value.is_number_unsigned() && value.get<long long>() < 0)) {
+    v.fail(count_range_text(range) + ", got " + v.shown());
   }
+  const std::uint64_t n = value.get<std::uint64_t>();
+  if (n < range.lo || n > range.hi) v.fail(count_range_text(range) + ", got " + v.shown());
+  return std::size_t(n);
+}
 
-  std::string str(const Json& value, const std::string& where) const {
-    if (!value.is_string()) fail(where, "expected a string, got " + shown(value));
-    return value.get<std::string>();
+std::vector<std::size_t> counts_of(const KeyValue& v, const CountRange& range) {
+  if (!v.value.is_array()) v.fail("expected an array of integers, got " + v.shown());
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < v.value.size(); ++i) out.push_back(count_of(v.item(i), range));
+  return out;
+}
+
+std::vector<std::uint64_t> seeds_of(const KeyValue& v) {
+  if (!v.value.is_array() || v.value.empty()) v.fail("expected a non-empty array of integers >= 0, got " + v.shown());
+  std::vector<std::uint64_t> out;
+  std::set<std::uint64_t> seen;
+  for (std::size_t i = 0; i < v.value.size(); ++i) {
+    const KeyValue item = v.item(i);
+    if (!item.value.is_number_unsigned()) item.fail("expected an integer >= 0, got " + item.shown());
+    if (!seen.insert(item.value.get<std::uint64_t>()).second) item.fail("duplicate seed " + item.shown());
+    out.push_back(item.value.get<std::uint64_t>());
   }
+  return out;
+}
 
-  std::string data(const Json& value, const std::string& where) const {
-    std::string text = str(value, where);
-    if (text.empty()) fail(where, "expected a directory or \"stand-in\", got \"\"");
-    if (text == "stand-in") return text;
-    fs::path dir(text);
-    if (dir.is_relative()) dir = fs::path(path_).parent_path() / dir;
-    return dir.lexically_normal().string();
+double number_of(const KeyValue& v, const RealRange& range) {
+  if (!v.value.is_number() || !in_range(v.value.get<double>(), range)) {
+    v.fail(real_range_text(range) + ", got " + v.shown());
   }
+  return v.value.get<double>();
+}
 
-  std::string format(const Json& value, const std::string& where) const {
-    std::string text = str(value, where);
-    if (text != "table" && text != "json") fail(where, "unknown format " + shown(value) + " (valid: table, json)");
-    return text;
+std::vector<double> numbers_of(const KeyValue& v, const RealRange& range) {
+  if (!v.value.is_array()) v.fail("expected an array of numbers, got " + v.shown());
+  std::vector<double> out;
+  for (std::size_t i = 0; i < v.value.size(); ++i) out.push_back(number_of(v.item(i), range));
+  return out;
+}
+
+// ---- values typed on the command line (ranges checked by apply_overrides) --------
+
+// Decimal digits only (no sign, no fraction), up to 2^64 - 1.
+std::size_t option_count(const std::string& text, const std::string& flag) {
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || text.front() == '-') {
+    throw Error(flag + ": expected an integer, got " + bnlab::quoted(text));
   }
+  return value;
+}
 
-  std::vector<std::string> methods(const Json& value, const std::string& where) const {
-    std::string list;
-    if (value.is_string()) {
-      list = value.get<std::string>();
-    } else if (value.is_array() && !value.empty()) {
-      for (std::size_t i = 0; i < value.size(); ++i) {
-        if (i) list += ',';
-        list += str(value[i], where + "/" + std::to_string(i));
-      }
-    } else {
-      fail(where, "expected a non-empty array of method names or a string such as \"1,2,3\", got " + shown(value));
-    }
-    std::vector<std::string> ids;
-    for (const TrainMethod& m : parse_train_method_list(list, path_ + ": " + where)) ids.push_back(m.id);
-    return ids;
-  }
+// ---- the rows: one per key --------------------------------------------------------
 
-  std::size_t count(const Json& value, const std::string& where, const CountRange& range) const {
-    if (!value.is_number_integer() || (value.is_number_integer() && !value.is_number_unsigned() && value.get<long long>() < 0)) {
-      fail(where, count_range_text(range) + ", got " + shown(value));
-    }
-    std::uint64_t n = value.get<std::uint64_t>();
-    if (n < range.lo || n > range.hi) fail(where, count_range_text(range) + ", got " + shown(value));
-    return std::size_t(n);
-  }
+std::string count_type(const CountRange& r) {
+  return "integer in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]";
+}
+std::string real_type(const RealRange& r) { return real_range_text(r).substr(std::string("expected a ").size()); }
 
-  std::vector<std::size_t> counts(const Json& value, const std::string& where, const CountRange& range) const {
-    if (!value.is_array()) fail(where, "expected an array of integers, got " + shown(value));
-    std::vector<std::size_t> out;
-    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(count(value[i], where + "/" + std::to_string(i), range));
-    return out;
-  }
-
-  std::vector<std::uint64_t> seeds(const Json& value, const std::string& where) const {
-    if (!value.is_array() || value.empty()) fail(where, "expected a non-empty array of integers >= 0, got " + shown(value));
-    std::vector<std::uint64_t> out;
-    std::set<std::uint64_t> seen;
-    for (std::size_t i = 0; i < value.size(); ++i) {
-      const Json& v = value[i];
-      if (!v.is_number_unsigned()) fail(where + "/" + std::to_string(i), "expected an integer >= 0, got " + shown(v));
-      if (!seen.insert(v.get<std::uint64_t>()).second) fail(where + "/" + std::to_string(i), "duplicate seed " + shown(v));
-      out.push_back(v.get<std::uint64_t>());
-    }
-    return out;
-  }
-
-  std::vector<double> numbers(const Json& value, const std::string& where, const RealRange& range) const {
-    if (!value.is_array()) fail(where, "expected an array of numbers, got " + shown(value));
-    std::vector<double> out;
-    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(number(value[i], where + "/" + std::to_string(i), range));
-    return out;
-  }
-
-  double number(const Json& value, const std::string& where, const RealRange& range) const {
-    if (!value.is_number() || !in_range(value.get<double>(), range)) {
-      fail(where, real_range_text(range) + ", got " + shown(value));
-    }
-    return value.get<double>();
-  }
-
-  std::string path_;
-};
+std::vector<Key> make_train_keys() {
+  const TrainConfig d;  // the defaults the rows show
+  auto list = [](const auto& values) {
+    std::string text;
+    for (const auto& value : values) text += (text.empty() ? "" : ",") + short_number(double(value));
+    return text.empty() ? std::string("[]") : text;
+  };
+  std::vector<Key> k;
+  k.push_back({{"description", "", "string", "free text", ""},
+               [](TrainConfig& c, const KeyValue& v) { c.description = v.string(); }});
+  k.push_back({{"data", "--data", "a directory or stand-in",
+                "where the four Fashion-MNIST .gz files are (in a config file relative to its directory), or "
+                "stand-in for generated images",
+                d.data},
+               [](TrainConfig& c, const KeyValue& v) { c.data = data_of(v); },
+               [](TrainOverrides& o, const std::string& text) { o.data = text; }});
+  k.push_back({{"methods", "--methods", "comma-separated names; in a config file also a JSON array",
+                "the methods: none, 1, 2, 3, bn, ln, in, gn:G (none: a per-channel scale and bias in place of the norm)",
+                "none,1,2,3"},
+               [](TrainConfig& c, const KeyValue& v) { c.methods = methods_of(v); },
+               [](TrainOverrides& o, const std::string& text) { o.methods = text; }});
+  k.push_back({{"seeds", "--seeds", "integers in [0, 2^64): 0,1,2 or 0 1 2; in a config file a JSON array",
+                "one training run per method and seed", list(d.seeds)},
+               [](TrainConfig& c, const KeyValue& v) { c.seeds = seeds_of(v); },
+               [](TrainOverrides& o, const std::string& text) {
+                 o.seeds.clear();
+                 for (const std::string& seed : split_commas_trimmed(text)) o.seeds.push_back(parse_seed(seed, "--seeds"));
+               },
+               true});
+  k.push_back({{"train_images", "--train-images", count_type(kTrainImages), "use the first n training images",
+                std::to_string(d.train_images)},
+               [](TrainConfig& c, const KeyValue& v) { c.train_images = count_of(v, kTrainImages); },
+               [](TrainOverrides& o, const std::string& t) { o.train_images = option_count(t, "--train-images"); }});
+  k.push_back({{"epochs", "--epochs", count_type(kEpochs), "passes over the training images", std::to_string(d.epochs)},
+               [](TrainConfig& c, const KeyValue& v) { c.epochs = count_of(v, kEpochs); },
+               [](TrainOverrides& o, const std::string& t) { o.epochs = option_count(t, "--epochs"); }});
+  k.push_back({{"batch_size", "--batch-size", count_type(kBatchSize), "training batch size", std::to_string(d.batch_size)},
+               [](TrainConfig& c, const KeyValue& v) { c.batch_size = count_of(v, kBatchSize); },
+               [](TrainOverrides& o, const std::string& t) { o.batch_size = option_count(t, "--batch-size"); }});
+  k.push_back({{"lr", "--lr", "number in " + real_type(kLr).substr(std::string("number in ").size()),
+                "SGD learning rate (its peak, after the warm-up)", short_number(d.lr)},
+               [](TrainConfig& c, const KeyValue& v) { c.lr = number_of(v, kLr); },
+               [](TrainOverrides& o, const std::string& t) { o.lr = parse_number(t, "--lr"); }});
+  k.push_back({{"lr_schedule", "--lr-schedule", "cosine or constant",
+                "after the warm-up: cosine (decay to 0 at the last step) or constant", to_string(d.lr_schedule)},
+               [](TrainConfig& c, const KeyValue& v) { c.lr_schedule = parse_lr_schedule(v.string(), v.at()); },
+               [](TrainOverrides& o, const std::string& t) { o.lr_schedule = t; }});
+  k.push_back({{"warmup_steps", "--warmup-steps", count_type(kWarmupSteps),
+                "steps of linear warm-up from lr / warmup_steps to lr (0: none)", std::to_string(d.warmup_steps)},
+               [](TrainConfig& c, const KeyValue& v) { c.warmup_steps = count_of(v, kWarmupSteps); },
+               [](TrainOverrides& o, const std::string& t) { o.warmup_steps = option_count(t, "--warmup-steps"); }});
+  k.push_back({{"momentum", "", real_type(kMomentum), "SGD momentum (PyTorch's form)", short_number(d.momentum)},
+               [](TrainConfig& c, const KeyValue& v) { c.momentum = number_of(v, kMomentum); }});
+  k.push_back({{"eps", "", real_type(kEps), "the norm layers' eps", short_number(d.eps)},
+               [](TrainConfig& c, const KeyValue& v) { c.eps = number_of(v, kEps); }});
+  k.push_back({{"norm_momentum", "", real_type(kNormMomentum), "the norm layers' running-statistics momentum",
+                short_number(d.norm_momentum)},
+               [](TrainConfig& c, const KeyValue& v) { c.norm_momentum = number_of(v, kNormMomentum); }});
+  k.push_back({{"precise_bn_images", "--precise-bn-images",
+                "comma-separated integers in [" + std::to_string(kPreciseBnImages.lo) + ", " +
+                    std::to_string(kPreciseBnImages.hi) + "]; in a config file a JSON array",
+                "population statistics (PreciseBN) over K training images for each K (whole batches, at most the "
+                "training images), evaluated beside the running statistics; \"\" or [] skips them",
+                list(d.precise_bn_images)},
+               [](TrainConfig& c, const KeyValue& v) { c.precise_bn_images = counts_of(v, kPreciseBnImages); },
+               [](TrainOverrides& o, const std::string& t) { o.precise_bn_images = t; }});
+  k.push_back({{"lr_sweep", "", "a JSON array of numbers in " + real_type(kLr).substr(std::string("number in ").size()),
+                "short trainings at each learning rate ([]: no sweep)", list(d.lr_sweep)},
+               [](TrainConfig& c, const KeyValue& v) { c.lr_sweep = numbers_of(v, kLr); }});
+  k.push_back({{"lr_sweep_images", "", count_type(kLrSweepImages), "training images of each sweep run (one epoch)",
+                std::to_string(d.lr_sweep_images)},
+               [](TrainConfig& c, const KeyValue& v) { c.lr_sweep_images = count_of(v, kLrSweepImages); }});
+  k.push_back({{"test_images", "--test-images", count_type(kTestImages),
+                "use the first n test images (a multiple of each test batch size)", std::to_string(d.test_images)},
+               [](TrainConfig& c, const KeyValue& v) { c.test_images = count_of(v, kTestImages); },
+               [](TrainOverrides& o, const std::string& t) { o.test_images = option_count(t, "--test-images"); }});
+  k.push_back({{"test_batch_sizes", "--test-batch-sizes",
+                "integers >= 2: 500,2 or 500 2; in a config file a JSON array",
+                "batch sizes of the evaluation with batch statistics, each dividing the test images",
+                list(d.test_batch_sizes)},
+               [](TrainConfig& c, const KeyValue& v) { c.test_batch_sizes = counts_of(v, kTestBatchSize); },
+               [](TrainOverrides& o, const std::string& text) {
+                 o.test_batch_sizes.clear();
+                 for (const std::string& size : split_commas_trimmed(text))
+                   o.test_batch_sizes.push_back(option_count(size, "--test-batch-sizes"));
+               },
+               true});
+  k.push_back({{"shifts", "", "a JSON array of integers in [" + std::to_string(kShift.lo) + ", " + std::to_string(kShift.hi) + "]",
+                "translations (down and right by k pixels) evaluated", list(d.shifts)},
+               [](TrainConfig& c, const KeyValue& v) { c.shifts = counts_of(v, kShift); }});
+  k.push_back({{"canvas", "", count_type(kCanvas) + ", 0 or >= 28",
+                "evaluate each test image centred on a canvas x canvas image (0: skip)", std::to_string(d.canvas)},
+               [](TrainConfig& c, const KeyValue& v) { c.canvas = count_of(v, kCanvas); }});
+  k.push_back({{"small_batch", "--small-batch", count_type(kSmallBatch) + ", 0 or >= 2",
+                "batch size of the extra run trained with small batches (0: skip it)", std::to_string(d.small_batch)},
+               [](TrainConfig& c, const KeyValue& v) { c.small_batch = count_of(v, kSmallBatch); },
+               [](TrainOverrides& o, const std::string& t) { o.small_batch = option_count(t, "--small-batch"); }});
+  k.push_back({{"small_batch_images", "", count_type(kSmallBatchImages),
+                "training images of the small-batch run (one epoch)", std::to_string(d.small_batch_images)},
+               [](TrainConfig& c, const KeyValue& v) { c.small_batch_images = count_of(v, kSmallBatchImages); }});
+  k.push_back({{"loss_every", "", count_type(kLossEvery), "steps averaged into one point of the loss curve",
+                std::to_string(d.loss_every)},
+               [](TrainConfig& c, const KeyValue& v) { c.loss_every = count_of(v, kLossEvery); }});
+  k.push_back({{"format", "--format", "json or table", "what stdout shows: the JSON result or the table",
+                "table on a terminal, json otherwise"},
+               [](TrainConfig& c, const KeyValue& v) { c.format = format_of(v); },
+               [](TrainOverrides& o, const std::string& t) { o.format = parse_output_format(t, "--format"); }});
+  k.push_back({{"output", "--output", "a path",
+                "also write the JSON result (schema bnlab.train/1) to this file (atomically)", ""},
+               [](TrainConfig& c, const KeyValue& v) { c.output = v.string(); },
+               [](TrainOverrides& o, const std::string& t) { o.output = t; }});
+  return k;
+}
 
 }  // namespace
+
+const std::vector<experiment::ConfigKey<TrainConfig, TrainOverrides>>& train_keys() {
+  static const std::vector<Key> keys = make_train_keys();
+  return keys;
+}
 
 TrainConfig load_train_config(const std::string& path) {
   // The strict reader (io/json_text.hpp): a regular file of at most 64 MiB,
   // no repeated key at any depth, at most 64 levels deep (echoing a value
   // recurses), no number that under- or overflows.
-  return Parser(path).parse(parse_json_file<Json>(path));
+  const Json root = parse_json_file<Json>(path);
+  TrainConfig config;
+  experiment::read_config_object(config, root, path, train_keys());
+  try {
+    validate(config);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+  return config;
 }
 
 void apply_overrides(TrainConfig& config, const TrainOverrides& o) {

@@ -39,6 +39,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bnlab/experiment/config_keys.hpp"
 #include "bnlab/train/schedule.hpp"
 
 namespace bnlab::train {
@@ -84,6 +85,10 @@ struct TrainOverrides {
   std::vector<std::size_t> test_batch_sizes;  // --test-batch-sizes 500,2; empty = not given
   std::optional<std::size_t> small_batch;     // --small-batch 4 (0: skip the small-batch run)
 };
+
+// Every key: its row (experiment/config_keys.hpp) of what the docs and the
+// option's help say, and how the config file and the option are read.
+const std::vector<experiment::ConfigKey<TrainConfig, TrainOverrides>>& train_keys();
 
 // Parses a config file strictly, starting from TrainConfig{}.
 TrainConfig load_train_config(const std::string& path);
