@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the fixtures of `bnlab audit` (tests/test_audit.cpp) to tests/fixtures/audit/.
+"""Writes the fixtures of `bnlab audit` (tests/cli/test_audit.cpp) to tests/fixtures/audit/.
 
 Run with Debian's python3 (torch and numpy): /usr/bin/python3 scripts/make_audit_fixtures.py
 
@@ -18,7 +18,7 @@ expected.npz  what torch computes in float64 on the same samples:
               checked here first: loaded into the model, the recalibrated statistics make
               its eval-mode output match a train-mode pass over the same samples, once the
               unbiased variance is scaled back to the biased one train mode uses.
-bad_*.npz     dumps that audit names in one line (tests/test_audit.cpp says which).
+bad_*.npz     dumps that audit names in one line (tests/cli/test_audit.cpp says which).
 """
 import os
 import sys

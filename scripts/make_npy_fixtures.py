@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the .npy and .npz fixtures of tests/test_npy.cpp and tests/test_npz.cpp
+"""Writes the .npy and .npz fixtures of tests/unit/test_npy.cpp and tests/unit/test_npz.cpp
 with numpy's own writers (numpy.save, numpy.savez, numpy.savez_compressed), and
 two torch.save files (Debian's python3-torch) for the "wrong file" messages.
 

@@ -4,7 +4,7 @@
 Run once by hand (needs Debian's python3-numpy and python3-torch, i.e.
 /usr/bin/python3, not a pyenv python):
     /usr/bin/python3 scripts/make_torch_fixtures.py
-The C++ test tests/test_torch_parity.cpp reads these files, so CI checks
+The C++ test tests/parity/test_torch_parity.cpp reads these files, so CI checks
 bnlab against PyTorch without needing PyTorch.
 
 Each case directory holds the inputs (x, gamma, beta, dy, running_mean,

@@ -4,7 +4,7 @@
 Run once by hand (needs Debian's python3-numpy and python3-torch, i.e.
 /usr/bin/python3, not a pyenv python):
     /usr/bin/python3 scripts/make_train_fixture.py
-tests/test_train_torch.cpp loads the initial weights into bnlab's network,
+tests/parity/test_train_torch.cpp loads the initial weights into bnlab's network,
 runs the same two steps and compares every number, so CI checks the whole
 network (convolutions, norm layers through bnlab's engine, ReLU, pooling,
 linear layer, loss, momentum SGD, running statistics) against PyTorch

@@ -16,9 +16,10 @@
 #include "bnlab/report/html/html_report.hpp"
 #include "bnlab/train/experiment.hpp"
 #include "bnlab/train/train_report.hpp"
-#include "html_test_util.hpp"
+#include "support/test_support.hpp"
 
-using namespace html_test;
+namespace fs = std::filesystem;
+using namespace testing;
 using Json = nlohmann::ordered_json;
 
 namespace {

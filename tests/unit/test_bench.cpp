@@ -20,7 +20,7 @@
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/memory_policy.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 using namespace bnlab;
 

@@ -29,7 +29,7 @@
 #include <thread>
 #include <vector>
 
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
 

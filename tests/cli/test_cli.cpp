@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
 

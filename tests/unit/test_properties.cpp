@@ -19,7 +19,7 @@
 
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/probes/probes.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 using namespace bnlab;
 using Json = nlohmann::ordered_json;

@@ -15,7 +15,7 @@
 
 #include "bnlab/report/compare_config.hpp"
 #include "bnlab/core/error.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using bnlab::CompareConfig;

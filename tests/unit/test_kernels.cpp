@@ -11,7 +11,7 @@
 #include "bnlab/engine/detail/reduce.hpp"
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/engine/reference.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 using namespace bnlab;
 

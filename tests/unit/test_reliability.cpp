@@ -34,7 +34,7 @@
 #include "bnlab/io/json_text.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/report/compare_config.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 using testing::padded_npy;
 

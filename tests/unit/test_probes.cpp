@@ -17,8 +17,8 @@
 #include "bnlab/probes/detail/probe_util.hpp"
 #include "bnlab/probes/probes.hpp"
 #include "bnlab/probes/tensor_summary.hpp"
-#include "test_helpers.hpp"
-#include "transform_reference.hpp"
+#include "support/test_support.hpp"
+#include "support/transform_reference.hpp"
 
 using namespace bnlab;
 using Json = nlohmann::ordered_json;

@@ -15,7 +15,7 @@
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/check/report_check.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 using bnlab::compare_reports;
 using bnlab::ReportDifference;

@@ -26,7 +26,7 @@
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/layers_table.hpp"
 #include "bnlab/synth/synth.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using bnlab::Array;

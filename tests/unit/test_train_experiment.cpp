@@ -14,7 +14,7 @@
 #include "bnlab/core/error.hpp"
 #include "bnlab/train/experiment.hpp"
 #include "bnlab/train/train_report.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab;

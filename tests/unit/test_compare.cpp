@@ -19,7 +19,7 @@
 #include "bnlab/io/npy.hpp"
 #include "bnlab/report/report_table.hpp"
 #include "bnlab/synth/synth.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab;

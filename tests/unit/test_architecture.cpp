@@ -73,7 +73,7 @@ TEST_CASE("no include points up the levels or into another folder's detail/") {
   for (const auto& entry : fs::directory_iterator("src/bnlab")) {
     const std::string folder = entry.path().filename().string();
     if (!kLevel.count(folder)) {
-      found.push_back("src/bnlab/" + folder + "/: not in the level table of tests/test_architecture.cpp (and docs/architecture.md)");
+      found.push_back("src/bnlab/" + folder + "/: not in the level table of tests/unit/test_architecture.cpp (and docs/architecture.md)");
     }
   }
   std::vector<std::pair<std::string, fs::path>> files;  // (folder, file)

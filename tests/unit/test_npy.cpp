@@ -19,7 +19,7 @@
 #include "bnlab/core/error.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/core/shape.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using bnlab::Array;

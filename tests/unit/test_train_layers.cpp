@@ -16,7 +16,7 @@
 #include "bnlab/train/optimizer.hpp"
 #include "bnlab/train/schedule.hpp"
 #include "bnlab/train/train_method.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 using namespace bnlab;
 using namespace bnlab::train;

@@ -12,7 +12,7 @@
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/io/npy.hpp"
 #include "bnlab/synth/synth.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab;

@@ -14,7 +14,7 @@
 #include "bnlab/engine/engine.hpp"
 #include "bnlab/engine/reference.hpp"
 #include "bnlab/probes/probes.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 using namespace bnlab;
 using Json = nlohmann::ordered_json;

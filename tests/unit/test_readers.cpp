@@ -25,8 +25,8 @@
 #include "bnlab/report/html/svg.hpp"
 #include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/train/dataset.hpp"
-#include "test_helpers.hpp"
-#include "zip_writer.hpp"
+#include "support/test_support.hpp"
+#include "support/zip_writer.hpp"
 
 using Catch::Contains;
 using Json = nlohmann::ordered_json;

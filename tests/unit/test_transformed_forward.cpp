@@ -17,8 +17,8 @@
 #include "bnlab/probes/detail/probe_util.hpp"
 #include "bnlab/probes/detail/transformed_forward.hpp"
 #include "bnlab/probes/method_context.hpp"
-#include "test_helpers.hpp"
-#include "transform_reference.hpp"
+#include "support/test_support.hpp"
+#include "support/transform_reference.hpp"
 
 using namespace bnlab;
 using probe::InputTransform;

@@ -21,13 +21,12 @@
 #include "bnlab/report/html/svg.hpp"
 #include "bnlab/train/experiment.hpp"
 #include "bnlab/train/train_report.hpp"
-#include "html_test_util.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab;
 using Json = nlohmann::ordered_json;
-using html_test::nesting_problem;
+using testing::nesting_problem;
 using testing::read_text;
 using testing::run;
 using testing::Run;

@@ -2,7 +2,7 @@
 // page whose figures each have a title, axis labels and a caption; the same
 // bytes for the same report; within the size limit; any input renders (six
 // methods and a dead channel, N = 1, H = W = 1, an .npz layers report); bad
-// input is one line on stderr. tests/test_html_browser.cpp loads it in Chromium.
+// input is one line on stderr. tests/browser/test_html_browser.cpp loads it in Chromium.
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -17,10 +17,11 @@
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/html/html_report.hpp"
 #include "bnlab/synth/synth.hpp"
-#include "html_test_util.hpp"
+#include "support/test_support.hpp"
 
 using namespace bnlab;
-using namespace html_test;
+namespace fs = std::filesystem;
+using namespace testing;
 using Json = nlohmann::ordered_json;
 
 namespace {

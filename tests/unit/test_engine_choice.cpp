@@ -13,7 +13,7 @@
 #include "bnlab/io/npy.hpp"
 #include "bnlab/normalize/normalize_job.hpp"
 #include "bnlab/synth/synth.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab;

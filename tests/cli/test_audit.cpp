@@ -13,7 +13,7 @@
 #include "bnlab/audit/findings.hpp"
 #include "bnlab/io/npz.hpp"
 #include "bnlab/io/npz_write.hpp"
-#include "test_helpers.hpp"
+#include "support/test_support.hpp"
 
 using namespace testing;
 
