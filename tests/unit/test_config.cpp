@@ -139,7 +139,7 @@ TEST_CASE("an empty object is the embedded default") {
 
 TEST_CASE("an unknown key is an error listing the valid keys") {
   CHECK(load_error("{\"seed\": 1, \"sed\": 2}") ==
-        "/sed: unknown key (valid: description, methods, source, input, layout, layers, shape, dist, seed, eps, "
+        "/sed: unknown key; did you mean \"seed\"? (valid: description, methods, source, input, layout, layers, shape, dist, seed, eps, "
         "momentum, format, output)");
   CHECK_THAT(load_error("{\"synth\": {\"shape\": [1, 1, 1, 1]}}"), Contains("/synth: unknown key"));
   CHECK_THAT(load_error("{\"Seed\": 1}"), Contains("/Seed: unknown key"));  // keys are case-sensitive
