@@ -118,6 +118,14 @@ void add_grid(const MapGrid& g, Json& block) {
   block["size"] = Json::array({g.rows, g.cols});
 }
 
+// A maps block's opening: the channels shown and the grid they are drawn on.
+Json maps_block(const std::vector<std::size_t>& channels, const MapGrid& g) {
+  Json block;
+  block["channels"] = channels;
+  add_grid(g, block);
+  return block;
+}
+
 Json maps_json(const std::vector<Map>& maps) {
   Json out = Json::array();
   for (const Map& m : maps) out.push_back(m);
@@ -210,9 +218,7 @@ InputMaps probe_input_maps(const Array<float>& x) {
 }
 
 nlohmann::ordered_json InputMaps::to_json() const {
-  Json block;
-  block["channels"] = channels;
-  add_grid(grid, block);
+  Json block = maps_block(channels, grid);
   block["mean_over_n"] = maps_json(mean_over_n);
   block["spatial_variance"] = spatial_variance;
   return block;
@@ -264,9 +270,7 @@ MapsProbe probe_maps(const MethodContext& context, const Array<float>& x) {
 }
 
 nlohmann::ordered_json MapsProbe::to_json() const {
-  Json block;
-  block["channels"] = channels;
-  add_grid(grid, block);
+  Json block = maps_block(channels, grid);
   block["output_mean"] = maps_json(output_mean);
   Json statistics;
   statistics["stat_axes"] = stat_axes;

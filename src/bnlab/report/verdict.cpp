@@ -22,29 +22,29 @@ std::optional<double> channel_standardized(const CompareMethod& m) {
   const Deviation& d = m.channel_standardization->deviation;
   return std::max(d.max_abs_mean, d.max_abs_var_minus_one);
 }
-std::optional<double> per_sample_shift(const CompareMethod& m) {
+// A value of the method's invariance probe; none when it did not run.
+template <class Get>
+std::optional<double> from_invariance(const CompareMethod& m, Get get) {
   if (!m.invariance) return std::nullopt;
-  return std::max(m.invariance->per_sample_rel_error, m.invariance->per_sample_leakage);
+  return get(*m.invariance);
+}
+std::optional<double> per_sample_shift(const CompareMethod& m) {
+  return from_invariance(m, [](const InvarianceProbe& p) { return std::max(p.per_sample_rel_error, p.per_sample_leakage); });
 }
 std::optional<double> global_shift_uniform_params(const CompareMethod& m) {
-  if (!m.invariance) return std::nullopt;
-  return m.invariance->global_shift_uniform_params;
+  return from_invariance(m, [](const InvarianceProbe& p) { return p.global_shift_uniform_params; });
 }
 std::optional<double> global_shift(const CompareMethod& m) {
-  if (!m.invariance) return std::nullopt;
-  return m.invariance->global_shift;
+  return from_invariance(m, [](const InvarianceProbe& p) { return p.global_shift; });
 }
 std::optional<double> eval_shift(const CompareMethod& m) {
-  if (!m.invariance) return std::nullopt;
-  return m.invariance->eval_shift;
+  return from_invariance(m, [](const InvarianceProbe& p) { return p.eval_shift; });
 }
 std::optional<double> channel_rescale(const CompareMethod& m) {
-  if (!m.invariance) return std::nullopt;
-  return m.invariance->channel_rescale;
+  return from_invariance(m, [](const InvarianceProbe& p) { return p.channel_rescale; });
 }
 std::optional<double> other_spatial_size(const CompareMethod& m) {
-  if (!m.invariance) return std::nullopt;
-  return m.invariance->other_spatial_size ? 1.0 : 0.0;
+  return from_invariance(m, [](const InvarianceProbe& p) { return p.other_spatial_size ? 1.0 : 0.0; });
 }
 // Relative standard error of a variance estimated from m Gaussian values:
 // sqrt(2 / (m - 1)) (the estimate is sigma^2 * chi2_{m-1} / (m-1)).

@@ -15,36 +15,17 @@ namespace bnlab::probe {
 InputTransform InputTransform::identity() { return circular(Shift{}, 0, 0); }
 
 InputTransform InputTransform::circular(Shift shift, std::size_t n_begin, std::size_t n_end) {
-  InputTransform t;
-  t.kind = Kind::circular;
-  t.shift = shift;
-  t.changed_begin = n_begin;
-  t.changed_end = n_end;
-  return t;
+  return {.kind = Kind::circular, .shift = shift, .changed_begin = n_begin, .changed_end = n_end};
 }
 
-InputTransform InputTransform::translate(Shift shift) {
-  InputTransform t;
-  t.kind = Kind::translate;
-  t.shift = shift;
-  return t;
-}
+InputTransform InputTransform::translate(Shift shift) { return {.kind = Kind::translate, .shift = shift}; }
 
 InputTransform InputTransform::scale_samples(double factor, std::size_t n_begin, std::size_t n_end) {
-  InputTransform t;
-  t.kind = Kind::sample_scale;
-  t.factor = factor;
-  t.changed_begin = n_begin;
-  t.changed_end = n_end;
-  return t;
+  return {.kind = Kind::sample_scale, .changed_begin = n_begin, .changed_end = n_end, .factor = factor};
 }
 
 InputTransform InputTransform::rescale(std::vector<double> scale, std::vector<double> offset) {
-  InputTransform t;
-  t.kind = Kind::rescale;
-  t.scale = std::move(scale);
-  t.offset = std::move(offset);
-  return t;
+  return {.kind = Kind::rescale, .scale = std::move(scale), .offset = std::move(offset)};
 }
 
 namespace {

@@ -81,9 +81,9 @@ namespace bnlab::probe {
 struct InputTransform {
   enum class Kind { circular, translate, rescale, sample_scale };
   Kind kind = Kind::circular;
-  Shift shift;                                     // circular, translate
+  Shift shift{};                                   // circular, translate
   std::size_t changed_begin = 0, changed_end = 0;  // circular, sample_scale: the samples changed
-  std::vector<double> scale, offset;               // rescale: a_c, b_c, (C)
+  std::vector<double> scale{}, offset{};           // rescale: a_c, b_c, (C)
   double factor = 1.0;                             // sample_scale: k
 
   static InputTransform identity();  // x' = x (a circular shift of no sample)
