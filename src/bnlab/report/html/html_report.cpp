@@ -15,7 +15,6 @@
 #include "bnlab/report/html/report_maps.hpp"
 #include "bnlab/report/html/report_validation.hpp"
 #include "bnlab/report/html/svg.hpp"
-#include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/report/verdict.hpp"
 
 namespace bnlab::html {
