@@ -23,7 +23,6 @@
 #include "bnlab/report/html/html_report.hpp"
 #include "bnlab/report/html/plot.hpp"
 #include "bnlab/report/html/svg.hpp"
-#include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/train/dataset.hpp"
 #include "support/test_support.hpp"
 #include "support/zip_writer.hpp"

@@ -213,6 +213,28 @@ TEST_CASE("numbers: no silent underflow, overflow, nan or inf; one range per opt
   CHECK(bnlab::number_text(2) == "2.0");
 }
 
+TEST_CASE("numbers as text: the named formats of core/number.hpp") {
+  CHECK(bnlab::fixed(0.87654, 3) == "0.877");
+  CHECK(bnlab::fixed(1149.4, 0) == "1149");
+  CHECK(bnlab::fixed(-0.04, 1) == "-0.0");  // rounding keeps the sign: svg's coord clamps before
+  CHECK(bnlab::fixed(1e300, 0).size() == 301);  // no truncation however large
+  CHECK(bnlab::significant(0.000123456, 3) == "0.000123");
+  CHECK(bnlab::significant(1234567, 3) == "1.23e+06");
+  CHECK(bnlab::significant(0.1, 6) == "0.1");
+  CHECK(bnlab::scientific(1e-5, 1) == "1.0e-05");
+  CHECK(bnlab::scientific(1e-4, 0) == "1e-04");
+  CHECK(bnlab::compact_number(0) == "0");
+  CHECK(bnlab::compact_number(std::nan("")) == "-");
+  CHECK(bnlab::compact_number(-INFINITY) == "-");
+  CHECK(bnlab::compact_number(2.2449) == "2.24");
+  CHECK(bnlab::compact_number(0.01) == "0.01");
+  CHECK(bnlab::compact_number(0.0099) == "9.9e-03");
+  CHECK(bnlab::compact_number(99999) == "1e+05");  // three digits, still below the switch
+  CHECK(bnlab::compact_number(1e5) == "1.0e+05");
+  CHECK(bnlab::truncated(0.87656, 6) == "0.8765");
+  CHECK(bnlab::truncated(12.5, 5) == "12.50");
+}
+
 TEST_CASE("JSON text: NUL bytes, repeated keys at any depth, underflow and deep nesting are refused") {
   CHECK_NOTHROW(bnlab::check_json_text(R"({"a": [1, {"b": 2e-300}], "c": "\u0000"})", "f.json"));
   CHECK(error_of([] { bnlab::check_json_text(std::string("{\"seed\": 1}\0{\"eps\": 5}", 23), "f.json"); }) ==

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <map>
 #include <sstream>
 
 #include "bnlab/audit/findings.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/core/shape.hpp"
 #include "bnlab/io/notes.hpp"
 
@@ -49,18 +49,10 @@ double min_of(const std::vector<double>& values) {
   return best;
 }
 
-std::string number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3g", value);
-  return text;
-}
+std::string number(double value) { return significant(value, 3); }
 
 // A count (images, a batch size) as a whole number: "107", "12345".
-std::string count(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.0f", value);
-  return text;
-}
+std::string count(double value) { return fixed(value, 0); }
 
 LayerAudit audit_layer(DumpLayer layer) {
   LayerAudit audit;

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "bnlab/core/number.hpp"
+
 namespace bnlab::audit {
 
 const std::vector<FindingRule>& finding_rules() {
@@ -58,7 +60,7 @@ std::string findings_help() {
   for (const FindingRule& rule : finding_rules()) {
     out << "  " << rule.id;
     for (std::size_t i = std::string(rule.id).size(); i < 26; ++i) out << ' ';
-    if (!std::isnan(rule.threshold)) out << rule.measure << " " << rule.comparison << " " << rule.threshold << ": ";
+    if (!std::isnan(rule.threshold)) out << rule.measure << " " << rule.comparison << " " << significant(rule.threshold, 6) << ": ";
     out << rule.meaning << " (advice: " << advice_text(rule.id, "N") << ")\n";
   }
   return out.str();

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -18,6 +17,7 @@
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/size.hpp"
 #include "bnlab/core/memory_policy.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/core/simd.hpp"
 
 namespace bnlab {
@@ -70,12 +70,6 @@ std::string cpu_model() {
     }
   }
   return "";
-}
-
-std::string fixed(double value, int decimals) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -25,11 +24,6 @@ using json = nlohmann::json;
 // Integers and doubles are one kind: "number".
 std::string kind(const json& j) { return j.is_number() ? "number" : j.type_name(); }
 
-std::string format_sci(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1e", v);
-  return buf;
-}
 
 // A short, one-line rendering of a value for a difference line.
 std::string preview(const json& j) {
@@ -63,7 +57,7 @@ struct Comparer {
     bool finite = std::isfinite(a) && std::isfinite(b);
     if (finite && diff <= atol + rtol * scale) return;
     std::string description = "golden " + preview(g) + ", report " + preview(r);
-    if (finite) description += " (abs diff " + format_sci(diff) + ", rel diff " + format_sci(diff / scale) + ")";
+    if (finite) description += " (abs diff " + scientific(diff, 1) + ", rel diff " + scientific(diff / scale, 1) + ")";
     add(path, description);
   }
 
@@ -104,9 +98,7 @@ struct Comparer {
 };
 
 std::string format_tolerances(double rtol, double atol, const std::vector<std::string>& ignore) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "(rtol %g, atol %g", rtol, atol);
-  std::string text = buf;
+  std::string text = "(rtol " + significant(rtol, 6) + ", atol " + significant(atol, 6);
   for (std::size_t i = 0; i < ignore.size(); ++i) text += (i ? ", " : ", ignoring ") + quoted(ignore[i]);
   return text + ")";
 }

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "bnlab/core/error.hpp"
@@ -55,6 +56,32 @@ std::string number_text(double value) {
   if (out.find_first_of(".e") == std::string::npos) out += ".0";  // as JSON prints a double: 2.0
   return out;
 }
+
+std::string fixed(double value, int digits) {
+  char text[512];  // "%.*f" of 1e308 has 309 digits before the point
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+std::string significant(double value, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*g", digits, value);
+  return text;
+}
+
+std::string scientific(double value, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*e", digits, value);
+  return text;
+}
+
+std::string compact_number(double value) {
+  if (value == 0) return "0";
+  if (!std::isfinite(value)) return "-";
+  return std::abs(value) >= 1e-2 && std::abs(value) < 1e5 ? significant(value, 3) : scientific(value, 1);
+}
+
+std::string truncated(double value, std::size_t width) { return std::to_string(value).substr(0, width); }
 
 double parse_number_in(const std::string& text, const NumberRange& range, const std::string& what) {
   const double value = parse_number(text, what);

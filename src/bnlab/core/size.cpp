@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/core/shape.hpp"
 
 namespace bnlab {
@@ -46,9 +46,7 @@ std::string human_bytes(double bytes) {
     bytes /= 1024.0;
     ++unit;
   }
-  char text[48];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
-  return text;
+  return fixed(bytes, unit == 0 ? 0 : 1) + " " + units[unit];
 }
 
 std::size_t physical_memory_bytes() {

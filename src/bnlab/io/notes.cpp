@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <iostream>
 #include <utility>
 #include <vector>
 
 #include "bnlab/core/escape.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/core/shape.hpp"
 
 namespace bnlab {
@@ -119,11 +119,9 @@ std::string channels_last_note(const Shape& s, const std::string& path, const fl
   if (!data || c != h || c < 2 || w < 2) return "";
   const double along_c = slice_spread(data, s, 1), along_w = slice_spread(data, s, 3);
   if (!(along_w > 0.25 && along_w > 3 * along_c)) return "";
-  char ratio[32];
-  std::snprintf(ratio, sizeof ratio, "%.1f", along_c > 0 ? along_w / along_c : 0.0);
   return path + ": read as NCHW " + shape_to_string(s) + ", but its values vary along the last axis as channels do: " +
          "the means and scales of its " + std::to_string(w) + " slices differ " +
-         (along_c > 0 ? std::string(ratio) + " times as much as those of axis 1" : std::string("while axis 1's do not")) +
+         (along_c > 0 ? fixed(along_w / along_c, 1) + " times as much as those of axis 1" : std::string("while axis 1's do not")) +
          " (a feature map stored (N, H, W, C) gives that); if it is, pass --layout NHWC";
 }
 

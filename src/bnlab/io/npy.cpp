@@ -11,7 +11,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string_view>
@@ -28,6 +27,7 @@
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
 #include "bnlab/core/finite.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/core/shape.hpp"
 #include "bnlab/core/size.hpp"
 
@@ -249,9 +249,7 @@ template <class T>
   const std::string where = " at index " + shape_to_string(unravel_index(flat, shape));
   if (std::isnan(value)) throw Error(path + ": NaN" + where);
   if (std::isinf(value)) throw Error(path + ": " + (value < 0 ? "-Inf" : "Inf") + where + inf_hint);
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", static_cast<double>(value));
-  throw Error(path + ": value " + text + where + " is out of float32 range");
+  throw Error(path + ": value " + significant(static_cast<double>(value), 6) + where + " is out of float32 range");
 }
 
 // Fortran order: converts the file's data (element type T, column-major) to a

@@ -127,20 +127,22 @@ nlohmann::ordered_json summary_of(const NormalizeRequest& request, const Method&
                                   EngineKind engine, DataLayout data_layout, const Dims& dims, const MethodPlan& plan,
                                   const nlohmann::ordered_json& files);
 
-}  // namespace
+// The request's choices, parsed, with the combinations that cannot work
+// refused before any file is read.
+struct JobOptions {
+  Method method;
+  AffineMode affine;
+  DataLayout layout;
+  EngineKind engine;
+  Mode mode;
+  // With the fast engine and an NCHW layout, the job reads x and dy through
+  // pointers, so a float32 .npy is mapped rather than read, and y and dx are
+  // computed straight into their staged files' mapped pages (io/npy.hpp
+  // add_npy_filled): no buffers of their own, no copies; the same bytes.
+  bool into_files;
+};
 
-NormalizeNames NormalizeNames::as_options() {
-  NormalizeNames n;
-  for (std::string* name : {&n.method, &n.input, &n.layer, &n.affine, &n.mode, &n.layout, &n.engine, &n.eps,
-                            &n.momentum, &n.gamma, &n.beta, &n.running_mean, &n.running_var}) {
-    for (char& ch : *name)
-      if (ch == '_') ch = '-';
-    *name = "--" + *name;
-  }
-  return n;
-}
-
-nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* progress) {
+JobOptions parse_options(const NormalizeRequest& request) {
   const NormalizeNames& n = request.names;
   const Method method = parse_method(request.method, n.method);
   const AffineMode affine = parse_affine_mode(request.affine, n.affine);
@@ -162,28 +164,35 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
   if (affine == AffineMode::none && (request.gamma || request.beta)) {
     throw Error((request.gamma ? n.gamma : n.beta) + ": given with " + n.affine + " none, which has no parameters");
   }
+  return {method, affine, data_layout, engine, mode, engine == EngineKind::fast && data_layout == DataLayout::nchw};
+}
 
-  // With the fast engine and an NCHW layout, the job reads x and dy through
-  // pointers, so a float32 .npy is mapped rather than read, and y and dx are
-  // computed straight into their staged files' mapped pages (io/npy.hpp
-  // add_npy_filled): no buffers of their own, no copies; the same bytes.
-  const bool into_files = engine == EngineKind::fast && data_layout == DataLayout::nchw;
+// What the job computes from: x, its plan, gamma and beta, the running
+// statistics and dy, each checked against the plan's shapes.
+struct JobInputs {
+  InputTensor x;  // (N, C, H, W)
+  Dims dims;
+  MethodPlan plan;
+  Params<float> params;
+  std::optional<Statistics> running;
+  std::optional<InputTensor> dy;  // (N, C, H, W)
+};
 
-  // Steps: read, forward, backward (with dy), write.
-  if (progress) progress->add_steps(request.dy ? 4 : 3);
+JobInputs read_inputs(const NormalizeRequest& request, const JobOptions& o, Progress* progress) {
+  const NormalizeNames& n = request.names;
   step(progress, "reading " + request.input);
   // A note about x (its layout) follows only once the method fits its shape:
   // when it does not (gn:3 on 16 channels), the error is the only line.
   HeldNotes notes;
   // x: (N, C, H, W), whatever the file's layout: an .npy, or --layer of an .npz.
-  InputTensor x = load_input(request.input, data_layout, into_files && !request.layer, [&] {
-    return read_feature_map_or_layer(request.input, request.layer, data_layout, n.layer);
+  InputTensor x = load_input(request.input, o.layout, o.into_files && !request.layer, [&] {
+    return read_feature_map_or_layer(request.input, request.layer, o.layout, n.layer);
   });
   Dims dims = dims_from_shape(x.shape(), request.input);
-  MethodPlan plan = make_plan(method, affine, dims);
+  MethodPlan plan = make_plan(o.method, o.affine, dims);
   notes.release();
-  if (mode == Mode::eval && !method.batch_dependent()) {
-    throw Error(n.mode + " eval: method " + method.id +
+  if (o.mode == Mode::eval && !o.method.batch_dependent()) {
+    throw Error(n.mode + " eval: method " + o.method.id +
                 " has no batch statistics (eval mode applies only to methods 1, 2, 3; its train mode is what it does at inference)");
   }
 
@@ -197,116 +206,198 @@ nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* 
                          stats_values(read_shaped(*request.running_var, plan.stat_shape, "running var", plan, n.affine))};
     require_nonnegative(running->var, *request.running_var);
   }
-  std::optional<InputTensor> dy;  // (N, C, H, W)
+  std::optional<InputTensor> dy;
   if (request.dy) {
-    dy = load_input(*request.dy, data_layout, into_files, [&] { return read_feature_map(*request.dy, data_layout); });
+    dy = load_input(*request.dy, o.layout, o.into_files, [&] { return read_feature_map(*request.dy, o.layout); });
     require_shape(dy->shape(), dims.to_vector(), *request.dy + ": dy (as N, C, H, W)");
   }
+  return {std::move(x), dims, std::move(plan), std::move(params), std::move(running), std::move(dy)};
+}
 
-  // Each output is checked (no NaN or Inf passed off as a result) and staged
-  // as soon as it is computed: written to an anonymous file that appears only
-  // when the group commits, all outputs together or none (io/atomic_file.hpp).
+// The outputs. Each is checked (no NaN or Inf passed off as a result) and
+// staged as soon as it is computed: written to an anonymous file that appears
+// only when the group commits, all outputs together or none
+// (io/atomic_file.hpp). The output directory is created at the first output.
+class StagedOutputs {
+ public:
+  StagedOutputs(const NormalizeRequest& request, DataLayout layout, const Dims& dims)
+      : request_(request), layout_(layout), dims_(dims) {}
+
+  // `a`, written as the request's layout when it is a feature map.
+  void stage(const std::string& name, const Array<float>& a, bool feature_map) {
+    require_finite(a, name);
+    open();
+    const std::string path = path_of(name + ".npy");
+    if (feature_map) {
+      add_feature_map(*group_, path, a, layout_);
+    } else {
+      add_npy(*group_, path, a);
+    }
+    files_.push_back(name + ".npy");
+  }
+
+  // An (N, C, H, W) output that `compute` writes straight into its file's pages.
+  void stage_computed(const std::string& name, const std::function<void(float* out)>& compute) {
+    open();
+    add_npy_filled(*group_, path_of(name + ".npy"), dims_.to_vector(), [&](float* out) {  // out: (N, C, H, W)
+      compute(out);
+      require_finite(out, dims_.count(), name);
+    });
+    files_.push_back(name + ".npy");
+  }
+
+  // summary.json (listing every output and itself), then all of them appear
+  // together. Returns the summary.
+  nlohmann::ordered_json commit(const JobOptions& o, const JobInputs& in) {
+    files_.push_back("summary.json");
+    nlohmann::ordered_json summary = summary_of(request_, o.method, o.affine, o.engine, o.layout, in.dims, in.plan, files_);
+    group_->add(path_of("summary.json"),
+                summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+    group_->commit();
+    directory_->keep();
+    return summary;
+  }
+
+ private:
+  void open() {
+    if (!directory_) {
+      directory_.emplace(request_.out_dir);
+      group_.emplace(request_.sync ? FileSync::fsync : FileSync::none);
+    }
+  }
+  std::string path_of(const std::string& name) const { return (std::filesystem::path(request_.out_dir) / name).string(); }
+
+  const NormalizeRequest& request_;
+  DataLayout layout_;
+  Dims dims_;
+  std::optional<OutputDirectory> directory_;
+  std::optional<OutputGroup> group_;
+  nlohmann::ordered_json files_ = nlohmann::ordered_json::array();
+};
+
+// The forward with y computed straight into its staged file (into_files).
+// Returns the statistics it normalized with: the batch's, or the running ones.
+Statistics forward_into_file(const NormalizeRequest& request, const JobOptions& o, const JobInputs& in,
+                             StagedOutputs& outputs) {
+  const double eps = request.eps;
+  Statistics used;
+  if (o.mode == Mode::eval) {
+    used = *in.running;
+    refuse_zero_variance(in.plan, used.var, eps, "running", request.names.eps);
+  }
+  outputs.stage_computed("y", [&](float* y) {  // y: (N, C, H, W)
+    if (o.mode == Mode::eval) {
+      normalize_into(in.plan, in.x.data(), used, in.params, eps, y);  // forward_eval's bits
+      return;
+    }
+    used = forward_train_into(in.plan, in.x.data(), in.params, eps, y);
+    refuse_zero_variance(in.plan, used.var, eps, "batch", request.names.eps);
+  });
+  return used;
+}
+
+// The forward into a buffer of y's own, staged and freed before it returns,
+// so that the backward runs without it. Returns the statistics it normalized
+// with. `writing_step`: the progress step between computing y and staging it.
+Statistics forward_in_memory(const NormalizeRequest& request, const JobOptions& o, const JobInputs& in,
+                             StagedOutputs& outputs, const std::function<void()>& writing_step) {
+  const double eps = request.eps;
+  Statistics used;
+  Array<float> y;  // (N, C, H, W)
+  if (o.mode == Mode::train) {
+    y = forward_train(o.engine, in.plan, in.x.array, in.params, eps, &used);
+    refuse_zero_variance(in.plan, used.var, eps, "batch", request.names.eps);
+  } else {
+    used = *in.running;
+    refuse_zero_variance(in.plan, used.var, eps, "running", request.names.eps);
+    y = forward_eval(o.engine, in.plan, in.x.array, in.params, used, eps);
+  }
+  writing_step();
+  outputs.stage("y", y, true);
+  return used;
+}  // y is freed here
+
+// dx, then dgamma and dbeta when the method has parameters. dx is computed
+// into its staged file (into_files: x, dy and dx the page cache's pages), or
+// written over dy, which is no longer needed (no fourth tensor, no fresh pages).
+void stage_gradients(const NormalizeRequest& request, const JobOptions& o, JobInputs& in, const Statistics& used,
+                     StagedOutputs& outputs) {
+  Gradients<float> grads;
+  if (o.into_files) {
+    outputs.stage_computed("dx", [&](float* dx) {
+      grads = backward_into(in.plan, o.mode, in.x.data(), in.dy->data(), in.params, used, request.eps, dx);
+    });
+  } else {
+    grads = backward_over_dy(o.engine, in.plan, o.mode, in.x.array, std::move(in.dy->array), in.params, used,
+                             request.eps);
+    outputs.stage("dx", grads.dx, true);
+  }
+  if (in.plan.has_affine()) {
+    outputs.stage("dgamma", grads.dgamma, false);
+    outputs.stage("dbeta", grads.dbeta, false);
+  }
+}
+
+// The batch statistics of a train-mode forward: mean and var.
+void stage_batch_statistics(const MethodPlan& plan, const Statistics& used, StagedOutputs& outputs) {
+  outputs.stage("mean", stats_array(used.mean, plan.stat_shape), false);
+  outputs.stage("var", stats_array(used.var, plan.stat_shape), false);
+}
+
+// The running statistics after this train-mode step.
+void stage_updated_running(const NormalizeRequest& request, const JobOptions& o, const JobInputs& in,
+                           const Statistics& used, StagedOutputs& outputs) {
+  Statistics updated = update_running(o.engine, in.plan, *in.running, used, request.momentum);
+  outputs.stage("running_mean", stats_array(updated.mean, in.plan.stat_shape), false);
+  outputs.stage("running_var", stats_array(updated.var, in.plan.stat_shape), false);
+}
+
+}  // namespace
+
+NormalizeNames NormalizeNames::as_options() {
+  NormalizeNames n;
+  for (std::string* name : {&n.method, &n.input, &n.layer, &n.affine, &n.mode, &n.layout, &n.engine, &n.eps,
+                            &n.momentum, &n.gamma, &n.beta, &n.running_mean, &n.running_var}) {
+    for (char& ch : *name)
+      if (ch == '_') ch = '-';
+    *name = "--" + *name;
+  }
+  return n;
+}
+
+nlohmann::ordered_json run_normalize(const NormalizeRequest& request, Progress* progress) {
+  const JobOptions options = parse_options(request);
+  // Steps: read, forward, backward (with dy), write.
+  if (progress) progress->add_steps(request.dy ? 4 : 3);
+  JobInputs in = read_inputs(request, options, progress);
+
   // y is staged (and, when it has a buffer of its own, freed) before the
   // backward, so at most three input-sized tensors live at once: x, dy and y,
   // then x, dy and dx computed into its file (fast engine, NCHW: x and dy
   // mapped, all four the page cache's pages), or x and dx written over dy
   // (otherwise).
-  if (progress && dy) progress->add_steps(1);  // "writing y.npy" between forward and backward
-  std::optional<OutputDirectory> directory;
-  std::optional<OutputGroup> group;
-  nlohmann::ordered_json files = nlohmann::ordered_json::array();
-  auto path_of = [&](const std::string& name) { return (std::filesystem::path(request.out_dir) / name).string(); };
-  auto open_group = [&] {
-    if (!directory) {
-      directory.emplace(request.out_dir);
-      group.emplace(request.sync ? FileSync::fsync : FileSync::none);
-    }
+  if (progress && in.dy) progress->add_steps(1);  // "writing y.npy" between forward and backward
+  auto writing_y = [&] {
+    if (in.dy) step(progress, "writing y.npy");
   };
-  auto stage = [&](const std::string& name, const Array<float>& a, bool feature_map) {
-    require_finite(a, name);
-    open_group();
-    const std::string path = path_of(name + ".npy");
-    if (feature_map) {
-      add_feature_map(*group, path, a, data_layout);
-    } else {
-      add_npy(*group, path, a);
-    }
-    files.push_back(name + ".npy");
-  };
-
-  auto stage_computed = [&](const std::string& name, const std::function<void(float* out)>& compute) {
-    open_group();
-    add_npy_filled(*group, path_of(name + ".npy"), dims.to_vector(), [&](float* out) {  // out: (N, C, H, W)
-      compute(out);
-      require_finite(out, dims.count(), name);
-    });
-    files.push_back(name + ".npy");
-  };
-
-  Statistics used;
+  StagedOutputs outputs(request, options.layout, in.dims);
   step(progress, "forward");
-  if (into_files) {
-    if (mode == Mode::eval) {
-      used = *running;
-      refuse_zero_variance(plan, used.var, request.eps, "running", n.eps);
-    }
-    stage_computed("y", [&](float* y) {  // y: (N, C, H, W)
-      if (mode == Mode::eval) {
-        normalize_into(plan, x.data(), used, params, request.eps, y);  // forward_eval's bits
-        return;
-      }
-      used = forward_train_into(plan, x.data(), params, request.eps, y);
-      refuse_zero_variance(plan, used.var, request.eps, "batch", n.eps);
-    });
-    if (dy) step(progress, "writing y.npy");
+  Statistics used;
+  if (options.into_files) {
+    used = forward_into_file(request, options, in, outputs);
+    writing_y();
   } else {
-    Array<float> y;  // (N, C, H, W)
-    if (mode == Mode::train) {
-      y = forward_train(engine, plan, x.array, params, request.eps, &used);
-      refuse_zero_variance(plan, used.var, request.eps, "batch", n.eps);
-    } else {
-      used = *running;
-      refuse_zero_variance(plan, used.var, request.eps, "running", n.eps);
-      y = forward_eval(engine, plan, x.array, params, used, request.eps);
-    }
-    if (dy) step(progress, "writing y.npy");
-    stage("y", y, true);
-  }  // y is freed here
-  if (mode == Mode::train) {
-    stage("mean", stats_array(used.mean, plan.stat_shape), false);
-    stage("var", stats_array(used.var, plan.stat_shape), false);
+    used = forward_in_memory(request, options, in, outputs, writing_y);
   }
-  if (dy) {
+  if (options.mode == Mode::train) stage_batch_statistics(in.plan, used, outputs);
+  if (in.dy) {
     step(progress, "backward");
-    Gradients<float> grads;
-    if (into_files) {
-      stage_computed("dx", [&](float* dx) {
-        grads = backward_into(plan, mode, x.data(), dy->data(), params, used, request.eps, dx);
-      });
-    } else {
-      // dx is written over dy (no longer needed): no fourth tensor, no fresh pages.
-      grads = backward_over_dy(engine, plan, mode, x.array, std::move(dy->array), params, used, request.eps);
-      stage("dx", grads.dx, true);
-    }
-    if (plan.has_affine()) {
-      stage("dgamma", grads.dgamma, false);
-      stage("dbeta", grads.dbeta, false);
-    }
+    stage_gradients(request, options, in, used, outputs);
   }
-  if (mode == Mode::train && running) {
-    Statistics updated = update_running(engine, plan, *running, used, request.momentum);
-    stage("running_mean", stats_array(updated.mean, plan.stat_shape), false);
-    stage("running_var", stats_array(updated.var, plan.stat_shape), false);
-  }
+  if (options.mode == Mode::train && in.running) stage_updated_running(request, options, in, used, outputs);
 
   step(progress, "writing " + request.out_dir);
-  files.push_back("summary.json");
-  nlohmann::ordered_json summary = summary_of(request, method, affine, engine, data_layout, dims, plan, files);
-  group->add(path_of("summary.json"),
-             summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
-  group->commit();
-  directory->keep();
-  return summary;
+  return outputs.commit(options, in);
 }
 
 namespace {

@@ -1,11 +1,11 @@
 #include "bnlab/report/layers_table.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <sstream>
 #include <vector>
 
 #include "bnlab/core/escape.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/report_table.hpp"
@@ -52,11 +52,10 @@ std::string format_layers_table(const LayersResult& result) {
   const std::size_t label_w = std::max<std::size_t>(34, 2 + name_w + 2 + shape_w + 2);
   std::ostringstream out;
 
-  char eps[64];
-  std::snprintf(eps, sizeof eps, "eps %.1e, momentum %g", result.config.eps, result.config.momentum);
   out << "bnlab compare: " << total << (total == 1 ? " layer of " : " layers of ") << escape_control(result.config.input.value_or(""))
       << " (" << result.config.layout << ")\n";
-  out << "               " << eps << "\n\n";
+  out << "               eps " << scientific(result.config.eps, 1) << ", momentum "
+      << significant(result.config.momentum, 6) << "\n\n";
 
   const std::size_t n_properties = across.properties.size();  // the question's properties
   auto header = [&](const std::string& title) {

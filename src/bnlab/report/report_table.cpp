@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <optional>
 #include <sstream>
 #include <vector>
 
 #include "bnlab/core/escape.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/core/terminal_text.hpp"
 
 namespace bnlab {
@@ -15,15 +15,6 @@ namespace {
 
 constexpr std::size_t kGap = 2;          // spaces between columns, so values never touch
 constexpr std::size_t kVerdictWidth = 80;
-
-std::string compact(double v) {
-  char buf[32];
-  if (v == 0) return "0";
-  if (!std::isfinite(v)) return "-";
-  if (std::abs(v) >= 1e-2 && std::abs(v) < 1e5) std::snprintf(buf, sizeof buf, "%.3g", v);
-  else std::snprintf(buf, sizeof buf, "%.1e", v);
-  return buf;
-}
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
@@ -119,13 +110,13 @@ std::vector<Line> explained_lines(const CompareResult& r) {
 
   heading("Output (not judged)");
   row("channel std ratio (min/max)", [](const CompareMethod& m) {
-    return measured(m.output, [](const OutputProbe& o) { return o.channel_std_ratio ? compact(*o.channel_std_ratio) : "-"; });
+    return measured(m.output, [](const OutputProbe& o) { return o.channel_std_ratio ? compact_number(*o.channel_std_ratio) : "-"; });
   });
   row("spatial pattern kept", [](const CompareMethod& m) {
-    return measured(m.output, [](const OutputProbe& o) { return o.pattern_survival ? compact(*o.pattern_survival) : "-"; });
+    return measured(m.output, [](const OutputProbe& o) { return o.pattern_survival ? compact_number(*o.pattern_survival) : "-"; });
   });
   row("gradient check (max rel err)", [](const CompareMethod& m) {
-    return measured(m.gradients, [](const GradientsProbe& g) { return compact(g.fd_max_rel_error); });
+    return measured(m.gradients, [](const GradientsProbe& g) { return compact_number(g.fd_max_rel_error); });
   });
 
   append_property_lines(lines, r, "Properties (judged)",
@@ -133,7 +124,7 @@ std::vector<Line> explained_lines(const CompareResult& r) {
                         [](const Property& p, bool holds, const std::optional<double>& value) {
                           const std::string verdict = holds ? "yes" : "NO";
                           if (!value) return verdict + " -";
-                          return p.yes_no ? verdict : compact(*value) + " " + verdict;
+                          return p.yes_no ? verdict : compact_number(*value) + " " + verdict;
                         });
   return lines;
 }
@@ -146,7 +137,7 @@ std::vector<Line> short_lines(const CompareResult& r, const TableOptions& option
                         [&](const Property& p, bool holds, const std::optional<double>& value) {
                           const std::string mark_text = mark(holds, options);
                           if (!value) return mark_text + " -";
-                          return p.yes_no ? mark_text : mark_text + " " + compact(*value);
+                          return p.yes_no ? mark_text : mark_text + " " + compact_number(*value);
                         });
   return lines;
 }
@@ -219,7 +210,7 @@ std::string format_compare_table(const CompareResult& r, const TableOptions& opt
                                  ? escape_control(config.input_as_written.value_or(*config.input)) + " (" + config.layout + ")"
                                  : config.dist + ", seed " + std::to_string(config.seed);
   out << "bnlab compare: input " << named_shape({"N", "C", "H", "W"}, r.dims.to_vector()) << ", " << source << "\n";
-  out << "               eps " << compact(config.eps) << ", momentum " << compact(config.momentum) << "\n\n";
+  out << "               eps " << compact_number(config.eps) << ", momentum " << compact_number(config.momentum) << "\n\n";
   // The answer first: the verdict, then the numbers behind it.
   out << wrap_text("Verdict: " + r.verdict.summary, kVerdictWidth, "");
   if (r.dims.n == 1) out << wrap_text(std::string("Note: ") + kBatchOfOneNote + ".", kVerdictWidth, "");
@@ -240,7 +231,7 @@ std::string format_compare_table(const CompareResult& r, const TableOptions& opt
   for (const Property& p : properties()) {
     out << wrap_text(std::string(p.label) + ": " + p.legend + ".", kTableWidth, "    ", "  ");
   }
-  out << wrap_text("Output rows are at the configured eps " + compact(config.eps) +
+  out << wrap_text("Output rows are at the configured eps " + compact_number(config.eps) +
                        ", gamma 1, beta 0. spatial pattern kept: the share of each channel's variance explained "
                        "by the spatial mean pattern all samples share, output over input (1: kept as is, 0: erased, "
                        "above 1: amplified). gradient check: analytic gradient against finite differences.",

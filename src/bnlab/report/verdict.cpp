@@ -1,7 +1,8 @@
 #include "bnlab/report/verdict.hpp"
 
 #include <cmath>
-#include <cstdio>
+
+#include "bnlab/core/number.hpp"
 
 namespace bnlab {
 namespace {
@@ -80,16 +81,13 @@ std::string join(const std::vector<std::string>& items, const std::string& last_
 
 // 1e-4 -> "1e-4", 0.1 -> "0.1", 1 -> "1".
 std::string short_number(double v) {
-  char buf[32];
   if (v != 0 && std::abs(v) < 1e-2) {
-    std::snprintf(buf, sizeof buf, "%.0e", v);  // "1e-04"
-    std::string text = buf;
+    std::string text = scientific(v, 0);  // "1e-04"
     std::size_t e = text.find("e-0");
     if (e != std::string::npos) text.erase(e + 2, 1);
     return text;
   }
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
+  return significant(v, 6);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/memory_policy.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/core/rng.hpp"
 #include "bnlab/train/loss.hpp"
 #include "bnlab/train/model.hpp"
@@ -82,7 +83,7 @@ TrainingRun train(Network& net, const Images& images, const TrainConfig& config,
       if (epoch + 1 == epochs && (b * 10 >= per_epoch * 9 || b + 1 == per_epoch)) last_losses.push_back(loss.loss);
       if (progress && (run.steps % 50 == 0 || run.steps == total)) {
         progress(label + ": step " + std::to_string(run.steps) + "/" + std::to_string(total) + ", loss " +
-                     std::to_string(loss.loss).substr(0, 6),
+                     truncated(loss.loss, 6),
                  true);
       }
     }
@@ -226,7 +227,7 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
     p.training = train(net, sweep_set, config, lr, config.batch_size, 1, seed, label, tell, true);
     if (!p.training.diverged_at) p.eval_accuracy = accuracy(net, test_set, eval_batch, Pass::eval);
     tell(label + ": " + (p.training.diverged_at ? "diverged at step " + std::to_string(*p.training.diverged_at)
-                                                : "eval-mode accuracy " + std::to_string(*p.eval_accuracy).substr(0, 6)),
+                                                : "eval-mode accuracy " + truncated(*p.eval_accuracy, 6)),
          false);
     result.methods[mi].lr_sweep[li] = std::move(p);
   };
@@ -259,8 +260,8 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
       r.small_batch_eval_accuracy = accuracy(small, test_set, eval_batch, Pass::eval);
       r.small_batch_batch_accuracy = accuracy(small, test_set, eval_batch, Pass::batch_stats);
     }
-    tell(label + ": eval-mode accuracy " + std::to_string(r.eval_accuracy).substr(0, 6) + " (" +
-             std::to_string(r.training.seconds).substr(0, 5) + " s training)",
+    tell(label + ": eval-mode accuracy " + truncated(r.eval_accuracy, 6) + " (" +
+             truncated(r.training.seconds, 5) + " s training)",
          false);
     result.methods[mi].seeds[si] = std::move(r);
   };

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <functional>
 #include <sstream>
 
 #include <omp.h>
 
 #include "bnlab/core/escape.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/core/train_schema.hpp"
 #include "bnlab/engine/method.hpp"
 
@@ -53,12 +53,6 @@ Spread over_seeds(const TrainMethodResult& m, const std::function<double(const S
 // (the method table's column heading and sentence name).
 std::string short_name(const TrainMethodResult& m) { return m.method.column; }
 std::string long_name(const TrainMethodResult& m) { return m.method.name; }
-
-std::string fixed(double value, int digits) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", digits, value);
-  return text;
-}
 
 std::string plus_minus(const Spread& s) { return fixed(s.mean, 3) + "±" + fixed(s.std, 3); }
 

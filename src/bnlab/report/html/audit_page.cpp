@@ -1,9 +1,9 @@
 #include "bnlab/report/html/audit_page.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <sstream>
 
+#include "bnlab/core/number.hpp"
 #include "bnlab/report/html/html_page.hpp"
 #include "bnlab/report/html/svg.hpp"
 
@@ -23,13 +23,11 @@ std::string bar(const nlohmann::ordered_json& value, double threshold) {
   if (!value.is_number() || threshold <= 0) return "<td>-</td>";
   const double v = value.get<double>();
   const double width = std::clamp(v / (3 * threshold), 0.0, 1.0) * 100;
-  char number[32];
-  std::snprintf(number, sizeof number, "%.3g", v);
   std::ostringstream out;
   out << "<td><div style=\"display:flex;align-items:center;gap:6px\"><div style=\"width:120px;height:10px;"
-      << "background:#eee;position:relative\"><div style=\"width:" << width << "%;height:10px;background:"
+      << "background:#eee;position:relative\"><div style=\"width:" << significant(width, 6) << "%;height:10px;background:"
       << (v > threshold ? "#c0392b" : "#2e86c1") << "\"></div><div style=\"position:absolute;left:33.3%;top:-2px;"
-      << "width:1px;height:14px;background:#333\"></div></div>" << number << "</div></td>";
+      << "width:1px;height:14px;background:#333\"></div></div>" << significant(v, 3) << "</div></td>";
   return out.str();
 }
 }  // namespace

@@ -1,9 +1,11 @@
 #pragma once
-// The figures of the HTML report, each drawn from a saved compare report
-// (schema kCompareSchema, the JSON document `bnlab compare` writes), so that
-// `bnlab render REPORT.json` and `bnlab compare --html` draw the same page.
-// Each returns a <figure> (html::figure) or, when it does not apply to this
-// report, the title and the reason in its place.
+// The figures of the HTML report, each drawn from a saved document: a compare
+// report (schema kCompareSchema, the JSON document `bnlab compare` writes) or a
+// training result (schema bnlab.train/1, `bnlab train --output`), so that
+// `bnlab render` and `bnlab compare --html` / `bnlab train --html` draw the same
+// page. Each returns a <figure> (html::figure) or, when it does not apply to
+// this document, the title and the reason in its place. One file per figure
+// (axes_figure.cpp, ..., train_loss_figure.cpp, train_section.cpp).
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -42,5 +44,25 @@ std::string batch_size_figure(const nlohmann::ordered_json& report);
 // layer (within a size budget), each layer in a <details> block; figure ids
 // prefixed "layerK-".
 std::string layer_figures(const nlohmann::ordered_json& report);
+
+// The training experiment's section, from a bnlab.train/1 result:
+
+// The training loss per method against the step: the mean over seeds as a
+// line, the mean +- one standard deviation over seeds as a band.
+std::string train_loss_figure(const nlohmann::ordered_json& result);
+
+// Test accuracy per measurement (eval mode, batch statistics per test batch
+// size, shifts, the larger canvas, the small-batch network) and method: a bar
+// at the mean over seeds with a +- one standard deviation whisker; where a
+// measurement does not apply to a method, the result's reason in the bar's place.
+std::string train_accuracy_figure(const nlohmann::ordered_json& result);
+
+// The headline: eval-mode accuracy per method with running and with
+// population statistics, the same bars as train_accuracy_figure's first rows.
+std::string train_headline_figure(const nlohmann::ordered_json& result);
+
+// <section id="train">: what was trained on what, the summary sentence of the
+// result, both figures and the method legend.
+std::string train_section(const nlohmann::ordered_json& result);
 
 }  // namespace bnlab::html

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "bnlab/core/number.hpp"
 #include "bnlab/report/html/svg.hpp"
 
 namespace bnlab::html {
@@ -85,9 +86,7 @@ std::string cells_svg(const Cells& map, const ColourScale& scale) {
 // A colour-bar number: whole numbers from 100 up ("1149", not "1.15e+03"), else html::number.
 std::string bar_number(double v) {
   if (std::abs(v) < 100 || std::abs(v) >= 1e6) return number(v);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", v);
-  return buf;
+  return fixed(v, 0);
 }
 
 std::string colour_bar(double x, double y, double width, const ColourScale& scale) {
@@ -200,10 +199,8 @@ std::string panel_figure(const std::string& id, const std::string& title, const 
                          const std::string& caption) {
   const double fit = kFigureWidth / (kPanelWidth * double(std::max<std::size_t>(1, grid.widest_row())));
   const double scale = std::clamp(fit, 1.0, 1.4);
-  char factor[16];
-  std::snprintf(factor, sizeof factor, "%.3f", scale);
   return figure(id, title, kFigureWidth, grid.height() * scale,
-                std::string("<g transform=\"scale(") + factor + ")\">\n" + grid.svg + "</g>\n", caption);
+                "<g transform=\"scale(" + fixed(scale, 3) + ")\">\n" + grid.svg + "</g>\n", caption);
 }
 
 }  // namespace bnlab::html

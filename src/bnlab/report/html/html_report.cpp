@@ -1,10 +1,10 @@
 #include "bnlab/report/html/html_report.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <vector>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/core/train_schema.hpp"
 #include "bnlab/engine/method.hpp"
 #include "bnlab/io/json_text.hpp"
@@ -15,7 +15,6 @@
 #include "bnlab/report/html/report_maps.hpp"
 #include "bnlab/report/html/report_validation.hpp"
 #include "bnlab/report/html/svg.hpp"
-#include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/report/verdict.hpp"
 
 namespace bnlab::html {
@@ -230,8 +229,7 @@ std::string body_of(const Schema& schema, const Json& report, const std::string&
 // The page, or Error naming the report(s) when it is larger than kMaxPageBytes.
 std::string bounded(std::string page, const std::string& source) {
   if (page.size() > kMaxPageBytes) {
-    char size[64];
-    std::snprintf(size, sizeof size, "%.1f MiB", static_cast<double>(page.size()) / (1 << 20));
+    const std::string size = fixed(static_cast<double>(page.size()) / (1 << 20), 1) + " MiB";
     throw Error(source + ": the page would be " + size + ", more than the " + std::to_string(kMaxPageBytes >> 20) +
                 " MiB bnlab writes at most (a report bnlab wrote draws far less: was it edited?)");
   }

@@ -6,7 +6,7 @@
 //                           verdict table with its legend and the verdict
 //   bnlab.compare-layers/1  the per-layer summary: properties held per layer
 //                           and method, layers where each property holds
-//   bnlab.train/1           the training experiment (train_figures.hpp): loss
+//   bnlab.train/1           the training experiment (figures.hpp too): loss
 //                           curves, accuracy bars, the summary sentence
 #include <string>
 

@@ -16,16 +16,16 @@ std::vector<ReportMethod> report_methods(const Json& report) {
   return out;
 }
 
-std::vector<MethodMaps> methods_with_maps(const Json& report, std::vector<std::string>& not_measured) {
-  std::vector<MethodMaps> out;
+MeasuredMaps methods_with_maps(const Json& report) {
+  MeasuredMaps out;
   for (const auto& [id, block] : report.at("methods").items()) {
     const Method method = parse_method(id, "methods");
     const Json& maps = block.at("maps");
     if (!maps.is_object()) {
-      not_measured.push_back(method.column);
+      out.not_measured.push_back(method.column);
       continue;
     }
-    out.push_back({id, method.column, method.name, block.at("reduce_axes").get<std::vector<std::string>>(), &maps});
+    out.methods.push_back({id, method.column, method.name, block.at("reduce_axes").get<std::vector<std::string>>(), &maps});
   }
   return out;
 }

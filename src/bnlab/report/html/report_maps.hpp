@@ -29,10 +29,16 @@ struct MethodMaps {
   const nlohmann::ordered_json* maps = nullptr;
 };
 
-// The methods whose maps were measured, in the report's order; the columns of
-// the others (a statistic pooling a single value: nothing measured) go to
-// `not_measured`.
-std::vector<MethodMaps> methods_with_maps(const nlohmann::ordered_json& report, std::vector<std::string>& not_measured);
+// The methods whose maps were measured, in the report's order, and the columns
+// of the others (a statistic pooling a single value: nothing measured).
+struct MeasuredMaps {
+  std::vector<MethodMaps> methods;
+  std::vector<std::string> not_measured;
+};
+MeasuredMaps methods_with_maps(const nlohmann::ordered_json& report);
+
+// Why a figure of the maps (4, 5) is not drawn when no method's maps were measured.
+inline constexpr const char* kNoMethodMeasured = "no method was measured (each statistic pools a single value)";
 
 // The plane's (H, W) from the report's input shape.
 std::size_t plane_height(const nlohmann::ordered_json& report);

@@ -14,10 +14,8 @@ using Json = nlohmann::ordered_json;
 
 std::string shift_figure(const Json& report) {
   const std::string id = "fig-shift", title = "4. Shifts: does normalizing commute with moving the image?";
-  std::vector<std::string> not_measured;
-  const std::vector<MethodMaps> methods = methods_with_maps(report, not_measured);
-  if (methods.empty())
-    return figure_not_applicable(id, title, "no method was measured (each statistic pools a single value)");
+  const auto [methods, not_measured] = methods_with_maps(report);
+  if (methods.empty()) return figure_not_applicable(id, title, kNoMethodMeasured);
   const Json& first = methods.front().maps->at("shift");
   if (!first.at("applicable").get<bool>())
     return figure_not_applicable(id, title, first.value("reason", "no spatial shift exists"));

@@ -18,8 +18,7 @@ std::string spatial_figure(const Json& report) {
   const std::size_t H = plane_height(report), W = plane_width(report);
   if (H * W == 1)
     return figure_not_applicable(id, title, "H = W = 1: a single location has no spatial pattern to keep or erase");
-  std::vector<std::string> not_measured;
-  const std::vector<MethodMaps> methods = methods_with_maps(report, not_measured);
+  const auto [methods, not_measured] = methods_with_maps(report);
   const Json& input = report.at("input").at("maps");
   const std::vector<std::size_t> channels = input.at("channels").get<std::vector<std::size_t>>();
   PanelGrid grid;

@@ -39,10 +39,8 @@ std::string statistic_of(const std::vector<std::string>& stat_axes) {
 
 std::string statistics_figure(const Json& report) {
   const std::string id = "fig-statistics", title = "5. Where the statistics live";
-  std::vector<std::string> not_measured;
-  const std::vector<MethodMaps> methods = methods_with_maps(report, not_measured);
-  if (methods.empty())
-    return figure_not_applicable(id, title, "no method was measured (each statistic pools a single value)");
+  const auto [methods, not_measured] = methods_with_maps(report);
+  if (methods.empty()) return figure_not_applicable(id, title, kNoMethodMeasured);
   const std::size_t H = plane_height(report), W = plane_width(report);
   const std::size_t C = report.at("input").at("shape").at(1).get<std::size_t>();
   PanelGrid grid;

@@ -1,7 +1,8 @@
 #include "bnlab/report/html/svg.hpp"
 
 #include <cmath>
-#include <cstdio>
+
+#include "bnlab/core/number.hpp"
 
 namespace bnlab::html {
 
@@ -32,22 +33,9 @@ std::string escape(const std::string& text) {
   return out;
 }
 
-std::string number(double v) {
-  char buf[32];
-  if (v == 0) return "0";
-  if (!std::isfinite(v)) return "-";
-  if (std::abs(v) >= 1e-2 && std::abs(v) < 1e5)
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.1e", v);
-  return buf;
-}
+std::string number(double v) { return compact_number(v); }
 
-std::string coord(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", std::abs(v) < 0.05 ? 0.0 : v);  // no "-0.0"
-  return buf;
-}
+std::string coord(double v) { return fixed(std::abs(v) < 0.05 ? 0.0 : v, 1); }  // no "-0.0"
 
 const char* series_colour(std::size_t i) {
   // Okabe & Ito (2008), distinguishable with every common colour-vision deficiency.

@@ -11,7 +11,8 @@ namespace bnlab::html {
 // Text for HTML/SVG element content and attribute values: & < > " ' escaped.
 std::string escape(const std::string& text);
 
-// 0.0375, 2.9e-09, 4096: three significant digits, exponent outside [1e-2, 1e5).
+// 0.0375, 2.9e-09, 4096: three significant digits, exponent outside [1e-2, 1e5)
+// (core/number.hpp compact_number, as the compare table writes them).
 std::string number(double v);
 
 // A coordinate in SVG user units, one decimal: "12.5".

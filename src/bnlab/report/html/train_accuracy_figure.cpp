@@ -3,7 +3,7 @@
 #include <string>
 
 #include "bnlab/report/html/accuracy_bars.hpp"
-#include "bnlab/report/html/train_figures.hpp"
+#include "bnlab/report/html/figures.hpp"
 #include "bnlab/report/html/train_measurements.hpp"
 #include "bnlab/report/html/train_result_text.hpp"
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "bnlab/report/html/accuracy_bars.hpp"
-#include "bnlab/report/html/train_figures.hpp"
+#include "bnlab/report/html/figures.hpp"
 #include "bnlab/report/html/train_measurements.hpp"
 #include "bnlab/report/html/train_result_text.hpp"
 

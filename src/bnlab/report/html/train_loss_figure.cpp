@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "bnlab/report/html/figures.hpp"
 #include "bnlab/report/html/plot.hpp"
 #include "bnlab/report/html/svg.hpp"
-#include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/report/html/train_result_text.hpp"
 
 namespace bnlab::html {

@@ -1,21 +1,14 @@
 #include "bnlab/report/html/train_result_text.hpp"
 
-#include <cstdio>
-
+#include "bnlab/core/number.hpp"
 #include "bnlab/engine/method.hpp"
 
 namespace bnlab::html {
 
 using Json = nlohmann::ordered_json;
 
-std::string fixed3(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
-}
-
 std::string plus_minus(const Json& stat) {
-  return fixed3(stat.at("mean").get<double>()) + " ± " + fixed3(stat.at("std").get<double>());
+  return fixed(stat.at("mean").get<double>(), 3) + " ± " + fixed(stat.at("std").get<double>(), 3);
 }
 
 SeriesName series_name(const std::string& id, const Json& block) {

@@ -7,10 +7,8 @@
 
 namespace bnlab::html {
 
-// "0.634": accuracies and losses with three decimals, as the train table prints them.
-std::string fixed3(double v);
-
-// "0.747 ± 0.011": a statistic over seeds ({mean, std, ...}) as mean ± std.
+// "0.747 ± 0.011": a statistic over seeds ({mean, std, ...}) as mean ± std, three
+// decimals each as the train table prints them.
 std::string plus_minus(const nlohmann::ordered_json& stat);
 
 // A method's column heading ("M3", "none") and sentence name ("Method 3").

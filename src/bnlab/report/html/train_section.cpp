@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "bnlab/report/html/figures.hpp"
 #include "bnlab/report/html/svg.hpp"
-#include "bnlab/report/html/train_figures.hpp"
 #include "bnlab/report/html/train_result_text.hpp"
 
 namespace bnlab::html {
