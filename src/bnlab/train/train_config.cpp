@@ -50,11 +50,7 @@ std::string count_range_text(const CountRange& r) {
 }
 
 // "0.1", "10", "1e-05": a number as a person would type it.
-std::string short_number(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", v);
-  return buffer;
-}
+std::string short_number(double v) { return significant(v, 6); }  // %g
 
 std::string real_range_text(const RealRange& r) {
   const auto text = short_number;

@@ -6,19 +6,17 @@
 #include <limits>
 
 #include "bnlab/core/error.hpp"
+#include "bnlab/core/number.hpp"
 #include "bnlab/core/rng.hpp"
 
 // Shape legend: N batch, C channels, H, W spatial; every tensor (N, C, H, W).
+
 namespace bnlab::probe {
 std::uint64_t sub_seed(std::uint64_t seed, Stream stream) {
   return seed + static_cast<std::uint64_t>(stream);  // wraps around mod 2^64
 }
 
-std::string format_number(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", v);
-  return text;
-}
+std::string format_number(double v) { return significant(v, 6); }  // %g
 
 Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
