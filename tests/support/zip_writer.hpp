@@ -18,10 +18,10 @@ struct ZipMember {
   std::string name;
   std::string data;                            // the uncompressed bytes
   bool deflate = false;                        // method 8 (else 0, stored)
-  std::optional<std::uint32_t> declared_size;  // the uncompressed size both headers declare (default: data's)
-  std::optional<std::string> local_name;       // the local header's name (default: name)
-  std::optional<std::size_t> share_with;       // point the central entry at member K's local header; no data of its own
-  std::optional<std::uint64_t> zip64_size;     // declare this uncompressed size in a zip64 extra field (both headers)
+  std::optional<std::uint32_t> declared_size{}; // the uncompressed size both headers declare (default: data's)
+  std::optional<std::string> local_name{};     // the local header's name (default: name)
+  std::optional<std::size_t> share_with{};     // point the central entry at member K's local header; no data of its own
+  std::optional<std::uint64_t> zip64_size{};   // declare this uncompressed size in a zip64 extra field (both headers)
 };
 
 // The zip64 extended-information extra field: uncompressed and compressed sizes.

@@ -16,6 +16,7 @@
 #include "bnlab/report/compare.hpp"
 #include "bnlab/report/compare_layers.hpp"
 #include "bnlab/report/html/html_report.hpp"
+#include "bnlab/report/html/plot.hpp"
 #include "bnlab/synth/synth.hpp"
 #include "support/test_support.hpp"
 
@@ -336,4 +337,23 @@ TEST_CASE("bad input: one line naming the file, exit 1, no page left behind") {
   const Run r = run(std::string(BNLAB_BINARY) + " compare --html " + (dir.path / "no/such/dir/r.html").string());
   CHECK(r.code == 1);
   CHECK(r.err.find("--html") != std::string::npos);
+}
+
+// The plot layer's meter (the audit page's bars): the bar's width is the
+// fraction of the track, clamped, NaN drawn empty; red only when alarmed;
+// the tick at the mark; nothing fetched.
+TEST_CASE("meter: clamped bar, the alarm colour, the tick at the mark") {
+  auto bar_width = [](const std::string& svg) {
+    const std::size_t second = svg.find("<rect", svg.find("<rect") + 1);
+    const std::size_t at = svg.find("width=\"", second) + 7;
+    return std::stod(svg.substr(at, svg.find('"', at) - at));
+  };
+  CHECK(bar_width(bnlab::html::meter(0.5, 1.0 / 3, false, 120)) == 60);
+  CHECK(bar_width(bnlab::html::meter(7.0, 1.0 / 3, true, 120)) == 120);
+  CHECK(bar_width(bnlab::html::meter(-1.0, 1.0 / 3, false, 120)) == 0);
+  CHECK(bar_width(bnlab::html::meter(std::nan(""), 1.0 / 3, false, 120)) == 0);
+  CHECK(bnlab::html::meter(2.0, 0.5, true).find("#c0392b") != std::string::npos);
+  CHECK(bnlab::html::meter(0.2, 0.5, false).find("#c0392b") == std::string::npos);
+  CHECK(bnlab::html::meter(0.2, 0.5, false).find("x1=\"60.0\"") != std::string::npos);
+  CHECK(bnlab::html::meter(0.2, 0.5, false).find("http") == std::string::npos);
 }

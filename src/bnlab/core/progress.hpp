@@ -9,6 +9,7 @@
 // may be null (tests, other callers): use the free function step().
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 
 namespace bnlab {
@@ -43,6 +44,11 @@ class Progress {
 // as "bnlab TASK: LINE". The one place, with Progress, that asks whether
 // stderr is a terminal.
 void progress_line(const std::string& task, const std::string& line, bool transient);
+
+// What library code that reports per run takes (train): called with one
+// line and whether it is transient; the command passes progress_line behind
+// it (or nothing, quiet), tests a recorder.
+using ProgressLines = std::function<void(const std::string& line, bool transient)>;
 
 // progress->step(what) when there is a progress reporter.
 inline void step(Progress* progress, const std::string& what) {

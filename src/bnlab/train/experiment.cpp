@@ -45,7 +45,7 @@ std::vector<std::size_t> shuffled(std::size_t count, Rng& rng) {
 // finite or above kExplodedLoss ends the run: an error naming the step, or,
 // with `divergence_is_a_result` (the lr sweep), the run's outcome.
 TrainingRun train(Network& net, const Images& images, const TrainConfig& config, double lr, std::size_t batch_size,
-                  std::size_t epochs, std::uint64_t seed, const std::string& label, const ProgressFn& progress,
+                  std::size_t epochs, std::uint64_t seed, const std::string& label, const ProgressLines& progress,
                   bool divergence_is_a_result = false) {
   Sgd sgd(lr, config.momentum);
   Rng order_rng(seed ^ 0x9e3779b97f4a7c15ull);  // the data order; the weights use Rng(seed)
@@ -148,7 +148,7 @@ std::vector<double> population_accuracies(Network& net, const Images& train_set,
 
 }  // namespace
 
-TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const ProgressFn& progress) {
+TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const ProgressLines& progress) {
   validate(config);
   // A training step frees and allocates the same activation-sized arrays
   // every time: keep freed blocks with the allocator (no page faults, no
@@ -284,7 +284,7 @@ TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const
   return result;
 }
 
-TrainResult run_experiment(const TrainConfig& config, const ProgressFn& progress) {
+TrainResult run_experiment(const TrainConfig& config, const ProgressLines& progress) {
   validate(config);
   if (config.data == "stand-in") {
     return run_experiment(config, make_stand_in(config.train_images, config.test_images, 12345), progress);

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bnlab/core/progress.hpp"
 #include "bnlab/train/dataset.hpp"
 #include "bnlab/train/train_config.hpp"
 #include "bnlab/train/train_method.hpp"
@@ -80,15 +81,11 @@ struct TrainResult {
   double total_seconds = 0;
 };
 
-// Called with a one-line progress message; `transient` lines are
-// overwritten by the next one (a step counter), the others are kept.
-using ProgressFn = std::function<void(const std::string& line, bool transient)>;
-
 // Runs everything on `data` (its first train_images / test_images images).
-TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const ProgressFn& progress);
+TrainResult run_experiment(const TrainConfig& config, const DataSet& data, const ProgressLines& progress);
 
 // Loads the data named by config.data (a directory, or "stand-in": generated
 // images for a quick try) and runs the experiment.
-TrainResult run_experiment(const TrainConfig& config, const ProgressFn& progress);
+TrainResult run_experiment(const TrainConfig& config, const ProgressLines& progress);
 
 }  // namespace bnlab::train

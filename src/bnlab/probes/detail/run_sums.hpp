@@ -17,10 +17,10 @@
 
 namespace bnlab::probe {
 
-// The unit-parameter coefficients of L statistics, folded (normalize_fold(
-// mean[o], rstd[o], 0), engine.hpp): the normalization of a value v under
-// statistic o is fma(v - shift[o], a[o], b[o]).  (L) each
-struct UnitFolds {
+// The coefficients of L positions' normalization, folded (normalize_fold,
+// engine.hpp): the output of a value v at position o is
+// fma(v - shift[o], a[o], b[o]).  (L) each
+struct Folds {
   std::vector<float> shift, a, b;
 };
 
@@ -53,9 +53,9 @@ class RunRelL2 {
     const NormalizeFold<float> f = normalize_fold<float>(mean, rstd, 0.0);
     add_computed([&](std::size_t i) { return std::fma(v[i] - f.shift, f.a, f.b); }, b, len);
   }
-  // The same with a statistic per position, folded beforehand (UnitFolds):
-  // y[i] = fma(v[i] - shift[i], a[i], b[i]).
-  void add_folded(const float* v, const UnitFolds& folds, const float* b, std::size_t len) {
+  // Pairs (y[i], b[i]) with coefficients per position, folded beforehand
+  // (Folds): y[i] = fma(v[i] - shift[i], a[i], b[i]).
+  void add_folded(const float* v, const Folds& folds, const float* b, std::size_t len) {
     const float* shift = folds.shift.data();
     const float* scale = folds.a.data();
     const float* offset = folds.b.data();

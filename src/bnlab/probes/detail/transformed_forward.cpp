@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "bnlab/core/error.hpp"
@@ -546,28 +547,39 @@ SourceOrder source_order(const Dims& d, const InputTransform& t, const SideView&
   return out;
 }
 
-// The unit-parameter coefficients normalize_fold(mean[o], rstd[o], 0) of L
-// statistics, folded once per group instead of once per element and run
-// (Methods 1 and 2 have a statistic per position: folding is most of a
-// comparison's arithmetic otherwise). The same values, so the same bits.  (L) each
-UnitFolds unit_folds(const double* mean, const double* rstd, std::size_t len) {
-  UnitFolds folds;
+// The coefficients of L positions whose statistics follow s (Methods 1 and
+// 2: a statistic per position), folded once per group instead of once per
+// element and run, which is most of a comparison's arithmetic otherwise:
+//   unit parameters (gamma null): normalize_fold(mean[o], rstd[o], 0), the
+//     values normalize_values_unit computes;
+//   parameters folded into the statistics (plan.params_constant_per_stat(),
+//     one parameter per position): normalize_fold(mean[o], rstd[o] * gamma[o],
+//     beta[o]), then a * 1 and fma(b, 1, 0) as normalized(..., 1, 0) takes
+//     them (normalize_values).
+// The same values, so the same bits.  (L) each
+Folds folds_of(const double* mean, const double* rstd, const float* gamma, const float* beta, std::size_t len) {
+  Folds folds;
   folds.shift.resize(len);
   folds.a.resize(len);
   folds.b.resize(len);
   for (std::size_t o = 0; o < len; ++o) {
-    const NormalizeFold<float> f = normalize_fold<float>(mean[o], rstd[o], 0.0);
+    if (!gamma) {
+      const NormalizeFold<float> f = normalize_fold<float>(mean[o], rstd[o], 0.0);
+      folds.shift[o] = f.shift;
+      folds.a[o] = f.a;
+      folds.b[o] = f.b;
+      continue;
+    }
+    const NormalizeFold<float> f = normalize_fold<float>(mean[o], rstd[o] * double(gamma[o]), double(beta[o]));
     folds.shift[o] = f.shift;
-    folds.a[o] = f.a;
-    folds.b[o] = f.b;
+    folds.a[o] = f.a * 1.0f;
+    folds.b[o] = std::fma(f.b, 1.0f, 0.0f);
   }
   return folds;
 }
 
-// out[i] = fma(v[i] - shift[i], a[i], b[i]): the unit-parameter
-// normalization of a run whose statistics follow s, from its folds.  (len)
-void normalize_unit_folded(const float* __restrict v, std::size_t len, const UnitFolds& folds,
-                           float* __restrict out) {
+// out[i] = fma(v[i] - shift[i], a[i], b[i]): a run normalized from its folds.  (len)
+void normalize_folded(const float* __restrict v, std::size_t len, const Folds& folds, float* __restrict out) {
   const float* __restrict shift = folds.shift.data();
   const float* __restrict a = folds.a.data();
   const float* __restrict b = folds.b.data();
@@ -650,14 +662,29 @@ ComparisonSetup set_up_comparisons(const MethodPlan& plan, const Statistics& x_s
   return setup;
 }
 
+// Where the statistics follow s, whether a comparison's parameters fold into
+// them for every run of the group alike: one parameter per position (they
+// follow s, and the engine folds them: plan.params_constant_per_stat()) at
+// one parameter base for all the group's runs (Methods 1 and 2). Returns
+// that base; none otherwise (the parameters then go per run and element).
+std::optional<std::size_t> foldable_params(const MethodPlan& plan, const ParamView& pv, const RunGroup& group) {
+  if (!pv.follows || !pv.fold || plan.stat.s_stride == 0) return std::nullopt;
+  const std::size_t C = plan.dims.c;
+  const std::size_t ko = plan.param.base(group.runs.front() / C, group.runs.front() % C);
+  for (std::size_t run : group.runs)
+    if (plan.param.base(run / C, run % C) != ko) return std::nullopt;
+  return ko;
+}
+
 // One comparison's output side within a group: its statistics at each
 // position p (by_p), in source order for moved planes where they follow s
-// (by_q), and, where they follow s and the parameters are the unit ones,
-// their folds in either order.
+// (by_q), and, where they follow s and the parameters fold for the whole
+// group (unit ones, or foldable_params), the folded coefficients in either
+// order.
 struct GroupSide {
   SideView by_p;
   SourceOrder by_q;
-  UnitFolds folds_p, folds_q;  // (L) each, or empty
+  Folds folds_p, folds_q;  // (L) each, or empty
 };
 
 // The per-run state of one comparison pass over a group, shared by the
@@ -670,7 +697,7 @@ struct GroupPass {
   const ComparisonSetup& setup;
   const std::vector<GroupSide>& sides;                   // (comparisons)
   const std::vector<SideView>& reference_sides;          // (slots) at the group's base
-  const std::vector<UnitFolds>& reference_folds;         // (slots) (L) each, or empty
+  const std::vector<Folds>& reference_folds;             // (slots) (L) each, or empty
   bool stat_follows;
 };
 
@@ -697,7 +724,7 @@ const float* reference_run(const GroupPass& pass, std::size_t j, std::size_t run
   float* computed = scratch.normalized.data() + slot * S;
   if (!scratch.computed[slot]) {
     const float* x_run = pass.x + run * S;  // (S)
-    if (!pass.reference_folds[slot].shift.empty()) normalize_unit_folded(x_run, S, pass.reference_folds[slot], computed);
+    if (!pass.reference_folds[slot].shift.empty()) normalize_folded(x_run, S, pass.reference_folds[slot], computed);
     else
       normalize_for_comparison(pass.stat_follows, pass.setup.views[j], ko, x_run, S, pass.reference_sides[slot].mean,
                                pass.reference_sides[slot].rstd, computed);
@@ -734,20 +761,20 @@ RunShare compare_run(const GroupPass& pass, std::size_t j, std::size_t run, RunS
   const double* rstd = in_source_order ? side.by_q.rstd.data() : side.by_p.rstd;  // (L)
   float* out = scratch.out.data();
   RunRelL2 part;
-  if (moved && pv.follows && !pv.unit) {  // the parameters at p, in source order too
+  const Folds& folds = in_source_order ? side.folds_q : side.folds_p;  // (L), or empty
+  if (!folds.shift.empty()) {  // coefficients per position, folded for the group
+    if (t.kind != Kind::translate) {  // normalized as the pairs are added
+      part.add_folded(v, folds, source, S);
+      return share_of(part);
+    }
+    normalize_folded(v, S, folds, out);
+  } else if (moved && pv.follows && !pv.unit) {  // the parameters at p, in source order too
     ParamView qv = pv;
     qv.gamma = scratch.gamma_q.data();
     qv.beta = scratch.beta_q.data();
     to_source_order(d, t, n, pv.gamma + ko, scratch.gamma_q.data());
     to_source_order(d, t, n, pv.beta + ko, scratch.beta_q.data());
     normalize_for_comparison(pass.stat_follows, qv, 0, v, S, mean, rstd, out);
-  } else if (pv.unit && pass.stat_follows) {
-    const UnitFolds& folds = in_source_order ? side.folds_q : side.folds_p;
-    if (t.kind != Kind::translate) {  // normalized as the pairs are added
-      part.add_folded(v, folds, source, S);
-      return share_of(part);
-    }
-    normalize_unit_folded(v, S, folds, out);
   } else {
     if (pv.unit && t.kind != Kind::translate) {  // normalized as the pairs are added
       part.add_normalized(v, mean[0], rstd[0], source, S);
@@ -784,9 +811,23 @@ std::vector<GroupSide> group_sides(const MethodPlan& plan, const std::vector<Inp
     if (!stat_follows) continue;
     const InputTransform& t = transforms[cmp.transform];
     side.by_q = source_order(plan.dims, t, side.by_p);
-    if (!setup.views[j].unit) continue;
-    side.folds_p = unit_folds(side.by_p.mean, side.by_p.rstd, L);
-    if (!side.by_q.mean.empty()) side.folds_q = unit_folds(side.by_q.mean.data(), side.by_q.rstd.data(), L);
+    const ParamView& pv = setup.views[j];
+    const std::optional<std::size_t> ko = pv.unit ? std::optional<std::size_t>(0) : foldable_params(plan, pv, group);
+    if (!ko) continue;
+    std::vector<float> gamma_q, beta_q;  // (S) the parameters in source order, for moved planes
+    const float* gamma = pv.unit ? nullptr : pv.gamma + *ko;  // (L)
+    const float* beta = pv.unit ? nullptr : pv.beta + *ko;    // (L)
+    side.folds_p = folds_of(side.by_p.mean, side.by_p.rstd, gamma, beta, L);
+    if (side.by_q.mean.empty()) continue;
+    if (!pv.unit) {
+      gamma_q.assign(L, 0.0f);
+      beta_q.assign(L, 0.0f);
+      const std::size_t moved_sample = t.kind == Kind::circular ? t.changed_begin : 0;
+      to_source_order(plan.dims, t, moved_sample, gamma, gamma_q.data());
+      to_source_order(plan.dims, t, moved_sample, beta, beta_q.data());
+    }
+    side.folds_q = folds_of(side.by_q.mean.data(), side.by_q.rstd.data(), pv.unit ? nullptr : gamma_q.data(),
+                            pv.unit ? nullptr : beta_q.data(), L);
   }
   return sides;
 }
@@ -841,13 +882,17 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
                                   : GroupStatistics{};
     const std::vector<GroupSide> sides = group_sides(plan, transforms, comparisons, setup, group, g, rstd);
     std::vector<SideView> reference_sides(slots);   // (slots)
-    std::vector<UnitFolds> reference_folds(slots);  // (slots)
+    std::vector<Folds> reference_folds(slots);  // (slots)
     for (std::size_t slot = 0; slot < slots; ++slot) {
       const std::size_t j = setup.slot_comparison[slot];
       const Statistics* rs = setup.reference_stats[j];
       reference_sides[slot] = {rs->mean.data() + group.base, rstd.of(rs) + group.base};
-      if (stat_follows && setup.views[j].unit)
-        reference_folds[slot] = unit_folds(reference_sides[slot].mean, reference_sides[slot].rstd, L);
+      const ParamView& pv = setup.views[j];
+      const std::optional<std::size_t> ko = pv.unit ? std::optional<std::size_t>(0) : foldable_params(plan, pv, group);
+      if (stat_follows && ko) {
+        reference_folds[slot] = folds_of(reference_sides[slot].mean, reference_sides[slot].rstd,
+                                         pv.unit ? nullptr : pv.gamma + *ko, pv.unit ? nullptr : pv.beta + *ko, L);
+      }
     }
     const GroupPass pass{.plan = plan,
                          .x = x,

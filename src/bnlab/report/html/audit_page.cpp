@@ -5,6 +5,7 @@
 
 #include "bnlab/core/number.hpp"
 #include "bnlab/report/html/html_page.hpp"
+#include "bnlab/report/html/plot.hpp"
 #include "bnlab/report/html/svg.hpp"
 
 namespace bnlab::html {
@@ -18,17 +19,13 @@ double threshold_of(const nlohmann::ordered_json& report, const std::string& id)
   return 0;
 }
 
-// A bar of `value` on a scale where the threshold sits at one third: red beyond it.
+// A bar of `value` on a scale where the threshold sits at one third (the
+// plot layer's meter): red beyond it; the value beside it.
 std::string bar(const nlohmann::ordered_json& value, double threshold) {
   if (!value.is_number() || threshold <= 0) return "<td>-</td>";
   const double v = value.get<double>();
-  const double width = std::clamp(v / (3 * threshold), 0.0, 1.0) * 100;
-  std::ostringstream out;
-  out << "<td><div style=\"display:flex;align-items:center;gap:6px\"><div style=\"width:120px;height:10px;"
-      << "background:#eee;position:relative\"><div style=\"width:" << significant(width, 6) << "%;height:10px;background:"
-      << (v > threshold ? "#c0392b" : "#2e86c1") << "\"></div><div style=\"position:absolute;left:33.3%;top:-2px;"
-      << "width:1px;height:14px;background:#333\"></div></div>" << significant(v, 3) << "</div></td>";
-  return out.str();
+  return "<td><div style=\"display:flex;align-items:center;gap:6px\">" +
+         meter(v / (3 * threshold), 1.0 / 3.0, v > threshold) + significant(v, 3) + "</div></td>";
 }
 }  // namespace
 

@@ -131,4 +131,13 @@ std::string whisker(double x0, double x1, double y) {
   return line(x0, y, x1, y, style) + line(x0, y - 4, x0, y + 4, style) + line(x1, y - 4, x1, y + 4, style);
 }
 
+std::string meter(double fraction, double mark, bool alarm, double width) {
+  const double filled = std::clamp(std::isfinite(fraction) ? fraction : 0.0, 0.0, 1.0) * width;
+  return "<svg width=\"" + coord(width) + "\" height=\"14\" viewBox=\"0 0 " + coord(width) + " 14\">" +
+         "<rect x=\"0\" y=\"2\" width=\"" + coord(width) + "\" height=\"10\" fill=\"#eee\"/>" +
+         "<rect x=\"0\" y=\"2\" width=\"" + coord(filled) + "\" height=\"10\" fill=\"" +
+         (alarm ? "#c0392b" : "#2e86c1") + "\"/>" + line(mark * width, 0, mark * width, 14, "stroke=\"#333\"") +
+         "</svg>";
+}
+
 }  // namespace bnlab::html

@@ -99,4 +99,10 @@ std::string horizontal_bar(double x0, double x1, double y, std::size_t series);
 // A horizontal whisker from x0 to x1 at y with end caps (e.g. mean +- one standard deviation).
 std::string whisker(double x0, double x1, double y);
 
+// A meter for a table cell: an inline SVG `width` x 14 units with a grey
+// track, a bar of `fraction` (clamped to [0, 1]) of the width, red when
+// `alarm` (else blue), and a black tick at `mark` (a fraction of the width,
+// e.g. a threshold). Inline in HTML: no namespace attribute, nothing fetched.
+std::string meter(double fraction, double mark, bool alarm, double width = 120);
+
 }  // namespace bnlab::html
