@@ -12,9 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -22,8 +20,6 @@
 #include <string>
 #include <vector>
 
-#include "bnlab/core/huge_page_allocator.hpp"
-#include "bnlab/core/tensor.hpp"
 #include "bnlab/check/report_check.hpp"
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/escape.hpp"
@@ -534,23 +530,4 @@ TEST_CASE("mapped input: a file that shrinks while mapped ends the run with one 
 #if !defined(__SANITIZE_ADDRESS__)
   CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS));
 #endif
-}
-
-// The arrays' allocator (core/huge_page_allocator.hpp): 64-byte aligned at any
-// size, a block of 2 MiB or more usable end to end (its interior is only
-// hinted towards huge pages), a size that overflows refused as bad_alloc.
-TEST_CASE("HugePageAllocator: aligned, usable end to end, overflow refused") {
-  bnlab::HugePageAllocator<float> allocator;
-  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{1000}, std::size_t{3} << 20}) {
-    float* p = allocator.allocate(n);
-    REQUIRE(p != nullptr);
-    CHECK(reinterpret_cast<std::uintptr_t>(p) % 64 == 0);
-    for (std::size_t i = 0; i < n; ++i) p[i] = float(i);  // every element writable
-    if (n > 0) CHECK(p[n - 1] == float(n - 1));
-    allocator.deallocate(p, n);
-  }
-  CHECK_THROWS_AS(allocator.allocate(std::size_t(-1) / 2), std::bad_alloc);
-  bnlab::Array<float> big = bnlab::Array<float>::from_shape({4, 256, 56, 56});  // 12.8 MB: the huge-page path
-  big.fill(1.5f);
-  CHECK(std::count(big.begin(), big.end(), 1.5f) == std::ptrdiff_t(big.size()));
 }

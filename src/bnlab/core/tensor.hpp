@@ -10,13 +10,10 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "bnlab/core/huge_page_allocator.hpp"
-
 namespace bnlab {
 
-// Row-major, its memory from HugePageAllocator (2 MiB pages for a large tensor).
 template <class T>
-using Array = xt::xarray<T, xt::layout_type::row_major, HugePageAllocator<T>>;
+using Array = xt::xarray<T, xt::layout_type::row_major>;
 
 using Shape = std::vector<std::size_t>;
 
