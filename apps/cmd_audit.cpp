@@ -1,14 +1,10 @@
-// bnlab audit: parse options, call bnlab::audit::run_audit, print the JSON
-// report or the table, write --output and --recalibrate.
-#include <iostream>
+// bnlab audit: its options (the dump, --format, --output, --recalibrate,
+// --html, --quiet) into an AuditCommand, then run_audit_command with the
+// page renderer.
 #include <memory>
-#include <optional>
-#include <string>
 
-#include "bnlab/audit/audit.hpp"
+#include "bnlab/audit/audit_command.hpp"
 #include "bnlab/audit/findings.hpp"
-#include "bnlab/experiment/emit.hpp"
-#include "bnlab/io/npz_write.hpp"
 #include "bnlab/core/output_format.hpp"
 #include "bnlab/report/html/audit_page.hpp"
 #include "commands.hpp"
@@ -16,15 +12,9 @@
 
 namespace bnlab::app {
 
-namespace {
-struct AuditOptions {
-  std::string dump;
-  std::optional<std::string> format, output, recalibrate, html;
-};
-}  // namespace
 
 void setup_audit(CLI::App& app) {
-  auto options = std::make_shared<AuditOptions>();
+  auto options = std::make_shared<audit::AuditCommand>();
   CLI::App* cmd = app.add_subcommand(
       "audit",
       "Check the batch-norm layers of your own trained network, from one dump\n"
@@ -46,26 +36,8 @@ void setup_audit(CLI::App& app) {
               "  bnlab audit dump.npz | jq '.summary.layers_with'\n");
   add_quiet_flag(cmd);
   cmd->callback([options] {
-    if (options->format) options->format = parse_output_format(*options->format, "--format");  // case-insensitive
-    check_outputs(given({{"--output", options->output}, {"--recalibrate", options->recalibrate},
-                         {"--html", options->html}}),
-                  given({{"dump", options->dump}}));
-    const bool table = table_on_stdout(options->format);
-    const audit::AuditResult result = audit::run_audit(options->dump);
-    std::vector<experiment::OwnFile> own_files;
-    if (options->recalibrate) {
-      own_files.push_back({*options->recalibrate, [&result](const std::string& path) {
-                             write_npz(path, audit::recalibrated_statistics(result));
-                           }});
-    }
-    experiment::emit({.report = audit::to_json(result),
-                      .table = table,
-                      .table_text = [&] { return audit::format_audit_table(result); },
-                      .output = options->output,
-                      .html = options->html,
-                      .page = [](const nlohmann::ordered_json& r) { return html::render_audit_html(r); },
-                      .own_files = std::move(own_files),
-                      .quiet = quiet()});
+    options->quiet = quiet();
+    audit::run_audit_command(*options, [](const nlohmann::ordered_json& r) { return html::render_audit_html(r); });
   });
 }
 

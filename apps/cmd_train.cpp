@@ -1,39 +1,18 @@
-// bnlab train: parse options, call bnlab::train::run_experiment, print the table or JSON.
-#include <iostream>
+// bnlab train: its options (the config keys' rows, --config, --html,
+// --quiet) into a TrainCommand, then run_train_command with the page renderer.
 #include <memory>
-#include <optional>
-#include <vector>
 
-#include "bnlab/core/error.hpp"
-#include "bnlab/core/number.hpp"
-#include "bnlab/core/progress.hpp"
-#include "bnlab/core/split.hpp"
-#include "bnlab/experiment/emit.hpp"
-#include "bnlab/train/experiment.hpp"
-#include "bnlab/train/train_report.hpp"
 #include "bnlab/report/html/html_report.hpp"
+#include "bnlab/train/train_command.hpp"
 #include "commands.hpp"
 #include "key_options.hpp"
 #include "output_options.hpp"
-#include "bnlab/core/output_format.hpp"
 
 namespace bnlab::app {
 
-namespace {
-struct TrainOptions {
-  std::string config;
-  std::optional<std::string> html;
-  train::TrainOverrides overrides;
-};
-
-// Per-run lines and step counters on stderr (core/progress.hpp), unless --quiet.
-void show_progress(const std::string& line, bool transient) {
-  if (!quiet()) progress_line("train", line, transient);
-}
-}  // namespace
 
 void setup_train(CLI::App& app) {
-  auto o = std::make_shared<TrainOptions>();
+  auto o = std::make_shared<train::TrainCommand>();
   CLI::App* cmd = app.add_subcommand(
       "train",
       "Train a small CNN on Fashion-MNIST with each method as its norm layer and measure the consequences\n"
@@ -48,7 +27,7 @@ void setup_train(CLI::App& app) {
       "Data: Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist; scripts/bnlab installs it).");
   train::TrainOverrides& v = o->overrides;
   add_key_options(cmd, train::train_keys(), v);  // one option per config key with a flag (train_config.cpp)
-  cmd->add_option("--config", o->config,
+  cmd->add_option("--config", o->config_path,
                   "JSON config holding any of the keys " + key_names(train::train_keys()) +
                       " (configs/train/default.json is the default; configs/train/full.json the full experiment); "
                       "command-line options override it");
@@ -66,21 +45,8 @@ void setup_train(CLI::App& app) {
       "  bnlab train --html train.html          # open train.html in a browser\n");
   add_quiet_flag(cmd);
   cmd->callback([o] {
-    train::TrainConfig config = o->config.empty() ? train::TrainConfig{} : train::load_train_config(o->config);
-    train::apply_overrides(config, o->overrides);  // ranges and relations checked in the library
-    check_outputs(given({{"--output", config.output}, {"--html", o->html}}),  // before minutes of training
-                  given({{"--config", nonempty(o->config)}}));
-    const bool table = table_on_stdout(config.format);
-
-    const train::TrainResult result = train::run_experiment(config, show_progress);
-    experiment::emit({.report = train::to_json(result),
-                      .table = table,
-                      .table_text = [&] { return train::format_table(result); },
-                      .output = config.output,
-                      .html = o->html,
-                      .page = [](const nlohmann::ordered_json& r) { return html::render_report_html(r); },
-                      .own_files = {},
-                      .quiet = quiet()});
+    o->quiet = quiet();
+    train::run_train_command(*o, [](const nlohmann::ordered_json& r) { return html::render_report_html(r); });
   });
 }
 

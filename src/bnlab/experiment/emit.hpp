@@ -27,13 +27,17 @@ struct OwnFile {
   std::function<void(const std::string& path)> write;
 };
 
+// Draws a result's JSON as one HTML page (report/html: the subcommand passes
+// it, as train/ and audit/ cannot include report/).
+using PageRenderer = std::function<std::string(const nlohmann::ordered_json& report)>;
+
 struct Emission {
   nlohmann::ordered_json report;                                             // the result as JSON
   bool table = false;                                                         // the table on stdout
   std::function<std::string()> table_text;                                    // called only when shown
   std::optional<std::string> output;                                          // --output
   std::optional<std::string> html;                                            // --html
-  std::function<std::string(const nlohmann::ordered_json& report)> page;      // called only with --html
+  PageRenderer page;                                                          // called only with --html
   std::vector<OwnFile> own_files;                                             // e.g. audit --recalibrate
   bool quiet = false;                                                         // --quiet: no "wrote" lines
 };
