@@ -110,15 +110,14 @@ void setup_normalize(CLI::App& app) {
     NormalizeRequest request = options->request;
     // Enumerations are case-insensitive everywhere (--method, --affine and --layout already are).
     for (char& ch : request.mode) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    auto optional = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
     // Errors name the values as this command line does.
     request.names = NormalizeNames::as_options();
-    request.layer = optional(options->layer);
-    request.gamma = optional(options->gamma);
-    request.beta = optional(options->beta);
-    request.dy = optional(options->dy);
-    request.running_mean = optional(options->running_mean);
-    request.running_var = optional(options->running_var);
+    request.layer = nonempty(options->layer);
+    request.gamma = nonempty(options->gamma);
+    request.beta = nonempty(options->beta);
+    request.dy = nonempty(options->dy);
+    request.running_mean = nonempty(options->running_mean);
+    request.running_var = nonempty(options->running_var);
     if (options->format) options->format = parse_output_format(*options->format, "--format");
     check_output_directory({"--out-dir", request.out_dir}, normalize_output_files(),  // before any work
                            given({{"--input", request.input}, {"--gamma", request.gamma}, {"--beta", request.beta},

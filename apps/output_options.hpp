@@ -39,18 +39,4 @@ inline CLI::Option* add_quiet_flag(CLI::App* cmd) {
 // "bnlab: wrote PATH" on stderr (experiment/emit.hpp), unless --quiet.
 inline void report_written(const std::string& path) { experiment::report_written(path, quiet()); }
 
-// An empty path as "not given" (an option whose default is "").
-inline std::optional<std::string> nonempty(const std::string& path) {
-  return path.empty() ? std::nullopt : std::optional<std::string>(path);
-}
-
-// The files that were given, each with the option naming it; an unset one is left out.
-inline std::vector<NamedPath> given(const std::vector<std::pair<std::string, std::optional<std::string>>>& named) {
-  std::vector<NamedPath> paths;
-  for (const auto& [option, path] : named) {
-    if (path) paths.push_back({option, *path});
-  }
-  return paths;
-}
-
 }  // namespace bnlab::app

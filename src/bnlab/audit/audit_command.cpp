@@ -15,11 +15,8 @@ void run_audit_command(const AuditCommand& command, const experiment::PageRender
   const std::optional<std::string> format =
       command.format ? std::optional<std::string>(parse_output_format(*command.format, "--format")) : std::nullopt;
   // The outputs before the dump is read: writable, and none of them the dump.
-  std::vector<NamedPath> outputs;
-  if (command.output) outputs.push_back({"--output", *command.output});
-  if (command.recalibrate) outputs.push_back({"--recalibrate", *command.recalibrate});
-  if (command.html) outputs.push_back({"--html", *command.html});
-  check_outputs(outputs, {{"dump", command.dump}});
+  check_outputs(given({{"--output", command.output}, {"--recalibrate", command.recalibrate}, {"--html", command.html}}),
+                {{"dump", command.dump}});
   const bool table = table_on_stdout(format);
   const AuditResult result = run_audit(command.dump);
   std::vector<experiment::OwnFile> own_files;

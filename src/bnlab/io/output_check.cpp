@@ -193,4 +193,11 @@ void check_output_directory(const NamedPath& directory, const std::vector<std::s
   check_distinct(files, inputs);
 }
 
+std::vector<NamedPath> given(const std::vector<std::pair<std::string, std::optional<std::string>>>& named) {
+  std::vector<NamedPath> paths;
+  for (const auto& [option, path] : named)
+    if (path) paths.push_back({option, *path});
+  return paths;
+}
+
 }  // namespace bnlab

@@ -17,6 +17,8 @@
 //     resolved) otherwise.
 // Errors: "<option>: cannot write \"<path>\": <reason>", one line.
 #include <string>
+#include <optional>
+#include <utility>
 #include <vector>
 
 namespace bnlab {
@@ -27,6 +29,15 @@ struct NamedPath {
   std::string option;
   std::string path;
 };
+
+// An empty path as "not given" (an option whose default is "").
+inline std::optional<std::string> nonempty(const std::string& path) {
+  return path.empty() ? std::nullopt : std::optional<std::string>(path);
+}
+
+// The files that were given, each with the option naming it; an unset one
+// is left out: given({{"--output", config.output}, {"--html", html}}).
+std::vector<NamedPath> given(const std::vector<std::pair<std::string, std::optional<std::string>>>& named);
 
 // Where write_file_atomically / OutputGroup put a file given as `path`.
 struct Destination {

@@ -23,12 +23,9 @@ void run_compare_command(const CompareCommand& command) {
   CompareConfig config = command.config_path.empty() ? CompareConfig{} : load_compare_config(command.config_path);
   apply_overrides(config, command.overrides);
   // The outputs before minutes of computation: writable, and none of them an input.
-  std::vector<NamedPath> outputs, inputs;
-  if (config.output) outputs.push_back({"--output", *config.output});
-  if (command.html) outputs.push_back({"--html", *command.html});
-  if (!command.config_path.empty()) inputs.push_back({"--config", command.config_path});
-  if (config.input) inputs.push_back({"--input", *config.input});
-  check_outputs(outputs, inputs);
+  check_outputs(given({{"--output", config.output}, {"--html", command.html}}),
+                given({{"--config", nonempty(command.config_path)},
+                       {"--input", config.input}}));
   if (command.explain && config.format && *config.format == "json")
     throw Error("--explain: a table option, and the format asked for is json");
   const bool table = command.explain || table_on_stdout(config.format);

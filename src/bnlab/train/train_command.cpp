@@ -14,11 +14,8 @@ void run_train_command(const TrainCommand& command, const experiment::PageRender
   TrainConfig config = command.config_path.empty() ? TrainConfig{} : load_train_config(command.config_path);
   apply_overrides(config, command.overrides);  // ranges and relations checked here
   // The outputs before minutes of training: writable, and none of them an input.
-  std::vector<NamedPath> outputs, inputs;
-  if (config.output) outputs.push_back({"--output", *config.output});
-  if (command.html) outputs.push_back({"--html", *command.html});
-  if (!command.config_path.empty()) inputs.push_back({"--config", command.config_path});
-  check_outputs(outputs, inputs);
+  check_outputs(given({{"--output", config.output}, {"--html", command.html}}),
+                given({{"--config", nonempty(command.config_path)}}));
   const bool table = table_on_stdout(config.format);
   // Per-run lines and step counters on stderr (core/progress.hpp), unless quiet.
   const ProgressLines progress = [quiet = command.quiet](const std::string& line, bool transient) {
