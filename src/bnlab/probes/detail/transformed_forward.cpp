@@ -484,33 +484,57 @@ ParamView param_view(const MethodPlan& plan, const Params<float>& params) {
           .fold = plan.params_constant_per_stat()};
 }
 
-// out[i] = fma(v[i] - shift, a, b) with (shift, a, b) = normalize_fold(mean[o], rstd[o], 0),
-// o = i if the statistic follows s, else 0: the normalization with gamma = 1,
-// beta = 0, whose normalized(..., 1, 0) is this value exactly, bar the sign
-// of a zero (fma(b, 1, 0) is +0 for b = -0), which no relative L2 error
-// sees. For the comparisons only.
-template <bool StatFollows>
-void normalize_values_unit(const float* __restrict v, std::size_t len, const double* __restrict mean,
-                           const double* __restrict rstd, float* __restrict out) {
-  if constexpr (!StatFollows) {
-    const NormalizeFold<float> f = normalize_fold<float>(mean[0], rstd[0], 0.0);
-    for (std::size_t i = 0; i < len; ++i) out[i] = std::fma(v[i] - f.shift, f.a, f.b);
-  } else {
-    for (std::size_t i = 0; i < len; ++i) {
-      const NormalizeFold<float> f = normalize_fold<float>(mean[i], rstd[i], 0.0);
-      out[i] = std::fma(v[i] - f.shift, f.a, f.b);
+// The coefficients of L positions whose statistics follow s (Methods 1 and
+// 2: a statistic per position), folded once per group instead of once per
+// element and run, which is most of a comparison's arithmetic otherwise:
+//   unit parameters (gamma null): normalize_fold(mean[o], rstd[o], 0), whose
+//     fma(v - shift, a, b) is normalized(..., 1, 0) exactly, bar the sign of
+//     a zero (fma(b, 1, 0) is +0 for b = -0), which no relative L2 error sees;
+//   parameters folded into the statistics (plan.params_constant_per_stat(),
+//     one parameter per position): normalize_fold(mean[o], rstd[o] * gamma[o],
+//     beta[o]), then a * 1 and fma(b, 1, 0) as normalized(..., 1, 0) takes
+//     them (normalize_values).
+// The same values, so the same bits.  (L) each
+Folds folds_of(const double* mean, const double* rstd, const float* gamma, const float* beta, std::size_t len) {
+  Folds folds;
+  folds.shift.resize(len);
+  folds.a.resize(len);
+  folds.b.resize(len);
+  for (std::size_t o = 0; o < len; ++o) {
+    if (!gamma) {
+      const NormalizeFold<float> f = normalize_fold<float>(mean[o], rstd[o], 0.0);
+      folds.shift[o] = f.shift;
+      folds.a[o] = f.a;
+      folds.b[o] = f.b;
+      continue;
     }
+    const NormalizeFold<float> f = normalize_fold<float>(mean[o], rstd[o] * double(gamma[o]), double(beta[o]));
+    folds.shift[o] = f.shift;
+    folds.a[o] = f.a * 1.0f;
+    folds.b[o] = std::fma(f.b, 1.0f, 0.0f);
   }
+  return folds;
 }
 
-// A plane normalized for a comparison: with the parameters, or by the unit
-// formula above when they are gamma = 1, beta = 0.  v, out: (len)
+// out[i] = fma(v[i] - shift[i], a[i], b[i]): a run normalized from its folds.  (len)
+void normalize_folded(const float* __restrict v, std::size_t len, const Folds& folds, float* __restrict out) {
+  const float* __restrict shift = folds.shift.data();
+  const float* __restrict a = folds.a.data();
+  const float* __restrict b = folds.b.data();
+  for (std::size_t i = 0; i < len; ++i) out[i] = std::fma(v[i] - shift[i], a[i], b[i]);
+}
+
+// A plane normalized for a comparison: with the parameters, or with gamma =
+// 1, beta = 0 by the unit folds above (one statistic: one fold for the whole
+// plane). compare_transformed folds the per-position statistics once per
+// group and calls this for the rest.  v, out: (len)
 void normalize_for_comparison(bool stat_follows, const ParamView& pv, std::size_t ko, const float* v,
                               std::size_t len, const double* mean, const double* rstd, float* out) {
   if (!pv.unit)
     return normalize_plane(stat_follows, pv.follows, v, len, mean, rstd, pv.gamma + ko, pv.beta + ko, pv.fold, out);
-  if (stat_follows) normalize_values_unit<true>(v, len, mean, rstd, out);
-  else normalize_values_unit<false>(v, len, mean, rstd, out);
+  if (stat_follows) return normalize_folded(v, len, folds_of(mean, rstd, nullptr, nullptr, len), out);
+  const NormalizeFold<float> f = normalize_fold<float>(mean[0], rstd[0], 0.0);
+  for (std::size_t i = 0; i < len; ++i) out[i] = std::fma(v[i] - f.shift, f.a, f.b);
 }
 
 // One comparison's output statistics at a group's base, by position p: (L) each.
@@ -547,45 +571,6 @@ SourceOrder source_order(const Dims& d, const InputTransform& t, const SideView&
   return out;
 }
 
-// The coefficients of L positions whose statistics follow s (Methods 1 and
-// 2: a statistic per position), folded once per group instead of once per
-// element and run, which is most of a comparison's arithmetic otherwise:
-//   unit parameters (gamma null): normalize_fold(mean[o], rstd[o], 0), the
-//     values normalize_values_unit computes;
-//   parameters folded into the statistics (plan.params_constant_per_stat(),
-//     one parameter per position): normalize_fold(mean[o], rstd[o] * gamma[o],
-//     beta[o]), then a * 1 and fma(b, 1, 0) as normalized(..., 1, 0) takes
-//     them (normalize_values).
-// The same values, so the same bits.  (L) each
-Folds folds_of(const double* mean, const double* rstd, const float* gamma, const float* beta, std::size_t len) {
-  Folds folds;
-  folds.shift.resize(len);
-  folds.a.resize(len);
-  folds.b.resize(len);
-  for (std::size_t o = 0; o < len; ++o) {
-    if (!gamma) {
-      const NormalizeFold<float> f = normalize_fold<float>(mean[o], rstd[o], 0.0);
-      folds.shift[o] = f.shift;
-      folds.a[o] = f.a;
-      folds.b[o] = f.b;
-      continue;
-    }
-    const NormalizeFold<float> f = normalize_fold<float>(mean[o], rstd[o] * double(gamma[o]), double(beta[o]));
-    folds.shift[o] = f.shift;
-    folds.a[o] = f.a * 1.0f;
-    folds.b[o] = std::fma(f.b, 1.0f, 0.0f);
-  }
-  return folds;
-}
-
-// out[i] = fma(v[i] - shift[i], a[i], b[i]): a run normalized from its folds.  (len)
-void normalize_folded(const float* __restrict v, std::size_t len, const Folds& folds, float* __restrict out) {
-  const float* __restrict shift = folds.shift.data();
-  const float* __restrict a = folds.a.data();
-  const float* __restrict b = folds.b.data();
-  for (std::size_t i = 0; i < len; ++i) out[i] = std::fma(v[i] - shift[i], a[i], b[i]);
-}
-
 // One run's share of one comparison's relative L2 error: its lanes added in
 // lane order (RunRelL2::add_to), to be added in run order.
 struct RunShare {
@@ -600,12 +585,14 @@ RunShare share_of(const RunRelL2& part) {
 
 // 1 / sqrt(var + eps) of every set of statistics the comparisons name (an
 // output's, a computed reference's, x's), computed once each: (num_stats).
+// add() while the comparisons are set up; at() (read only, so the groups may
+// read it from several threads) afterwards.
 class RstdCache {
  public:
   RstdCache(const MethodPlan& plan, double eps) : plan_(plan), eps_(eps) {}
-  const double* of(const Statistics* stats) {
-    for (const auto& [known, rstd] : cache_)
-      if (known == stats) return rstd.data();
+  void add(const Statistics* stats) {
+    for (const auto& entry : cache_)
+      if (entry.first == stats) return;
     if (stats->mean.size() != plan_.num_stats || stats->var.size() != plan_.num_stats) {
       throw Error("internal: compare_transformed: statistics without the plan's " + std::to_string(plan_.num_stats) +
                   " entries");
@@ -613,7 +600,11 @@ class RstdCache {
     std::vector<double> rstd(plan_.num_stats);
     for (std::size_t o = 0; o < plan_.num_stats; ++o) rstd[o] = 1.0 / std::sqrt(stats->var[o] + eps_);
     cache_.emplace_back(stats, std::move(rstd));
-    return cache_.back().second.data();
+  }
+  const double* at(const Statistics* stats) const {
+    for (const auto& [known, rstd] : cache_)
+      if (known == stats) return rstd.data();
+    throw Error("internal: compare_transformed: statistics not set up");
   }
 
  private:
@@ -645,12 +636,12 @@ ComparisonSetup set_up_comparisons(const MethodPlan& plan, const Statistics& x_s
       throw Error("internal: compare_transformed: a comparison names no transform or samples out of range");
     }
     setup.views.push_back(param_view(plan, *cmp.params));
-    if (cmp.output_stats) rstd.of(cmp.output_stats);
+    if (cmp.output_stats) rstd.add(cmp.output_stats);
     else setup.needs_batch_statistics = true;
     setup.reference_stats.push_back(cmp.reference_stats ? cmp.reference_stats : &x_stats);
     setup.reference_slot.push_back(0);
     if (cmp.reference) continue;
-    rstd.of(setup.reference_stats[j]);
+    rstd.add(setup.reference_stats[j]);
     const auto key = std::make_pair(cmp.params, setup.reference_stats[j]);
     const auto found = std::find(slot_keys.begin(), slot_keys.end(), key);
     setup.reference_slot[j] = std::size_t(found - slot_keys.begin());
@@ -799,14 +790,14 @@ RunShare compare_run(const GroupPass& pass, std::size_t j, std::size_t run, RunS
 // source order, as it lies in x.
 std::vector<GroupSide> group_sides(const MethodPlan& plan, const std::vector<InputTransform>& transforms,
                                    const std::vector<TransformedComparison>& comparisons, const ComparisonSetup& setup,
-                                   const RunGroup& group, const GroupStatistics& g, RstdCache& rstd) {
+                                   const RunGroup& group, const GroupStatistics& g, const RstdCache& rstd) {
   const bool stat_follows = plan.stat.s_stride != 0;
   const std::size_t L = stat_follows ? plan.dims.s() : 1;
   std::vector<GroupSide> sides(comparisons.size());  // (comparisons)
   for (std::size_t j = 0; j < comparisons.size(); ++j) {
     const TransformedComparison& cmp = comparisons[j];
     GroupSide& side = sides[j];
-    if (cmp.output_stats) side.by_p = {cmp.output_stats->mean.data() + group.base, rstd.of(cmp.output_stats) + group.base};
+    if (cmp.output_stats) side.by_p = {cmp.output_stats->mean.data() + group.base, rstd.at(cmp.output_stats) + group.base};
     else side.by_p = {g.mean.data() + cmp.transform * L, g.rstd.data() + cmp.transform * L};
     if (!stat_follows) continue;
     const InputTransform& t = transforms[cmp.transform];
@@ -886,7 +877,7 @@ void compare_transformed(const MethodPlan& plan, const float* x, const Statistic
     for (std::size_t slot = 0; slot < slots; ++slot) {
       const std::size_t j = setup.slot_comparison[slot];
       const Statistics* rs = setup.reference_stats[j];
-      reference_sides[slot] = {rs->mean.data() + group.base, rstd.of(rs) + group.base};
+      reference_sides[slot] = {rs->mean.data() + group.base, rstd.at(rs) + group.base};
       const ParamView& pv = setup.views[j];
       const std::optional<std::size_t> ko = pv.unit ? std::optional<std::size_t>(0) : foldable_params(plan, pv, group);
       if (stat_follows && ko) {
