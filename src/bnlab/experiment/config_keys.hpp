@@ -79,7 +79,9 @@ void read_config_object(Config& config, const nlohmann::ordered_json& root, cons
   if (!root.is_object()) KeyValue{root, path, "/"}.fail("expected an object, got " + KeyValue{root, path, "/"}.shown());
   for (const auto& item : root.items()) {
     const std::string& name = item.key();  // not a structured binding: clang 14 cannot capture one in a lambda
-    const KeyValue value{item.value(), path, "/" + pointer_token(name)};  // RFC 6901
+    std::string where("/");  // appended: GCC 12 misreads "/" + std::string as overlapping (-Wrestrict)
+    where += pointer_token(name);  // RFC 6901
+    const KeyValue value{item.value(), path, where};
     const ConfigKey<Config, Overrides>* row = nullptr;
     for (const auto& key : keys)
       if (key.text.name == name) row = &key;

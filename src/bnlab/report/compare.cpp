@@ -4,8 +4,6 @@
 #include <cmath>
 #include <future>
 #include <optional>
-#include <tuple>
-#include <type_traits>
 
 #include "bnlab/core/error.hpp"
 #include "bnlab/core/size.hpp"
@@ -41,9 +39,6 @@ InputSummary describe_input(const TensorSummary& summary) {
 }
 
 Json strings(const std::vector<std::string>& v) { return Json(v); }
-
-// Everything measured for one method: one progress step per probe.
-constexpr std::size_t kProbesPerMethod = std::tuple_size_v<std::remove_cvref_t<decltype(compare_probes())>>;
 
 // A method's result before any probe: its plan, and whether train mode is
 // defined (a statistic pooling a single value is degenerate: nothing is measured).
@@ -211,7 +206,7 @@ CompareResult compare(const CompareConfig& config, const Array<float>& x, Progre
   if (progress) {
     std::size_t measured = 0;
     for (const CompareMethod& m : result.methods) measured += m.degenerate ? 0 : 1;
-    progress->add_steps(1 + kProbesPerMethod * measured);
+    progress->add_steps(1 + compare_probes().size() * measured);  // one step per probe of a method
   }
   step(progress, "input summary");
   // x's summary once: the report's input block and every output probe's input channels.

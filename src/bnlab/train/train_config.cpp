@@ -11,6 +11,7 @@
 #include <functional>
 #include <iterator>
 #include <set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -45,18 +46,17 @@ struct RealRange {
 constexpr RealRange kLr{0.0, 10.0, false, false}, kMomentum{0.0, 1.0, true, true}, kEps{0.0, 1.0, true, false},
     kNormMomentum{0.0, 1.0, true, false};
 
-std::string count_range_text(const CountRange& r) {
-  return "expected an integer in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]";
-}
-
 // "0.1", "10", "1e-05": a number as a person would type it.
 std::string short_number(double v) { return significant(v, 6); }  // %g
 
-std::string real_range_text(const RealRange& r) {
-  const auto text = short_number;
-  return "expected a number in " + std::string(r.lo_closed ? "[" : "(") + text(r.lo) + ", " + text(r.hi) +
-         (r.hi_open ? ")" : "]");
+// A range as an interval: "[1, 60000]", "(0, 10]".
+std::string interval_text(const CountRange& r) { return "[" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]"; }
+std::string interval_text(const RealRange& r) {
+  return std::string(r.lo_closed ? "[" : "(") + short_number(r.lo) + ", " + short_number(r.hi) + (r.hi_open ? ")" : "]");
 }
+
+std::string count_range_text(const CountRange& r) { return "expected an integer in " + interval_text(r); }
+std::string real_range_text(const RealRange& r) { return "expected a number in " + interval_text(r); }
 
 bool in_range(double x, const RealRange& r) {
   return (r.lo_closed ? x >= r.lo : x > r.lo) && (r.hi_open ? x < r.hi : x <= r.hi);
@@ -157,16 +157,18 @@ std::size_t option_count(const std::string& text, const std::string& flag) {
 
 // ---- the rows: one per key --------------------------------------------------------
 
-std::string count_type(const CountRange& r) {
-  return "integer in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]";
-}
-std::string real_type(const RealRange& r) { return real_range_text(r).substr(std::string("expected a ").size()); }
+std::string count_type(const CountRange& r) { return "integer in " + interval_text(r); }
+std::string real_type(const RealRange& r) { return "number in " + interval_text(r); }
 
 std::vector<Key> make_train_keys() {
   const TrainConfig d;  // the defaults the rows show
   auto list = [](const auto& values) {
     std::string text;
-    for (const auto& value : values) text += (text.empty() ? "" : ",") + short_number(double(value));
+    for (const auto& value : values) {
+      if (!text.empty()) text += ',';  // appended: GCC 12 misreads "," + std::string as overlapping (-Wrestrict)
+      if constexpr (std::is_integral_v<std::decay_t<decltype(value)>>) text += std::to_string(value);
+      else text += short_number(value);
+    }
     return text.empty() ? std::string("[]") : text;
   };
   std::vector<Key> k;
@@ -201,7 +203,7 @@ std::vector<Key> make_train_keys() {
   k.push_back({{"batch_size", "--batch-size", count_type(kBatchSize), "training batch size", std::to_string(d.batch_size)},
                [](TrainConfig& c, const KeyValue& v) { c.batch_size = count_of(v, kBatchSize); },
                [](TrainOverrides& o, const std::string& t) { o.batch_size = option_count(t, "--batch-size"); }});
-  k.push_back({{"lr", "--lr", "number in " + real_type(kLr).substr(std::string("number in ").size()),
+  k.push_back({{"lr", "--lr", real_type(kLr),
                 "SGD learning rate (its peak, after the warm-up)", short_number(d.lr)},
                [](TrainConfig& c, const KeyValue& v) { c.lr = number_of(v, kLr); },
                [](TrainOverrides& o, const std::string& t) { o.lr = parse_number(t, "--lr"); }});
@@ -221,14 +223,13 @@ std::vector<Key> make_train_keys() {
                 short_number(d.norm_momentum)},
                [](TrainConfig& c, const KeyValue& v) { c.norm_momentum = number_of(v, kNormMomentum); }});
   k.push_back({{"precise_bn_images", "--precise-bn-images",
-                "comma-separated integers in [" + std::to_string(kPreciseBnImages.lo) + ", " +
-                    std::to_string(kPreciseBnImages.hi) + "]; in a config file a JSON array",
+                "comma-separated integers in " + interval_text(kPreciseBnImages) + "; in a config file a JSON array",
                 "population statistics (PreciseBN) over K training images for each K (whole batches, at most the "
                 "training images), evaluated beside the running statistics; \"\" or [] skips them",
                 list(d.precise_bn_images)},
                [](TrainConfig& c, const KeyValue& v) { c.precise_bn_images = counts_of(v, kPreciseBnImages); },
                [](TrainOverrides& o, const std::string& t) { o.precise_bn_images = t; }});
-  k.push_back({{"lr_sweep", "", "a JSON array of numbers in " + real_type(kLr).substr(std::string("number in ").size()),
+  k.push_back({{"lr_sweep", "", "a JSON array of numbers in " + interval_text(kLr),
                 "short trainings at each learning rate ([]: no sweep)", list(d.lr_sweep)},
                [](TrainConfig& c, const KeyValue& v) { c.lr_sweep = numbers_of(v, kLr); }});
   k.push_back({{"lr_sweep_images", "", count_type(kLrSweepImages), "training images of each sweep run (one epoch)",
@@ -249,7 +250,7 @@ std::vector<Key> make_train_keys() {
                    o.test_batch_sizes.push_back(option_count(size, "--test-batch-sizes"));
                },
                true});
-  k.push_back({{"shifts", "", "a JSON array of integers in [" + std::to_string(kShift.lo) + ", " + std::to_string(kShift.hi) + "]",
+  k.push_back({{"shifts", "", "a JSON array of integers in " + interval_text(kShift),
                 "translations (down and right by k pixels) evaluated", list(d.shifts)},
                [](TrainConfig& c, const KeyValue& v) { c.shifts = counts_of(v, kShift); }});
   k.push_back({{"canvas", "", count_type(kCanvas) + ", 0 or >= 28",
