@@ -277,6 +277,10 @@ std::vector<Case> cases() {
       {"train --seeds 2^64", {}, {"train", "--data", "stand-in", "--seeds", "0,18446744073709551616"}, 1,
        "--seeds: expected an integer in [0, 2^64), got \"18446744073709551616\""},
       {"compare --seed 1.5", {}, {"compare", "--seed", "1.5"}, 1, "--seed: expected an integer in [0, 2^64), got \"1.5\""},
+      // train's counts and numbers, read by their config rows (train_config.cpp), not by CLI11.
+      {"train --epochs -1", {}, {"train", "--data", "stand-in", "--epochs", "-1"}, 1, "--epochs: expected an integer, got \"-1\""},
+      {"train --lr abc", {}, {"train", "--data", "stand-in", "--lr", "abc"}, 1, "--lr: expected a number, got \"abc\""},
+      {"train --epochs 0", {}, {"train", "--data", "stand-in", "--epochs", "0"}, 1, "--epochs: expected an integer in [1, 1000], got 0"},
       {"compare --eps 1e-400", {}, {"compare", "--eps", "1e-400"}, 1, "--eps: \"1e-400\" is not representable as a double (underflows)"},
       {"normalize --eps 1e-400", {{"x.npy", x}}, {"normalize", "--method", "3", "--input", "x.npy", "--out-dir", "out", "--eps", "1e-400"},
        1, "--eps: \"1e-400\" is not representable"},
