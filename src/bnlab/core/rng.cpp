@@ -7,7 +7,6 @@
 #include <limits>
 
 #include "bnlab/core/error.hpp"
-#include "bnlab/core/simd.hpp"
 
 #if defined(__AVX512F__) || defined(__AVX__)
 #include <immintrin.h>
@@ -161,7 +160,15 @@ double det_log(double x) {
 // instruction width), so every lane has the scalar result's bits.
 namespace {
 
-using simd::Vec8d;
+// Its Vec8d values are passed only between the inline functions of this
+// file, so GCC's note that their calling convention differs without AVX-512
+// (-Wpsabi) does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+// A 64-byte generic vector of its own, not simd::Vec8d: its lanes are
+// reinterpreted as integers, compared and shuffled, which only the generic
+// vector offers (simd::Vec8d is two halves without AVX-512).
+typedef double Vec8d __attribute__((vector_size(64)));
 typedef std::int64_t Vec8i __attribute__((vector_size(64)));
 
 constexpr std::int64_t kMantissaBits = 0x000fffffffffffffLL;
@@ -170,6 +177,12 @@ constexpr std::int64_t kHalfBiased = 1022;                    // and its value
 constexpr std::size_t kBatch = 256;  // pairs per pass of fill_normal (a multiple of 8)
 
 Vec8d splat(double v) { return Vec8d{v, v, v, v, v, v, v, v}; }
+Vec8d load8(const double* p) {
+  Vec8d v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+void store8(double* p, Vec8d v) { std::memcpy(p, &v, sizeof v); }
 // The bits of each lane, and back (a vector cast reinterprets, it does not convert).
 Vec8i bits_of(Vec8d x) { return (Vec8i)x; }
 Vec8d double_of(Vec8i bits) { return (Vec8d)bits; }
@@ -234,7 +247,7 @@ Vec8d sqrt8(Vec8d x) {
 
 void det_log_n(const double* x, double* y, std::size_t count) {
   std::size_t i = 0;
-  for (; i + 8 <= count; i += 8) simd::store(y + i, det_log8(simd::load(Vec8d{}, x + i)));
+  for (; i + 8 <= count; i += 8) store8(y + i, det_log8(load8(x + i)));
   for (; i < count; ++i) y[i] = det_log(x[i]);
 }
 
@@ -312,21 +325,21 @@ void Rng::fill_normal(double* out, std::size_t count) {
       s[j] = 0.5;
     }
     for (std::size_t j = 0; j < batch; j += 8) {
-      const Vec8d sj = simd::load(Vec8d{}, s + j);
+      const Vec8d sj = load8(s + j);
       const Vec8d f = sqrt8(-2.0 * det_log8(sj) / sj);
-      const Vec8d first = simd::load(Vec8d{}, u + j) * f;
-      const Vec8d second = simd::load(Vec8d{}, v + j) * f;
+      const Vec8d first = load8(u + j) * f;
+      const Vec8d second = load8(v + j) * f;
       // (first_0, second_0, first_1, second_1, ...): pair p at out[2p], out[2p + 1]
       const Vec8d lo = __builtin_shufflevector(first, second, 0, 8, 1, 9, 2, 10, 3, 11);
       const Vec8d hi = __builtin_shufflevector(first, second, 4, 12, 5, 13, 6, 14, 7, 15);
       const std::size_t here = std::min<std::size_t>(8, batch - j);  // pairs of these eight kept
       if (here == 8) {
-        simd::store(out + i, lo);
-        simd::store(out + i + 8, hi);
+        store8(out + i, lo);
+        store8(out + i + 8, hi);
       } else {
         alignas(64) double both[16];
-        simd::store(both, lo);
-        simd::store(both + 8, hi);
+        store8(both, lo);
+        store8(both + 8, hi);
         std::memcpy(out + i, both, 2 * here * sizeof(double));
       }
       i += 2 * here;

@@ -75,8 +75,8 @@ TensorSummary summarize(const float* z, const Dims& d) {  // z: (N, C, S)
           simd::store(pattern.data() + s, simd::load(Vec8d{}, pattern.data() + s) + v);
           if constexpr (kGlobal) {
             sum += v;
-            lo = v < lo ? v : lo;  // a NaN is never below or above: skipped
-            hi = v > hi ? v : hi;
+            lo = simd::lesser(v, lo);  // a NaN is never below or above: skipped
+            hi = simd::greater(v, hi);
           }
         }
         for (; s < S; ++s) {
@@ -104,8 +104,8 @@ TensorSummary summarize(const float* z, const Dims& d) {  // z: (N, C, S)
       between[c] = between_c;
     }
     for (int lane = 0; lane < 8; ++lane) {
-      block_min[b] = std::min(block_min[b], lo[lane]);
-      block_max[b] = std::max(block_max[b], hi[lane]);
+      block_min[b] = std::min(block_min[b], double(lo[lane]));
+      block_max[b] = std::max(block_max[b], double(hi[lane]));
     }
   });
 
