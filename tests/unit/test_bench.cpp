@@ -245,7 +245,7 @@ TEST_CASE("bench keeps freed memory with the allocator for its run only") {
   CHECK(mmapped_blocks_for_a_large_allocation() == 1);  // run_bench restored the defaults
 }
 
-TEST_CASE("the reference loop bench times does the engine's work: the same y, dx and statistics") {
+TEST_CASE("the reference loop bench times does the engine's work: the same y, dx, dgamma, dbeta and statistics") {
   // Inner-shape statistics (3, ln, gn) and leading-shape ones (1, 2), on a
   // shape with S = 1100 (two blocks of s for the leading loop).
   const Dims dims{6, 4, 20, 55};
@@ -261,8 +261,9 @@ TEST_CASE("the reference loop bench times does the engine's work: the same y, dx
 
     ReferenceLoop reference(plan, 1e-5);
     std::vector<float> ry(dims.count()), rdx(dims.count()), ry_eval(dims.count());
+    std::vector<float> rdgamma(plan.num_params), rdbeta(plan.num_params);
     reference.forward(x.data(), ry.data());
-    reference.backward(x.data(), dy.data(), rdx.data());
+    reference.backward(x.data(), dy.data(), rdx.data(), rdgamma.data(), rdbeta.data());
     reference.eval_forward(x.data(), ry_eval.data());
     // Float a*x+b against the engine's float output: a few ulps of values of order 1;
     // E[x^2] - E[x]^2 in double loses nothing visible on this data (mean 0.5, std 1).
@@ -270,6 +271,10 @@ TEST_CASE("the reference loop bench times does the engine's work: the same y, dx
     CHECK(testing::rel_l2(batch.var, reference.var()) < 1e-12);
     CHECK(testing::rel_l2(y.data(), std::vector<double>(ry.begin(), ry.end())) < 1e-6);
     CHECK(testing::rel_l2(g.dx.data(), std::vector<double>(rdx.begin(), rdx.end())) < 1e-5);
+    // Sums in double, each rounded once to float; the reference's (x - mean) is in float.
+    REQUIRE(g.dgamma.size() == plan.num_params);
+    CHECK(testing::rel_l2(g.dgamma.data(), std::vector<double>(rdgamma.begin(), rdgamma.end())) < 1e-5);
+    CHECK(testing::rel_l2(g.dbeta.data(), std::vector<double>(rdbeta.begin(), rdbeta.end())) < 1e-6);
     CHECK(ry_eval == ry);
   }
 }

@@ -263,7 +263,8 @@ BenchResult run_bench(const BenchRequest& request) {
       reference.forward(x.data(), y.get());
       if (kind == BenchKind::forward_backward) {
         std::unique_ptr<float[]> dx(new float[dims.count()]);  // (N, C, H, W)
-        reference.backward(x.data(), dy.data(), dx.get());
+        std::unique_ptr<float[]> dgamma(new float[plan.num_params]), dbeta(new float[plan.num_params]);  // param shape
+        reference.backward(x.data(), dy.data(), dx.get(), dgamma.get(), dbeta.get());
       }
       return ms_since(start);
     };

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstddef>
 
+#include "bnlab/core/error.hpp"
+
 namespace bnlab {
 namespace {
 
@@ -30,28 +32,44 @@ StatRuns stat_runs(const MethodPlan& plan) {
 
 double rstd_of(double var, double eps) { return 1.0 / std::sqrt(var + eps); }
 
-// Leading shape: zeroes the two sums sum_a, sum_b (num_stats), then has the
-// threads take blocks of s (1024 positions), each block walking every run r:
-// add_run(r, base, s0, s1, a, b) adds run r's terms at positions s0 .. s1 - 1
-// into a = sum_a + base and b = sum_b + base (base: the run's first statistic).
-// add_run holds the caller's written-out simd loop, so that it vectorizes.
-template <class AddRun>
-void sum_leading(const MethodPlan& plan, std::vector<double>& sum_a, std::vector<double>& sum_b, AddRun add_run) {
+// Whether gamma has the statistic's axes: one parameter per statistic, at
+// the statistic's index (methods 1, 2, 3 with their natural parameters).
+bool params_are_stats(const MethodPlan& plan) {
   const Dims& d = plan.dims;
+  if (plan.num_params != plan.num_stats || plan.param.s_stride != plan.stat.s_stride) return false;
+  for (std::size_t r = 0; r < d.n * d.c; ++r)
+    if (plan.param.base(r / d.c, r % d.c) != plan.stat.base(r / d.c, r % d.c)) return false;
+  return true;
+}
+
+// Sums that follow s (a map with s_stride 1): zeroes sum_a, sum_b, then has
+// the threads take blocks of s (1024 positions), each block walking every
+// run r: add_run(r, base, s0, s1, a, b) adds run r's terms at positions
+// s0 .. s1 - 1 into a = sum_a + base and b = sum_b + base (base: the run's
+// first output in `map`). add_run holds the caller's written-out simd loop,
+// so that it vectorizes.
+template <class AddRun>
+void sum_leading_by(const Dims& d, const IndexMap& map, std::vector<double>& sum_a, std::vector<double>& sum_b,
+                    AddRun add_run) {
   const std::ptrdiff_t S = std::ptrdiff_t(d.s()), runs = std::ptrdiff_t(d.n * d.c);
   double* sa = sum_a.data();
   double* sb = sum_b.data();
-  std::fill(sa, sa + plan.num_stats, 0.0);
-  std::fill(sb, sb + plan.num_stats, 0.0);
+  std::fill(sum_a.begin(), sum_a.end(), 0.0);
+  std::fill(sum_b.begin(), sum_b.end(), 0.0);
   const std::ptrdiff_t block = 1024, blocks = (S + block - 1) / block;
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t k = 0; k < blocks; ++k) {
     const std::ptrdiff_t s0 = k * block, s1 = std::min(S, s0 + block);
     for (std::ptrdiff_t r = 0; r < runs; ++r) {
-      const std::size_t base = plan.stat.base(std::size_t(r) / d.c, std::size_t(r) % d.c);
+      const std::size_t base = map.base(std::size_t(r) / d.c, std::size_t(r) % d.c);
       add_run(r, base, s0, s1, sa + base, sb + base);
     }
   }
+}
+// The statistics' sums (the leading shape: methods 1, 2).
+template <class AddRun>
+void sum_leading(const MethodPlan& plan, std::vector<double>& sum_a, std::vector<double>& sum_b, AddRun add_run) {
+  sum_leading_by(plan.dims, plan.stat, sum_a, sum_b, add_run);
 }
 
 }  // namespace
@@ -64,7 +82,9 @@ ReferenceLoop::ReferenceLoop(const MethodPlan& plan, double eps)
       a_(plan.num_stats),
       b_(plan.num_stats),
       sum_a_(plan.num_stats),
-      sum_b_(plan.num_stats) {}
+      sum_b_(plan.num_stats),
+      run_dy_(plan.dims.n * plan.dims.c),
+      run_dyx_(plan.dims.n * plan.dims.c) {}
 
 // Inner shape, as the probe does it: each thread takes whole statistics,
 // sums their runs, then normalizes them while they are still in cache.
@@ -159,7 +179,7 @@ void ReferenceLoop::eval_forward(const float* x, float* y) const {
 // The probe's backward: per statistic sum dy and sum dy * (x - mean) in
 // double, then dx = k1 * (dy - k2 - (x - mean) * k3) in float, with
 // k1 = rstd, k2 = mean(dy), k3 = mean(dy * (x - mean)) * rstd^2.
-void ReferenceLoop::backward(const float* x, const float* dy, float* dx) {
+void ReferenceLoop::backward(const float* x, const float* dy, float* dx, float* dgamma, float* dbeta) {
   const Dims& d = plan_.dims;
   const std::ptrdiff_t S = std::ptrdiff_t(d.s()), runs = std::ptrdiff_t(d.n * d.c);
   const double m = double(plan_.elements_per_stat);
@@ -181,7 +201,11 @@ void ReferenceLoop::backward(const float* x, const float* dy, float* dx) {
         }
         sd += rd;
         sdx += rdx;
+        run_dy_[g.run[k]] = rd;
+        run_dyx_[g.run[k]] = rdx;
       }
+      sum_a_[o] = sd;
+      sum_b_[o] = sdx;
       const double r = rstd_of(var_[o], eps_);
       const float k1 = float(r), k2 = float(sd / m), k3 = float(sdx * r * r / m);
       for (std::size_t k = g.offset[o]; k < g.offset[o + 1]; ++k) {
@@ -192,6 +216,7 @@ void ReferenceLoop::backward(const float* x, const float* dy, float* dx) {
         for (std::ptrdiff_t i = 0; i < S; ++i) q[i] = k1 * (dp[i] - k2 - (p[i] - mu) * k3);
       }
     }
+    parameter_gradients(x, dy, dgamma, dbeta);
     return;
   }
   std::vector<float> mu(plan_.num_stats), k1(plan_.num_stats), k2(plan_.num_stats), k3(plan_.num_stats);
@@ -225,6 +250,56 @@ void ReferenceLoop::backward(const float* x, const float* dy, float* dx) {
     const float *u = mu.data() + base, *c1 = k1.data() + base, *c2 = k2.data() + base, *c3 = k3.data() + base;
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < S; ++i) q[i] = c1[i] * (dp[i] - c2[i] - (p[i] - u[i]) * c3[i]);
+  }
+  parameter_gradients(x, dy, dgamma, dbeta);
+}
+
+// dgamma = sum dy * xhat = sum rstd * dy * (x - mean), dbeta = sum dy, over
+// the axes gamma lacks, in double, rounded once. Where gamma has the
+// statistic's axes they are the statistic's sums (sum_b_ * rstd, sum_a_);
+// where it is one value per run, the runs' sums (kept by the inner shape's
+// loop), added in run order; else (ln's (C, H, W)) a pass of their own, by
+// blocks of s as the leading shape's sums, each block walking every run.
+void ReferenceLoop::parameter_gradients(const float* x, const float* dy, float* dgamma, float* dbeta) {
+  const Dims& d = plan_.dims;
+  const std::size_t P = plan_.num_params, runs = d.n * d.c;
+  if (P == 0) return;
+  const bool inner = plan_.stat.s_stride == 0;
+  std::vector<double> dg(P, 0.0), db(P, 0.0);  // (num_params)
+  auto stat_of = [&](std::size_t r) { return plan_.stat.base(r / d.c, r % d.c); };
+  auto param_of = [&](std::size_t r) { return plan_.param.base(r / d.c, r % d.c); };
+  if (params_are_stats(plan_)) {
+    for (std::size_t o = 0; o < P; ++o) {
+      dg[o] = sum_b_[o] * rstd_of(var_[o], eps_);
+      db[o] = sum_a_[o];
+    }
+  } else if (inner && plan_.param.s_stride == 0) {
+    for (std::size_t r = 0; r < runs; ++r) {
+      dg[param_of(r)] += run_dyx_[r] * rstd_of(var_[stat_of(r)], eps_);
+      db[param_of(r)] += run_dy_[r];
+    }
+  } else if (inner) {
+    sum_leading_by(d, plan_.param, dg, db,
+                   [&](std::ptrdiff_t r, std::size_t, std::ptrdiff_t s0, std::ptrdiff_t s1, double* a, double* b) {
+                     const std::ptrdiff_t S = std::ptrdiff_t(d.s());
+                     const float* p = x + r * S;
+                     const float* dp = dy + r * S;
+                     const std::size_t o = stat_of(std::size_t(r));
+                     const float u = float(mean_[o]);
+                     const double rs = rstd_of(var_[o], eps_);
+#pragma omp simd
+                     for (std::ptrdiff_t i = s0; i < s1; ++i) {
+                       a[i] += double(dp[i]) * double(p[i] - u) * rs;
+                       b[i] += dp[i];
+                     }
+                   });
+  } else {
+    throw Error("internal: the reference loop has no parameter gradients for method " + plan_.method.id +
+                " with " + to_string(plan_.affine) + " parameters");
+  }
+  for (std::size_t i = 0; i < P; ++i) {
+    dgamma[i] = float(dg[i]);
+    dbeta[i] = float(db[i]);
   }
 }
 

@@ -11,7 +11,13 @@
 //   forward   per statistic: sum x and sum x^2 in double (one read of x),
 //             then y = a * x + b with float a = rstd, b = -mean * rstd (FMA)
 //   backward  per statistic: sum dy and sum dy * (x - mean) in double, then
-//             dx = k1 * (dy - k2 - (x - mean) * k3) in float
+//             dx = k1 * (dy - k2 - (x - mean) * k3) in float; and the
+//             parameter gradients the engine's backward also returns,
+//             dgamma = sum dy * xhat and dbeta = sum dy over the axes gamma
+//             lacks: from the statistics' sums where gamma has the
+//             statistic's axes (methods 1, 2, 3), from per-run sums where it
+//             is one value per run (in, gn: (C)), else by a pass of their own
+//             (ln: (C, H, W), summed over N)
 //   eval      y = a * x + b with the statistics of the last forward
 // Inner-shape statistics (constant along a run: methods 3, ln, in, gn) go
 // as the hand-written Method 3 probe does: threads take whole statistics,
@@ -33,8 +39,9 @@ class ReferenceLoop {
 
   // Train-mode forward: the batch statistics (kept), then y.
   void forward(const float* x, float* y);
-  // Train-mode backward of the last forward (its statistics): dx.
-  void backward(const float* x, const float* dy, float* dx);
+  // Train-mode backward of the last forward (its statistics): dx, and
+  // dgamma, dbeta (num_params each, the method's natural parameter shape).
+  void backward(const float* x, const float* dy, float* dx, float* dgamma, float* dbeta);
   // Eval-mode forward with the statistics of the last forward.
   void eval_forward(const float* x, float* y) const;
 
@@ -42,11 +49,15 @@ class ReferenceLoop {
   const std::vector<double>& var() const { return var_; }    // (num_stats) biased
 
  private:
+  // dgamma, dbeta of the backward that has just computed its sums.
+  void parameter_gradients(const float* x, const float* dy, float* dgamma, float* dbeta);
+
   MethodPlan plan_;
   double eps_;
   std::vector<double> mean_, var_;          // (num_stats)
   std::vector<float> a_, b_;                // (num_stats) y = a * x + b
   std::vector<double> sum_a_, sum_b_;       // (num_stats) scratch for the leading shape's sums
+  std::vector<double> run_dy_, run_dyx_;    // (N*C) per run: sum dy, sum dy * (x - mean) (inner shape)
 };
 
 }  // namespace bnlab
