@@ -233,9 +233,39 @@ BackwardTerms backward_sums(const MethodPlan& plan, Mode mode, const T* xd, cons
         terms.dgamma_sum[fold.index[o]] += sum_dy_xhat[o];
       }
     }
+  } else if (plan.stat.s_stride == 0 && plan.param.s_stride == 0) {
+    // gamma is one value per run but varies inside a statistic group
+    // (GroupNorm's (C) parameters): one read of x and dy gives per run
+    // sum_run(dy) and sum_run(dy * xhat); gamma is constant on a run, so
+    //   sum_S(g) = sum over the statistic's runs of gamma(run) * sum_run(dy)
+    //   sum_S(g * xhat) = the same with sum_run(dy * xhat),
+    // and dbeta, dgamma are the runs' sums added up per parameter (both in
+    // run order: deterministic). Then dx: two passes instead of three.
+    const std::size_t runs = plan.dims.n * plan.dims.c;
+    const IndexMap per_run{.n_stride = plan.dims.c, .group_stride = 1, .channel_stride = 0, .s_stride = 0,
+                           .channels_per_group = 1};  // run r = n * C + c
+    Buffer run_dy = buffer(runs), run_dy_xhat = buffer(runs);  // (N*C)
+    sum_pass(plan, per_run, runs, xd, dyd, mean, rstd, unit<T>(), run_dy.get(), run_dy_xhat.get());
+    std::fill(mean_g, mean_g + num_stats, 0.0);
+    std::fill(mean_gx, mean_gx + num_stats, 0.0);
+    for (std::size_t r = 0; r < runs; ++r) {
+      const std::size_t n = r / plan.dims.c, c = r % plan.dims.c;
+      const std::size_t o = plan.stat.base(n, c), p = gamma.map.base(n, c);
+      const double g = double(gamma.data[p]);
+      mean_g[o] += g * run_dy[r];
+      mean_gx[o] += g * run_dy_xhat[r];
+      terms.dbeta_sum[p] += run_dy[r];
+      terms.dgamma_sum[p] += run_dy_xhat[r];
+    }
+    for_each_stat(num_stats, [&](std::size_t o) {
+      mean_g[o] = train ? mean_g[o] / m : 0.0;
+      mean_gx[o] = train ? mean_gx[o] / m : 0.0;
+      fold_dx(o);
+    });
+    if (dxd != nullptr) dx_pass(plan, xd, dyd, dxd, mean, rstd, dx_q.get(), dx_c.get(), gamma);
   } else {
-    // gamma varies inside a statistic group (e.g. LayerNorm's (C,H,W)
-    // parameters): one pass for the statistic sums of g, one for the
+    // gamma varies along s inside a statistic group (e.g. LayerNorm's
+    // (C,H,W) parameters): one pass for the statistic sums of g, one for the
     // parameter sums of dy, then dx.
     if (train) sum_pass(plan, plan.stat, num_stats, xd, dyd, mean, rstd, gamma, mean_g, mean_gx);
     for_each_stat(num_stats, [&](std::size_t o) {
