@@ -47,6 +47,9 @@ BenchResult made_up_result() {
   r.copy_gbps = 10;
   r.memcpy_gbps = 20;
   r.peak_rss_mb = 12.4;
+  r.cpu = "Some CPU";
+  r.cpu_isa = "AVX-512";
+  r.kernels_isa = "AVX2 + FMA";
   BenchMethod m3;
   m3.id = "3";
   m3.title = "Method 3";
@@ -100,17 +103,18 @@ TEST_CASE("the table aligns its columns and shows every kind, '-' where eval mod
   std::string table = bench_to_table(made_up_result());
   INFO(table);
   std::vector<std::string> lines = lines_of(table);
-  REQUIRE(lines.size() == 3 + 1 + 6);
+  REQUIRE(lines.size() == 4 + 1 + 6);
   CHECK(lines[0] == "shape (1, 1, 1000, 1000) float32 (4.0 MB), 2 threads, median of 3");
-  CHECK(lines[1] == "copy bandwidth 10.00 GB/s (loop; memcpy 20.00 GB/s), peak RSS 12 MB");
-  CHECK(lines[2].empty());
-  CHECK(lines[3] == "method  kind                ms   GB/s  of copy  ns/element  reference ms  vs reference");
-  CHECK(lines[4] == "3       forward           1.00   8.00      80%       1.000          2.00         0.50x");
-  CHECK(lines[5] == "3       forward_backward  4.00   5.00      50%       4.000          4.00         1.00x");
-  CHECK(lines[6] == "3       eval_forward      0.50  16.00     160%       0.500          0.25         2.00x");
-  CHECK(lines[7] == "ln      forward           2.00   4.00      40%       2.000          1.00         2.00x");
-  CHECK(lines[9] == "ln      eval_forward         -      -        -           -             -             -");
-  for (std::size_t i = 3; i < lines.size(); ++i) CHECK(lines[i].size() == lines[3].size());  // right-aligned numbers
+  CHECK(lines[1] == "cpu Some CPU (AVX-512), kernels built for AVX2 + FMA");
+  CHECK(lines[2] == "copy bandwidth 10.00 GB/s (loop; memcpy 20.00 GB/s), peak RSS 12 MB");
+  CHECK(lines[3].empty());
+  CHECK(lines[4] == "method  kind                ms   GB/s  of copy  ns/element  reference ms  vs reference");
+  CHECK(lines[5] == "3       forward           1.00   8.00      80%       1.000          2.00         0.50x");
+  CHECK(lines[6] == "3       forward_backward  4.00   5.00      50%       4.000          4.00         1.00x");
+  CHECK(lines[7] == "3       eval_forward      0.50  16.00     160%       0.500          0.25         2.00x");
+  CHECK(lines[8] == "ln      forward           2.00   4.00      40%       2.000          1.00         2.00x");
+  CHECK(lines[10] == "ln      eval_forward         -      -        -           -             -             -");
+  for (std::size_t i = 4; i < lines.size(); ++i) CHECK(lines[i].size() == lines[4].size());  // right-aligned numbers
 }
 
 TEST_CASE("run_bench reports every key of bnlab.bench/1 on a tiny shape") {
@@ -134,6 +138,10 @@ TEST_CASE("run_bench reports every key of bnlab.bench/1 on a tiny shape") {
   CHECK(j["memcpy_gbps"].get<double>() > 0);
   CHECK(j["peak_rss_mb"].get<double>() > 0);
   CHECK(j["timing"].is_string());
+  // The code path measured, and the CPU's: both named (this test's build is -march=native, so they agree).
+  CHECK(j["kernels_isa"] == compiled_vector_isa());
+  CHECK(j["cpu_isa"] == cpu_vector_isa());
+  CHECK(j["kernels_isa"] != "");
   REQUIRE(j["methods"].size() == 4);
   for (const std::string id : {"1", "3", "ln", "gn:2"}) {
     const auto& m = j["methods"][id];

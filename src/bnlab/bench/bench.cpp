@@ -74,6 +74,30 @@ std::string cpu_model() {
 
 }  // namespace
 
+std::string cpu_vector_isa() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return "AVX-512";
+  if (__builtin_cpu_supports("avx2")) return __builtin_cpu_supports("fma") ? "AVX2 + FMA" : "AVX2";
+  if (__builtin_cpu_supports("sse2")) return "SSE2";
+#endif
+  return "other";
+}
+
+std::string compiled_vector_isa() {
+#if defined(__AVX512F__)
+  return "AVX-512";
+#elif defined(__AVX2__) && defined(__FMA__)
+  return "AVX2 + FMA";
+#elif defined(__AVX2__)
+  return "AVX2";
+#elif defined(__SSE2__)
+  return "SSE2";
+#else
+  return "other";
+#endif
+}
+
 const char* to_string(BenchKind kind) {
   switch (kind) {
     case BenchKind::forward: return "forward";
@@ -214,6 +238,8 @@ BenchResult run_bench(const BenchRequest& request) {
   result.threads = threads;
   result.repeat = request.repeat;
   result.cpu = cpu_model();
+  result.cpu_isa = cpu_vector_isa();
+  result.kernels_isa = compiled_vector_isa();
   // The copy is measured before and after the kernels, the best counting, so
   // that a burst of other load on a shared machine does not lower the yardstick.
   progress("copy bandwidth");
@@ -320,6 +346,8 @@ nlohmann::ordered_json bench_to_json(const BenchResult& result) {
   j["elements"] = double(d.count());
   j["tensor_mb"] = double(d.count()) * sizeof(float) / 1e6;
   j["cpu"] = result.cpu;
+  j["cpu_isa"] = result.cpu_isa;
+  j["kernels_isa"] = result.kernels_isa;
   j["threads"] = result.threads;
   j["repeat"] = result.repeat;
   j["timing"] =
@@ -362,6 +390,8 @@ std::string bench_to_table(const BenchResult& result) {
   out << "shape " << shape_to_string(d.to_vector()) << " float32 (" << fixed(double(d.count()) * 4 / 1e6, 1)
       << " MB), " << result.threads << (result.threads == 1 ? " thread" : " threads") << ", median of "
       << result.repeat << "\n";
+  out << "cpu " << (result.cpu.empty() ? "unknown" : result.cpu) << " (" << result.cpu_isa << "), kernels built for "
+      << result.kernels_isa << "\n";
   out << "copy bandwidth " << fixed(result.copy_gbps, 2) << " GB/s (loop; memcpy " << fixed(result.memcpy_gbps, 2)
       << " GB/s), peak RSS " << fixed(result.peak_rss_mb, 0) << " MB\n\n";
   // Columns: left-aligned text, right-aligned numbers.

@@ -89,11 +89,20 @@ struct BenchResult {
   int threads = 0;
   int repeat = 0;
   std::string cpu;         // /proc/cpuinfo's model name ("" where unknown)
+  std::string cpu_isa;     // the widest vector instructions the CPU offers (cpu_vector_isa)
+  std::string kernels_isa; // the ones the kernels were compiled for (compiled_vector_isa)
   double copy_gbps = 0;    // CopyBandwidth::loop_gbps: the yardstick of every fraction
   double memcpy_gbps = 0;  // CopyBandwidth::memcpy_gbps, for reference
   double peak_rss_mb = 0;  // peak resident memory of the process (MB = 1e6 bytes)
   std::vector<BenchMethod> methods;
 };
+
+// "AVX-512", "AVX2 + FMA", "AVX2", "SSE2" or "other": what this CPU offers
+// (run time), and what the kernels were compiled for (the build's -march;
+// bench.cpp is compiled with the engine's flags). The kernels are tuned per
+// code path, so a bench run names the path it measured.
+std::string cpu_vector_isa();
+std::string compiled_vector_isa();
 
 // Best-of-`trials` bandwidth of a parallel copy of `elements` floats (GB/s,
 // counting 8 bytes per element), on the current OpenMP thread count.

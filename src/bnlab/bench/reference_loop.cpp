@@ -84,7 +84,15 @@ ReferenceLoop::ReferenceLoop(const MethodPlan& plan, double eps)
       sum_a_(plan.num_stats),
       sum_b_(plan.num_stats),
       run_dy_(plan.dims.n * plan.dims.c),
-      run_dyx_(plan.dims.n * plan.dims.c) {}
+      run_dyx_(plan.dims.n * plan.dims.c) {
+  // Parameters that vary along a run inside a statistic (ln's (C, H, W))
+  // cannot be folded into a, b: the forward reads them per element, as the
+  // engine's does. (Elsewhere they fold, at no cost per element.)
+  if (plan.stat.s_stride == 0 && plan.param.s_stride != 0) {
+    gamma_.assign(plan.num_params, 1.0f);
+    beta_.assign(plan.num_params, 0.0f);
+  }
+}
 
 // Inner shape, as the probe does it: each thread takes whole statistics,
 // sums their runs, then normalizes them while they are still in cache.
@@ -123,8 +131,16 @@ void ReferenceLoop::forward(const float* x, float* y) {
       for (std::size_t k = g.offset[o]; k < g.offset[o + 1]; ++k) {
         const float* p = x + std::ptrdiff_t(g.run[k]) * S;
         float* q = y + std::ptrdiff_t(g.run[k]) * S;
+        if (gamma_.empty()) {
 #pragma omp simd
-        for (std::ptrdiff_t i = 0; i < S; ++i) q[i] = std::fma(p[i], a, b);
+          for (std::ptrdiff_t i = 0; i < S; ++i) q[i] = std::fma(p[i], a, b);
+        } else {  // gamma, beta follow s: gamma * xhat + beta per element
+          const std::size_t run = g.run[k], at = plan_.param.base(run / d.c, run % d.c);
+          const float* gm = gamma_.data() + at;
+          const float* bt = beta_.data() + at;
+#pragma omp simd
+          for (std::ptrdiff_t i = 0; i < S; ++i) q[i] = std::fma(std::fma(p[i], a, b), gm[i], bt[i]);
+        }
       }
     }
     return;

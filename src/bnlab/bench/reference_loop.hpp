@@ -9,7 +9,10 @@
 // statistic map (MethodPlan::stat), with the identity affine parameters bench
 // uses (gamma = 1, beta = 0):
 //   forward   per statistic: sum x and sum x^2 in double (one read of x),
-//             then y = a * x + b with float a = rstd, b = -mean * rstd (FMA)
+//             then y = a * x + b with float a = rstd, b = -mean * rstd (FMA);
+//             where gamma, beta vary along a run inside a statistic (ln's
+//             (C, H, W)) they cannot fold into a, b, and y = gamma * (a * x +
+//             b) + beta reads them per element (the engine must too)
 //   backward  per statistic: sum dy and sum dy * (x - mean) in double, then
 //             dx = k1 * (dy - k2 - (x - mean) * k3) in float; and the
 //             parameter gradients the engine's backward also returns,
@@ -56,6 +59,7 @@ class ReferenceLoop {
   double eps_;
   std::vector<double> mean_, var_;          // (num_stats)
   std::vector<float> a_, b_;                // (num_stats) y = a * x + b
+  std::vector<float> gamma_, beta_;         // (num_params) identity, where they vary along a run; else empty
   std::vector<double> sum_a_, sum_b_;       // (num_stats) scratch for the leading shape's sums
   std::vector<double> run_dy_, run_dyx_;    // (N*C) per run: sum dy, sum dy * (x - mean) (inner shape)
 };
