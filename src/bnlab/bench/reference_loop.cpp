@@ -165,10 +165,26 @@ void ReferenceLoop::forward(const float* x, float* y) {
     A[o] = float(r);
     B[o] = float(-mean_[o] * r);
   }
-  eval_forward(x, y);
+  apply(x, y);
 }
 
-void ReferenceLoop::eval_forward(const float* x, float* y) const {
+// Eval mode is given its statistics (the running ones): the coefficients
+// a = rstd, b = -mean * rstd are computed from them on every call, as the
+// engine's eval forward does, then applied.
+void ReferenceLoop::eval_forward(const float* x, float* y) {
+  const std::ptrdiff_t stats = std::ptrdiff_t(plan_.num_stats);
+  float* A = a_.data();
+  float* B = b_.data();
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t o = 0; o < stats; ++o) {
+    const double r = rstd_of(var_[o], eps_);
+    A[o] = float(r);
+    B[o] = float(-mean_[o] * r);
+  }
+  apply(x, y);
+}
+
+void ReferenceLoop::apply(const float* x, float* y) const {
   const Dims& d = plan_.dims;
   const std::ptrdiff_t S = std::ptrdiff_t(d.s()), runs = std::ptrdiff_t(d.n * d.c);
   const float* A = a_.data();

@@ -21,7 +21,9 @@
 //             statistic's axes (methods 1, 2, 3), from per-run sums where it
 //             is one value per run (in, gn: (C)), else by a pass of their own
 //             (ln: (C, H, W), summed over N)
-//   eval      y = a * x + b with the statistics of the last forward
+//   eval      y = a * x + b, a and b computed from the statistics of the
+//             last forward (standing in for running statistics) on every
+//             call, as an eval-mode forward must
 // Inner-shape statistics (constant along a run: methods 3, ln, in, gn) go
 // as the hand-written Method 3 probe does: threads take whole statistics,
 // sum their runs, then write their y (or dx) while the runs are still in
@@ -46,7 +48,7 @@ class ReferenceLoop {
   // dgamma, dbeta (num_params each, the method's natural parameter shape).
   void backward(const float* x, const float* dy, float* dx, float* dgamma, float* dbeta);
   // Eval-mode forward with the statistics of the last forward.
-  void eval_forward(const float* x, float* y) const;
+  void eval_forward(const float* x, float* y);
 
   const std::vector<double>& mean() const { return mean_; }  // (num_stats)
   const std::vector<double>& var() const { return var_; }    // (num_stats) biased
@@ -54,6 +56,8 @@ class ReferenceLoop {
  private:
   // dgamma, dbeta of the backward that has just computed its sums.
   void parameter_gradients(const float* x, const float* dy, float* dgamma, float* dbeta);
+  // y = a * x + b with the current a_, b_.
+  void apply(const float* x, float* y) const;
 
   MethodPlan plan_;
   double eps_;
