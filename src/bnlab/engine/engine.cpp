@@ -242,8 +242,8 @@ BackwardTerms backward_sums(const MethodPlan& plan, Mode mode, const T* xd, cons
     // and dbeta, dgamma are the runs' sums added up per parameter (both in
     // run order: deterministic). Then dx: two passes instead of three.
     const std::size_t runs = plan.dims.n * plan.dims.c;
-    const IndexMap per_run{.n_stride = plan.dims.c, .group_stride = 1, .channel_stride = 0, .s_stride = 0,
-                           .channels_per_group = 1};  // run r = n * C + c
+    const IndexMap per_run{.n_stride = plan.dims.c, .group_stride = 0, .channel_stride = 1, .s_stride = 0,
+                           .channels_per_group = plan.dims.c};  // run r = n * C + c
     Buffer run_dy = buffer(runs), run_dy_xhat = buffer(runs);  // (N*C)
     sum_pass(plan, per_run, runs, xd, dyd, mean, rstd, unit<T>(), run_dy.get(), run_dy_xhat.get());
     std::fill(mean_g, mean_g + num_stats, 0.0);

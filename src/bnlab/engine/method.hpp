@@ -75,8 +75,11 @@ struct IndexMap {
   std::size_t n_stride = 0, group_stride = 0, channel_stride = 0, s_stride = 0;
   std::size_t channels_per_group = 1;
   std::size_t base(std::size_t n, std::size_t c) const {
-    return n * n_stride + (c / channels_per_group) * group_stride +
-           (c % channels_per_group) * channel_stride;
+    // Group c / channels_per_group, channel c % channels_per_group within it;
+    // without groups (channels_per_group = C) that is group 0 and channel c,
+    // found without a division (kernels call this once or more per run).
+    const std::size_t group = c < channels_per_group ? 0 : c / channels_per_group;
+    return n * n_stride + group * group_stride + (c - group * channels_per_group) * channel_stride;
   }
 };
 
