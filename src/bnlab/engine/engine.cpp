@@ -239,30 +239,58 @@ BackwardTerms backward_sums(const MethodPlan& plan, Mode mode, const T* xd, cons
     // sum_run(dy) and sum_run(dy * xhat); gamma is constant on a run, so
     //   sum_S(g) = sum over the statistic's runs of gamma(run) * sum_run(dy)
     //   sum_S(g * xhat) = the same with sum_run(dy * xhat),
-    // and dbeta, dgamma are the runs' sums added up per parameter (both in
-    // run order: deterministic). Then dx: two passes instead of three.
-    const std::size_t runs = plan.dims.n * plan.dims.c;
-    const IndexMap per_run{.n_stride = plan.dims.c, .group_stride = 0, .channel_stride = 1, .s_stride = 0,
-                           .channels_per_group = plan.dims.c};  // run r = n * C + c
+    // and dbeta, dgamma are the runs' sums added up per parameter (all in
+    // run order: deterministic). Then dx: two passes instead of three, and
+    // one where a statistic's runs fit in cache (fused: the same sums in the
+    // same order, so the same bits).
+    const Dims& dims = plan.dims;
+    const std::size_t runs = dims.n * dims.c;
     Buffer run_dy = buffer(runs), run_dy_xhat = buffer(runs);  // (N*C)
-    sum_pass(plan, per_run, runs, xd, dyd, mean, rstd, unit<T>(), run_dy.get(), run_dy_xhat.get());
-    std::fill(mean_g, mean_g + num_stats, 0.0);
-    std::fill(mean_gx, mean_gx + num_stats, 0.0);
+    auto gamma_of_run = [&](std::size_t r) { return double(gamma.data[gamma.map.base(r / dims.c, r % dims.c)]); };
+    // Statistic o's terms from its runs' sums (its runs ascend in `runs_of_o`), then dx's fold.
+    auto finish = [&](std::size_t o, const std::size_t* runs_of_o, std::size_t count) {
+      double sum_g = 0.0, sum_gx = 0.0;
+      for (std::size_t i = 0; i < count; ++i) {
+        const double g = gamma_of_run(runs_of_o[i]);
+        sum_g += g * run_dy[runs_of_o[i]];
+        sum_gx += g * run_dy_xhat[runs_of_o[i]];
+      }
+      mean_g[o] = train ? sum_g / m : 0.0;
+      mean_gx[o] = train ? sum_gx / m : 0.0;
+      fold_dx(o);
+    };
+    const RunGroups groups = group_runs(dims, plan.stat);
+    if (dxd != nullptr && fuses(plan, 2 * sizeof(T), followed_maps(plan, gamma))) {
+      with_sum_terms(plan, xd, dyd, mean, rstd, unit<T>(), [&](const auto& sum_terms) {
+        with_dx_rows(plan, xd, dyd, dxd, mean, rstd, dx_q.get(), dx_c.get(), gamma, [&](const auto& dx_rows) {
+          fused_run_sums(groups, dims, sum_terms, run_dy.get(), run_dy_xhat.get(), [&](std::size_t g) {
+            const std::size_t first = groups.offset[g], count = groups.offset[g + 1] - first;
+            finish(groups.base[g], &groups.run[first], count);
+            for (std::size_t i = first; i < first + count; ++i) {
+              Rows rows;  // one run at a time, as fused_pass
+              rows.count = 1;
+              rows.run[0] = groups.run[i];
+              rows.ahead[0] =
+                  (std::ptrdiff_t(next_run(groups, i)) - std::ptrdiff_t(rows.run[0])) * std::ptrdiff_t(dims.s());
+              dx_rows(rows, 0, dims.s());
+            }
+          });
+        });
+      });
+    } else {
+      const IndexMap per_run{.n_stride = dims.c, .group_stride = 0, .channel_stride = 1, .s_stride = 0,
+                             .channels_per_group = dims.c};  // run r = n * C + c
+      sum_pass(plan, per_run, runs, xd, dyd, mean, rstd, unit<T>(), run_dy.get(), run_dy_xhat.get());
+      for_each_stat(groups.size(), [&](std::size_t g) {
+        finish(groups.base[g], &groups.run[groups.offset[g]], groups.offset[g + 1] - groups.offset[g]);
+      });
+      if (dxd != nullptr) dx_pass(plan, xd, dyd, dxd, mean, rstd, dx_q.get(), dx_c.get(), gamma);
+    }
     for (std::size_t r = 0; r < runs; ++r) {
-      const std::size_t n = r / plan.dims.c, c = r % plan.dims.c;
-      const std::size_t o = plan.stat.base(n, c), p = gamma.map.base(n, c);
-      const double g = double(gamma.data[p]);
-      mean_g[o] += g * run_dy[r];
-      mean_gx[o] += g * run_dy_xhat[r];
+      const std::size_t p = gamma.map.base(r / dims.c, r % dims.c);
       terms.dbeta_sum[p] += run_dy[r];
       terms.dgamma_sum[p] += run_dy_xhat[r];
     }
-    for_each_stat(num_stats, [&](std::size_t o) {
-      mean_g[o] = train ? mean_g[o] / m : 0.0;
-      mean_gx[o] = train ? mean_gx[o] / m : 0.0;
-      fold_dx(o);
-    });
-    if (dxd != nullptr) dx_pass(plan, xd, dyd, dxd, mean, rstd, dx_q.get(), dx_c.get(), gamma);
   } else {
     // gamma varies along s inside a statistic group (e.g. LayerNorm's
     // (C,H,W) parameters): one pass for the statistic sums of g, one for the

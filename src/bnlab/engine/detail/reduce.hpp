@@ -389,6 +389,38 @@ void reduce_inner_then(const RunGroups& groups, const Dims& dims, double* out_a,
   }
 }
 
+// The same traversal with one result per run: each run's chunks are merged
+// in order from an empty Partial (exactly what reduce_inner does with one run
+// per output) into out_a[run], out_b[run], and then(g) is called once group
+// g's runs are done. out_a, out_b: (N*C)
+template <class ChunkFn, class Then>
+void fused_run_sums(const RunGroups& groups, const Dims& dims, ChunkFn chunk, double* out_a, double* out_b,
+                    Then then) {
+  const std::size_t S = dims.s(), chunks_per_run = (S + kChunk - 1) / kChunk;
+  const std::ptrdiff_t num_groups = static_cast<std::ptrdiff_t>(groups.size());
+#pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, num_groups / 64)) if (worth_threads(dims))
+  for (std::ptrdiff_t g = 0; g < num_groups; ++g) {
+    for (std::size_t i = groups.offset[g]; i < groups.offset[g + 1]; ++i) {
+      const std::size_t run = groups.run[i], next = next_run(groups, i);
+      Partial total;
+      for (std::size_t k = 0; k < chunks_per_run; ++k) {
+        const std::size_t s_begin = k * kChunk, s_end = std::min(S, s_begin + kChunk);
+        const std::ptrdiff_t ahead = k + 1 < chunks_per_run
+                                         ? std::min<std::ptrdiff_t>(kAhead, std::ptrdiff_t(S - s_end))
+                                         : (std::ptrdiff_t(next) - std::ptrdiff_t(run)) * std::ptrdiff_t(S) -
+                                               std::ptrdiff_t(s_begin);
+        const Partial p = chunk(run, s_begin, s_end, ahead);
+        total.count += p.count;  // merge_sums (kernels.hpp)
+        total.a += p.a;
+        total.b += p.b;
+      }
+      out_a[run] = total.a;
+      out_b[run] = total.b;
+    }
+    then(static_cast<std::size_t>(g));
+  }
+}
+
 // Leading: tiles that hold every row of their group. True when there is one
 // row range per group, each tile's input fits kFuseBytes and there are
 // kMinUnits tiles. (The fused order is the unfused passes' order, so it pays
