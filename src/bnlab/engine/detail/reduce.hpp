@@ -362,6 +362,15 @@ inline std::size_t next_run(const RunGroups& groups, std::size_t i) {
   return i + 1 < groups.run.size() ? groups.run[i + 1] : groups.run[i];
 }
 
+// The prefetch offset of chunk [s_begin, s_end) of `run` when the group's
+// runs are read one after the other: further along this run, or at the start
+// of the next run read (`next`) for the run's last chunk.
+inline std::ptrdiff_t chunk_ahead(std::size_t run, std::size_t next, std::size_t S, std::size_t s_begin,
+                                  std::size_t s_end) {
+  if (s_end < S) return std::min<std::ptrdiff_t>(kAhead, std::ptrdiff_t(S - s_end));
+  return (std::ptrdiff_t(next) - std::ptrdiff_t(run)) * std::ptrdiff_t(S) - std::ptrdiff_t(s_begin);
+}
+
 // chunk and merge as for reduce_inner; then(g) once group g's output is final.
 template <class ChunkFn, class MergeFn, class Then>
 void reduce_inner_then(const RunGroups& groups, const Dims& dims, double* out_a, double* out_b, ChunkFn chunk,
@@ -375,12 +384,7 @@ void reduce_inner_then(const RunGroups& groups, const Dims& dims, double* out_a,
       const std::size_t run = groups.run[i], next = next_run(groups, i);
       for (std::size_t k = 0; k < chunks_per_run; ++k) {
         const std::size_t s_begin = k * kChunk, s_end = std::min(S, s_begin + kChunk);
-        // Prefetch further along this run, or at the start of the next run.
-        const std::ptrdiff_t ahead = k + 1 < chunks_per_run
-                                         ? std::min<std::ptrdiff_t>(kAhead, std::ptrdiff_t(S - s_end))
-                                         : (std::ptrdiff_t(next) - std::ptrdiff_t(run)) * std::ptrdiff_t(S) -
-                                               std::ptrdiff_t(s_begin);
-        merge(total, chunk(run, s_begin, s_end, ahead));
+        merge(total, chunk(run, s_begin, s_end, chunk_ahead(run, next, S, s_begin, s_end)));
       }
     }
     out_a[groups.base[g]] = total.a;
@@ -405,11 +409,7 @@ void fused_run_sums(const RunGroups& groups, const Dims& dims, ChunkFn chunk, do
       Partial total;
       for (std::size_t k = 0; k < chunks_per_run; ++k) {
         const std::size_t s_begin = k * kChunk, s_end = std::min(S, s_begin + kChunk);
-        const std::ptrdiff_t ahead = k + 1 < chunks_per_run
-                                         ? std::min<std::ptrdiff_t>(kAhead, std::ptrdiff_t(S - s_end))
-                                         : (std::ptrdiff_t(next) - std::ptrdiff_t(run)) * std::ptrdiff_t(S) -
-                                               std::ptrdiff_t(s_begin);
-        const Partial p = chunk(run, s_begin, s_end, ahead);
+        const Partial p = chunk(run, s_begin, s_end, chunk_ahead(run, next, S, s_begin, s_end));
         total.count += p.count;  // merge_sums (kernels.hpp)
         total.a += p.a;
         total.b += p.b;
