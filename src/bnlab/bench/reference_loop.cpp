@@ -161,11 +161,8 @@ void ReferenceLoop::forward(const float* x, float* y) {
   for (std::size_t o = 0; o < plan_.num_stats; ++o) {
     mean_[o] = sa[o] / m;
     var_[o] = std::max(0.0, sb[o] / m - mean_[o] * mean_[o]);
-    const double r = rstd_of(var_[o], eps_);
-    A[o] = float(r);
-    B[o] = float(-mean_[o] * r);
   }
-  apply(x, y);
+  eval_forward(x, y);  // a, b from these statistics, then y
 }
 
 // Eval mode is given its statistics (the running ones): the coefficients

@@ -263,17 +263,9 @@ BackwardTerms backward_sums(const MethodPlan& plan, Mode mode, const T* xd, cons
     if (dxd != nullptr && fuses(plan, 2 * sizeof(T), followed_maps(plan, gamma))) {
       with_sum_terms(plan, xd, dyd, mean, rstd, unit<T>(), [&](const auto& sum_terms) {
         with_dx_rows(plan, xd, dyd, dxd, mean, rstd, dx_q.get(), dx_c.get(), gamma, [&](const auto& dx_rows) {
-          fused_run_sums(groups, dims, sum_terms, run_dy.get(), run_dy_xhat.get(), [&](std::size_t g) {
-            const std::size_t first = groups.offset[g], count = groups.offset[g + 1] - first;
-            finish(groups.base[g], &groups.run[first], count);
-            for (std::size_t i = first; i < first + count; ++i) {
-              Rows rows;  // one run at a time, as fused_pass
-              rows.count = 1;
-              rows.run[0] = groups.run[i];
-              rows.ahead[0] =
-                  (std::ptrdiff_t(next_run(groups, i)) - std::ptrdiff_t(rows.run[0])) * std::ptrdiff_t(dims.s());
-              dx_rows(rows, 0, dims.s());
-            }
+          fused_run_sums(groups, dims, sum_terms, merge_sums, run_dy.get(), run_dy_xhat.get(), [&](std::size_t g) {
+            finish(groups.base[g], &groups.run[groups.offset[g]], groups.offset[g + 1] - groups.offset[g]);
+            apply_group_runs(groups, g, dims.s(), dx_rows);
           });
         });
       });

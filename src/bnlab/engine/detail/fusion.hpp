@@ -32,6 +32,19 @@ inline bool fuses(const MethodPlan& plan, std::size_t bytes_per_element, const s
   return true;
 }
 
+// apply(rows, 0, S) on group g's runs, one run at a time (data that follows
+// s may differ between them), each told where the next run read lies.
+template <class Apply>
+void apply_group_runs(const RunGroups& groups, std::size_t g, std::size_t S, const Apply& apply) {
+  for (std::size_t i = groups.offset[g]; i < groups.offset[g + 1]; ++i) {
+    Rows rows;
+    rows.count = 1;
+    rows.run[0] = groups.run[i];
+    rows.ahead[0] = (std::ptrdiff_t(next_run(groups, i)) - std::ptrdiff_t(rows.run[0])) * std::ptrdiff_t(S);
+    apply(rows, 0, S);
+  }
+}
+
 // The fused pass, where fuses(): each group of runs (or tile) is reduced,
 // finish(o) is called on its statistics, and apply(rows, s_begin, s_end) on
 // its data at once, while it is still in cache: one read of memory instead of
@@ -48,13 +61,7 @@ void fused_pass(const MethodPlan& plan, double* out_a, double* out_b, const Redu
     const RunGroups groups = group_runs(dims, plan.stat);
     reduce_inner_then(groups, dims, out_a, out_b, reduce, merge, [&](std::size_t g) {
       finish(groups.base[g]);
-      for (std::size_t i = groups.offset[g]; i < groups.offset[g + 1]; ++i) {
-        Rows rows;  // one run at a time: data that follows s may differ between the group's runs
-        rows.count = 1;
-        rows.run[0] = groups.run[i];
-        rows.ahead[0] = (std::ptrdiff_t(next_run(groups, i)) - std::ptrdiff_t(rows.run[0])) * std::ptrdiff_t(S);
-        apply(rows, 0, S);
-      }
+      apply_group_runs(groups, g, S, apply);
     });
     return;
   }

@@ -397,9 +397,9 @@ void reduce_inner_then(const RunGroups& groups, const Dims& dims, double* out_a,
 // in order from an empty Partial (exactly what reduce_inner does with one run
 // per output) into out_a[run], out_b[run], and then(g) is called once group
 // g's runs are done. out_a, out_b: (N*C)
-template <class ChunkFn, class Then>
-void fused_run_sums(const RunGroups& groups, const Dims& dims, ChunkFn chunk, double* out_a, double* out_b,
-                    Then then) {
+template <class ChunkFn, class MergeFn, class Then>
+void fused_run_sums(const RunGroups& groups, const Dims& dims, ChunkFn chunk, MergeFn merge, double* out_a,
+                    double* out_b, Then then) {
   const std::size_t S = dims.s(), chunks_per_run = (S + kChunk - 1) / kChunk;
   const std::ptrdiff_t num_groups = static_cast<std::ptrdiff_t>(groups.size());
 #pragma omp parallel for schedule(dynamic, std::max<std::ptrdiff_t>(1, num_groups / 64)) if (worth_threads(dims))
@@ -409,10 +409,7 @@ void fused_run_sums(const RunGroups& groups, const Dims& dims, ChunkFn chunk, do
       Partial total;
       for (std::size_t k = 0; k < chunks_per_run; ++k) {
         const std::size_t s_begin = k * kChunk, s_end = std::min(S, s_begin + kChunk);
-        const Partial p = chunk(run, s_begin, s_end, chunk_ahead(run, next, S, s_begin, s_end));
-        total.count += p.count;  // merge_sums (kernels.hpp)
-        total.a += p.a;
-        total.b += p.b;
+        merge(total, chunk(run, s_begin, s_end, chunk_ahead(run, next, S, s_begin, s_end)));
       }
       out_a[run] = total.a;
       out_b[run] = total.b;
