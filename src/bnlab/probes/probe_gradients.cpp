@@ -138,34 +138,36 @@ double max_rel_sum(const MethodPlan& plan, Value value, double* square_sum = nul
   } else {
     // The statistics follow s: blocks of kBlock locations of one group per
     // work item; a statistic's sums go through memory, location by location.
+    // A run's block of values is computed first (an independent value per
+    // location: vector code), then added to the sums location by location
+    // (each statistic's additions in run order, as one element at a time).
     constexpr std::size_t kBlock = 256;
-    const std::size_t blocks = (S + kBlock - 1) / kBlock;
+    const std::size_t blocks = (S + kBlock - 1) / kBlock, stride = plan.stat.s_stride;
     items = groups * blocks;
     item_squares.assign(items, 0.0);
     probe::for_each_item(items, [&](std::size_t item) {
-      const std::size_t g = item / blocks, s0 = item % blocks * kBlock, s1 = std::min(S, s0 + kBlock);
+      const std::size_t g = item / blocks, s0 = item % blocks * kBlock, len = std::min(S, s0 + kBlock) - s0;
       double squares[8] = {};
+      double values[kBlock];  // (len) one run's values at s0 + k
       for (std::size_t r = group_start[g]; r < group_start[g + 1]; ++r) {
-        const std::size_t o = runs[r].first, i0 = runs[r].second * S;
-        for (std::size_t s = s0; s < s1; ++s) {
-          std::size_t os = o + s * plan.stat.s_stride;
-          double v = value(i0 + s, os);
-          sum[os] += v;
-          abs_sum[os] += std::abs(v);
+        const std::size_t o = runs[r].first + s0 * stride, i0 = runs[r].second * S + s0;
+        if (stride == 1) {
+          for (std::size_t k = 0; k < len; ++k) values[k] = value(i0 + k, o + k);
+        } else {
+          for (std::size_t k = 0; k < len; ++k) values[k] = value(i0 + k, o + k * stride);
+        }
+        double* __restrict run_sum = sum.data() + o;          // (len) at stride
+        double* __restrict run_abs_sum = abs_sum.data() + o;  // (len) at stride
+        for (std::size_t k = 0; k < len; ++k) {
+          run_sum[k * stride] += values[k];
+          run_abs_sum[k * stride] += std::abs(values[k]);
         }
         if (!square_sum) continue;
-        // The squares in a loop of their own over the same (cached) stretch,
-        // eight at a time (s0 is a multiple of 8: lane j takes s = 8k + j).
-        std::size_t s = s0;
-        for (; s + 8 <= s1; s += 8)
-          for (std::size_t j = 0; j < 8; ++j) {
-            const double v = value(i0 + s + j, o + (s + j) * plan.stat.s_stride);
-            squares[j] += v * v;
-          }
-        for (; s < s1; ++s) {
-          const double v = value(i0 + s, o + s * plan.stat.s_stride);
-          squares[s & 7] += v * v;
-        }
+        // Eight lanes: s0 is a multiple of 8, so lane j takes s = 8k + j.
+        std::size_t k = 0;
+        for (; k + 8 <= len; k += 8)
+          for (std::size_t j = 0; j < 8; ++j) squares[j] += values[k + j] * values[k + j];
+        for (; k < len; ++k) squares[k & 7] += values[k] * values[k];
       }
       item_squares[item] = lanes_total(squares);
     });

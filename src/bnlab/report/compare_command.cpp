@@ -54,10 +54,11 @@ void run_compare_command(const CompareCommand& command) {
   CompareResult result;
   {
     Progress progress("compare", 1);  // + the steps compare() adds; on stderr, when it is a terminal and the run is slow
-    // Once the input is in memory (its reading buffers went back to the
-    // kernel at once), keep freed memory: the probes' few input-sized
-    // tensors then reuse pages already mapped instead of faulting in new ones.
-    result = run_compare_result(config, command.quiet ? nullptr : &progress, keep_freed_memory);
+    // Keep freed memory from the start: the input and the probes' few
+    // input-sized tensors come from a heap in huge pages, and a freed tensor's
+    // pages serve the next one instead of faulting in new ones.
+    keep_freed_memory();
+    result = run_compare_result(config, command.quiet ? nullptr : &progress);
   }
   emit(to_json(result), [&] {
     return format_compare_table(result, TableOptions{.explain = command.explain, .utf8_marks = locale_is_utf8()});
