@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <cstring>
 #include <sstream>
+#include <string>
+#include <cstdint>
 
 #include "bnlab/bench/bench.hpp"
 #include "bnlab/bench/reference_loop.hpp"
@@ -230,6 +232,30 @@ std::size_t mmapped_blocks_for_a_large_allocation() {
   return after - before;
 }
 
+// The VmFlags of the mapping that holds address p (/proc/self/smaps), or
+// "" when no mapping holds it.
+std::string vm_flags_at(const void* p) {
+  std::FILE* smaps = std::fopen("/proc/self/smaps", "r");
+  REQUIRE(smaps != nullptr);
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  bool inside = false;
+  std::string flags;
+  char line[512];
+  while (std::fgets(line, sizeof line, smaps)) {
+    unsigned long begin = 0, end = 0;
+    if (std::sscanf(line, "%lx-%lx ", &begin, &end) == 2 && std::strchr(line, '-') < std::strchr(line, ' ')) {
+      inside = address >= begin && address < end;
+      continue;
+    }
+    if (inside && std::strncmp(line, "VmFlags:", 8) == 0) {
+      flags = line + 8;
+      break;
+    }
+  }
+  std::fclose(smaps);
+  return flags;
+}
+
 }  // namespace
 
 TEST_CASE("bench keeps freed memory with the allocator for its run only") {
@@ -251,6 +277,26 @@ TEST_CASE("bench keeps freed memory with the allocator for its run only") {
   request.threads = 1;
   run_bench(request);
   CHECK(mmapped_blocks_for_a_large_allocation() == 1);  // run_bench restored the defaults
+}
+
+TEST_CASE("while freed memory is kept, a large block lies in a heap marked for transparent huge pages") {
+#if defined(__SANITIZE_ADDRESS__)
+  WARN("AddressSanitizer build: glibc's allocator is not in use, nothing to check");
+  return;
+#endif
+  if (std::FILE* thp = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r")) {
+    std::fclose(thp);
+  } else {
+    WARN("this kernel has no transparent huge pages: nothing to check");
+    return;
+  }
+  const KeepFreedMemory keep;
+  void* volatile block = std::malloc(std::size_t(64) << 20);  // volatile: not elided
+  REQUIRE(block != nullptr);
+  const std::string flags = vm_flags_at(block);
+  std::free(block);
+  INFO("VmFlags of the block's mapping:" << flags);
+  CHECK(flags.find(" hg") != std::string::npos);  // MADV_HUGEPAGE
 }
 
 TEST_CASE("the reference loop bench times does the engine's work: the same y, dx, dgamma, dbeta and statistics") {
