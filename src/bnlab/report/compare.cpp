@@ -255,15 +255,13 @@ Json to_json(const CompareResult& result) {
 
 Json build_compare_report(const CompareConfig& config, const Array<float>& x) { return to_json(compare(config, x)); }
 
-CompareResult run_compare_result(const CompareConfig& config, Progress* progress,
-                                 const std::function<void()>& loaded) {
+CompareResult run_compare_result(const CompareConfig& config, Progress* progress) {
   step(progress, config.input ? "reading " + *config.input : "synthesizing the input");
   // A note about the input read (its layout) follows only once every method
   // fits its shape: when one does not (gn:3 on 16 channels), the error is
   // the only line.
   HeldNotes notes;
   const Array<float> x = load_compare_input(config);  // (N, C, H, W)
-  if (loaded) loaded();
   check_methods_fit(config, dims_from_shape(shape_of(x), config.input.value_or("input")));
   notes.release();
   return compare(config, x, progress);

@@ -4,7 +4,6 @@
 // The result is typed (CompareResult); to_json writes the report. The report
 // is deterministic: same config and input, same bytes, whatever the thread
 // count and the working directory (it holds no timings and no absolute paths).
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,10 +69,8 @@ nlohmann::ordered_json compare_report_opening(const char* schema, const std::str
 // to_json(compare(config, x)).
 nlohmann::ordered_json build_compare_report(const CompareConfig& config, const Array<float>& x);
 
-// load_compare_input + compare / build_compare_report. `loaded` (may be
-// empty) runs between the two: the command sets its allocator policy there.
-CompareResult run_compare_result(const CompareConfig& config, Progress* progress = nullptr,
-                                 const std::function<void()>& loaded = {});
+// load_compare_input + compare / build_compare_report.
+CompareResult run_compare_result(const CompareConfig& config, Progress* progress = nullptr);
 nlohmann::ordered_json run_compare(const CompareConfig& config);
 
 }  // namespace bnlab
