@@ -97,10 +97,12 @@ Tiles make_tiles(const Dims& dims, const std::vector<const IndexMap*>& maps) {
 }
 
 bool inner_fits(const RunGroups& groups, const Dims& dims, std::size_t bytes_per_element) {
-  if (groups.size() < kMinUnits || dims.count() < fuse_min_elements()) return false;
+  if (groups.size() < kMinUnits) return false;
+  const bool small = dims.count() < fuse_min_elements();
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const std::size_t first = groups.offset[g], count = groups.offset[g + 1] - first;
     const bool consecutive = groups.run[first + count - 1] - groups.run[first] == count - 1;  // runs ascend
+    if (small && !consecutive) return false;
     const std::size_t budget = consecutive ? kFuseContiguousBytes : kFuseBytes;
     if (count * dims.s() * bytes_per_element > budget) return false;
   }
