@@ -315,3 +315,23 @@ TEST_CASE("compare: the short table shows marks on a UTF-8 locale, yes/NO otherw
   CHECK(archive.err.rfind("bnlab: --explain: the long table is one tensor's; an .npz input gives one row per layer", 0) == 0);
   CHECK(std::count(archive.err.begin(), archive.err.end(), '\n') == 1);
 }
+
+TEST_CASE("scripts/setup refuses a bad option or BNLAB_MARCH in one line, before installing or building") {
+  testing::TempDir dir("setup");
+  const std::string setup = std::string(BNLAB_SOURCE_DIR) + "/scripts/setup";
+  const std::string build = dir / "build";
+  // Values with a space, a quote and a newline (printf: popen's sh has no
+  // $'...'): echoed escaped, on one line.
+  Run r = testing::run("BNLAB_MARCH=\"$(printf \"has well'\\nx\")\" BNLAB_BUILD_DIR=" + build + " " + setup +
+                       " --app-only");
+  CHECK(r.code == 2);
+  CHECK(r.err == "[bnlab setup] error: BNLAB_MARCH: expected a -march name like haswell (got $'has well\\'\\nx')\n");
+  CHECK(line_count(r.err) == 1);
+  CHECK_FALSE(fs::exists(build));
+  r = testing::run("BNLAB_BUILD_DIR=" + build + " " + setup + " \"$(printf -- '--app-onyl\\nx')\"");
+  CHECK(r.code == 2);
+  CHECK(r.err ==
+        "[bnlab setup] error: unknown option $'--app-onyl\\nx' (valid: --app-only, --fashion-mnist, --packages-only)\n");
+  CHECK(line_count(r.err) == 1);
+  CHECK_FALSE(fs::exists(build));
+}
