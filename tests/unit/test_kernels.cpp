@@ -200,3 +200,46 @@ TEST_CASE("kernels: the fused passes give the same bits as the separate ones") {
         CHECK(std::get<5>(apart) == std::get<5>(together));
       }
 }
+
+TEST_CASE("group_runs gives the grouping of its own shape and maps, whatever it was asked before (its cache)") {
+  // The grouping by definition: runs ordered by their tuple of bases (the
+  // maps' bases in order), ascending within equal tuples; a group per tuple.
+  auto expected = [](const Dims& d, const std::vector<const IndexMap*>& maps) {
+    std::vector<std::pair<std::vector<std::size_t>, std::size_t>> keyed;  // (N*C) (bases, run)
+    for (std::size_t r = 0; r < d.n * d.c; ++r) {
+      std::vector<std::size_t> bases;
+      for (const IndexMap* m : maps) bases.push_back(m->base(r / d.c, r % d.c));
+      keyed.emplace_back(bases, r);
+    }
+    std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::size_t> base, offset, run;
+    for (std::size_t i = 0; i < keyed.size(); ++i) {
+      if (i == 0 || keyed[i].first != keyed[i - 1].first) {
+        base.push_back(keyed[i].first[0]);
+        offset.push_back(i);
+      }
+      run.push_back(keyed[i].second);
+    }
+    offset.push_back(keyed.size());
+    return std::tuple{base, offset, run};
+  };
+  const std::vector<Dims> shapes{{4, 6, 3, 5}, {6, 4, 3, 5}, {4, 6, 5, 3}, {2, 8, 2, 2}};
+  const std::vector<std::string> methods{"1", "2", "3", "ln", "in", "gn:2"};
+  // Every (shape, method, maps) twice, interleaved, so that most answers
+  // come from the cache and some after their entry was pushed out.
+  for (int round = 0; round < 2; ++round)
+    for (const Dims& d : shapes)
+      for (const std::string& id : methods) {
+        const MethodPlan plan = make_plan(parse_method(id, "test"), AffineMode::natural, d);
+        for (const std::vector<const IndexMap*>& maps :
+             {std::vector<const IndexMap*>{&plan.stat}, std::vector<const IndexMap*>{&plan.stat, &plan.param}}) {
+          INFO("round " << round << ", shape " << d.n << "x" << d.c << "x" << d.h << "x" << d.w << ", method " << id
+                        << ", maps " << maps.size());
+          const detail::RunGroups groups = detail::group_runs(d, maps);
+          const auto [base, offset, run] = expected(d, maps);
+          CHECK(groups.base == base);
+          CHECK(groups.offset == offset);
+          CHECK(groups.run == run);
+        }
+      }
+}

@@ -308,6 +308,26 @@ struct NormalizeRows {
         });
   }
 
+  // Data that follows s over elements [i0, i0 + count) of a block (count <=
+  // 16), copied into `into` and returned as a row that starts there; a
+  // constant row as it is.
+  template <bool V>
+  static RowData<V, T> staged(const RowData<V, T>& row, std::size_t i0, std::size_t count, T* into) {
+    if constexpr (V) {
+      for (std::size_t k = 0; k < count; ++k) into[k] = row.p[i0 + k];
+      return {into};
+    } else {
+      return row;
+    }
+  }
+  // Row r's data for a block: the staged copy where it follows s (the same
+  // for every row), else the row's own constant.
+  template <bool V, std::size_t R>
+  static RowData<V, T> pick(const RowData<V, T>& staged_row, const RowData<V, T> (&rows)[R], std::size_t r) {
+    if constexpr (V) return staged_row;
+    else return rows[r];
+  }
+
   // A bundle of R rows where some data follows s: 16 elements of every row
   // in turn, so that the bundle's R streams are read together (and the
   // per-s block they share stays in L1), as the tiles intend.
@@ -332,14 +352,23 @@ struct NormalizeRows {
     for_blocks(
         s1 - s0,
         [&](std::size_t i0, auto count) {
+          // The data that follows s is the same for every row of the bundle
+          // (they share every map's base): read once per block into a local
+          // copy, which the rows' stores cannot alias, so it stays in
+          // registers (read per row, it was loaded again for each row).
+          T stage[5][16];
+          const auto shs = staged(sh[0], i0, count, stage[0]), as_ = staged(a[0], i0, count, stage[1]),
+                     bs_ = staged(b[0], i0, count, stage[2]);
+          const auto gs = staged(g[0], i0, count, stage[3]);
+          const auto bes = staged(be[0], i0, count, stage[4]);
           for (std::size_t r = 0; r < R; ++r) {
-            const T* xr = xs[r];
-            T* yr = ys[r];
-            const auto shr = sh[r], ar = a[r], br = b[r];
-            const auto gr = g[r];
-            const auto ber = be[r];
+            const T* xr = xs[r] + i0;
+            T* yr = ys[r] + i0;
+            const auto shr = pick(shs, sh, r), ar = pick(as_, a, r), br = pick(bs_, b, r);
+            const auto gr = pick(gs, g, r);
+            const auto ber = pick(bes, be, r);
 #pragma omp simd
-            for (std::size_t i = i0; i < i0 + count; ++i) yr[i] = normalized(xr[i], shr[i], ar[i], br[i], gr[i], ber[i]);
+            for (std::size_t i = 0; i < count; ++i) yr[i] = normalized(xr[i], shr[i], ar[i], br[i], gr[i], ber[i]);
           }
         },
         [&](std::size_t i) {

@@ -1,13 +1,47 @@
 #include "bnlab/engine/detail/reduce.hpp"
 
 #include <algorithm>
+#include <list>
+#include <memory>
+#include <mutex>
 #include <numeric>
+#include <utility>
 
 #include "bnlab/engine/detail/fuse_threshold.hpp"
 
 namespace bnlab::detail {
 
-RunGroups group_runs(const Dims& dims, const std::vector<const IndexMap*>& maps) {
+namespace {
+
+constexpr std::size_t kRunGroupsCacheEntries = 8;
+constexpr std::size_t kRunGroupsCacheBytes = std::size_t(32) << 20;
+
+// What a grouping depends on: N, C, S and every map's fields.
+std::vector<std::size_t> grouping_key(const Dims& dims, const std::vector<const IndexMap*>& maps) {
+  std::vector<std::size_t> key{dims.n, dims.c, dims.s()};
+  for (const IndexMap* map : maps)
+    key.insert(key.end(), {map->n_stride, map->group_stride, map->channel_stride, map->s_stride,
+                           map->channels_per_group});
+  return key;
+}
+
+std::size_t bytes_of(const RunGroups::Arrays& arrays) {
+  return (arrays.base.size() + arrays.offset.size() + arrays.run.size()) * sizeof(std::size_t);
+}
+
+// The last groupings computed, newest first.
+struct RunGroupsCache {
+  std::mutex mutex;
+  std::list<std::pair<std::vector<std::size_t>, std::shared_ptr<const RunGroups::Arrays>>> entries;
+  std::size_t bytes = 0;
+};
+
+RunGroupsCache& run_groups_cache() {
+  static RunGroupsCache cache;
+  return cache;
+}
+
+RunGroups::Arrays compute_group_runs(const Dims& dims, const std::vector<const IndexMap*>& maps) {
   const std::size_t runs = dims.n * dims.c, keys = maps.size(), S = dims.s();
   // Each run's base in every map, as a dense index: bases of a map that
   // follows s are multiples of S (its outputs are whole planes), divided by
@@ -33,7 +67,11 @@ RunGroups group_runs(const Dims& dims, const std::vector<const IndexMap*>& maps)
     }
     for (std::size_t n = 0, r = 0; n < dims.n; ++n) {
       const std::size_t from_n = n * n_stride;
-      for (std::size_t c = 0; c < dims.c; ++c, ++r) key[r * keys + m] = (from_n + per_channel[c]) / unit;
+      if (unit == 1) {  // no division (a 64-bit division per run was most of this function's time)
+        for (std::size_t c = 0; c < dims.c; ++c, ++r) key[r * keys + m] = from_n + per_channel[c];
+      } else {
+        for (std::size_t c = 0; c < dims.c; ++c, ++r) key[r * keys + m] = (from_n + per_channel[c]) / unit;
+      }
     }
   }
   // Run a's key tuple against run b's (one map: a plain comparison).
@@ -53,7 +91,7 @@ RunGroups group_runs(const Dims& dims, const std::vector<const IndexMap*>& maps)
   // ordered by their key tuples, ascending runs within equal keys. O(N*C).
   // Skipped where the runs are in that order already (ln, in, gn: the key
   // tuples do not decrease from run to run).
-  RunGroups groups;
+  RunGroups::Arrays groups;
   groups.run.resize(runs);
   std::iota(groups.run.begin(), groups.run.end(), std::size_t{0});
   bool in_order = true;
@@ -83,9 +121,35 @@ RunGroups group_runs(const Dims& dims, const std::vector<const IndexMap*>& maps)
   return groups;
 }
 
+}  // namespace
+
+RunGroups group_runs(const Dims& dims, const std::vector<const IndexMap*>& maps) {
+  const std::vector<std::size_t> key = grouping_key(dims, maps);
+  RunGroupsCache& cache = run_groups_cache();
+  {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    for (auto it = cache.entries.begin(); it != cache.entries.end(); ++it) {
+      if (it->first != key) continue;
+      cache.entries.splice(cache.entries.begin(), cache.entries, it);  // the newest now
+      return RunGroups(it->second);
+    }
+  }
+  auto arrays = std::make_shared<const RunGroups::Arrays>(compute_group_runs(dims, maps));
+  const std::size_t bytes = bytes_of(*arrays);
+  if (bytes <= kRunGroupsCacheBytes / kRunGroupsCacheEntries) {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.entries.emplace_front(key, arrays);
+    cache.bytes += bytes;
+    while (cache.entries.size() > kRunGroupsCacheEntries || cache.bytes > kRunGroupsCacheBytes) {
+      cache.bytes -= bytes_of(*cache.entries.back().second);
+      cache.entries.pop_back();
+    }
+  }
+  return RunGroups(std::move(arrays));
+}
+
 Tiles make_tiles(const Dims& dims, const std::vector<const IndexMap*>& maps) {
-  Tiles tiles;
-  tiles.groups = group_runs(dims, maps);
+  Tiles tiles{group_runs(dims, maps)};
   tiles.blocks = (dims.s() + kBlock - 1) / kBlock;
   tiles.block = ((dims.s() + tiles.blocks - 1) / tiles.blocks + 15) / 16 * 16;
   std::size_t min_rows = dims.n * dims.c;  // rows of the smallest group
