@@ -242,9 +242,15 @@ struct RowData<false, U> {
   U value;
   U operator[](std::size_t) const { return value; }
 };
+// A run's sample and channel, found once per run (one division) for every
+// source the run reads.
+struct RunAt {
+  std::size_t n, c;
+};
+inline RunAt run_at(const Dims& dims, std::size_t run) { return {run / dims.c, run % dims.c}; }
 template <bool Varies, class U>
-RowData<Varies, U> row_data(const Source<U>& source, const Dims& dims, std::size_t run, std::size_t s_begin) {
-  const std::size_t base = source.map.base(run / dims.c, run % dims.c);
+RowData<Varies, U> row_data(const Source<U>& source, RunAt at, std::size_t s_begin) {
+  const std::size_t base = source.map.base(at.n, at.c);
   if constexpr (Varies) return {source.data + base + s_begin};
   else return {source.data[base]};
 }
@@ -292,9 +298,10 @@ struct NormalizeRows {
     const T* xs = x + run * S + s0;
     T* ys = y + run * S + s0;
     const std::ptrdiff_t ahead = rows.ahead[r];
-    const T m = row_data<false>(shifts, dims, run, s0).value, a = row_data<false>(as, dims, run, s0).value,
-            b = row_data<false>(bs, dims, run, s0).value, g = row_data<false>(gamma, dims, run, s0).value,
-            be = row_data<false>(beta, dims, run, s0).value;
+    const RunAt at = run_at(dims, run);
+    const T m = row_data<false>(shifts, at, s0).value, a = row_data<false>(as, at, s0).value,
+            b = row_data<false>(bs, at, s0).value, g = row_data<false>(gamma, at, s0).value,
+            be = row_data<false>(beta, at, s0).value;
     const T A = a * g, B = std::fma(b, g, be);
     for_blocks(
         s1 - s0,
@@ -343,11 +350,12 @@ struct NormalizeRows {
       const std::size_t run = rows.run[r];
       xs[r] = x + run * S + s0;
       ys[r] = y + run * S + s0;
-      sh[r] = row_data<kStat>(shifts, dims, run, s0);
-      a[r] = row_data<kStat>(as, dims, run, s0);
-      b[r] = row_data<kStat>(bs, dims, run, s0);
-      g[r] = row_data<kGamma>(gamma, dims, run, s0);
-      be[r] = row_data<kBeta>(beta, dims, run, s0);
+      const RunAt at = run_at(dims, run);
+      sh[r] = row_data<kStat>(shifts, at, s0);
+      a[r] = row_data<kStat>(as, at, s0);
+      b[r] = row_data<kStat>(bs, at, s0);
+      g[r] = row_data<kGamma>(gamma, at, s0);
+      be[r] = row_data<kBeta>(beta, at, s0);
     }
     for_blocks(
         s1 - s0,
@@ -439,9 +447,10 @@ struct DxRows {
         prefetch_read(dys + ahead + i);
         prefetch_write(dxs + ahead + i);
       };
-      const auto m = row_data<kStat>(means, dims, run, s0), p = row_data<kStat>(rstds, dims, run, s0),
-                 q = row_data<kStat>(qs, dims, run, s0), c = row_data<kStat>(cs, dims, run, s0);
-      const auto g = row_data<kGamma>(gamma, dims, run, s0);
+      const RunAt at = run_at(dims, run);
+      const auto m = row_data<kStat>(means, at, s0), p = row_data<kStat>(rstds, at, s0),
+                 q = row_data<kStat>(qs, at, s0), c = row_data<kStat>(cs, at, s0);
+      const auto g = row_data<kGamma>(gamma, at, s0);
       if constexpr (!kStat && !kGamma) {
         const double M = m.value, P = p.value * double(g.value), Q = q.value, C = c.value;
         for_blocks(
