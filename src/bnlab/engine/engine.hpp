@@ -10,7 +10,8 @@
 // Conventions (PyTorch's): training uses the biased batch variance; the
 // running statistics take the unbiased one; eval mode uses running statistics.
 // Storage is T (float, or double for finite-difference checks); every
-// accumulation is in double; the variance is computed from centred values.
+// accumulation is in double; the variance is computed from values centred
+// on a pivot within the data (a chunk's first value, or the running mean).
 // reference.hpp computes the same plainly in float64 (the tests hold this
 // engine to it); engine_choice.hpp runs either behind one float32 API.
 #include <algorithm>

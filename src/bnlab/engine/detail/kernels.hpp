@@ -509,9 +509,10 @@ void dx_pass(const MethodPlan& plan, const T* x, const T* dy, T* dx, const doubl
 // log2(m + 1) of double's 53 bits (m <= kChunk = 1024: 10 bits; a relative
 // error below 1e-13, against float's 6e-8). A constant chunk gives mean = k
 // and M2 = 0 exactly. (Until 2026-12-07 this took two passes over the chunk,
-// the mean and then the squared deviations from it: on AVX2 the statistics
-// of in and gn were bound by that arithmetic, at 1.2-1.4x their reference
-// loop; one pass brought them to 1.0-1.15x.) Or of a bundle of rows into a
+// the mean and then the squared deviations from it; one pass is less
+// arithmetic: with that day's other changes, Methods 3, ln, in and gn moved
+// about 10% closer to their reference loops on the AVX-512 path, and did
+// not move measurably on the AVX2 path: docs/performance.md.) Or of a bundle of rows into a
 // block of statistics (the leading shape), by Welford's update, one row at
 // a time, k = rows before + 1:
 //   mean_k = mean_{k-1} + (x - mean_{k-1}) / k

@@ -44,7 +44,7 @@
 
 namespace bnlab::detail {
 
-inline constexpr std::size_t kChunk = 1024;     // elements per partial in reduce_inner (8 KB in double: L1)
+inline constexpr std::size_t kChunk = 1024;     // elements per partial in reduce_inner (4 KB of float32: L1)
 inline constexpr std::size_t kBlock = 2048;     // s per tile (leading), at most
 inline constexpr std::size_t kPiece = 2048;     // elements per piece of a run (inner elementwise passes)
 inline constexpr std::size_t kMinTiles = 64;    // row ranges are split until there are this many tiles
