@@ -34,6 +34,15 @@ using testing::ZipMember;
 
 namespace {
 
+// prefix + i + suffix, appended piece by piece: GCC 12 warns (-Wrestrict, a
+// false positive) on "literal" + std::to_string(i) + "literal".
+std::string numbered(const char* prefix, int i, const char* suffix) {
+  std::string out = prefix;
+  out += std::to_string(i);
+  out += suffix;
+  return out;
+}
+
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
@@ -220,7 +229,7 @@ TEST_CASE(".npz: archives numpy never writes are refused before anything is infl
   // Central entries that point at one member's data (the 100 x 256 MiB bomb).
   std::vector<ZipMember> shared = {{"a.npy", a, true}};
   for (int i = 0; i < 100; ++i) {
-    ZipMember m{"s" + std::to_string(i) + ".npy", ""};
+    ZipMember m{numbered("s", i, ".npy"), ""};
     m.share_with = 0;
     shared.push_back(m);
   }
@@ -279,7 +288,7 @@ TEST_CASE(".npz: a member is inflated no further than its declared size, and onl
 TEST_CASE(".npz: many layers: at most 1000 compared, and their notes summarized") {
   TempDir dir("readers");
   std::vector<ZipMember> many;
-  for (int i = 0; i < 1001; ++i) many.push_back({"l" + std::to_string(i) + ".npy", npy_of({2, 1, 1, 1})});
+  for (int i = 0; i < 1001; ++i) many.push_back({numbered("l", i, ".npy"), npy_of({2, 1, 1, 1})});
   dir.write("many.npz", testing::zip_bytes(many));
   check_one_line_error(run_in(dir, "compare --input many.npz"),
                        "many.npz: holds 1001 4-d arrays; bnlab compares at most 1000 in one run");
@@ -288,8 +297,8 @@ TEST_CASE(".npz: many layers: at most 1000 compared, and their notes summarized"
   std::vector<ZipMember> looking;
   std::string names;
   for (int i = 0; i < 12; ++i) {
-    looking.push_back({"l" + std::to_string(i) + ".npy", npy_of({2, 2, 2, 3}, float(i))});
-    names += (i ? "," : "") + std::string("l") + std::to_string(i);
+    looking.push_back({numbered("l", i, ".npy"), npy_of({2, 2, 2, 3}, float(i))});
+    names += numbered(i ? ",l" : "l", i, "");
   }
   dir.write("looking.npz", testing::zip_bytes(looking));
   const testing::Run r = run_in(dir, "compare --input looking.npz --methods 3 --format json");
@@ -339,7 +348,7 @@ TEST_CASE("notes beyond a limit are counted and summarized in one line") {
   const bnlab::NoteSink previous = bnlab::set_note_sink([&](const std::string& text) { seen.push_back(text); });
   {
     const bnlab::NoteLimit limit(2);
-    for (int i = 0; i < 5; ++i) bnlab::note("n" + std::to_string(i));
+    for (int i = 0; i < 5; ++i) bnlab::note(numbered("n", i, ""));
   }
   bnlab::set_note_sink(previous);
   CHECK(seen == std::vector<std::string>{"n0", "n1", "... and 3 more notes like these (left out)"});
