@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include "bnlab/core/simd.hpp"
@@ -88,22 +89,52 @@ TEST_CASE("lane_sums without AVX-512: the 16 lanes and their fixed tree, as scal
   std::vector<float> x(16 * 37 + 5);  // 37 full steps and a scalar tail
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i) * 0.37) * 1e3 + 1e-3 * double(i));
   const float* p = x.data();
-  const auto [sum, sq] = bnlab::detail::lane_sums<2>(x.size(), [=](auto tag, std::size_t i) {
+  const auto [sum, sq, fused] = bnlab::detail::lane_sums(x.size(), [=](auto tag, std::size_t i) {
     auto v = bnlab::simd::load(tag, p + i);
-    return std::array{v, v * v};
+    return std::tuple{v, v * v, bnlab::detail::Product{v, v * (1.0 / 3.0)}};
   });
   // Lane j (of 16) takes elements j, j + 16, ...; then lo + hi, the tree, the tail.
-  auto scalar = [&](auto term) {
+  // add(sum, v): how one term enters its lane's sum.
+  auto scalar = [&](auto add) {
     double lanes[16] = {};
     std::size_t i = 0;
     for (; i + 16 <= x.size(); i += 16)
-      for (std::size_t j = 0; j < 16; ++j) lanes[j] += term(double(x[i + j]));
+      for (std::size_t j = 0; j < 16; ++j) lanes[j] = add(lanes[j], double(x[i + j]));
     double v[8];
     for (int j = 0; j < 8; ++j) v[j] = lanes[j] + lanes[j + 8];
     double out = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
-    for (; i < x.size(); ++i) out += term(double(x[i]));
+    for (; i < x.size(); ++i) out = add(out, double(x[i]));
     return out;
   };
-  CHECK(same_bits(sum, scalar([](double v) { return v; })));
-  CHECK(same_bits(sq, scalar([](double v) { return v * v; })));
+  CHECK(same_bits(sum, scalar([](double s, double v) { return s + v; })));
+  CHECK(same_bits(sq, scalar([](double s, double v) { return s + v * v; })));
+  // A Product is fused: one rounding per term, not two.
+  CHECK(same_bits(fused, scalar([](double s, double v) { return std::fma(v, v * (1.0 / 3.0), s); })));
+  // Where it shows: each lane holds -(1 + 2^-29), then adds (1 + 2^-30)^2 =
+  // 1 + 2^-29 + 2^-60. Fused, 2^-60 is left per lane (2^-56 in all); a
+  // separate multiply rounds the square to 1 + 2^-29 and leaves 0.
+  std::vector<double> u(33, 0.0), w(33, 0.0);  // and a scalar tail of 0 * 0
+  for (std::size_t i = 0; i < 16; ++i) {
+    u[i] = 1.0;
+    w[i] = -(1.0 + std::ldexp(1.0, -29));
+    u[i + 16] = w[i + 16] = 1.0 + std::ldexp(1.0, -30);
+  }
+  const auto [cancelled] = bnlab::detail::lane_sums(u.size(), [&](auto tag, std::size_t i) {
+    return std::tuple{bnlab::detail::Product{bnlab::simd::load(tag, &u[i]), bnlab::simd::load(tag, &w[i])}};
+  });
+  CHECK(cancelled == std::ldexp(1.0, -56));
+}
+
+TEST_CASE("Vec8d without AVX-512: fma is std::fma lane by lane, one rounding") {
+  const Vec8d a = bnlab::simd::load(Vec8d{}, kA), b = bnlab::simd::load(Vec8d{}, kB);
+  const Vec8d c = a * 3.0 - b;
+  const Vec8d f = bnlab::simd::fma(a, b, c);
+  for (int i = 0; i < 8; ++i) {
+    INFO("lane " << i);
+    CHECK(same_bits(f[i], std::fma(kA[i], kB[i], c[i])));
+  }
+  // (1 + 2^-30)^2 - (1 + 2^-29) = 2^-60 exactly; unfused, the square rounds it away.
+  const double e = 1.0 + std::ldexp(1.0, -30), g = -(1.0 + std::ldexp(1.0, -29));
+  const Vec8d one = bnlab::simd::fma(Vec8d{} + e, Vec8d{} + e, Vec8d{} + g);
+  CHECK(one[3] == std::ldexp(1.0, -60));
 }

@@ -6,7 +6,9 @@
 // stream. The engine's kernels (engine/detail/) and bench's copy measurement
 // share them, so the yardstick streams memory the way the kernels do.
 // Every lane is plain IEEE arithmetic: the bits do not depend on whether the
-// compiler emits AVX-512, AVX2 or SSE2 instructions.
+// compiler emits AVX-512, AVX2 or SSE2 instructions (fma included: one
+// rounding everywhere).
+#include <cmath>
 #include <cstddef>
 
 #if defined(__AVX512F__) || defined(__AVX__)
@@ -137,6 +139,25 @@ inline double load(double, const double* p) { return *p; }
 // store(p, v): the value(s) v rounded to the destination's type.
 inline void store(double* p, double v) { *p = v; }
 inline void store(float* p, double v) { *p = float(v); }
+
+// fma(a, b, c) = a * b + c rounded once, lane by lane: one vfmadd where the
+// build targets FMA (AVX2 + FMA, AVX-512), std::fma per lane otherwise (the
+// library's exact fused operation: the same bits, only slower). Explicit,
+// because the build has -ffp-contract=off (the compiler fuses nothing by itself).
+inline double fma(double a, double b, double c) { return std::fma(a, b, c); }
+#if defined(__AVX512F__)
+inline Vec8d fma(Vec8d a, Vec8d b, Vec8d c) { return Vec8d(_mm512_fmadd_pd(a, b, c)); }
+#else
+inline Vec4d fma(Vec4d a, Vec4d b, Vec4d c) {
+#if defined(__FMA__)
+  return Vec4d(_mm256_fmadd_pd(a, b, c));
+#else
+  return Vec4d{std::fma(a[0], b[0], c[0]), std::fma(a[1], b[1], c[1]), std::fma(a[2], b[2], c[2]),
+               std::fma(a[3], b[3], c[3])};
+#endif
+}
+inline Vec8d fma(const Vec8d& a, const Vec8d& b, const Vec8d& c) { return {fma(a.lo, b.lo, c.lo), fma(a.hi, b.hi, c.hi)}; }
+#endif
 
 // Prefetch hints (never fault, whatever the address).
 template <class T>

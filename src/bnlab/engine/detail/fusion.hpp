@@ -33,14 +33,19 @@ inline bool fuses(const MethodPlan& plan, std::size_t bytes_per_element, const s
 }
 
 // apply(rows, 0, S) on group g's runs, one run at a time (data that follows
-// s may differ between them), each told where the next run read lies.
+// s may differ between them), with nothing to prefetch (ahead 0): the
+// group's input was just read by its reduction and is in cache, and the
+// next group's is the reduction's to prefetch. (Until 2026-12-08 the hints
+// named the next run, whose lines then left L1 before use: on the AVX2 path,
+// one thread, InstanceNorm's normalize took about half again as long as
+// without them; docs/performance.md.)
 template <class Apply>
 void apply_group_runs(const RunGroups& groups, std::size_t g, std::size_t S, const Apply& apply) {
   for (std::size_t i = groups.offset[g]; i < groups.offset[g + 1]; ++i) {
     Rows rows;
     rows.count = 1;
     rows.run[0] = groups.run[i];
-    rows.ahead[0] = (std::ptrdiff_t(next_run(groups, i)) - std::ptrdiff_t(rows.run[0])) * std::ptrdiff_t(S);
+    rows.ahead[0] = 0;
     apply(rows, 0, S);
   }
 }

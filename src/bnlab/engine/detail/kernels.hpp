@@ -121,12 +121,12 @@ struct SumTerms {
     const T* dys = dy + run * S + s0;
     auto mu = side<kStat>(means, n, c, s0), rs = side<kStat>(rstds, n, c, s0);
     auto ga = side<kWeight>(weight, n, c, s0);
-    auto [su, sv] = lane_sums<2>(
+    auto [su, sv] = lane_sums(
         s1 - s0,
         [=](auto tag, std::size_t i) {
           auto g = ga(tag, i) * load(tag, dys + i);
           auto xhat = (load(tag, xs + i) - mu(tag, i)) * rs(tag, i);
-          return std::array{g, g * xhat};
+          return std::tuple{g, Product{g, xhat}};
         },
         [=](std::size_t i) {
           prefetch_read(xs + ahead + i);
@@ -303,15 +303,20 @@ struct NormalizeRows {
             b = row_data<false>(bs, at, s0).value, g = row_data<false>(gamma, at, s0).value,
             be = row_data<false>(beta, at, s0).value;
     const T A = a * g, B = std::fma(b, g, be);
-    for_blocks(
-        s1 - s0,
-        [=](std::size_t i0, auto count) {
-#pragma omp simd
-          for (std::size_t i = i0; i < i0 + count; ++i) ys[i] = std::fma(xs[i] - m, A, B);
-        },
+    with_prefetch(
+        ahead != 0,
         [=](std::size_t i) {
           prefetch_read(xs + ahead + i);
           prefetch_write(ys + ahead + i);
+        },
+        [&](auto prefetch) {
+          for_blocks(
+              s1 - s0,
+              [=](std::size_t i0, auto count) {
+#pragma omp simd
+                for (std::size_t i = i0; i < i0 + count; ++i) ys[i] = std::fma(xs[i] - m, A, B);
+              },
+              prefetch);
         });
   }
 
@@ -357,6 +362,15 @@ struct NormalizeRows {
       g[r] = row_data<kGamma>(gamma, at, s0);
       be[r] = row_data<kBeta>(beta, at, s0);
     }
+    bool any_ahead = false;
+    for (std::size_t r = 0; r < R; ++r) any_ahead = any_ahead || rows.ahead[r] != 0;
+    auto prefetch_rows = [&](std::size_t i) {
+      for (std::size_t r = 0; r < R; ++r) {
+        prefetch_read(xs[r] + rows.ahead[r] + i);
+        prefetch_write(ys[r] + rows.ahead[r] + i);
+      }
+    };
+    with_prefetch(any_ahead, prefetch_rows, [&](auto prefetch) {
     for_blocks(
         s1 - s0,
         [&](std::size_t i0, auto count) {
@@ -379,12 +393,8 @@ struct NormalizeRows {
             for (std::size_t i = 0; i < count; ++i) yr[i] = normalized(xr[i], shr[i], ar[i], br[i], gr[i], ber[i]);
           }
         },
-        [&](std::size_t i) {
-          for (std::size_t r = 0; r < R; ++r) {
-            prefetch_read(xs[r] + rows.ahead[r] + i);
-            prefetch_write(ys[r] + rows.ahead[r] + i);
-          }
-        });
+        prefetch);
+    });
   }
 };
 
@@ -442,7 +452,7 @@ struct DxRows {
       const T* dys = dy + run * S + s0;
       T* dxs = dx + run * S + s0;
       const std::ptrdiff_t ahead = rows.ahead[r];
-      auto prefetch = [=](std::size_t i) {
+      auto prefetch_next = [=](std::size_t i) {
         prefetch_read(xs + ahead + i);
         prefetch_read(dys + ahead + i);
         prefetch_write(dxs + ahead + i);
@@ -451,25 +461,27 @@ struct DxRows {
       const auto m = row_data<kStat>(means, at, s0), p = row_data<kStat>(rstds, at, s0),
                  q = row_data<kStat>(qs, at, s0), c = row_data<kStat>(cs, at, s0);
       const auto g = row_data<kGamma>(gamma, at, s0);
-      if constexpr (!kStat && !kGamma) {
-        const double M = m.value, P = p.value * double(g.value), Q = q.value, C = c.value;
-        for_blocks(
-            s1 - s0,
-            [=](std::size_t i0, auto count) {
+      with_prefetch(ahead != 0, prefetch_next, [&](auto prefetch) {
+        if constexpr (!kStat && !kGamma) {
+          const double M = m.value, P = p.value * double(g.value), Q = q.value, C = c.value;
+          for_blocks(
+              s1 - s0,
+              [=](std::size_t i0, auto count) {
 #pragma omp simd
-              for (std::size_t i = i0; i < i0 + count; ++i) dxs[i] = dx_folded(P, Q, C, M, xs[i], dys[i]);
-            },
-            prefetch);
-      } else {
-        for_blocks(
-            s1 - s0,
-            [=](std::size_t i0, auto count) {
+                for (std::size_t i = i0; i < i0 + count; ++i) dxs[i] = dx_folded(P, Q, C, M, xs[i], dys[i]);
+              },
+              prefetch);
+        } else {
+          for_blocks(
+              s1 - s0,
+              [=](std::size_t i0, auto count) {
 #pragma omp simd
-              for (std::size_t i = i0; i < i0 + count; ++i)
-                dxs[i] = dx_folded(p[i] * double(g[i]), q[i], c[i], m[i], xs[i], dys[i]);
-            },
-            prefetch);
-      }
+                for (std::size_t i = i0; i < i0 + count; ++i)
+                  dxs[i] = dx_folded(p[i] * double(g[i]), q[i], c[i], m[i], xs[i], dys[i]);
+              },
+              prefetch);
+        }
+      });
     }
   }
 };
@@ -528,11 +540,11 @@ struct Moments {
     const T* p = x + run * S + s0;
     const std::size_t len = s1 - s0;
     const double pivot = double(p[0]);  // k
-    auto [sum1, sum2] = lane_sums<2>(
+    auto [sum1, sum2] = lane_sums(
         len,
         [=](auto tag, std::size_t i) {
           auto d = load(tag, p + i) - pivot;
-          return std::array{d, d * d};
+          return std::tuple{d, Product{d, d}};
         },
         [=](std::size_t i) { prefetch_read(p + ahead + i); });
     const double shift = sum1 / double(len);  // mean - k
