@@ -121,6 +121,24 @@ struct SumTerms {
     const T* dys = dy + run * S + s0;
     auto mu = side<kStat>(means, n, c, s0), rs = side<kStat>(rstds, n, c, s0);
     auto ga = side<kWeight>(weight, n, c, s0);
+    auto prefetch = [=](std::size_t i) {
+      prefetch_read(xs + ahead + i);
+      prefetch_read(dys + ahead + i);
+    };
+    if constexpr (!kStat && !kWeight) {
+      // Everything but x and dy is constant along the chunk (w = gamma or 1):
+      //   sum g = w * sum dy,  sum g * xhat = (w * rstd) * sum dy * (x - mean),
+      // two multiplications per chunk instead of two per element.
+      const double w = ga.value, mean = mu.value;
+      auto [sd, sdx] = lane_sums(
+          s1 - s0,
+          [=](auto tag, std::size_t i) {
+            auto d = load(tag, dys + i);
+            return std::tuple{d, Product{d, load(tag, xs + i) - mean}};
+          },
+          prefetch);
+      return Partial{double(s1 - s0), w * sd, (w * rs.value) * sdx};
+    }
     auto [su, sv] = lane_sums(
         s1 - s0,
         [=](auto tag, std::size_t i) {
@@ -128,10 +146,7 @@ struct SumTerms {
           auto xhat = (load(tag, xs + i) - mu(tag, i)) * rs(tag, i);
           return std::tuple{g, Product{g, xhat}};
         },
-        [=](std::size_t i) {
-          prefetch_read(xs + ahead + i);
-          prefetch_read(dys + ahead + i);
-        });
+        prefetch);
     return Partial{double(s1 - s0), su, sv};
   }
 
@@ -371,29 +386,29 @@ struct NormalizeRows {
       }
     };
     with_prefetch(any_ahead, prefetch_rows, [&](auto prefetch) {
-    for_blocks(
-        s1 - s0,
-        [&](std::size_t i0, auto count) {
-          // The data that follows s is the same for every row of the bundle
-          // (they share every map's base): read once per block into a local
-          // copy, which the rows' stores cannot alias, so it stays in
-          // registers (read per row, it was loaded again for each row).
-          T stage[5][16];
-          const auto shs = staged(sh[0], i0, count, stage[0]), as_ = staged(a[0], i0, count, stage[1]),
-                     bs_ = staged(b[0], i0, count, stage[2]);
-          const auto gs = staged(g[0], i0, count, stage[3]);
-          const auto bes = staged(be[0], i0, count, stage[4]);
-          for (std::size_t r = 0; r < R; ++r) {
-            const T* xr = xs[r] + i0;
-            T* yr = ys[r] + i0;
-            const auto shr = pick(shs, sh, r), ar = pick(as_, a, r), br = pick(bs_, b, r);
-            const auto gr = pick(gs, g, r);
-            const auto ber = pick(bes, be, r);
+      for_blocks(
+          s1 - s0,
+          [&](std::size_t i0, auto count) {
+            // The data that follows s is the same for every row of the bundle
+            // (they share every map's base): read once per block into a local
+            // copy, which the rows' stores cannot alias, so it stays in
+            // registers (read per row, it was loaded again for each row).
+            T stage[5][16];
+            const auto shs = staged(sh[0], i0, count, stage[0]), as_ = staged(a[0], i0, count, stage[1]),
+                       bs_ = staged(b[0], i0, count, stage[2]);
+            const auto gs = staged(g[0], i0, count, stage[3]);
+            const auto bes = staged(be[0], i0, count, stage[4]);
+            for (std::size_t r = 0; r < R; ++r) {
+              const T* xr = xs[r] + i0;
+              T* yr = ys[r] + i0;
+              const auto shr = pick(shs, sh, r), ar = pick(as_, a, r), br = pick(bs_, b, r);
+              const auto gr = pick(gs, g, r);
+              const auto ber = pick(bes, be, r);
 #pragma omp simd
-            for (std::size_t i = 0; i < count; ++i) yr[i] = normalized(xr[i], shr[i], ar[i], br[i], gr[i], ber[i]);
-          }
-        },
-        prefetch);
+              for (std::size_t i = 0; i < count; ++i) yr[i] = normalized(xr[i], shr[i], ar[i], br[i], gr[i], ber[i]);
+            }
+          },
+          prefetch);
     });
   }
 };
