@@ -307,8 +307,11 @@ struct NormalizeRows {
 
   // One row whose statistic and parameters are constant along it:
   // normalized(), with its per-row factors hoisted (the same operations, so
-  // the same bits).
-  void constant_row(const Rows& rows, std::size_t r, std::size_t s0, std::size_t s1) const {
+  // the same bits). Flattened (its loop inlined here): on small planes the
+  // call of the loop with its closure cost about as much as the loop
+  // (256x64x14x14, 196 elements per row: Method 3's eval forward took
+  // 1.6-1.8x its reference loop natively, 1.1x flattened).
+  [[gnu::flatten]] void constant_row(const Rows& rows, std::size_t r, std::size_t s0, std::size_t s1) const {
     const std::size_t run = rows.run[r], S = dims.s();
     const T* xs = x + run * S + s0;
     T* ys = y + run * S + s0;
