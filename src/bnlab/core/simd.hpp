@@ -156,7 +156,9 @@ inline Vec4d fma(Vec4d a, Vec4d b, Vec4d c) {
                std::fma(a[3], b[3], c[3])};
 #endif
 }
-inline Vec8d fma(const Vec8d& a, const Vec8d& b, const Vec8d& c) { return {fma(a.lo, b.lo, c.lo), fma(a.hi, b.hi, c.hi)}; }
+inline Vec8d fma(const Vec8d& a, const Vec8d& b, const Vec8d& c) {
+  return {fma(a.lo, b.lo, c.lo), fma(a.hi, b.hi, c.hi)};
+}
 #endif
 
 // Prefetch hints (never fault, whatever the address).

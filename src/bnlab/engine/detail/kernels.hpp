@@ -542,7 +542,10 @@ void dx_pass(const MethodPlan& plan, const T* x, const T* dy, T* dx, const doubl
 // the mean and then the squared deviations from it; one pass is less
 // arithmetic: with that day's other changes, Methods 3, ln, in and gn moved
 // about 10% closer to their reference loops on the AVX-512 path, and did
-// not move measurably on the AVX2 path: docs/performance.md.) Or of a bundle of rows into a
+// not move measurably on the AVX2 path: docs/performance.md.) The squares
+// are added by fma (a Product term, reduce.hpp): one rounding, and on the
+// AVX2 path the instruction that pays for the pivot's subtraction (since
+// 2026-12-08). Or of a bundle of rows into a
 // block of statistics (the leading shape), by Welford's update, one row at
 // a time, k = rows before + 1:
 //   mean_k = mean_{k-1} + (x - mean_{k-1}) / k
