@@ -127,8 +127,7 @@ void accumulate(V& sum, const Product<V>& term) {
 template <class F, class P = NoPrefetch>
 auto lane_sums(std::size_t len, F f, P prefetch = {}) {
   constexpr std::size_t K = std::tuple_size_v<decltype(f(0.0, std::size_t(0)))>;
-  std::array<Vec8d, K> lo, hi;
-  for (std::size_t k = 0; k < K; ++k) lo[k] = hi[k] = Vec8d{};
+  std::array<Vec8d, K> lo{}, hi{};
   std::size_t i = 0;
   for (; i + 16 <= len; i += 16) {
     prefetch(i);
@@ -218,7 +217,9 @@ Tiles make_tiles(const Dims& dims, const std::vector<const IndexMap*>& maps);
 struct Rows {
   std::size_t count = 0;          // 1 or kRows
   std::size_t run[kRows] = {};
-  std::ptrdiff_t ahead[kRows] = {};  // per row: offset (elements) of its successor on this thread, 0 if none
+  // per row: offset (elements) of its successor on this thread; 0 if none, or
+  // if it is not worth prefetching (a fused pass's elementwise half: apply_group_runs)
+  std::ptrdiff_t ahead[kRows] = {};
   std::size_t before = 0;         // rows of the same tile visited before this bundle
 };
 
